@@ -1,0 +1,267 @@
+/*
+ * engine.h — the document engine: parse, classify, validate, sign and verify
+ * UBL 2.1 business documents. This header is the engine's only face; the
+ * other headers in engine/ are private to it.
+ *
+ * Objects and ownership
+ *   struct engine         compiled schemas, rule sets and limits. Built once by
+ *                         engine_new(), then read-only: one handle may be shared
+ *                         by any number of threads (every function takes it
+ *                         const). Free with engine_free() after all users stop.
+ *   struct engine_doc     one parsed document and what the engine learnt of it.
+ *                         Used by one thread at a time. Free with
+ *                         engine_doc_free().
+ *   struct engine_report  findings (rule id, severity, message, line, XPath).
+ *                         Stages append to it; the caller owns it.
+ *   struct engine_key     a private key and its certificate chain for signing.
+ *   struct engine_trust   trust anchors (and CRLs) for verifying signatures.
+ *
+ * Errors: every function returns 0 (or a positive count) on success and a
+ * negative SECMX_E* code from common.h on failure. When a document is at
+ * fault the report holds the reason with a location; the return code only
+ * says which kind of failure it was. Nothing here logs, prints or exits.
+ *
+ * Start-up: call engine_global_init() once before anything else (it is safe
+ * to call again, from any thread); engine_global_cleanup() at exit.
+ *
+ * Limits: struct engine_limits bounds input size, nesting depth, attribute
+ * and text size, and node count; all have defaults and all are enforced while
+ * parsing, before the document is fully in memory.
+ */
+#ifndef SECMX_ENGINE_H
+#define SECMX_ENGINE_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common.h"
+
+struct engine;
+struct engine_doc;
+struct engine_report;
+struct engine_key;
+struct engine_trust;
+
+/* ---- limits and configuration ---- */
+
+struct engine_limits {
+	size_t max_doc_bytes;   /* whole input; default 10 MiB */
+	unsigned max_depth;     /* element nesting; default 64 */
+	size_t max_attr_bytes;  /* one attribute value; default 64 KiB */
+	size_t max_text_bytes;  /* one text node; default 8 MiB (base64 attachments) */
+	size_t max_nodes;       /* elements + attributes + texts; default 1,000,000 */
+	unsigned max_attrs;     /* attributes on one element; default 64 */
+};
+
+/* Flags for struct engine_config.flags. */
+#define ENGINE_CFG_ALLOW_SHA1 0x1u /* accept SHA-1 digests/signatures in verify */
+
+struct engine_config {
+	const char *schema_dir;     /* NULL: the built-in e-GIF profile */
+	const char *rules_dir;      /* NULL: the built-in rule sets */
+	struct engine_limits limits;
+	unsigned flags;
+};
+
+/* engine_config_default: fill CFG with the defaults (built-in schemas/rules). */
+void engine_config_default(struct engine_config *cfg);
+
+/* engine_global_init: initialise libxml2, xmlsec and OpenSSL once. */
+int engine_global_init(void);
+/* engine_global_cleanup: release what engine_global_init took. */
+void engine_global_cleanup(void);
+
+/*
+ * engine_new: compile schemas and rule sets named by CFG (copied; CFG may be
+ * freed afterwards). On failure *OUT is NULL and ERR (if given) says what and
+ * where, e.g. the schema file and line that did not compile.
+ */
+int engine_new(const struct engine_config *cfg, struct engine **out, char *err, size_t errlen);
+/* engine_free: release an engine; NULL is accepted. */
+void engine_free(struct engine *eng);
+
+/* ---- document types and profiles (the catalogue) ---- */
+
+struct engine_doctype {
+	const char *name;       /* "Invoice", "Order", ... (the UBL root name) */
+	const char *ns;         /* root element namespace */
+	const char *schema;     /* file under the schema set's maindoc/ */
+	const char *ubl_version;/* "2.1" */
+	const char *refs;       /* correlation keys, XPaths separated by '|' */
+};
+
+struct engine_profile {
+	const char *name;       /* "peppol-bis-billing-3", ... */
+	const char *title;      /* a line for people */
+	const char *rules;      /* rule-set file(s), comma-separated, under rules_dir */
+};
+
+/* engine_doctype_count / engine_doctype_at: the document types we know. */
+size_t engine_doctype_count(void);
+const struct engine_doctype *engine_doctype_at(size_t i);
+/* engine_profile_count / engine_profile_at / engine_profile_find. */
+size_t engine_profile_count(void);
+const struct engine_profile *engine_profile_at(size_t i);
+const struct engine_profile *engine_profile_find(const char *name);
+
+/* ---- reports ---- */
+
+enum engine_severity {
+	ENGINE_FATAL = 0,
+	ENGINE_WARNING = 1,
+};
+
+struct engine_finding {
+	const char *rule;       /* "XML-WF", "XSD", "BR-CO-15", ... */
+	enum engine_severity severity;
+	const char *message;
+	long line;              /* 0 when unknown */
+	const char *path;       /* XPath of the node, or "" */
+};
+
+/* engine_report_new: an empty report; NULL when out of memory. */
+struct engine_report *engine_report_new(void);
+/* engine_report_free: NULL accepted. */
+void engine_report_free(struct engine_report *rep);
+/* engine_report_clear: drop all findings, keep the allocation. */
+void engine_report_clear(struct engine_report *rep);
+size_t engine_report_count(const struct engine_report *rep);
+/* engine_report_at: the I-th finding; valid until the report changes. */
+const struct engine_finding *engine_report_at(const struct engine_report *rep, size_t i);
+size_t engine_report_fatal_count(const struct engine_report *rep);
+/* engine_report_add: append a finding (all strings are copied). */
+int engine_report_add(struct engine_report *rep, const char *rule, enum engine_severity sev,
+		      long line, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* engine_report_json: findings as a new JSON array (caller json_decref()s). */
+json_t *engine_report_json(const struct engine_report *rep);
+/* engine_report_print: one line per finding, "FILE:LINE: severity [rule] message (path)". */
+void engine_report_print(const struct engine_report *rep, const char *file, FILE *fp);
+
+/* ---- documents ---- */
+
+/*
+ * engine_doc_parse: parse BUF (LEN bytes, copied as needed) safely: no
+ * network, no DTD (a DOCTYPE is refused), no entities beyond the predefined
+ * ones, no XInclude, and every limit of the engine enforced while parsing.
+ * NAME labels the document in findings (may be NULL). On failure the report
+ * says which limit or rule and where, and *OUT is NULL.
+ */
+int engine_doc_parse(const struct engine *eng, const void *buf, size_t len, const char *name,
+		     struct engine_doc **out, struct engine_report *rep);
+/* engine_doc_free: NULL accepted. */
+void engine_doc_free(struct engine_doc *doc);
+
+/*
+ * engine_doc_classify: find the document type and profile from the root
+ * element, its namespace, cbc:CustomizationID and cbc:ProfileID. Returns
+ * SECMX_EUNKNOWN for a document we do not know and SECMX_EUNSUPPORTED for one
+ * we know but cannot validate here (UBL 2.3 without a 2.3 schema set); the
+ * report says which and why.
+ */
+int engine_doc_classify(const struct engine *eng, struct engine_doc *doc,
+			struct engine_report *rep);
+/* The classification results; NULL before engine_doc_classify succeeded. */
+const struct engine_doctype *engine_doc_type(const struct engine_doc *doc);
+/* The profile chosen from the document (or forced); never NULL after classify. */
+const char *engine_doc_profile(const struct engine_doc *doc);
+/* The document's cbc:CustomizationID / cbc:ID, or NULL. Borrowed from DOC. */
+const char *engine_doc_customization(const struct engine_doc *doc);
+const char *engine_doc_id(const struct engine_doc *doc);
+
+/* Options for engine_doc_validate. */
+#define ENGINE_VAL_SKIP_SCHEMA 0x1u /* business rules only (fragments) */
+#define ENGINE_VAL_SKIP_RULES 0x2u  /* XSD only */
+
+/*
+ * engine_doc_validate: XSD validation against the engine's schema set, then
+ * the rule sets of the document's profile (or PROFILE when not NULL, which
+ * overrides what the document names). Classifies first if needed. Returns 0
+ * when no fatal finding was added, SECMX_EINVALID when one was, or another
+ * negative code when validation could not run at all.
+ */
+int engine_doc_validate(const struct engine *eng, struct engine_doc *doc, unsigned flags,
+			const char *profile, struct engine_report *rep);
+
+/* engine_doc_validate_schema / engine_doc_validate_rules: the two stages. */
+int engine_doc_validate_schema(const struct engine *eng, struct engine_doc *doc,
+			       struct engine_report *rep);
+int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
+			      const char *profile, struct engine_report *rep);
+
+/*
+ * engine_doc_serialize: the document as UTF-8 XML in a new buffer (caller
+ * frees with free()). A signed document serializes byte-exactly as signed.
+ */
+int engine_doc_serialize(const struct engine_doc *doc, char **out, size_t *len);
+
+/*
+ * engine_doc_inspect: a summary as a new JSON object (caller json_decref()s):
+ * type, profile, ids, issue date, parties and identifiers, currency, totals,
+ * references to other documents. NULL when out of memory.
+ */
+json_t *engine_doc_inspect(const struct engine_doc *doc);
+
+/* ---- keys, trust, signatures ---- */
+
+/*
+ * engine_key_load: load a private key for signing. KEY_PATH is PEM (key, and
+ * optionally the certificate chain after it) or PKCS#12 (".p12"/".pfx", or
+ * detected by content). CERT_PATH (may be NULL) adds the signing certificate
+ * and any chain from a PEM file. PASSWORD may be NULL. RSA keys must be 2048
+ * bits or more; EC keys must be P-256 (or P-384/P-521). The key never leaves
+ * the object: this is the one interface every private-key use goes through.
+ */
+int engine_key_load(const char *key_path, const char *cert_path, const char *password,
+		    struct engine_key **out, char *err, size_t errlen);
+void engine_key_free(struct engine_key *key);
+
+/*
+ * engine_trust_load: trust anchors from a PEM file or a directory of PEM
+ * files (CA_PATH), and optionally CRLs from a PEM file (CRL_PATH, may be
+ * NULL). With CRLs, every certificate in a chain is checked against them.
+ */
+int engine_trust_load(const char *ca_path, const char *crl_path, struct engine_trust **out,
+		      char *err, size_t errlen);
+void engine_trust_free(struct engine_trust *trust);
+
+/*
+ * engine_doc_sign: add an enveloped XML-DSig where UBL puts it
+ * (ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/
+ * sig:UBLDocumentSignatures/sac:SignatureInformation/ds:Signature):
+ * exclusive C14N, SHA-256, RSA-SHA256 or ECDSA-SHA256 by key type, the
+ * certificate in KeyInfo. The document keeps validating under UBL 2.1.
+ */
+int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const struct engine_key *key,
+		    struct engine_report *rep);
+
+/* Who signed, filled by engine_doc_verify on success. */
+struct engine_signer {
+	char subject[512];
+	char issuer[512];
+	char serial[128];
+	char sig_alg[64];       /* "rsa-sha256", "ecdsa-sha256", ... */
+};
+
+struct engine_verify_opts {
+	time_t at;              /* verification time; 0 means now */
+	unsigned flags;         /* ENGINE_CFG_ALLOW_SHA1 also accepted here */
+};
+
+/*
+ * engine_doc_verify: strict verification of the document's one signature.
+ * Exactly one ds:Signature in the UBL place, exactly one Reference with
+ * URI="", only the enveloped and C14N transforms, no HMAC, no SHA-1 unless
+ * allowed, the key only from an X.509 certificate in KeyInfo that chains to
+ * TRUST. On success the document is replaced by exactly the bytes that were
+ * signed, so later stages see what the signer saw; SIGNER (may be NULL) is
+ * filled. On refusal returns SECMX_ESIG and the report says why.
+ */
+int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
+		      const struct engine_trust *trust, const struct engine_verify_opts *opts,
+		      struct engine_report *rep, struct engine_signer *signer);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * engine_int.h — private to engine/: the structures behind the opaque
+ * handles of engine.h and the functions one engine file offers another.
+ * Non-static internals carry a double underscore after the module name.
+ */
+#ifndef SECMX_ENGINE_INT_H
+#define SECMX_ENGINE_INT_H
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
+
+#include "engine.h"
+
+/* Namespaces the engine names often. */
+#define NS_CBC "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+#define NS_CAC "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+#define NS_EXT "urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"
+#define NS_SIG "urn:oasis:names:specification:ubl:schema:xsd:CommonSignatureComponents-2"
+#define NS_SAC "urn:oasis:names:specification:ubl:schema:xsd:SignatureAggregateComponents-2"
+#define NS_SBC "urn:oasis:names:specification:ubl:schema:xsd:SignatureBasicComponents-2"
+#define NS_DS "http://www.w3.org/2000/09/xmldsig#"
+#define NS_UBL_PREFIX "urn:oasis:names:specification:ubl:schema:xsd:"
+
+/* Build-time defaults; CMake defines them to the source or install paths. */
+#ifndef SECMX_SCHEMA_DIR
+#define SECMX_SCHEMA_DIR "schemas/egif"
+#endif
+#ifndef SECMX_RULES_DIR
+#define SECMX_RULES_DIR "schemas/rules"
+#endif
+
+/* Flag for struct engine_config.flags: do not compile schemas (rules only). */
+#define ENGINE_CFG_NO_SCHEMAS 0x100u
+
+struct engine__rules;   /* rules.c */
+
+struct engine {
+	struct engine_config cfg;       /* schema_dir/rules_dir point at our copies */
+	char *schema_dir;
+	char *rules_dir;
+	xmlSchemaPtr schema;            /* one compiled set covering every doctype; may be NULL */
+	char schema_version[8];         /* "2.1", "2.3": the UBL version of the set */
+	unsigned char has_type[32];     /* doctype index -> the set has its schema */
+	struct engine__rules *rules;
+};
+
+struct engine_doc {
+	xmlDocPtr xml;
+	char *name;
+	int type_index;                 /* -1 until classified */
+	const char *profile;            /* static name from the profile table */
+	const char *variant;            /* "Peppol Invoice Response", ... or NULL */
+	int profile_named;              /* the document named a known profile */
+	int needs_ubl23;                /* bound to UBL 2.3 (Peppol Advanced Ordering) */
+	char *customization;
+	char *profile_id;
+	char *id;
+	char *ubl_version;
+	char *signed_bytes;             /* set by verify: the exact signed bytes */
+	size_t signed_len;
+};
+
+/* engine.c: quiet libxml2's per-thread default error printing. */
+void engine__quiet_thread(void);
+
+/*
+ * engine.c: while non-zero on a thread, the process-wide entity loader lets
+ * that thread read local files (schema compilation). Everything else, every
+ * network URL and every load during document parsing, is refused.
+ */
+extern _Thread_local int engine__allow_file_load;
+
+/* parse.c: parse with limits; shared by engine_doc_parse and verify's reparse. */
+int engine__parse(const struct engine *eng, const void *buf, size_t len, const char *name,
+		  xmlDocPtr *out, struct engine_report *rep);
+
+/* classify.c */
+const struct engine_doctype *engine__doctype(int index);
+int engine__doctype_find(const char *ns, const char *name);
+
+/* schema.c: compile the schema set of ENG (cfg.schema_dir); release it. */
+int engine__schema_load(struct engine *eng, char *err, size_t errlen);
+void engine__schema_free(struct engine *eng);
+
+/* rules.c: load the rule sets under ENG's rules_dir; release them. */
+int engine__rules_load(struct engine *eng, char *err, size_t errlen);
+void engine__rules_free(struct engine *eng);
+
+/* dsig.c: xmlsec global set-up. */
+int engine__dsig_init(void);
+void engine__dsig_cleanup(void);
+
+/* report.c: a finding located at NODE (line and XPath taken from it). */
+int engine__report_node(struct engine_report *rep, const char *rule, enum engine_severity sev,
+			xmlNodePtr node, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* report.c: the XPath of NODE with prefixes cbc/cac/ext/... (malloc'd). */
+char *engine__node_path(xmlNodePtr node);
+
+/* util: first child element of PARENT with namespace NS and local NAME. */
+xmlNodePtr engine__child(xmlNodePtr parent, const char *ns, const char *name);
+/* util: trimmed text content of NODE (malloc'd) or NULL. */
+char *engine__text(xmlNodePtr node);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * parse.c — safe XML parsing with explicit limits.
+ *
+ * engine__parse() turns bytes into a libxml2 tree under these rules:
+ *   - no network (XML_PARSE_NONET) and no file access: the process-wide
+ *     entity loader (engine.c) refuses every external resource outside
+ *     schema compilation;
+ *   - no DTD at all: a DOCTYPE stops the parser at once, so no entity is ever
+ *     declared, let alone expanded (XXE, billion laughs, quadratic blow-up);
+ *   - no XInclude: we never call xmlXIncludeProcess();
+ *   - the engine's limits (input bytes, nesting depth, attribute size,
+ *     attributes per element, text-node size, node count) are checked in SAX
+ *     callbacks while parsing, so a hostile input is stopped before it is
+ *     ever fully in memory.
+ * A refusal adds one fatal finding naming the limit or rule, with the line.
+ * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-LIMIT-*.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
+
+#include "engine_int.h"
+
+struct parse_state {
+	const struct engine_limits *lim;
+	unsigned depth;
+	size_t nodes;
+	size_t text_run;        /* length of the current run of character data */
+	int stopped;            /* we stopped the parser; reason recorded */
+	const char *rule;
+	char reason[256];
+	long line;
+	/* the SAX2 defaults we wrap */
+	startElementNsSAX2Func start;
+	endElementNsSAX2Func end;
+	charactersSAXFunc characters;
+	charactersSAXFunc cdata;
+};
+
+/* stop: record why we refuse the document and stop the parser. */
+static void stop(xmlParserCtxtPtr ctxt, struct parse_state *st, const char *rule,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void stop(xmlParserCtxtPtr ctxt, struct parse_state *st, const char *rule,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->stopped)
+		return;
+	st->stopped = 1;
+	st->rule = rule;
+	st->line = xmlSAX2GetLineNumber(ctxt);
+	va_start(ap, fmt);
+	vsnprintf(st->reason, sizeof(st->reason), fmt, ap);
+	va_end(ap);
+	xmlStopParser(ctxt);
+}
+
+static struct parse_state *state_of(void *ctx)
+{
+	return ((xmlParserCtxtPtr)ctx)->_private;
+}
+
+/* count: one more node; stop past the limit. */
+static int count(xmlParserCtxtPtr ctxt, struct parse_state *st, size_t n)
+{
+	st->nodes += n;
+	if (st->nodes > st->lim->max_nodes) {
+		stop(ctxt, st, "XML-LIMIT-NODES", "more than %zu nodes (limit max_nodes)",
+		     st->lim->max_nodes);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+		     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+		     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse_state *st = state_of(ctx);
+	int i;
+
+	if (st->stopped)
+		return;
+	st->text_run = 0;
+	if (++st->depth > st->lim->max_depth) {
+		stop(ctxt, st, "XML-LIMIT-DEPTH", "elements nested deeper than %u (limit max_depth)",
+		     st->lim->max_depth);
+		return;
+	}
+	if ((unsigned)nb_attributes > st->lim->max_attrs) {
+		stop(ctxt, st, "XML-LIMIT-ATTRS",
+		     "element <%s> has %d attributes, more than %u (limit max_attrs)",
+		     (const char *)localname, nb_attributes, st->lim->max_attrs);
+		return;
+	}
+	for (i = 0; i < nb_attributes; i++) {
+		const xmlChar *v = attributes[i * 5 + 3], *e = attributes[i * 5 + 4];
+		if ((size_t)(e - v) > st->lim->max_attr_bytes) {
+			stop(ctxt, st, "XML-LIMIT-ATTR-SIZE",
+			     "attribute %s is %zu bytes, more than %zu (limit max_attr_bytes)",
+			     (const char *)attributes[i * 5], (size_t)(e - v),
+			     st->lim->max_attr_bytes);
+			return;
+		}
+	}
+	if (count(ctxt, st, 1 + (size_t)nb_attributes) < 0)
+		return;
+	st->start(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+		  nb_defaulted, attributes);
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+		   const xmlChar *uri)
+{
+	struct parse_state *st = state_of(ctx);
+
+	if (st->stopped)
+		return;
+	st->text_run = 0;
+	if (st->depth > 0)
+		st->depth--;
+	st->end(ctx, localname, prefix, uri);
+}
+
+/* text: shared by characters and CDATA; the run is one text node's worth. */
+static void text(void *ctx, const xmlChar *ch, int len, charactersSAXFunc next)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse_state *st = state_of(ctx);
+
+	if (st->stopped)
+		return;
+	if (st->text_run == 0 && count(ctxt, st, 1) < 0)
+		return;
+	st->text_run += (size_t)len;
+	if (st->text_run > st->lim->max_text_bytes) {
+		stop(ctxt, st, "XML-LIMIT-TEXT-SIZE",
+		     "a text node is longer than %zu bytes (limit max_text_bytes)",
+		     st->lim->max_text_bytes);
+		return;
+	}
+	next(ctx, ch, len);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+	text(ctx, ch, len, state_of(ctx)->characters);
+}
+
+static void on_cdata(void *ctx, const xmlChar *ch, int len)
+{
+	text(ctx, ch, len, state_of(ctx)->cdata);
+}
+
+/* on_dtd: any DOCTYPE is refused before a single declaration is read. */
+static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
+		   const xmlChar *system_id)
+{
+	(void)name;
+	stop(ctx, state_of(ctx), "XML-DTD",
+	     "a DOCTYPE is not allowed (DTDs, entities and external subsets are refused%s)",
+	     (external_id || system_id) ? "; this one names an external DTD" : "");
+}
+
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+			   const xmlChar *system_id, xmlChar *content)
+{
+	(void)type, (void)public_id, (void)system_id, (void)content;
+	stop(ctx, state_of(ctx), "XML-DTD", "entity declaration '%s' is not allowed",
+	     (const char *)name);
+}
+
+static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
+{
+	/* Only the five predefined entities exist; libxml2 resolves those itself. */
+	xmlEntityPtr e = xmlGetPredefinedEntity(name);
+
+	if (e == NULL)
+		stop(ctx, state_of(ctx), "XML-DTD", "reference to undeclared entity '%s'",
+		     (const char *)name);
+	return e;
+}
+
+/* on_error: keep the first error libxml2 reports, for the finding. */
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse_state *st;
+	size_t n;
+
+	if (ctxt == NULL || err == NULL || err->level < XML_ERR_ERROR)
+		return;
+	st = state_of(ctxt);
+	if (st == NULL || st->stopped || st->rule != NULL)
+		return;
+	st->rule = "XML-WF";
+	st->line = err->line;
+	secmx_strlcpy(st->reason, err->message ? err->message : "not well-formed",
+		      sizeof(st->reason));
+	n = strlen(st->reason);
+	while (n > 0 && (st->reason[n - 1] == '\n' || st->reason[n - 1] == ' '))
+		st->reason[--n] = '\0';
+}
+
+/* engine__parse: see the file comment. */
+int engine__parse(const struct engine *eng, const void *buf, size_t len, const char *name,
+		  xmlDocPtr *out, struct engine_report *rep)
+{
+	const struct engine_limits *lim = &eng->cfg.limits;
+	struct parse_state st;
+	xmlParserCtxtPtr ctxt = NULL;
+	xmlDocPtr doc = NULL;
+	int rc = SECMX_EPARSE;
+
+	*out = NULL;
+	engine__quiet_thread();
+	if (len > lim->max_doc_bytes) {
+		engine_report_add(rep, "XML-LIMIT-SIZE", ENGINE_FATAL, 0, "",
+				  "document is %zu bytes, more than %zu (limit max_doc_bytes)", len,
+				  lim->max_doc_bytes);
+		return SECMX_ELIMIT;
+	}
+	if (len > 0x7fffffff)
+		return SECMX_ELIMIT;
+
+	memset(&st, 0, sizeof(st));
+	st.lim = lim;
+	ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
+	if (ctxt == NULL)
+		return SECMX_ENOMEM;
+	ctxt->_private = &st;
+	st.start = ctxt->sax->startElementNs;
+	st.end = ctxt->sax->endElementNs;
+	st.characters = ctxt->sax->characters;
+	st.cdata = ctxt->sax->cdataBlock ? ctxt->sax->cdataBlock : ctxt->sax->characters;
+	ctxt->sax->startElementNs = on_start;
+	ctxt->sax->endElementNs = on_end;
+	ctxt->sax->characters = on_characters;
+	ctxt->sax->ignorableWhitespace = on_characters;
+	ctxt->sax->cdataBlock = on_cdata;
+	ctxt->sax->internalSubset = on_dtd;
+	ctxt->sax->externalSubset = on_dtd;
+	ctxt->sax->entityDecl = on_entity_decl;
+	ctxt->sax->getEntity = on_get_entity;
+	ctxt->sax->getParameterEntity = on_get_entity;
+	ctxt->sax->serror = on_error;
+	ctxt->sax->error = NULL;
+	ctxt->sax->warning = NULL;
+	ctxt->sax->fatalError = NULL;
+	ctxt->vctxt.error = NULL;
+	ctxt->vctxt.warning = NULL;
+	if (name != NULL)
+		ctxt->input->filename = (char *)xmlCharStrdup(name);
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
+					XML_PARSE_NOWARNING);
+	/* XML_PARSE_NOCDATA replaced our cdata hook with characters: put it back. */
+	ctxt->sax->cdataBlock = NULL;
+
+	/* The global entity loader (engine.c) refuses everything here. */
+	xmlParseDocument(ctxt);
+
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	if (st.stopped || !ctxt->wellFormed || doc == NULL || xmlDocGetRootElement(doc) == NULL) {
+		if (st.rule == NULL) {
+			st.rule = "XML-WF";
+			secmx_strlcpy(st.reason, doc == NULL || xmlDocGetRootElement(doc) == NULL ?
+				      "no root element" : "not well-formed", sizeof(st.reason));
+		}
+		engine_report_add(rep, st.rule, ENGINE_FATAL, st.line, "", "%s", st.reason);
+		rc = strncmp(st.rule, "XML-LIMIT", 9) == 0 ? SECMX_ELIMIT : SECMX_EPARSE;
+		goto done;
+	}
+	if (doc->intSubset != NULL || doc->extSubset != NULL) {
+		engine_report_add(rep, "XML-DTD", ENGINE_FATAL, 0, "", "a DOCTYPE is not allowed");
+		goto done;
+	}
+	*out = doc;
+	doc = NULL;
+	rc = SECMX_OK;
+done:
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	ctxt->_private = NULL;
+	xmlFreeParserCtxt(ctxt);
+	return rc;
+}
