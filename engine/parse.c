@@ -227,6 +227,10 @@ int engine__parse(const struct engine *eng, const void *buf, size_t len, const c
 	}
 	if (len > 0x7fffffff)
 		return SECMX_ELIMIT;
+	if (len == 0) {
+		engine_report_add(rep, "XML-WF", ENGINE_FATAL, 0, "", "empty document");
+		return SECMX_EPARSE;
+	}
 
 	memset(&st, 0, sizeof(st));
 	st.lim = lim;

@@ -1,0 +1,85 @@
+/*
+ * check_common.c — the common module: error texts, bounded file reads,
+ * bounded copies, base64.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "common.h"
+
+START_TEST(strerror_all)
+{
+	int e;
+
+	for (e = 0; e >= SECMX_EINTERNAL; e--)
+		ck_assert_str_ne(secmx_strerror(e), "unknown error");
+	ck_assert_str_eq(secmx_strerror(-999), "unknown error");
+}
+END_TEST
+
+START_TEST(file_read_limit)
+{
+	char path[] = "/tmp/secmx-check-XXXXXX";
+	int fd = mkstemp(path);
+	char *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+	close(fd);
+	ck_assert_int_eq(secmx_file_read(path, 10, &buf, &len), 0);
+	ck_assert_uint_eq(len, 10);
+	ck_assert_str_eq(buf, "0123456789");
+	free(buf);
+	ck_assert_int_eq(secmx_file_read(path, 9, &buf, &len), SECMX_ELIMIT);
+	ck_assert_ptr_null(buf);
+	unlink(path);
+	ck_assert_int_eq(secmx_file_read(path, 9, &buf, &len), SECMX_EIO);
+}
+END_TEST
+
+START_TEST(strlcpy_truncates)
+{
+	char b[4];
+
+	ck_assert_uint_eq(secmx_strlcpy(b, "abcdef", sizeof(b)), 6);
+	ck_assert_str_eq(b, "abc");
+}
+END_TEST
+
+START_TEST(base64)
+{
+	unsigned char *out = NULL;
+	long n = secmx_base64_decode("aGVs\nbG8=", 9, &out);
+
+	ck_assert_int_eq(n, 5);
+	ck_assert(memcmp(out, "hello", 5) == 0);
+	free(out);
+	ck_assert_int_eq(secmx_base64_decode("abc", 3, &out), SECMX_EPARSE);
+	ck_assert_int_eq(secmx_base64_decode("a!c=", 4, &out), SECMX_EPARSE);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("common");
+	TCase *tc = tcase_create("utilities");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, strerror_all);
+	tcase_add_test(tc, file_read_limit);
+	tcase_add_test(tc, strlcpy_truncates);
+	tcase_add_test(tc, base64);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

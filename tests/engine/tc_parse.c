@@ -1,0 +1,247 @@
+/*
+ * tc_parse.c — safe parsing: every hostile form is refused with the rule
+ * that names the limit, and nothing outside the buffer is ever read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests.h"
+
+/* parse_fails: XML must be refused with RULE; returns the error code. */
+static int parse_fails(struct engine *eng, const char *xml, size_t len, const char *rule)
+{
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+	int rc = engine_doc_parse(eng, xml, len, "hostile", &doc, rep);
+
+	ck_assert_msg(rc < 0, "expected refusal (%s)", rule);
+	ck_assert_ptr_null(doc);
+	ck_assert_msg(report_has(rep, rule), "expected finding %s, got %s: %s", rule,
+		      engine_report_count(rep) ? engine_report_at(rep, 0)->rule : "none",
+		      engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
+	ck_assert_int_ge(engine_report_fatal_count(rep), 1);
+	engine_report_free(rep);
+	return rc;
+}
+
+static struct engine *eng_rules_only(void)
+{
+	return test_engine(NULL, 0x100u /* ENGINE_CFG_NO_SCHEMAS */);
+}
+
+START_TEST(parse_ok)
+{
+	struct engine *eng = eng_rules_only();
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc =
+		test_parse_file(eng, corpus("ubl-examples/peppol-bis-billing3/base-example.xml"), rep);
+
+	ck_assert_int_eq(engine_report_count(rep), 0);
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(refuses_xxe)
+{
+	const char *xml = "<?xml version=\"1.0\"?>\n"
+			  "<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+			  "<r>&x;</r>";
+	parse_fails(eng_rules_only(), xml, strlen(xml), "XML-DTD");
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(refuses_external_dtd)
+{
+	const char *xml = "<?xml version=\"1.0\"?>\n"
+			  "<!DOCTYPE r SYSTEM \"http://127.0.0.1:1/evil.dtd\">\n<r/>";
+	parse_fails(eng_rules_only(), xml, strlen(xml), "XML-DTD");
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(refuses_billion_laughs)
+{
+	const char *xml =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n"
+		"<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+		"<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+		"]>\n<lolz>&lol3;</lolz>";
+	parse_fails(eng_rules_only(), xml, strlen(xml), "XML-DTD");
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(refuses_undeclared_entity)
+{
+	const char *xml = "<r>&nbsp;</r>";
+	struct engine *eng = eng_rules_only();
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+
+	ck_assert_int_lt(engine_doc_parse(eng, xml, strlen(xml), "t", &doc, rep), 0);
+	ck_assert_int_ge(engine_report_fatal_count(rep), 1);
+	engine_report_free(rep);
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(predefined_entities_ok)
+{
+	const char *xml = "<r a=\"&lt;&amp;&#65;\">&gt;&quot;&apos;&#x263A;</r>";
+	struct engine *eng = eng_rules_only();
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = test_parse_str(eng, xml, rep);
+
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(refuses_too_deep)
+{
+	char *xml = malloc(100 * 7 + 1), *p = xml;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "<a>");
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "</a>");
+	parse_fails(eng_rules_only(), xml, strlen(xml), "XML-LIMIT-DEPTH");
+	free(xml);
+	test_engine_free();
+}
+END_TEST
+
+/* build: a document "<r ATTR>TEXT</r>" with a run of N copies of C. */
+static char *repeat(const char *pre, char c, size_t n, const char *post)
+{
+	size_t a = strlen(pre), b = strlen(post);
+	char *s = malloc(a + n + b + 1);
+
+	memcpy(s, pre, a);
+	memset(s + a, c, n);
+	memcpy(s + a + n, post, b + 1);
+	return s;
+}
+
+START_TEST(limits_are_configurable)
+{
+	struct engine_config cfg;
+	struct engine *eng = NULL;
+	char err[256];
+	char *xml;
+
+	engine_config_default(&cfg);
+	cfg.flags = 0x100u;
+	cfg.limits.max_attr_bytes = 100;
+	cfg.limits.max_text_bytes = 1000;
+	cfg.limits.max_doc_bytes = 5000;
+	cfg.limits.max_nodes = 50;
+	cfg.limits.max_attrs = 3;
+	cfg.limits.max_depth = 5;
+	ck_assert_int_eq(engine_new(&cfg, &eng, err, sizeof(err)), 0);
+
+	xml = repeat("<r a=\"", 'x', 101, "\"/>");
+	parse_fails(eng, xml, strlen(xml), "XML-LIMIT-ATTR-SIZE");
+	free(xml);
+	xml = repeat("<r a=\"", 'x', 100, "\"/>"); /* exactly at the limit: fine */
+	{
+		struct engine_report *rep = engine_report_new();
+		engine_doc_free(test_parse_str(eng, xml, rep));
+		engine_report_free(rep);
+	}
+	free(xml);
+	xml = repeat("<r>", 'y', 1001, "</r>");
+	parse_fails(eng, xml, strlen(xml), "XML-LIMIT-TEXT-SIZE");
+	free(xml);
+	xml = repeat("<r>", 'z', 4999, "</r>");
+	ck_assert_int_eq(parse_fails(eng, xml, strlen(xml), "XML-LIMIT-SIZE"), SECMX_ELIMIT);
+	free(xml);
+	xml = strdup("<r a='1' b='2' c='3' d='4'/>");
+	parse_fails(eng, xml, strlen(xml), "XML-LIMIT-ATTRS");
+	free(xml);
+	xml = strdup("<a><a><a><a><a><a/></a></a></a></a></a>");
+	parse_fails(eng, xml, strlen(xml), "XML-LIMIT-DEPTH");
+	free(xml);
+	{
+		char big[2048], *p = big;
+		int i;
+		p += sprintf(p, "<r>");
+		for (i = 0; i < 60; i++)
+			p += sprintf(p, "<b/>");
+		sprintf(p, "</r>");
+		parse_fails(eng, big, strlen(big), "XML-LIMIT-NODES");
+	}
+	engine_free(eng);
+}
+END_TEST
+
+/* Quadratic blow-up without a DTD is not possible; with one it is refused. */
+START_TEST(refuses_quadratic_blowup)
+{
+	char *ent = repeat("", 'a', 50000, "");
+	size_t n = strlen(ent) + 100000 * 3 + 200;
+	char *xml = malloc(n), *p = xml;
+	int i;
+
+	p += sprintf(p, "<!DOCTYPE r [<!ENTITY a \"%s\">]><r>", ent);
+	for (i = 0; i < 100000; i++)
+		p += sprintf(p, "&a;");
+	sprintf(p, "</r>");
+	parse_fails(eng_rules_only(), xml, strlen(xml), "XML-DTD");
+	free(ent);
+	free(xml);
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(refuses_not_well_formed)
+{
+	const char *cases[] = {"", "<r>", "<r></s>", "text", "<r a='1' a='2'/>",
+			       "<?xml version='1.0' encoding='UTF-8'?><r>\xff\xfe</r>",
+			       "<r><![CDATA[x]]></r><second/>"};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		parse_fails(eng_rules_only(), cases[i], strlen(cases[i]), "XML-WF");
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(finding_has_line)
+{
+	const char *xml = "<r>\n<a>\n</b>\n</r>";
+	struct engine *eng = eng_rules_only();
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+
+	ck_assert_int_lt(engine_doc_parse(eng, xml, strlen(xml), "t", &doc, rep), 0);
+	ck_assert_int_eq(engine_report_at(rep, 0)->line, 3);
+	engine_report_free(rep);
+	test_engine_free();
+}
+END_TEST
+
+TCase *tc_parse(void)
+{
+	TCase *tc = tcase_create("parse");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, parse_ok);
+	tcase_add_test(tc, refuses_xxe);
+	tcase_add_test(tc, refuses_external_dtd);
+	tcase_add_test(tc, refuses_billion_laughs);
+	tcase_add_test(tc, refuses_undeclared_entity);
+	tcase_add_test(tc, predefined_entities_ok);
+	tcase_add_test(tc, refuses_too_deep);
+	tcase_add_test(tc, limits_are_configurable);
+	tcase_add_test(tc, refuses_quadratic_blowup);
+	tcase_add_test(tc, refuses_not_well_formed);
+	tcase_add_test(tc, finding_has_line);
+	return tc;
+}
