@@ -30,9 +30,6 @@
 #define SECMX_RULES_DIR "schemas/rules"
 #endif
 
-/* Flag for struct engine_config.flags: do not compile schemas (rules only). */
-#define ENGINE_CFG_NO_SCHEMAS 0x100u
-
 struct engine__rules;   /* rules.c */
 
 struct engine {

@@ -31,7 +31,7 @@ static const struct expect CORPUS[] = {
 
 START_TEST(corpus_types)
 {
-	struct engine *eng = test_engine(NULL, 0x100u);
+	struct engine *eng = test_engine(NULL, ENGINE_CFG_NO_SCHEMAS);
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = test_parse_file(eng, corpus(CORPUS[_i].file), rep);
 
@@ -46,7 +46,7 @@ END_TEST
 
 static int classify_str(const char *xml, struct engine_report *rep, struct engine_doc **out)
 {
-	struct engine *eng = test_engine(NULL, 0x100u);
+	struct engine *eng = test_engine(NULL, ENGINE_CFG_NO_SCHEMAS);
 	struct engine_doc *doc = test_parse_str(eng, xml, rep);
 	int rc = engine_doc_classify(eng, doc, rep);
 

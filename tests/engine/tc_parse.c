@@ -27,7 +27,7 @@ static int parse_fails(struct engine *eng, const char *xml, size_t len, const ch
 
 static struct engine *eng_rules_only(void)
 {
-	return test_engine(NULL, 0x100u /* ENGINE_CFG_NO_SCHEMAS */);
+	return test_engine(NULL, ENGINE_CFG_NO_SCHEMAS);
 }
 
 START_TEST(parse_ok)
@@ -137,7 +137,7 @@ START_TEST(limits_are_configurable)
 	char *xml;
 
 	engine_config_default(&cfg);
-	cfg.flags = 0x100u;
+	cfg.flags = ENGINE_CFG_NO_SCHEMAS;
 	cfg.limits.max_attr_bytes = 100;
 	cfg.limits.max_text_bytes = 1000;
 	cfg.limits.max_doc_bytes = 5000;
