@@ -107,10 +107,11 @@ START_TEST(refuses_too_deep)
 	char *xml = malloc(100 * 7 + 1), *p = xml;
 	int i;
 
-	for (i = 0; i < 100; i++)
-		p += sprintf(p, "<a>");
-	for (i = 0; i < 100; i++)
-		p += sprintf(p, "</a>");
+	for (i = 0; i < 100; i++, p += 3)
+		memcpy(p, "<a>", 3);
+	for (i = 0; i < 100; i++, p += 4)
+		memcpy(p, "</a>", 4);
+	*p = '\0';
 	parse_fails(eng_rules_only(), xml, strlen(xml), "XML-LIMIT-DEPTH");
 	free(xml);
 	test_engine_free();
@@ -169,12 +170,13 @@ START_TEST(limits_are_configurable)
 	parse_fails(eng, xml, strlen(xml), "XML-LIMIT-DEPTH");
 	free(xml);
 	{
-		char big[2048], *p = big;
+		char big[2048];
+		size_t used = 0;
 		int i;
-		p += sprintf(p, "<r>");
+		used += (size_t)snprintf(big + used, sizeof(big) - used, "<r>");
 		for (i = 0; i < 60; i++)
-			p += sprintf(p, "<b/>");
-		sprintf(p, "</r>");
+			used += (size_t)snprintf(big + used, sizeof(big) - used, "<b/>");
+		snprintf(big + used, sizeof(big) - used, "</r>");
 		parse_fails(eng, big, strlen(big), "XML-LIMIT-NODES");
 	}
 	engine_free(eng);
@@ -186,13 +188,14 @@ START_TEST(refuses_quadratic_blowup)
 {
 	char *ent = repeat("", 'a', 50000, "");
 	size_t n = strlen(ent) + 100000 * 3 + 200;
-	char *xml = malloc(n), *p = xml;
+	char *xml = malloc(n);
+	size_t used;
 	int i;
 
-	p += sprintf(p, "<!DOCTYPE r [<!ENTITY a \"%s\">]><r>", ent);
+	used = (size_t)snprintf(xml, n, "<!DOCTYPE r [<!ENTITY a \"%s\">]><r>", ent);
 	for (i = 0; i < 100000; i++)
-		p += sprintf(p, "&a;");
-	sprintf(p, "</r>");
+		used += (size_t)snprintf(xml + used, n - used, "&a;");
+	snprintf(xml + used, n - used, "</r>");
 	parse_fails(eng_rules_only(), xml, strlen(xml), "XML-DTD");
 	free(ent);
 	free(xml);
