@@ -58,6 +58,7 @@ struct engine_limits {
 
 /* Flags for struct engine_config.flags. */
 #define ENGINE_CFG_ALLOW_SHA1 0x1u /* accept SHA-1 digests/signatures in verify */
+#define ENGINE_CFG_NO_SCHEMAS 0x100u /* compile no schema set (sign/verify only) */
 
 struct engine_config {
 	const char *schema_dir;     /* NULL: the built-in e-GIF profile */

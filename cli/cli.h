@@ -1,0 +1,40 @@
+/*
+ * cli.h — private to cli/: the subcommands of `secmx` and the helpers they
+ * share. Each subcommand lives in cmd_<name>.c and returns the process exit
+ * status (0 success, 1 document refused/invalid, 2 usage or I/O error).
+ */
+#ifndef SECMX_CLI_H
+#define SECMX_CLI_H
+
+#include <stdio.h>
+
+#include "engine.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+
+int cmd_validate(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* cli_engine: build the engine for a command (schema_dir may be NULL; flags
+ * as struct engine_config.flags). Prints the reason and returns NULL on
+ * failure. Free with engine_free(). */
+struct engine *cli_engine(const char *schema_dir, unsigned flags);
+
+/* cli_read: read FILE ("-" = stdin) up to the engine's size limit. On an I/O
+ * error prints the reason and returns SECMX_EIO; a file over the limit
+ * returns SECMX_ELIMIT quietly (the caller reports it as a finding).
+ * Caller frees *BUF. */
+int cli_read(const struct engine *eng, const char *file, char **buf, size_t *len);
+
+/* cli_progress: on a terminal (stderr), show "N/TOTAL name"; quiet otherwise.
+ * cli_progress_done clears the line. */
+void cli_progress(size_t n, size_t total, const char *name);
+void cli_progress_done(void);
+
+/* The program name for messages ("secmx"). */
+extern const char *cli_prog;
+
+#endif
