@@ -458,7 +458,7 @@ done:
 static void check_key_info(struct precheck *pc, xmlNodePtr ki, struct engine_report *rep)
 {
 	xmlNodePtr c, d;
-	int ndata = 0;
+	int ndata = 0, errors_before = pc->errors;
 
 	for (c = ki->children; c != NULL; c = c->next) {
 		if ((c->type == XML_TEXT_NODE && blank(c->content)) || c->type == XML_COMMENT_NODE)
@@ -485,7 +485,7 @@ static void check_key_info(struct precheck *pc, xmlNodePtr ki, struct engine_rep
 				bad(pc, rep, "DSIG-KEYINFO", d, "unexpected content in ds:X509Data");
 		}
 	}
-	if (pc->errors == 0 && sk_X509_num(pc->certs) == 0)
+	if (pc->errors == errors_before && sk_X509_num(pc->certs) == 0)
 		bad(pc, rep, "DSIG-KEYINFO", ki,
 		    "KeyInfo carries no X509Certificate: the signer's certificate is required");
 }

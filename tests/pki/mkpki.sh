@@ -9,6 +9,7 @@
 #   rsa-enc.key              rsa.key encrypted with $PKI_PASS (AES-256)
 #   rsa.p12, ec.p12          PKCS#12 (key + leaf + int), password $PKI_PASS
 #   rsa-full.pem             rsa.key then rsa.pem then int.pem (one PEM file)
+#   rsa-chain.pem            rsa.pem then int.pem (also ec-, revoked-, expired-chain)
 #   ec.key/ec.pem            ECDSA P-256 leaf
 #   revoked.key/revoked.pem  RSA-2048 leaf, revoked in crl.pem
 #   expired.key/expired.pem  RSA-2048 leaf valid 2020-01-01..2021-01-01
@@ -65,13 +66,15 @@ authorityKeyIdentifier = keyid
 EOF
 }
 
-# root NAME CN
+# root NAME CN: a self-signed CA valid from 2019 (so that --at in the past
+# can be tested with the expired leaf)
 root() {
-	openssl req -x509 -newkey rsa:3072 -nodes -keyout "$1.key" -out "$1.pem" -days $days \
-		-subj "/O=secmx test/CN=$2" -sha256 \
-		-addext "basicConstraints=critical,CA:TRUE" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign"
 	ca_conf "$1"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$1.key"
+	openssl req -new -key "$1.key" -out "$1.csr" -subj "/O=secmx test/CN=$2"
+	openssl ca -batch -selfsign -config "$1.cnf" -keyfile "$1.key" -extensions v3_ca \
+		-in "$1.csr" -out "$1.pem" -notext -startdate 20190101000000Z \
+		-enddate 20361231000000Z
 }
 
 # issue CA NAME CN EXT KEYSPEC [startdate enddate]
@@ -92,7 +95,7 @@ issue() {
 }
 
 root ca "secmx Test Root CA"
-issue ca int "secmx Test Intermediate CA" v3_ca rsa:3072
+issue ca int "secmx Test Intermediate CA" v3_ca rsa:3072 20190101000000Z 20361231000000Z
 ca_conf int
 cp int.pem chain.pem
 issue int rsa "Signer RSA" v3_leaf rsa:2048
@@ -111,6 +114,10 @@ issue other-ca other "Signer Untrusted" v3_leaf rsa:2048
 
 openssl pkey -in rsa.key -aes256 -passout "pass:$PKI_PASS" -out rsa-enc.key
 cat rsa.key rsa.pem int.pem >rsa-full.pem
+cat rsa.pem int.pem >rsa-chain.pem
+cat ec.pem int.pem >ec-chain.pem
+cat revoked.pem int.pem >revoked-chain.pem
+cat expired.pem int.pem >expired-chain.pem
 openssl pkcs12 -export -inkey rsa.key -in rsa.pem -certfile int.pem -passout "pass:$PKI_PASS" \
 	-out rsa.p12
 openssl pkcs12 -export -inkey ec.key -in ec.pem -certfile int.pem -passout "pass:$PKI_PASS" \
