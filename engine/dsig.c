@@ -609,21 +609,24 @@ static xmlNodePtr first_element(xmlNodePtr parent)
 }
 
 /* build_place: ext:UBLExtension/.../sac:SignatureInformation for a new
- * signature; *ADDED is the subtree to unlink if signing fails. */
-static xmlNodePtr build_place(struct engine_doc *doc, xmlNodePtr root, xmlNodePtr *added,
-			      struct engine_report *rep)
+ * signature, into *INFO; *ADDED is the subtree to unlink if signing fails.
+ * Returns 0, SECMX_ESIG (reported) or SECMX_ENOMEM. */
+static int build_place(struct engine_doc *doc, xmlNodePtr root, xmlNodePtr *added,
+		       xmlNodePtr *info, struct engine_report *rep)
 {
 	xmlDocPtr xd = doc->xml;
-	xmlNodePtr first = first_element(root), exts, ext, content, sigs, info;
+	xmlNodePtr first = first_element(root), exts, ext, content, sigs;
 	xmlNodePtr other = engine__child(root, NS_EXT, "UBLExtensions");
 	xmlNodePtr cac_sig = engine__child(root, NS_CAC, "Signature");
 	char *ref_id = cac_sig ? engine__text(engine__child(cac_sig, NS_CBC, "ID")) : NULL;
+	int rc = SECMX_ENOMEM;
 
 	*added = NULL;
-	info = NULL;
+	*info = NULL;
 	if (other != NULL && other != first) {
 		engine__report_node(rep, "DSIG-PLACE", ENGINE_FATAL, other,
 				    "ext:UBLExtensions must be the first child of the root");
+		rc = SECMX_ESIG;
 		goto done;
 	}
 	exts = other;
@@ -643,20 +646,22 @@ static xmlNodePtr build_place(struct engine_doc *doc, xmlNodePtr root, xmlNodePt
 	if (*added == NULL)
 		*added = ext;
 	xmlSetNs(ext, ns_for(xd, ext, NS_EXT, "ext"));
-	if (ext->ns == NULL ||
+	/* The signature's own UBL wrapper: UBL 2.1 section 5 conventions. */
+	if (exts->ns == NULL || ext->ns == NULL ||
 	    new_el(xd, ext, NS_EXT, "ext", "ExtensionURI", UBL_DSIG_EXTENSION_URI) == NULL ||
 	    (content = new_el(xd, ext, NS_EXT, "ext", "ExtensionContent", NULL)) == NULL ||
 	    (sigs = new_el(xd, content, NS_SIG, "sig", "UBLDocumentSignatures", NULL)) == NULL ||
-	    (info = new_el(xd, sigs, NS_SAC, "sac", "SignatureInformation", NULL)) == NULL ||
-	    new_el(xd, info, NS_CBC, "cbc", "ID", UBL_SIGNATURE_ID) == NULL ||
+	    (*info = new_el(xd, sigs, NS_SAC, "sac", "SignatureInformation", NULL)) == NULL ||
+	    new_el(xd, *info, NS_CBC, "cbc", "ID", UBL_SIGNATURE_ID) == NULL ||
 	    (ref_id != NULL && *ref_id != '\0' &&
-	     new_el(xd, info, NS_SBC, "sbc", "ReferencedSignatureID", ref_id) == NULL)) {
-		info = NULL;
+	     new_el(xd, *info, NS_SBC, "sbc", "ReferencedSignatureID", ref_id) == NULL)) {
+		*info = NULL;
 		goto done;
 	}
+	rc = SECMX_OK;
 done:
 	free(ref_id);
-	return info;
+	return rc;
 }
 
 /* engine_doc_sign: see engine.h. On failure the document is unchanged. */
@@ -686,10 +691,9 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 				    "one signature per document");
 		return SECMX_ESIG;
 	}
-	if ((info = build_place(doc, root, &added, rep)) == NULL) {
-		rc = added == NULL && engine_report_fatal_count(rep) ? SECMX_ESIG : SECMX_ENOMEM;
+	if ((rc = build_place(doc, root, &added, &info, rep)) < 0)
 		goto done;
-	}
+	rc = SECMX_EINTERNAL;
 	method = key->kind == DSIG_KEY_EC ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id;
 	sig = xmlSecTmplSignatureCreateNsPref(doc->xml, xmlSecTransformExclC14NId, method, NULL,
 					      (const xmlChar *)"ds");

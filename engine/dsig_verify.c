@@ -608,6 +608,9 @@ static X509 *check_chain(struct precheck *pc, const struct engine_trust *trust, 
 	param = X509_STORE_CTX_get0_param(ctx);
 	if (at != 0)
 		X509_VERIFY_PARAM_set_time(param, at);
+	/* Every certificate in the store is an anchor, self-signed or not: a
+	 * member may trust an intermediate CA without its root. */
+	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
 	if (trust->have_crls)
 		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 	if (X509_verify_cert(ctx) != 1) {

@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -816,6 +817,110 @@ START_TEST(keyinfo_refused)
 }
 END_TEST
 
+/* Key substitution: a certificate in KeyInfo other than the signer's. */
+START_TEST(key_substitution)
+{
+	struct fx f;
+	struct engine_key *k;
+	char *xml, *mine, *theirs, *v;
+
+	fx_open(&f);
+	/* signed by a key under the untrusted CA, KeyInfo swapped for our trusted
+	 * RSA signer's certificates: the chain passes, the signature cannot */
+	k = key_ok("other.key", "other.pem", NULL);
+	xml = sign_doc(f.eng, NULL, k);
+	mine = span(f.xml, "<ds:X509Data>", "</ds:X509Data>");
+	theirs = span(xml, "<ds:X509Data>", "</ds:X509Data>");
+	v = replace(xml, theirs, mine);
+	refused(f.eng, v, f.trust, NULL, "DSIG-SIGNATURE", "KeyInfo of another (trusted) signer");
+	free(v);
+	engine_key_free(k);
+	free(xml);
+	free(theirs);
+	/* an EC-signed document carrying the RSA signer's certificate */
+	k = key_ok("ec.p12", NULL, PASS);
+	xml = sign_doc(f.eng, NULL, k);
+	theirs = span(xml, "<ds:X509Data>", "</ds:X509Data>");
+	v = replace(xml, theirs, mine);
+	refused(f.eng, v, f.trust, NULL, "DSIG-ALG", "ECDSA signature with an RSA certificate");
+	free(v);
+	free(theirs);
+	free(mine);
+	free(xml);
+	engine_key_free(k);
+	fx_close(&f);
+}
+END_TEST
+
+/* An intermediate CA alone is a usable trust anchor; a directory works too. */
+START_TEST(trust_forms)
+{
+	struct fx f;
+	struct engine_trust *t;
+
+	fx_open(&f);
+	t = trust_of("int.pem", NULL);
+	verified(f.eng, f.xml, t, NULL, "Signer RSA");
+	engine_trust_free(t);
+	t = trust_of("ca.db", NULL); /* a directory: the root CA database (PEM + other files) */
+	verified(f.eng, f.xml, t, NULL, "Signer RSA");
+	engine_trust_free(t);
+	fx_close(&f);
+}
+END_TEST
+
+struct thread_arg {
+	struct engine *eng;
+	struct engine_trust *trust;
+	const char *good, *bad;
+	int errors;
+};
+
+/* verify_many: the shared engine and trust from several threads at once. */
+static void *verify_many(void *p)
+{
+	struct thread_arg *a = p;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		struct engine_report *rep = engine_report_new();
+		struct engine_doc *doc = NULL;
+		const char *x = (i & 1) ? a->bad : a->good;
+		int rc = engine_doc_parse(a->eng, x, strlen(x), "t", &doc, rep);
+
+		if (rc == 0)
+			rc = engine_doc_verify(a->eng, doc, a->trust, NULL, rep, NULL);
+		if ((i & 1) ? rc != SECMX_ESIG || !report_has(rep, "DSIG-DIGEST") : rc != 0)
+			a->errors++;
+		engine_doc_free(doc);
+		engine_report_free(rep);
+	}
+	return NULL;
+}
+
+START_TEST(threads)
+{
+	struct fx f;
+	struct thread_arg a[4];
+	pthread_t th[4];
+	char *bad;
+	int i;
+
+	fx_open(&f);
+	bad = replace(f.xml, "<cbc:ID>TOSL108</cbc:ID>", "<cbc:ID>TOSL109</cbc:ID>");
+	for (i = 0; i < 4; i++) {
+		a[i] = (struct thread_arg){f.eng, f.trust, f.xml, bad, 0};
+		ck_assert_int_eq(pthread_create(&th[i], NULL, verify_many, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_msg(a[i].errors == 0, "thread %d: %d wrong results", i, a[i].errors);
+	}
+	free(bad);
+	fx_close(&f);
+}
+END_TEST
+
 TCase *tc_dsig(void)
 {
 	TCase *tc = tcase_create("dsig");
@@ -842,5 +947,8 @@ TCase *tc_dsig(void)
 	tcase_add_test(tc, comment_tricks);
 	tcase_add_test(tc, algorithms_refused);
 	tcase_add_test(tc, keyinfo_refused);
+	tcase_add_test(tc, key_substitution);
+	tcase_add_test(tc, trust_forms);
+	tcase_add_test(tc, threads);
 	return tc;
 }
