@@ -23,18 +23,19 @@
 
 #include "cli.h"
 
+/* usage: the synopsis and options, to FP. */
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: %s sign --key KEY [--cert CERT] [--pass-env VAR] [-o OUT] FILE\n"
-		"  Add an enveloped XML-DSig (exclusive C14N, SHA-256, RSA or ECDSA) in the\n"
-		"  UBL place (ext:UBLExtensions) of FILE (\"-\" for standard input).\n"
-		"  --key KEY       private key: PEM (key, then optional certificates) or PKCS#12\n"
-		"  --cert CERT     signing certificate and chain (PEM), if not in KEY\n"
-		"  --pass-env VAR  read the key's password from environment variable VAR\n"
-		"  -o OUT          write the signed document to OUT (atomically, mode 0644);\n"
-		"                  default standard output\n",
-		cli_prog);
+	        "usage: %s sign --key KEY [--cert CERT] [--pass-env VAR] [-o OUT] FILE\n"
+	        "  Add an enveloped XML-DSig (exclusive C14N, SHA-256, RSA or ECDSA) in the\n"
+	        "  UBL place (ext:UBLExtensions) of FILE (\"-\" for standard input).\n"
+	        "  --key KEY       private key: PEM (key, then optional certificates) or PKCS#12\n"
+	        "  --cert CERT     signing certificate and chain (PEM), if not in KEY\n"
+	        "  --pass-env VAR  read the key's password from environment variable VAR\n"
+	        "  -o OUT          write the signed document to OUT (atomically, mode 0644);\n"
+	        "                  default standard output\n",
+	        cli_prog);
 }
 
 /* write_all: the whole buffer to FD. */
@@ -88,12 +89,9 @@ done:
 int cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"key", required_argument, NULL, 'k'},
-		{"cert", required_argument, NULL, 'c'},
-		{"pass-env", required_argument, NULL, 'p'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"key", required_argument, NULL, 'k'},      {"cert", required_argument, NULL, 'c'},
+	    {"pass-env", required_argument, NULL, 'p'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	const char *key_path = NULL, *cert_path = NULL, *pass_env = NULL, *out = NULL;
 	const char *password = NULL, *file;
@@ -109,12 +107,24 @@ int cmd_sign(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+k:c:p:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': key_path = optarg; break;
-		case 'c': cert_path = optarg; break;
-		case 'p': pass_env = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'c':
+			cert_path = optarg;
+			break;
+		case 'p':
+			pass_env = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (key_path == NULL || optind != argc - 1) {
@@ -123,7 +133,8 @@ int cmd_sign(int argc, char **argv)
 	}
 	file = argv[optind];
 	if (pass_env != NULL && (password = getenv(pass_env)) == NULL) {
-		fprintf(stderr, "%s sign: environment variable %s is not set\n", cli_prog, pass_env);
+		fprintf(stderr, "%s sign: environment variable %s is not set\n", cli_prog,
+		        pass_env);
 		return EXIT_USAGE;
 	}
 	if ((eng = cli_engine(NULL, ENGINE_CFG_NO_SCHEMAS)) == NULL)
@@ -149,9 +160,10 @@ int cmd_sign(int argc, char **argv)
 		goto done;
 	}
 	if (out == NULL) {
-		if (fwrite(signed_buf, 1, signed_len, stdout) != signed_len || fflush(stdout) != 0) {
+		if (fwrite(signed_buf, 1, signed_len, stdout) != signed_len ||
+		    fflush(stdout) != 0) {
 			fprintf(stderr, "%s sign: writing standard output: %s\n", cli_prog,
-				strerror(errno));
+			        strerror(errno));
 			goto done;
 		}
 	} else if (write_atomic(out, signed_buf, signed_len) < 0) {

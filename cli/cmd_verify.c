@@ -24,29 +24,33 @@
 
 #include "cli.h"
 
+/* usage: the synopsis and options, to FP. */
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: %s verify --trust CA_FILE_OR_DIR [--crl CRL] [--json] [--at TIME]\n"
-		"                    [--allow-sha1] FILE...\n"
-		"  Verify the one enveloped XML-DSig of each FILE under the strict profile:\n"
-		"  the whole document (Reference URI=\"\"), in the UBL place, only the\n"
-		"  enveloped and C14N transforms, RSA/ECDSA with SHA-2, the signer's X.509\n"
-		"  certificate chaining to the trust anchors.\n"
-		"  --trust PATH   trust anchors: a PEM/DER file or a directory of them\n"
-		"  --crl CRL      check every certificate of the chain against these CRLs\n"
-		"  --json         one JSON object per file and line\n"
-		"  --at TIME      verify as of TIME (YYYY-MM-DD[THH:MM:SS[Z]] UTC, or @SECONDS)\n"
-		"  --allow-sha1   accept SHA-1 digests and signature methods (legacy)\n"
-		"Exit status: 0 all verified, 1 a signature was refused, 2 usage or I/O error.\n",
-		cli_prog);
+	        "usage: %s verify --trust CA_FILE_OR_DIR [--crl CRL] [--json] [--at TIME]\n"
+	        "                    [--allow-sha1] FILE...\n"
+	        "  Verify the one enveloped XML-DSig of each FILE under the strict profile:\n"
+	        "  the whole document (Reference URI=\"\"), in the UBL place, only the\n"
+	        "  enveloped and C14N transforms, RSA/ECDSA with SHA-2, the signer's X.509\n"
+	        "  certificate chaining to the trust anchors.\n"
+	        "  --trust PATH   trust anchors: a PEM/DER file or a directory of them\n"
+	        "  --crl CRL      check every certificate of the chain against these CRLs\n"
+	        "  --json         one JSON object per file and line\n"
+	        "  --at TIME      verify as of TIME (YYYY-MM-DD[THH:MM:SS[Z]] UTC, or @SECONDS)\n"
+	        "  --allow-sha1   accept SHA-1 digests and signature methods (legacy)\n"
+	        "Exit status: 0 all verified, 1 a signature was refused, 2 usage or I/O error.\n",
+	        cli_prog);
 }
 
 /* parse_time: TIME as described in the file comment; -1 when malformed. */
 static time_t parse_time(const char *s)
 {
 	static const char *const formats[] = {
-		"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d",
+	    "%Y-%m-%dT%H:%M:%SZ",
+	    "%Y-%m-%dT%H:%M:%S",
+	    "%Y-%m-%d %H:%M:%S",
+	    "%Y-%m-%d",
 	};
 	struct tm tm;
 	size_t i;
@@ -71,7 +75,7 @@ static time_t parse_time(const char *s)
 
 /* print_json: one line for FILE. */
 static void print_json(const char *file, int verified, const struct engine_signer *s,
-		       const struct engine_report *rep)
+                       const struct engine_report *rep)
 {
 	json_t *o = json_object(), *f = engine_report_json(rep), *sg;
 	char *line;
@@ -83,8 +87,8 @@ static void print_json(const char *file, int verified, const struct engine_signe
 		return;
 	}
 	sg = verified ? json_pack("{s:s, s:s, s:s, s:s}", "subject", s->subject, "issuer",
-				  s->issuer, "serial", s->serial, "sig_alg", s->sig_alg) :
-			json_null();
+	                          s->issuer, "serial", s->serial, "sig_alg", s->sig_alg)
+	              : json_null();
 	json_object_set_new(o, "file", json_string(file));
 	json_object_set_new(o, "verified", json_boolean(verified));
 	json_object_set_new(o, "signer", sg ? sg : json_null());
@@ -98,7 +102,7 @@ static void print_json(const char *file, int verified, const struct engine_signe
 
 /* verify_one: one file; returns its exit status. */
 static int verify_one(const struct engine *eng, const struct engine_trust *trust,
-		      const struct engine_verify_opts *vo, const char *file, int json)
+                      const struct engine_verify_opts *vo, const char *file, int json)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
@@ -125,7 +129,7 @@ static int verify_one(const struct engine *eng, const struct engine_trust *trust
 		status = 0;
 	else if (rc != SECMX_ESIG)
 		engine_report_add(rep, "DSIG-ERROR", ENGINE_FATAL, 0, "", "verification failed: %s",
-				  secmx_strerror(rc));
+		                  secmx_strerror(rc));
 out:
 	if (json) {
 		print_json(file, status == 0, &signer, rep);
@@ -145,13 +149,13 @@ out:
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"trust", required_argument, NULL, 't'},
-		{"crl", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"at", required_argument, NULL, 'a'},
-		{"allow-sha1", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"trust", required_argument, NULL, 't'},
+	    {"crl", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"at", required_argument, NULL, 'a'},
+	    {"allow-sha1", no_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *trust_path = NULL, *crl_path = NULL;
 	struct engine_verify_opts vo = {0, 0};
@@ -163,18 +167,31 @@ int cmd_verify(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+t:c:ja:sh", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': trust_path = optarg; break;
-		case 'c': crl_path = optarg; break;
-		case 'j': json = 1; break;
-		case 's': vo.flags |= ENGINE_CFG_ALLOW_SHA1; break;
+		case 't':
+			trust_path = optarg;
+			break;
+		case 'c':
+			crl_path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			vo.flags |= ENGINE_CFG_ALLOW_SHA1;
+			break;
 		case 'a':
 			if ((vo.at = parse_time(optarg)) == (time_t)-1) {
-				fprintf(stderr, "%s verify: --at %s: not a time\n", cli_prog, optarg);
+				fprintf(stderr, "%s verify: --at %s: not a time\n", cli_prog,
+				        optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (trust_path == NULL || optind >= argc) {

@@ -46,23 +46,25 @@ int cli_read(const struct engine *eng, const char *file, char **buf, size_t *len
 	return rc;
 }
 
-/* cli_progress / cli_progress_done: quiet in this stand-in. */
+/* cli_progress: quiet in this stand-in. */
 void cli_progress(size_t n, size_t total, const char *name)
 {
 	(void)n, (void)total, (void)name;
 }
 
+/* cli_progress_done: nothing to clear in this stand-in. */
 void cli_progress_done(void)
 {
 }
 
+/* main: start the engine, run the subcommand named by argv[1]. */
 int main(int argc, char **argv)
 {
 	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
 		fprintf(argc < 2 ? stderr : stdout, "usage: %s sign|verify [--help] ...\n",
-			cli_prog);
+		        cli_prog);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	if (engine_global_init() < 0) {

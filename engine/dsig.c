@@ -64,11 +64,11 @@ static _Thread_local char last_error[256];
 
 /* on_xmlsec_error: keep xmlsec's message for the caller instead of printing. */
 static void on_xmlsec_error(const char *file, int line, const char *func, const char *obj,
-			    const char *subj, int reason, const char *msg)
+                            const char *subj, int reason, const char *msg)
 {
 	(void)file, (void)line, (void)obj;
 	snprintf(last_error, sizeof(last_error), "%s%s%s: %s (reason %d)", func ? func : "xmlsec",
-		 subj ? " " : "", subj ? subj : "", msg && *msg ? msg : "error", reason);
+	         subj ? " " : "", subj ? subj : "", msg && *msg ? msg : "error", reason);
 }
 
 /* engine__dsig_last_error: this thread's last xmlsec message. */
@@ -130,8 +130,9 @@ int engine__dsig_key_policy(EVP_PKEY *pkey, int *bits, char *why, size_t whylen)
 	switch (EVP_PKEY_get_base_id(pkey)) {
 	case EVP_PKEY_RSA:
 		if (*bits < DSIG_RSA_MIN_BITS) {
-			secmx_errf(why, whylen, "RSA key of %d bits is too weak (at least %d required)",
-				   *bits, DSIG_RSA_MIN_BITS);
+			secmx_errf(why, whylen,
+			           "RSA key of %d bits is too weak (at least %d required)", *bits,
+			           DSIG_RSA_MIN_BITS);
 			return SECMX_EKEY;
 		}
 		return DSIG_KEY_RSA;
@@ -142,12 +143,13 @@ int engine__dsig_key_policy(EVP_PKEY *pkey, int *bits, char *why, size_t whylen)
 		    strcmp(curve, "secp384r1") == 0 || strcmp(curve, "P-384") == 0 ||
 		    strcmp(curve, "secp521r1") == 0 || strcmp(curve, "P-521") == 0)
 			return DSIG_KEY_EC;
-		secmx_errf(why, whylen, "EC key on curve %s is not accepted (P-256, P-384 or P-521)",
-			   curve[0] ? curve : "(explicit or unknown)");
+		secmx_errf(why, whylen,
+		           "EC key on curve %s is not accepted (P-256, P-384 or P-521)",
+		           curve[0] ? curve : "(explicit or unknown)");
 		return SECMX_EKEY;
 	default:
 		secmx_errf(why, whylen, "key type %s is not accepted (RSA or EC only)",
-			   OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+		           OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
 		return SECMX_EKEY;
 	}
 }
@@ -169,7 +171,7 @@ static int no_prompt(char *buf, int size, int rwflag, void *u)
 }
 
 /* read_pem_certs: append every certificate in BUF (PEM) to CERTS. */
-static int read_pem_certs(const char *buf, size_t len, STACK_OF(X509) *certs)
+static int read_pem_certs(const char *buf, size_t len, STACK_OF(X509) * certs)
 {
 	BIO *bio = BIO_new_mem_buf(buf, (int)len);
 	X509 *x;
@@ -189,11 +191,13 @@ static int read_pem_certs(const char *buf, size_t len, STACK_OF(X509) *certs)
 	return n;
 }
 
+/* is_pem: BUF holds a PEM block somewhere. */
 static int is_pem(const char *buf, size_t len)
 {
 	return len > 10 && memmem(buf, len, "-----BEGIN ", 11) != NULL;
 }
 
+/* has_suffix: S ends with SUF, ignoring case. */
 static int has_suffix(const char *s, const char *suf)
 {
 	size_t a = strlen(s), b = strlen(suf);
@@ -202,7 +206,7 @@ static int has_suffix(const char *s, const char *suf)
 
 /* load_pkcs12: key, leaf and chain from a PKCS#12 file in BUF. */
 static int load_pkcs12(const char *buf, size_t len, const char *password, EVP_PKEY **pkey,
-		       STACK_OF(X509) *certs, char *err, size_t errlen)
+                       STACK_OF(X509) * certs, char *err, size_t errlen)
 {
 	const unsigned char *p = (const unsigned char *)buf;
 	PKCS12 *p12 = d2i_PKCS12(NULL, &p, (long)len);
@@ -218,9 +222,10 @@ static int load_pkcs12(const char *buf, size_t len, const char *password, EVP_PK
 	    (password != NULL || !PKCS12_parse(p12, NULL, pkey, &leaf, &ca))) {
 		unsigned long e = ERR_peek_last_error();
 		secmx_errf(err, errlen, "PKCS#12: %s",
-			   ERR_GET_REASON(e) == PKCS12_R_MAC_VERIFY_FAILURE ?
-				   "wrong password (MAC verify failed)" : ERR_reason_error_string(e) ?
-				   ERR_reason_error_string(e) : "cannot parse");
+		           ERR_GET_REASON(e) == PKCS12_R_MAC_VERIFY_FAILURE
+		               ? "wrong password (MAC verify failed)"
+		           : ERR_reason_error_string(e) ? ERR_reason_error_string(e)
+		                                        : "cannot parse");
 		goto done;
 	}
 	if (leaf != NULL) {
@@ -240,7 +245,7 @@ done:
 
 /* load_pem_key: the first private key in BUF (PEM), decrypted with PASSWORD. */
 static int load_pem_key(const char *buf, size_t len, const char *password, EVP_PKEY **pkey,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	BIO *bio = BIO_new_mem_buf(buf, (int)len);
 	unsigned long e;
@@ -258,14 +263,14 @@ static int load_pem_key(const char *buf, size_t len, const char *password, EVP_P
 		secmx_errf(err, errlen, "the private key is encrypted and no password was given");
 	else
 		secmx_errf(err, errlen, "no usable private key (%s)",
-			   ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "not found");
+		           ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "not found");
 	ERR_clear_error();
 	return SECMX_EKEY;
 }
 
 /* engine_key_load: see engine.h. On failure *OUT is NULL and ERR says why. */
 int engine_key_load(const char *key_path, const char *cert_path, const char *password,
-		    struct engine_key **out, char *err, size_t errlen)
+                    struct engine_key **out, char *err, size_t errlen)
 {
 	char *kbuf = NULL, *cbuf = NULL;
 	size_t klen = 0, clen = 0;
@@ -332,7 +337,7 @@ int engine_key_load(const char *key_path, const char *cert_path, const char *pas
 	ERR_clear_error();
 	if (leaf == NULL) {
 		secmx_errf(err, errlen, "%s: no certificate matches the private key%s", key_path,
-			   cert_path ? "" : " (give one with the key or as --cert)");
+		           cert_path ? "" : " (give one with the key or as --cert)");
 		goto done;
 	}
 	/* Hand the key to xmlsec: leaf first, then the rest of the chain. */
@@ -468,7 +473,7 @@ static int add_crls_file(X509_STORE *store, const char *path, char *err, size_t 
 
 /* engine_trust_load: see engine.h. On failure *OUT is NULL and ERR says why. */
 int engine_trust_load(const char *ca_path, const char *crl_path, struct engine_trust **out,
-		      char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
 	struct engine_trust *t = NULL;
 	struct stat st;
@@ -557,7 +562,7 @@ static xmlNsPtr ns_for(xmlDocPtr doc, xmlNodePtr node, const char *href, const c
 
 /* new_el: a new element PREFIX:NAME in HREF as the last child of PARENT. */
 static xmlNodePtr new_el(xmlDocPtr doc, xmlNodePtr parent, const char *href, const char *prefix,
-			 const char *name, const char *text)
+                         const char *name, const char *text)
 {
 	xmlNodePtr n = xmlNewDocNode(doc, NULL, (const xmlChar *)name, NULL);
 
@@ -575,6 +580,7 @@ static xmlNodePtr new_el(xmlDocPtr doc, xmlNodePtr parent, const char *href, con
 	return n;
 }
 
+/* is_ds: N is the XML-DSig element NAME. */
 static int is_ds(xmlNodePtr n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns &&
@@ -598,6 +604,7 @@ static xmlNodePtr find_ds_signature(xmlNodePtr node)
 	return NULL;
 }
 
+/* first_element: the first child element of PARENT, or NULL. */
 static xmlNodePtr first_element(xmlNodePtr parent)
 {
 	xmlNodePtr c;
@@ -611,8 +618,8 @@ static xmlNodePtr first_element(xmlNodePtr parent)
 /* build_place: ext:UBLExtension/.../sac:SignatureInformation for a new
  * signature, into *INFO; *ADDED is the subtree to unlink if signing fails.
  * Returns 0, SECMX_ESIG (reported) or SECMX_ENOMEM. */
-static int build_place(struct engine_doc *doc, xmlNodePtr root, xmlNodePtr *added,
-		       xmlNodePtr *info, struct engine_report *rep)
+static int build_place(struct engine_doc *doc, xmlNodePtr root, xmlNodePtr *added, xmlNodePtr *info,
+                       struct engine_report *rep)
 {
 	xmlDocPtr xd = doc->xml;
 	xmlNodePtr first = first_element(root), exts, ext, content, sigs;
@@ -625,13 +632,14 @@ static int build_place(struct engine_doc *doc, xmlNodePtr root, xmlNodePtr *adde
 	*info = NULL;
 	if (other != NULL && other != first) {
 		engine__report_node(rep, "DSIG-PLACE", ENGINE_FATAL, other,
-				    "ext:UBLExtensions must be the first child of the root");
+		                    "ext:UBLExtensions must be the first child of the root");
 		rc = SECMX_ESIG;
 		goto done;
 	}
 	exts = other;
 	if (exts == NULL) {
-		if ((exts = xmlNewDocNode(xd, NULL, (const xmlChar *)"UBLExtensions", NULL)) == NULL)
+		if ((exts = xmlNewDocNode(xd, NULL, (const xmlChar *)"UBLExtensions", NULL)) ==
+		    NULL)
 			goto done;
 		if (first != NULL)
 			xmlAddPrevSibling(first, exts);
@@ -666,7 +674,7 @@ done:
 
 /* engine_doc_sign: see engine.h. On failure the document is unchanged. */
 int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const struct engine_key *key,
-		    struct engine_report *rep)
+                    struct engine_report *rep)
 {
 	xmlNodePtr root, info, sig = NULL, ref, kinfo, x509, added = NULL;
 	xmlSecDSigCtxPtr ctx = NULL;
@@ -681,27 +689,28 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 	if (root == NULL || root->ns == NULL ||
 	    strncmp((const char *)root->ns->href, NS_UBL_PREFIX, strlen(NS_UBL_PREFIX)) != 0) {
 		engine__report_node(rep, "DSIG-PLACE", ENGINE_FATAL, root,
-				    "only UBL documents are signed (the signature goes in "
-				    "ext:UBLExtensions)");
+		                    "only UBL documents are signed (the signature goes in "
+		                    "ext:UBLExtensions)");
 		return SECMX_ESIG;
 	}
 	if ((sig = find_ds_signature(root)) != NULL) {
 		engine__report_node(rep, "DSIG-COUNT", ENGINE_FATAL, sig,
-				    "the document already carries a ds:Signature; "
-				    "one signature per document");
+		                    "the document already carries a ds:Signature; "
+		                    "one signature per document");
 		return SECMX_ESIG;
 	}
 	if ((rc = build_place(doc, root, &added, &info, rep)) < 0)
 		goto done;
 	rc = SECMX_EINTERNAL;
-	method = key->kind == DSIG_KEY_EC ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id;
+	method =
+	    key->kind == DSIG_KEY_EC ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id;
 	sig = xmlSecTmplSignatureCreateNsPref(doc->xml, xmlSecTransformExclC14NId, method, NULL,
-					      (const xmlChar *)"ds");
+	                                      (const xmlChar *)"ds");
 	if (sig == NULL)
 		goto done;
 	xmlAddChild(info, sig);
 	if ((ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, NULL,
-						   (const xmlChar *)"", NULL)) == NULL ||
+	                                           (const xmlChar *)"", NULL)) == NULL ||
 	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL ||
 	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) == NULL ||
 	    (kinfo = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL)) == NULL ||
@@ -715,7 +724,7 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 		goto done;
 	if (xmlSecDSigCtxSign(ctx, sig) < 0) {
 		engine__report_node(rep, "DSIG-SIGN", ENGINE_FATAL, root, "signing failed: %s",
-				    engine__dsig_last_error());
+		                    engine__dsig_last_error());
 		goto done;
 	}
 	/* The tree changed: any verified bytes no longer describe it. */

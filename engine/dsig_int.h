@@ -25,13 +25,13 @@ enum dsig_key_kind {
 };
 
 struct engine_key {
-	xmlSecKeyPtr xkey;              /* private key + certificates, for xmlsec */
+	xmlSecKeyPtr xkey; /* private key + certificates, for xmlsec */
 	enum dsig_key_kind kind;
-	int bits;                       /* RSA modulus or EC field size */
+	int bits; /* RSA modulus or EC field size */
 };
 
 struct engine_trust {
-	X509_STORE *store;              /* anchors and CRLs; only read after load */
+	X509_STORE *store; /* anchors and CRLs; only read after load */
 	int have_crls;
 };
 

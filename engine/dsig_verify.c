@@ -62,46 +62,50 @@
 /* Digest and signature methods we may accept; SHA-1 ones need the flag. */
 static const struct alg {
 	const char *uri;
-	const char *name;       /* for engine_signer.sig_alg */
+	const char *name; /* for engine_signer.sig_alg */
 	int sha1;
 	enum dsig_key_kind kind; /* 0 for digests */
-} DIGESTS[] = {
-	{"http://www.w3.org/2001/04/xmlenc#sha256", "sha256", 0, 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#sha384", "sha384", 0, 0},
-	{"http://www.w3.org/2001/04/xmlenc#sha512", "sha512", 0, 0},
-	{"http://www.w3.org/2000/09/xmldsig#sha1", "sha1", 1, 0},
-}, SIGNATURES[] = {
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "rsa-sha256", 0, DSIG_KEY_RSA},
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "rsa-sha384", 0, DSIG_KEY_RSA},
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "rsa-sha512", 0, DSIG_KEY_RSA},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "ecdsa-sha256", 0, DSIG_KEY_EC},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "ecdsa-sha384", 0, DSIG_KEY_EC},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "ecdsa-sha512", 0, DSIG_KEY_EC},
-	{"http://www.w3.org/2000/09/xmldsig#rsa-sha1", "rsa-sha1", 1, DSIG_KEY_RSA},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", "ecdsa-sha1", 1, DSIG_KEY_EC},
+} DIGESTS[] =
+    {
+        {"http://www.w3.org/2001/04/xmlenc#sha256", "sha256", 0, 0},
+        {"http://www.w3.org/2001/04/xmldsig-more#sha384", "sha384", 0, 0},
+        {"http://www.w3.org/2001/04/xmlenc#sha512", "sha512", 0, 0},
+        {"http://www.w3.org/2000/09/xmldsig#sha1", "sha1", 1, 0},
+},
+  SIGNATURES[] = {
+      {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "rsa-sha256", 0, DSIG_KEY_RSA},
+      {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "rsa-sha384", 0, DSIG_KEY_RSA},
+      {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "rsa-sha512", 0, DSIG_KEY_RSA},
+      {"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "ecdsa-sha256", 0, DSIG_KEY_EC},
+      {"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "ecdsa-sha384", 0, DSIG_KEY_EC},
+      {"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "ecdsa-sha512", 0, DSIG_KEY_EC},
+      {"http://www.w3.org/2000/09/xmldsig#rsa-sha1", "rsa-sha1", 1, DSIG_KEY_RSA},
+      {"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", "ecdsa-sha1", 1, DSIG_KEY_EC},
 };
 
 /* What the pre-check learnt, for the later steps. */
 struct precheck {
 	xmlNodePtr sig, signed_info, ref, key_info;
 	const struct alg *sig_alg;
-	STACK_OF(X509) *certs;          /* decoded KeyInfo certificates (owned) */
+	STACK_OF(X509) * certs; /* decoded KeyInfo certificates (owned) */
 	int errors;
 };
 
 /* bad: one fatal finding at NODE. */
-#define bad(pc, rep, rule, node, ...)                                              \
-	do {                                                                       \
-		engine__report_node((rep), (rule), ENGINE_FATAL, (node), __VA_ARGS__); \
-		(pc)->errors++;                                                    \
+#define bad(pc, rep, rule, node, ...)                                                              \
+	do {                                                                                       \
+		engine__report_node((rep), (rule), ENGINE_FATAL, (node), __VA_ARGS__);             \
+		(pc)->errors++;                                                                    \
 	} while (0)
 
+/* ns_is: N is an element in namespace NS. */
 static int ns_is(xmlNodePtr n, const char *ns)
 {
 	return n && n->type == XML_ELEMENT_NODE && n->ns &&
 	       strcmp((const char *)n->ns->href, ns) == 0;
 }
 
+/* el_is: N is the element NS:NAME. */
 static int el_is(xmlNodePtr n, const char *ns, const char *name)
 {
 	return ns_is(n, ns) && strcmp((const char *)n->name, name) == 0;
@@ -114,10 +118,12 @@ static const char *attr(xmlNodePtr n, const char *name)
 
 	if (a == NULL || a->ns != NULL)
 		return NULL;
-	return a->children && a->children->type == XML_TEXT_NODE ?
-		       (const char *)a->children->content : "";
+	return a->children && a->children->type == XML_TEXT_NODE
+	           ? (const char *)a->children->content
+	           : "";
 }
 
+/* blank: S is empty or only XML white space. */
 static int blank(const xmlChar *s)
 {
 	for (; s && *s; s++)
@@ -126,6 +132,7 @@ static int blank(const xmlChar *s)
 	return 1;
 }
 
+/* ends_with: S ends with SUF. */
 static int ends_with(const char *s, const char *suf)
 {
 	size_t a = strlen(s), b = strlen(suf);
@@ -163,8 +170,9 @@ static void comment_tricks(struct precheck *pc, xmlNodePtr n, struct engine_repo
 				has_comment = 1;
 				if (first_comment == NULL)
 					first_comment = c;
-			} else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-				   !blank(c->content)) {
+			} else if ((c->type == XML_TEXT_NODE ||
+			            c->type == XML_CDATA_SECTION_NODE) &&
+			           !blank(c->content)) {
 				has_text = 1;
 			}
 		}
@@ -177,14 +185,14 @@ static void comment_tricks(struct precheck *pc, xmlNodePtr n, struct engine_repo
 
 /* check_place: the signature must sit where UBL puts it. */
 static void check_place(struct precheck *pc, xmlNodePtr root, xmlNodePtr sig,
-			struct engine_report *rep)
+                        struct engine_report *rep)
 {
 	static const struct {
 		const char *ns, *name;
 	} up[] = {
-		{NS_SAC, "SignatureInformation"}, {NS_SIG, "UBLDocumentSignatures"},
-		{NS_EXT, "ExtensionContent"},     {NS_EXT, "UBLExtension"},
-		{NS_EXT, "UBLExtensions"},
+	    {NS_SAC, "SignatureInformation"}, {NS_SIG, "UBLDocumentSignatures"},
+	    {NS_EXT, "ExtensionContent"},     {NS_EXT, "UBLExtension"},
+	    {NS_EXT, "UBLExtensions"},
 	};
 	xmlNodePtr p = sig->parent, first;
 	size_t i;
@@ -221,13 +229,11 @@ static void check_place(struct precheck *pc, xmlNodePtr root, xmlNodePtr sig,
 }
 
 /* c14n_ok: URI names a C14N method we accept; comments refused on the way. */
-static int c14n_ok(struct precheck *pc, xmlNodePtr node, const char *uri,
-		   struct engine_report *rep)
+static int c14n_ok(struct precheck *pc, xmlNodePtr node, const char *uri, struct engine_report *rep)
 {
-	if (ends_with(uri, ALG_WITH_COMMENTS) ||
-	    strcmp(uri, "http://www.w3.org/2006/12/xml-c14n11#WithComments") == 0) {
-		bad(pc, rep, "DSIG-COMMENT", node,
-		    "canonicalization %s keeps comments: refused", uri);
+	if (ends_with(uri, ALG_WITH_COMMENTS)) {
+		bad(pc, rep, "DSIG-COMMENT", node, "canonicalization %s keeps comments: refused",
+		    uri);
 		return 1; /* known, but refused */
 	}
 	return strcmp(uri, ALG_EXC_C14N) == 0 || strcmp(uri, ALG_C14N10) == 0 ||
@@ -237,7 +243,7 @@ static int c14n_ok(struct precheck *pc, xmlNodePtr node, const char *uri,
 /* only_inclusive_ns: children of a C14N method/transform may only be
  * ec:InclusiveNamespaces (exclusive C14N's prefix list). */
 static void only_inclusive_ns(struct precheck *pc, xmlNodePtr node, struct engine_report *rep,
-			      const char *rule)
+                              const char *rule)
 {
 	xmlNodePtr c;
 
@@ -278,7 +284,8 @@ static void check_transforms(struct precheck *pc, xmlNodePtr tr, struct engine_r
 		if (c->type == XML_COMMENT_NODE)
 			continue;
 		if (!el_is(c, NS_DS, "Transform")) {
-			bad(pc, rep, "DSIG-STRUCT", c, "only ds:Transform may appear in ds:Transforms");
+			bad(pc, rep, "DSIG-STRUCT", c,
+			    "only ds:Transform may appear in ds:Transforms");
 			continue;
 		}
 		alg = attr(c, "Algorithm");
@@ -301,7 +308,8 @@ static void check_transforms(struct precheck *pc, xmlNodePtr tr, struct engine_r
 			if (!c14n_ok(pc, c, alg, rep))
 				bad(pc, rep, "DSIG-TRANSFORM", c,
 				    "transform %s is not accepted (after enveloped-signature only "
-				    "one C14N transform may follow)", alg);
+				    "one C14N transform may follow)",
+				    alg);
 			else
 				only_inclusive_ns(pc, c, rep, "DSIG-TRANSFORM");
 		} else {
@@ -317,7 +325,7 @@ static void check_transforms(struct precheck *pc, xmlNodePtr tr, struct engine_r
 
 /* check_reference: URI="", transforms, digest. */
 static void check_reference(struct precheck *pc, xmlNodePtr ref, unsigned allow_sha1,
-			    struct engine_report *rep)
+                            struct engine_report *rep)
 {
 	const char *uri = attr(ref, "URI"), *type = attr(ref, "Type");
 	xmlNodePtr c, transforms = NULL, dm = NULL, dv = NULL;
@@ -325,10 +333,12 @@ static void check_reference(struct precheck *pc, xmlNodePtr ref, unsigned allow_
 
 	if (uri == NULL)
 		bad(pc, rep, "DSIG-REF", ref,
-		    "the Reference has no URI attribute; URI=\"\" (the whole document) is required");
+		    "the Reference has no URI attribute; URI=\"\" (the whole document) is "
+		    "required");
 	else if (*uri != '\0')
 		bad(pc, rep, "DSIG-REF", ref,
-		    "Reference URI=\"%.100s\": only URI=\"\" (the whole document) is accepted", uri);
+		    "Reference URI=\"%.100s\": only URI=\"\" (the whole document) is accepted",
+		    uri);
 	if (type != NULL && strstr(type, "Manifest") != NULL)
 		bad(pc, rep, "DSIG-OBJECT", ref, "a Reference to a ds:Manifest is refused");
 	for (c = ref->children; c != NULL; c = c->next) {
@@ -363,7 +373,7 @@ static void check_reference(struct precheck *pc, xmlNodePtr ref, unsigned allow_
 
 /* check_signed_info: C14N method, signature method, exactly one Reference. */
 static void check_signed_info(struct precheck *pc, xmlNodePtr si, unsigned allow_sha1,
-			      struct engine_report *rep)
+                              struct engine_report *rep)
 {
 	xmlNodePtr c, cm = NULL, sm = NULL;
 	const char *uri;
@@ -376,14 +386,15 @@ static void check_signed_info(struct precheck *pc, xmlNodePtr si, unsigned allow
 		    nref == 0) {
 			cm = c;
 		} else if (el_is(c, NS_DS, "SignatureMethod") && cm != NULL && sm == NULL &&
-			   nref == 0) {
+		           nref == 0) {
 			sm = c;
 		} else if (el_is(c, NS_DS, "Reference") && sm != NULL) {
 			if (++nref == 1)
 				pc->ref = c;
 			else
 				bad(pc, rep, "DSIG-REF", c,
-				    "a second Reference: exactly one Reference (URI=\"\") is accepted");
+				    "a second Reference: exactly one Reference (URI=\"\") is "
+				    "accepted");
 		} else {
 			bad(pc, rep, "DSIG-STRUCT", c, "unexpected content in ds:SignedInfo");
 		}
@@ -413,7 +424,8 @@ static void check_signed_info(struct precheck *pc, xmlNodePtr si, unsigned allow
 			    "SHA-1 signature method %s refused (allow it with --allow-sha1)", uri);
 		for (c = sm->children; c != NULL; c = c->next)
 			if (c->type == XML_ELEMENT_NODE)
-				bad(pc, rep, "DSIG-ALG", c, "parameters to the signature method "
+				bad(pc, rep, "DSIG-ALG", c,
+				    "parameters to the signature method "
 				    "(e.g. HMACOutputLength) are refused");
 	}
 	if (nref == 0)
@@ -481,8 +493,10 @@ static void check_key_info(struct precheck *pc, xmlNodePtr ki, struct engine_rep
 			if (el_is(d, NS_DS, "X509Certificate"))
 				decode_cert(pc, d, rep);
 			else if (!(el_is(d, NS_DS, "X509IssuerSerial") ||
-				   el_is(d, NS_DS, "X509SubjectName") || el_is(d, NS_DS, "X509SKI")))
-				bad(pc, rep, "DSIG-KEYINFO", d, "unexpected content in ds:X509Data");
+			           el_is(d, NS_DS, "X509SubjectName") ||
+			           el_is(d, NS_DS, "X509SKI")))
+				bad(pc, rep, "DSIG-KEYINFO", d,
+				    "unexpected content in ds:X509Data");
 		}
 	}
 	if (pc->errors == errors_before && sk_X509_num(pc->certs) == 0)
@@ -492,7 +506,7 @@ static void check_key_info(struct precheck *pc, xmlNodePtr ki, struct engine_rep
 
 /* precheck: step 1, no cryptography. Fills PC; PC->errors counts refusals. */
 static void precheck(struct precheck *pc, xmlDocPtr xd, unsigned allow_sha1,
-		     struct engine_report *rep)
+                     struct engine_report *rep)
 {
 	xmlNodePtr root = xmlDocGetRootElement(xd), sigs[8], c;
 	xmlNodePtr si = NULL, sv = NULL;
@@ -523,13 +537,15 @@ static void precheck(struct precheck *pc, xmlDocPtr xd, unsigned allow_sha1,
 		} else if (el_is(c, NS_DS, "Object") || el_is(c, NS_DS, "Manifest")) {
 			bad(pc, rep, "DSIG-OBJECT", c,
 			    "ds:%s in the signature is refused (content there is never part of an "
-			    "enveloped whole-document signature)", (const char *)c->name);
+			    "enveloped whole-document signature)",
+			    (const char *)c->name);
 		} else {
 			bad(pc, rep, "DSIG-STRUCT", c, "unexpected content in ds:Signature");
 		}
 	}
 	if (si == NULL || sv == NULL) {
-		bad(pc, rep, "DSIG-STRUCT", pc->sig, "ds:Signature lacks SignedInfo or SignatureValue");
+		bad(pc, rep, "DSIG-STRUCT", pc->sig,
+		    "ds:Signature lacks SignedInfo or SignatureValue");
 		return;
 	}
 	pc->signed_info = si;
@@ -546,7 +562,7 @@ static void precheck(struct precheck *pc, xmlDocPtr xd, unsigned allow_sha1,
 }
 
 /* find_leaf: the one certificate that issued none of the others. */
-static X509 *find_leaf(STACK_OF(X509) *certs, int *nleaf)
+static X509 *find_leaf(STACK_OF(X509) * certs, int *nleaf)
 {
 	X509 *leaf = NULL;
 	int i, j;
@@ -584,7 +600,7 @@ static void name_str(const X509_NAME *name, char *buf, size_t len)
 
 /* check_chain: step 2; the leaf must chain to TRUST at time AT. */
 static X509 *check_chain(struct precheck *pc, const struct engine_trust *trust, time_t at,
-			 struct engine_report *rep)
+                         struct engine_report *rep)
 {
 	X509_STORE_CTX *ctx = NULL;
 	STACK_OF(X509) *untrusted = NULL;
@@ -612,16 +628,18 @@ static X509 *check_chain(struct precheck *pc, const struct engine_trust *trust, 
 	 * member may trust an intermediate CA without its root. */
 	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
 	if (trust->have_crls)
-		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+		X509_VERIFY_PARAM_set_flags(param,
+		                            X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 	if (X509_verify_cert(ctx) != 1) {
 		char subject[256];
 		X509 *bad_cert = X509_STORE_CTX_get_current_cert(ctx);
 		err = X509_STORE_CTX_get_error(ctx);
 		name_str(X509_get_subject_name(bad_cert ? bad_cert : leaf), subject,
-			 sizeof(subject));
+		         sizeof(subject));
 		bad(pc, rep, "DSIG-CHAIN", pc->key_info,
 		    "the signer's certificate does not chain to the trust store: %s (at depth %d, "
-		    "%s)", X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx),
+		    "%s)",
+		    X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx),
 		    subject);
 		goto done;
 	}
@@ -645,16 +663,16 @@ done:
 static int enable(xmlSecDSigCtxPtr ctx, unsigned allow_sha1)
 {
 	xmlSecTransformId ref_ids[] = {
-		xmlSecTransformEnvelopedId, xmlSecTransformExclC14NId, xmlSecTransformInclC14NId,
-		xmlSecTransformInclC14N11Id, xmlSecTransformSha256Id, xmlSecTransformSha384Id,
-		xmlSecTransformSha512Id,
+	    xmlSecTransformEnvelopedId,  xmlSecTransformExclC14NId, xmlSecTransformInclC14NId,
+	    xmlSecTransformInclC14N11Id, xmlSecTransformSha256Id,   xmlSecTransformSha384Id,
+	    xmlSecTransformSha512Id,
 	};
 	xmlSecTransformId sig_ids[] = {
-		xmlSecTransformExclC14NId,   xmlSecTransformInclC14NId,
-		xmlSecTransformInclC14N11Id, xmlSecTransformRsaSha256Id,
-		xmlSecTransformRsaSha384Id,  xmlSecTransformRsaSha512Id,
-		xmlSecTransformEcdsaSha256Id, xmlSecTransformEcdsaSha384Id,
-		xmlSecTransformEcdsaSha512Id,
+	    xmlSecTransformExclC14NId,    xmlSecTransformInclC14NId,
+	    xmlSecTransformInclC14N11Id,  xmlSecTransformRsaSha256Id,
+	    xmlSecTransformRsaSha384Id,   xmlSecTransformRsaSha512Id,
+	    xmlSecTransformEcdsaSha256Id, xmlSecTransformEcdsaSha384Id,
+	    xmlSecTransformEcdsaSha512Id,
 	};
 	size_t i;
 
@@ -664,9 +682,10 @@ static int enable(xmlSecDSigCtxPtr ctx, unsigned allow_sha1)
 	for (i = 0; i < sizeof(sig_ids) / sizeof(sig_ids[0]); i++)
 		if (xmlSecDSigCtxEnableSignatureTransform(ctx, sig_ids[i]) < 0)
 			return -1;
-	if (allow_sha1 && (xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha1Id) < 0 ||
-			   xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha1Id) < 0 ||
-			   xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha1Id) < 0))
+	if (allow_sha1 &&
+	    (xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha1Id) < 0 ||
+	     xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha1Id) < 0 ||
+	     xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha1Id) < 0))
 		return -1;
 	ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty;
 	return 0;
@@ -704,8 +723,8 @@ static void reset_classification(struct engine_doc *doc)
 
 /* engine_doc_verify: see engine.h and the file comment. */
 int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
-		      const struct engine_trust *trust, const struct engine_verify_opts *opts,
-		      struct engine_report *rep, struct engine_signer *signer)
+                      const struct engine_trust *trust, const struct engine_verify_opts *opts,
+                      struct engine_report *rep, struct engine_signer *signer)
 {
 	struct precheck pc;
 	xmlSecDSigCtxPtr ctx = NULL;
@@ -787,7 +806,7 @@ int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
 		goto done;
 	}
 	if (engine__parse(eng, xmlSecBufferGetData(pre), xmlSecBufferGetSize(pre), doc->name,
-			  &signed_doc, rep) < 0) {
+	                  &signed_doc, rep) < 0) {
 		bad(&pc, rep, "DSIG-SIGNED", NULL, "the signed bytes do not parse");
 		goto done;
 	}
@@ -796,7 +815,8 @@ int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
 		size_t n = 0;
 		collect_sigs(xmlDocGetRootElement(signed_doc), again, &n);
 		if (n != 0) {
-			bad(&pc, rep, "DSIG-SIGNED", NULL, "the signed bytes still hold a signature");
+			bad(&pc, rep, "DSIG-SIGNED", NULL,
+			    "the signed bytes still hold a signature");
 			goto done;
 		}
 	}
@@ -820,7 +840,7 @@ int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
 done:
 	if (rc == SECMX_EINTERNAL)
 		engine__report_node(rep, "DSIG-SIGNATURE", ENGINE_FATAL, pc.sig,
-				    "xmlsec failed: %s", engine__dsig_last_error());
+		                    "xmlsec failed: %s", engine__dsig_last_error());
 	if (rc == SECMX_OK && pc.errors)
 		rc = SECMX_ESIG;
 	if (kdata != NULL)

@@ -45,6 +45,7 @@ static int run(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* pki_setup: make the test PKI once for the TCase (unchecked fixture). */
 static void pki_setup(void)
 {
 	char script[PATH_MAX];
@@ -62,6 +63,7 @@ static void pki_setup(void)
 	}
 }
 
+/* pki_teardown: remove it. */
 static void pki_teardown(void)
 {
 	char *argv[] = {"rm", "-rf", pki_dir, NULL};
@@ -81,11 +83,13 @@ static const char *pki(const char *name)
 	return buf[i];
 }
 
+/* eng_plain: an engine without schemas (signing needs none). */
 static struct engine *eng_plain(void)
 {
 	return test_engine(NULL, ENGINE_CFG_NO_SCHEMAS);
 }
 
+/* key_ok: load a PKI key that must load. */
 static struct engine_key *key_ok(const char *key, const char *cert, const char *pw)
 {
 	struct engine_key *k = NULL;
@@ -101,6 +105,7 @@ static struct engine_key *key_ok(const char *key, const char *cert, const char *
 	return k;
 }
 
+/* trust_of: a trust store from PKI files that must load. */
 static struct engine_trust *trust_of(const char *ca, const char *crl)
 {
 	struct engine_trust *t = NULL;
@@ -128,7 +133,7 @@ static char *sign_doc(struct engine *eng, const char *xml, const struct engine_k
 	doc = xml ? test_parse_str(eng, xml, rep) : test_parse_file(eng, corpus(INVOICE), rep);
 	rc = engine_doc_sign(eng, doc, key, rep);
 	ck_assert_msg(rc == 0, "sign: %s (%s)", secmx_strerror(rc),
-		      engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
+	              engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
 	ck_assert_int_eq(engine_doc_serialize(doc, &out, &len), 0);
 	engine_doc_free(doc);
 	engine_report_free(rep);
@@ -138,8 +143,8 @@ static char *sign_doc(struct engine *eng, const char *xml, const struct engine_k
 /* verify_str: parse and verify XML; returns the code, fills REP (and OUT_DOC
  * when given: the caller then frees it). */
 static int verify_str(struct engine *eng, const char *xml, const struct engine_trust *t,
-		      const struct engine_verify_opts *o, struct engine_report *rep,
-		      struct engine_signer *s, struct engine_doc **out_doc)
+                      const struct engine_verify_opts *o, struct engine_report *rep,
+                      struct engine_signer *s, struct engine_doc **out_doc)
 {
 	struct engine_doc *doc = NULL;
 	int rc = engine_doc_parse(eng, xml, strlen(xml), "signed", &doc, rep);
@@ -155,7 +160,7 @@ static int verify_str(struct engine *eng, const char *xml, const struct engine_t
 
 /* refused: XML must be refused with RULE (among the findings). */
 static void refused(struct engine *eng, const char *xml, const struct engine_trust *t,
-		    const struct engine_verify_opts *o, const char *rule, const char *what)
+                    const struct engine_verify_opts *o, const char *rule, const char *what)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_signer s;
@@ -170,7 +175,7 @@ static void refused(struct engine *eng, const char *xml, const struct engine_tru
 		strncat(all, "; ", sizeof(all) - strlen(all) - 1);
 	}
 	ck_assert_msg(rc == SECMX_ESIG, "%s: expected refusal, got %s [%s]", what,
-		      secmx_strerror(rc), all);
+	              secmx_strerror(rc), all);
 	ck_assert_msg(report_has(rep, rule), "%s: expected %s, got [%s]", what, rule, all);
 	ck_assert_int_ge(engine_report_fatal_count(rep), 1);
 	engine_report_free(rep);
@@ -178,15 +183,15 @@ static void refused(struct engine *eng, const char *xml, const struct engine_tru
 
 /* verified: XML must verify; returns nothing, asserts the signer's CN. */
 static void verified(struct engine *eng, const char *xml, const struct engine_trust *t,
-		     const struct engine_verify_opts *o, const char *cn)
+                     const struct engine_verify_opts *o, const char *cn)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_signer s;
 	int rc = verify_str(eng, xml, t, o, rep, &s, NULL);
 
 	ck_assert_msg(rc == 0, "expected to verify, got %s: %s %s", secmx_strerror(rc),
-		      engine_report_count(rep) ? engine_report_at(rep, 0)->rule : "",
-		      engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
+	              engine_report_count(rep) ? engine_report_at(rep, 0)->rule : "",
+	              engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
 	ck_assert_msg(strstr(s.subject, cn) != NULL, "signer %s, expected %s", s.subject, cn);
 	engine_report_free(rep);
 }
@@ -228,6 +233,7 @@ struct fx {
 	char *xml;
 };
 
+/* fx_open: engine, RSA key, root trust, and a signed invoice that verifies. */
 static void fx_open(struct fx *f)
 {
 	f->eng = eng_plain();
@@ -237,6 +243,7 @@ static void fx_open(struct fx *f)
 	verified(f->eng, f->xml, f->trust, NULL, "Signer RSA");
 }
 
+/* fx_close: release the fixture. */
 static void fx_close(struct fx *f)
 {
 	free(f->xml);
@@ -258,14 +265,14 @@ static void round_trip(struct engine_key *k, const char *cn, const char *alg)
 	int rc = verify_str(eng, xml, t, NULL, rep, &s, NULL);
 
 	ck_assert_msg(rc == 0, "verify: %s %s", secmx_strerror(rc),
-		      engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
+	              engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
 	ck_assert_msg(strstr(s.subject, cn) != NULL, "subject %s", s.subject);
 	ck_assert_msg(strstr(s.issuer, "Intermediate") != NULL, "issuer %s", s.issuer);
 	ck_assert_str_eq(s.sig_alg, alg);
 	ck_assert_int_gt(strlen(s.serial), 0);
 	/* the layout: UBLExtensions first, the UBL signature path, one Reference URI="" */
 	ck_assert_msg(strstr(xml, "<ext:UBLExtensions") < strstr(xml, "<cbc:UBLVersionID"),
-		      "ext:UBLExtensions must come first");
+	              "ext:UBLExtensions must come first");
 	ck_assert_ptr_nonnull(strstr(xml, "<sac:SignatureInformation"));
 	ck_assert_ptr_nonnull(strstr(xml, "<ds:Reference URI=\"\">"));
 	ck_assert_ptr_nonnull(strstr(xml, "xml-exc-c14n#"));
@@ -330,8 +337,7 @@ static void key_refused(const char *key, const char *cert, const char *pw, const
 	if (cert)
 		secmx_strlcpy(cp, pki(cert), sizeof(cp));
 	rc = engine_key_load(kp, cert ? cp : NULL, pw, &k, err, sizeof(err));
-	ck_assert_msg(rc == SECMX_EKEY, "%s: expected SECMX_EKEY, got %s", key,
-		      secmx_strerror(rc));
+	ck_assert_msg(rc == SECMX_EKEY, "%s: expected SECMX_EKEY, got %s", key, secmx_strerror(rc));
 	ck_assert_ptr_null(k);
 	ck_assert_msg(strstr(err, why) != NULL, "%s: message '%s' lacks '%s'", key, err, why);
 }
@@ -391,10 +397,10 @@ START_TEST(signed_validates_ubl21_xsd)
 	struct engine_doc *doc;
 	char *xml;
 	const char *with_ext =
-		"<ext:UBLExtensions xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:"
-		"CommonExtensionComponents-2\"><ext:UBLExtension><ext:ExtensionURI>urn:x-other"
-		"</ext:ExtensionURI><ext:ExtensionContent><x:Thing xmlns:x=\"urn:x\"/>"
-		"</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>\n\t<cbc:UBLVersionID>";
+	    "<ext:UBLExtensions xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:"
+	    "CommonExtensionComponents-2\"><ext:UBLExtension><ext:ExtensionURI>urn:x-other"
+	    "</ext:ExtensionURI><ext:ExtensionContent><x:Thing xmlns:x=\"urn:x\"/>"
+	    "</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>\n\t<cbc:UBLVersionID>";
 	char *orig = NULL, *pre;
 	size_t olen;
 
@@ -402,7 +408,7 @@ START_TEST(signed_validates_ubl21_xsd)
 	xml = sign_doc(eng, NULL, k);
 	doc = test_parse_str(eng, xml, rep);
 	ck_assert_msg(engine_doc_validate_schema(eng, doc, rep) == 0, "XSD: %s",
-		      engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
+	              engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
 	engine_doc_free(doc);
 	free(xml);
 
@@ -413,7 +419,7 @@ START_TEST(signed_validates_ubl21_xsd)
 	ck_assert_ptr_nonnull(strstr(strstr(xml, "urn:x-other"), "<sac:SignatureInformation"));
 	doc = test_parse_str(eng, xml, rep);
 	ck_assert_msg(engine_doc_validate_schema(eng, doc, rep) == 0, "XSD: %s",
-		      engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
+	              engine_report_count(rep) ? engine_report_at(rep, 0)->message : "");
 	engine_doc_free(doc);
 	{
 		struct engine_trust *t = trust_of("ca.pem", NULL);
@@ -437,7 +443,7 @@ START_TEST(sign_refuses_signed_or_foreign)
 	struct engine_doc *doc;
 
 	doc = test_parse_file(eng, corpus("ubl-examples/oasis-ubl21/UBL-Invoice-2.0-Enveloped.xml"),
-			      rep);
+	                      rep);
 	ck_assert_int_eq(engine_doc_sign(eng, doc, k, rep), SECMX_ESIG);
 	ck_assert(report_has(rep, "DSIG-COUNT"));
 	engine_doc_free(doc);
@@ -525,9 +531,9 @@ START_TEST(revoked_with_crl)
 	with_crl = trust_of("ca.pem", "crl.pem");
 	k = key_ok("revoked.key", "revoked-chain.pem", NULL);
 	xml = sign_doc(f.eng, NULL, k);
-	verified(f.eng, xml, f.trust, NULL, "Signer Revoked");      /* no CRL: unknown */
+	verified(f.eng, xml, f.trust, NULL, "Signer Revoked"); /* no CRL: unknown */
 	refused(f.eng, xml, with_crl, NULL, "DSIG-CHAIN", "revoked, CRL given");
-	verified(f.eng, f.xml, with_crl, NULL, "Signer RSA");       /* good one still fine */
+	verified(f.eng, f.xml, with_crl, NULL, "Signer RSA"); /* good one still fine */
 	free(xml);
 	engine_key_free(k);
 	engine_trust_free(with_crl);
@@ -566,9 +572,9 @@ START_TEST(xsw_variants)
 	ext = span(f.xml, "<ext:UBLExtension>", "</ext:UBLExtension>");
 	root = span(f.xml, "<Invoice ", "</Invoice>");
 	inv_open = "<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\" "
-		   "xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:"
-		   "CommonBasicComponents-2\" xmlns:ext=\"urn:oasis:names:specification:ubl:"
-		   "schema:xsd:CommonExtensionComponents-2\">";
+	           "xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:"
+	           "CommonBasicComponents-2\" xmlns:ext=\"urn:oasis:names:specification:ubl:"
+	           "schema:xsd:CommonExtensionComponents-2\">";
 
 	/* XSW1: evil content in place, the signed original moved into ds:Object */
 	t = replace(f.xml, "<cbc:ID>TOSL108</cbc:ID>", "<cbc:ID>EVIL</cbc:ID>");
@@ -614,10 +620,10 @@ START_TEST(xsw_variants)
 		size_t n = strlen(root) + 1024;
 		v = malloc(n);
 		snprintf(v, n,
-			 "%s<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent>%s"
-			 "</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>"
-			 "<cbc:ID>EVIL</cbc:ID></Invoice>",
-			 inv_open, root);
+		         "%s<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent>%s"
+		         "</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>"
+		         "<cbc:ID>EVIL</cbc:ID></Invoice>",
+		         inv_open, root);
 	}
 	refused(f.eng, v, f.trust, NULL, "DSIG-PLACE", "XSW4 evil root around the original");
 	free(v);
@@ -644,15 +650,16 @@ START_TEST(xsw_variants)
 
 	/* XSW7: evil content hidden inside the signature (never digested) */
 	v = replace(f.xml, "<ds:X509Data>",
-		    "<cbc:ID xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:"
-		    "CommonBasicComponents-2\">EVIL</cbc:ID><ds:X509Data>");
+	            "<cbc:ID xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:"
+	            "CommonBasicComponents-2\">EVIL</cbc:ID><ds:X509Data>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-KEYINFO", "XSW7 content inside KeyInfo");
 	free(v);
 
 	/* XSW8: a second signature under another prefix, same namespace */
 	{
-		char *s2 = replace(sig, "<ds:Signature ", "<x:Signature xmlns:x=\""
-						       "http://www.w3.org/2000/09/xmldsig#\" ");
+		char *s2 = replace(sig, "<ds:Signature ",
+		                   "<x:Signature xmlns:x=\""
+		                   "http://www.w3.org/2000/09/xmldsig#\" ");
 		char *s3, *wrapped;
 		size_t n;
 		s3 = replace(s2, "</ds:Signature>", "</x:Signature>");
@@ -704,23 +711,24 @@ START_TEST(transforms_refused)
 
 	fx_open(&f);
 	v = replace(f.xml, EXC,
-		    "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\">"
-		    "<ds:XPath>not(ancestor-or-self::cbc:ID)</ds:XPath></ds:Transform>");
+	            "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\">"
+	            "<ds:XPath>not(ancestor-or-self::cbc:ID)</ds:XPath></ds:Transform>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-TRANSFORM", "XPath transform");
 	free(v);
 	v = replace(f.xml, EXC,
-		    "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xslt-19991116\">"
-		    "<xsl:stylesheet xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\" "
-		    "version=\"1.0\"/></ds:Transform>");
+	            "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xslt-19991116\">"
+	            "<xsl:stylesheet xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\" "
+	            "version=\"1.0\"/></ds:Transform>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-TRANSFORM", "XSLT transform");
 	free(v);
 	v = replace(f.xml, EXC,
-		    "<ds:Transform Algorithm=\"http://www.w3.org/2002/06/xmldsig-filter2\"/>");
+	            "<ds:Transform Algorithm=\"http://www.w3.org/2002/06/xmldsig-filter2\"/>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-TRANSFORM", "XPath filter 2");
 	free(v);
-	v = replace(f.xml,
-		    "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
-		    "");
+	v = replace(
+	    f.xml,
+	    "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
+	    "");
 	refused(f.eng, v, f.trust, NULL, "DSIG-TRANSFORM", "no enveloped transform");
 	free(v);
 	fx_close(&f);
@@ -738,13 +746,16 @@ START_TEST(comment_tricks)
 	v = replace(f.xml, "<cbc:ID>TOSL108</cbc:ID>", "<cbc:ID>TOSL<!---->108</cbc:ID>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-COMMENT", "comment splits cbc:ID");
 	free(v);
-	v = replace(f.xml, EXC,
-		    "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#WithComments\"/>");
+	v = replace(
+	    f.xml, EXC,
+	    "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#WithComments\"/>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-COMMENT", "WithComments transform");
 	free(v);
-	v = replace(f.xml,
-		    "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
-		    "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2006/12/xml-c14n11#WithComments\"/>");
+	v = replace(
+	    f.xml,
+	    "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+	    "<ds:CanonicalizationMethod "
+	    "Algorithm=\"http://www.w3.org/2006/12/xml-c14n11#WithComments\"/>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-COMMENT", "WithComments c14n method");
 	free(v);
 	/* a comment between elements (not splitting text) is harmless */
@@ -763,26 +774,26 @@ START_TEST(algorithms_refused)
 
 	fx_open(&f);
 	v = replace(f.xml, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-		    "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256");
+	            "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256");
 	refused(f.eng, v, f.trust, NULL, "DSIG-ALG", "HMAC");
 	free(v);
 	v = replace(f.xml, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-		    "http://www.w3.org/2000/09/xmldsig#hmac-sha1");
+	            "http://www.w3.org/2000/09/xmldsig#hmac-sha1");
 	refused(f.eng, v, f.trust, &sha1, "DSIG-ALG", "HMAC-SHA1 even with SHA-1 allowed");
 	free(v);
 	v = replace(f.xml, "http://www.w3.org/2001/04/xmlenc#sha256",
-		    "http://www.w3.org/2000/09/xmldsig#sha1");
+	            "http://www.w3.org/2000/09/xmldsig#sha1");
 	refused(f.eng, v, f.trust, NULL, "DSIG-ALG", "SHA-1 digest");
 	/* allowed, it passes the profile and fails on the digest (it was SHA-256) */
 	refused(f.eng, v, f.trust, &sha1, "DSIG-DIGEST", "SHA-1 digest allowed, wrong value");
 	free(v);
 	v = replace(f.xml, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-		    "http://www.w3.org/2000/09/xmldsig#rsa-sha1");
+	            "http://www.w3.org/2000/09/xmldsig#rsa-sha1");
 	refused(f.eng, v, f.trust, NULL, "DSIG-ALG", "RSA-SHA1");
 	refused(f.eng, v, f.trust, &sha1, "DSIG-SIGNATURE", "RSA-SHA1 allowed, wrong value");
 	free(v);
 	v = replace(f.xml, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-		    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256");
+	            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256");
 	refused(f.eng, v, f.trust, NULL, "DSIG-ALG", "ECDSA method with an RSA certificate");
 	free(v);
 	fx_close(&f);
@@ -797,13 +808,13 @@ START_TEST(keyinfo_refused)
 	fx_open(&f);
 	x509 = span(f.xml, "<ds:X509Data>", "</ds:X509Data>");
 	v = replace(f.xml, x509,
-		    "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>AQAB</ds:Modulus>"
-		    "<ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue>");
+	            "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>AQAB</ds:Modulus>"
+	            "<ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-KEYINFO", "bare KeyValue");
 	free(v);
 	v = replace(f.xml, "<ds:X509Data>",
-		    "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>AQAB</ds:Modulus>"
-		    "<ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue><ds:X509Data>");
+	            "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>AQAB</ds:Modulus>"
+	            "<ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue><ds:X509Data>");
 	refused(f.eng, v, f.trust, NULL, "DSIG-KEYINFO", "KeyValue beside X509Data");
 	free(v);
 	v = replace(f.xml, x509, "<ds:RetrievalMethod URI=\"http://127.0.0.1:1/key\"/>");
@@ -921,6 +932,7 @@ START_TEST(threads)
 }
 END_TEST
 
+/* tc_dsig: the TCase, with the PKI made once for all its tests. */
 TCase *tc_dsig(void)
 {
 	TCase *tc = tcase_create("dsig");
