@@ -30,8 +30,7 @@
 #define SECMX_RULES_DIR "schemas/rules"
 #endif
 
-/* Flag for struct engine_config.flags: do not compile schemas (rules only). */
-#define ENGINE_CFG_NO_SCHEMAS 0x100u
+/* ENGINE_CFG_NO_SCHEMAS (do not compile schemas) is public now: engine.h. */
 
 struct engine__rules;   /* rules.c */
 
