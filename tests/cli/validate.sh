@@ -1,0 +1,100 @@
+#!/bin/sh
+# validate.sh — `secmx validate` and `secmx inspect` as a user drives them:
+# exit statuses, JSON lines, standard input, progress only on a terminal.
+set -u
+: "${SECMX_BIN:?}" "${SECMX_CORPUS:?}" "${SECMX_SRC:?}"
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+expect_rc() { # expected-rc description command...
+	want=$1; what=$2; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+	if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
+		bad "$what: exit $got, wanted $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err" | head -20; fi
+}
+
+examples=$(ls "$SECMX_CORPUS"/ubl-examples/*/*.xml)
+n=$(echo "$examples" | wc -l)
+
+expect_rc 0 "help" "$SECMX_BIN" --help
+expect_rc 2 "unknown command" "$SECMX_BIN" frobnicate
+expect_rc 2 "validate without files" "$SECMX_BIN" validate
+expect_rc 0 "validate --help" "$SECMX_BIN" validate --help
+
+# shellcheck disable=SC2086
+expect_rc 0 "every corpus example is valid" "$SECMX_BIN" validate $examples
+[ -s "$tmp/err" ] && bad "progress or noise on a non-terminal stderr: $(head -c 200 "$tmp/err")"
+
+# shellcheck disable=SC2086
+expect_rc 0 "validate --json" "$SECMX_BIN" validate --json $examples
+python3 - "$tmp/out" "$n" <<'PY' || fail=1
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == int(sys.argv[2]), f"{len(lines)} lines for {sys.argv[2]} files"
+for l in lines:
+    o = json.loads(l)
+    assert set(o) >= {"file", "type", "profile", "valid", "findings"}, o.keys()
+    assert o["valid"] is True and o["type"] and o["profile"], o
+    for f in o["findings"]:
+        assert f["severity"] in ("fatal", "warning") and f["rule"], f
+print("ok: JSON lines well formed")
+PY
+
+inv="$SECMX_SRC/tests/data/invoice-nz.xml"
+expect_rc 0 "standard input" sh -c "\"$SECMX_BIN\" validate - < \"$inv\""
+
+sed 's|<cbc:IssueDate>2026-11-20|<cbc:IssueDate>2026-13-20|' "$inv" > "$tmp/baddate.xml"
+expect_rc 1 "an impossible date is invalid" "$SECMX_BIN" validate --json "$tmp/baddate.xml"
+python3 - "$tmp/out" <<'PY' || fail=1
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert o["valid"] is False
+f = [f for f in o["findings"] if f["severity"] == "fatal"]
+assert f and f[0]["line"] > 0 and "IssueDate" in f[0]["path"], f
+print("ok: the finding has a line and an XPath:", f[0]["rule"], f[0]["line"], f[0]["path"])
+PY
+
+expect_rc 1 "valid + invalid is 1" "$SECMX_BIN" validate "$inv" "$tmp/baddate.xml"
+expect_rc 2 "an unreadable file is 2" "$SECMX_BIN" validate "$inv" "$tmp/missing.xml"
+
+printf '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<r>&x;</r>\n' > "$tmp/xxe.xml"
+expect_rc 1 "XXE is refused" "$SECMX_BIN" validate "$tmp/xxe.xml"
+grep -q "XML-DTD" "$tmp/out" && ok "XXE refusal names XML-DTD" || bad "no XML-DTD finding"
+grep -q "root:" "$tmp/out" && bad "file content leaked"
+
+cat > "$tmp/change.xml" <<'XML'
+<OrderChange xmlns="urn:oasis:names:specification:ubl:schema:xsd:OrderChange-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+<cbc:CustomizationID>urn:fdc:peppol.eu:poacc:trns:order_change:3</cbc:CustomizationID>
+<cbc:ID>1</cbc:ID></OrderChange>
+XML
+expect_rc 1 "Peppol Advanced Ordering without a UBL 2.3 schema set" "$SECMX_BIN" validate "$tmp/change.xml"
+grep -q "SECMX-UBL23" "$tmp/out" && ok "refusal names SECMX-UBL23" || bad "no SECMX-UBL23"
+
+expect_rc 0 "--list-profiles" "$SECMX_BIN" validate --list-profiles
+for p in en16931 peppol-bis-billing-3 pint-aunz-billing pint-aunz-selfbilling peppol-ordering-3 ubl-2.1; do
+	grep -q "^$p " "$tmp/out" || bad "profile $p not listed"
+done
+expect_rc 2 "unknown --profile" "$SECMX_BIN" validate --profile nope "$inv"
+expect_rc 0 "--profile forces a rule set" "$SECMX_BIN" validate --profile en16931 "$inv"
+expect_rc 0 "--skip-schema" "$SECMX_BIN" validate --skip-schema "$inv"
+expect_rc 0 "--schemas with the official UBL 2.1 set" "$SECMX_BIN" validate --schemas "$SECMX_CORPUS/ubl21-xsd/xsdrt" "$inv"
+expect_rc 2 "--schemas with a directory that is no schema set" "$SECMX_BIN" validate --schemas "$tmp" "$inv"
+
+# Progress shows on a terminal (script(1) gives the command one) and only there.
+if command -v script >/dev/null 2>&1; then
+	script -qec "\"$SECMX_BIN\" validate -q $inv $inv $inv" /dev/null > "$tmp/tty" 2>&1
+	grep -q "\[3/3\]" "$tmp/tty" && ok "progress on a terminal" || bad "no progress on a terminal"
+else
+	echo "skip: progress on a terminal (script(1) not installed)"
+fi
+
+expect_rc 0 "inspect --json" "$SECMX_BIN" inspect --json "$inv"
+python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o['type']=='Invoice', o" "$tmp/out" \
+	&& ok "inspect JSON names the type" || bad "inspect JSON"
+expect_rc 1 "inspect of a non-document" "$SECMX_BIN" inspect "$tmp/xxe.xml"
+
+[ "$fail" -eq 0 ] && echo "validate.sh: all passed"
+exit "$fail"
