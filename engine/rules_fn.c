@@ -160,8 +160,17 @@ int engine__dec_mul(const struct secmx_dec *a, const struct secmx_dec *b, struct
 		return SECMX_ELIMIT;
 	r->m = m;
 	r->scale = x.scale + y.scale;
-	/* Keep the more familiar scale of the inputs when it is exact. */
+	/* Show the larger scale of the inputs when that is exact ("2.00" x "1.5" =
+	 * "3.00"); more places only when the product needs them. */
 	strip(r, a->scale > b->scale ? a->scale : b->scale);
+	if (r->scale < (a->scale > b->scale ? a->scale : b->scale)) {
+		__int128 up;
+		int want = a->scale > b->scale ? a->scale : b->scale;
+		if (rescale(r, want, &up) == 0) {
+			r->m = up;
+			r->scale = want;
+		}
+	}
 	return SECMX_OK;
 }
 
