@@ -32,6 +32,9 @@
 
 /* Flag for struct engine_config.flags: do not compile schemas (rules only). */
 #define ENGINE_CFG_NO_SCHEMAS 0x100u
+/* Flag for struct engine_config.flags: evaluate every rule context as XPath
+ * (no single-walk matcher); tests compare both paths. */
+#define ENGINE_CFG_RULES_XPATH_ONLY 0x200u
 
 struct engine__rules;   /* rules.c */
 

@@ -79,6 +79,7 @@ struct rassert {
 struct rrule {
 	char *context_src;              /* as written */
 	xmlXPathCompExprPtr context;    /* NULL when the rule is not implemented */
+	struct rmatch *match;           /* single-walk matcher, or NULL: evaluate CONTEXT */
 	struct rlet *lets;
 	size_t nlets;
 	size_t a0, na;                  /* its asserts in the set's array */
@@ -103,6 +104,8 @@ struct ruleset {
 	struct rassert *as;
 	size_t nas;
 	size_t not_impl;
+	struct rmatch **mtab;           /* per rule: its matcher or NULL */
+	struct mindex ix;               /* dispatch for the walk */
 };
 
 struct engine__rules {
@@ -214,6 +217,7 @@ static void ptrset_clear(struct ptrset *s)
 
 struct loader {
 	struct engine__rules *r;
+	int xpath_only;                 /* ENGINE_CFG_RULES_XPATH_ONLY */
 	struct ruleset *set;
 	const char *dir;                /* the rule file's directory */
 	char *err;
@@ -737,6 +741,20 @@ static int load_rule(struct loader *ld, xmlNodePtr n, int inherited, const char 
 		}
 		if ((rc = compile(ld, n, NULL, "context", xp, &sc, &r->context)) < 0)
 			goto out;
+		if (!ld->xpath_only) {
+			struct rmatch m;
+			rc = engine__match_compile(r->context_src, set->ns, set->nns, &m);
+			if (rc < 0)
+				goto out;
+			if (rc == 1 && (r->match = malloc(sizeof(m))) == NULL) {
+				engine__match_free(&m);
+				rc = SECMX_ENOMEM;
+				goto out;
+			}
+			if (rc == 1)
+				*r->match = m;
+			rc = SECMX_OK;
+		}
 	}
 	for (c = n->children; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE || is_doc_elem(c))
@@ -903,6 +921,8 @@ static void set_free(struct ruleset *set)
 		struct rrule *r = &set->rules[i];
 		free(r->context_src);
 		xmlXPathFreeCompExpr(r->context);
+		engine__match_free(r->match);
+		free(r->match);
 		for (j = 0; j < r->nlets; j++) {
 			free(r->lets[j].name);
 			free(r->lets[j].src);
@@ -911,6 +931,8 @@ static void set_free(struct ruleset *set)
 		free(r->lets);
 	}
 	free(set->rules);
+	free(set->mtab);
+	engine__match_index_free(&set->ix);
 	for (j = 0; j < set->nlets; j++) {
 		free(set->lets[j].name);
 		free(set->lets[j].src);
@@ -933,7 +955,8 @@ static void set_free(struct ruleset *set)
 static int load_file(const struct engine *eng, struct engine__rules *r, const char *dir,
 		     const char *file, char *err, size_t errlen)
 {
-	struct loader ld = {r, NULL, dir, err, errlen};
+	struct loader ld = {r, (eng->cfg.flags & ENGINE_CFG_RULES_XPATH_ONLY) != 0, NULL, dir, err,
+			    errlen};
 	struct engine_report *rep = NULL;
 	struct engine pe;
 	struct engine_config pc;
@@ -981,6 +1004,17 @@ static int load_file(const struct engine *eng, struct engine__rules *r, const ch
 	}
 	if ((rc = load_header(&ld, root)) < 0 || (rc = load_body(&ld, root)) < 0)
 		goto out;
+	if (set.nrules > 0) {
+		size_t k;
+		if ((set.mtab = calloc(set.nrules, sizeof(*set.mtab))) == NULL) {
+			rc = SECMX_ENOMEM;
+			goto out;
+		}
+		for (k = 0; k < set.nrules; k++)
+			set.mtab[k] = set.rules[k].match;
+		if ((rc = engine__match_index(&set.ix, set.mtab, set.nrules)) < 0)
+			goto out;
+	}
 	if ((rc = grow(&r->sets, r->nsets, sizeof(*r->sets))) < 0)
 		goto out;
 	r->sets[r->nsets++] = set;
@@ -1303,35 +1337,52 @@ static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 static int run_set(struct run *run, xmlDocPtr doc)
 {
 	const struct ruleset *set = run->set;
+	struct mlist *lists = NULL;
 	size_t p, k;
-	int i;
+	int i, rc = SECMX_OK;
 
 	xmlXPathRegisteredVariablesCleanup(run->ctxt);
 	run->ctxt->namespaces = set->nsp;
 	run->ctxt->nsNr = set->nns;
 	if (bind_lets(run, set->lets, set->nlets, (xmlNodePtr)doc, NULL, 0) < 0)
 		return SECMX_OK; /* reported; the set's rules depend on it */
+	if (set->nrules > 0 && (lists = calloc(set->nrules, sizeof(*lists))) == NULL)
+		return SECMX_ENOMEM;
+	/* One walk finds the nodes of every rule with a simple context. */
+	if (set->nrules > 0 && (rc = engine__match_run(&set->ix, set->mtab, set->ns, set->nns, doc,
+						       run->ctxt, &run->st, lists)) < 0)
+		goto out;
 	for (p = 0; p < set->npats; p++) {
 		const struct rpattern *pat = &set->pats[p];
 
 		ptrset_clear(&run->seen);
 		for (k = pat->r0; k < pat->r0 + pat->nr; k++) {
 			const struct rrule *r = &set->rules[k];
-			xmlXPathObjectPtr res;
+			xmlXPathObjectPtr res = NULL;
+			xmlNodePtr *nodes;
+			int nn;
 
 			if (r->context == NULL)
 				continue;
-			at(run, (xmlNodePtr)doc);
-			res = xmlXPathCompiledEval(r->context, run->ctxt);
-			if (res == NULL || res->type != XPATH_NODESET) {
-				rule_error(run, r->na ? set->as[r->a0].id : NULL,
-					   r->na ? set->as[r->a0].info.line : 0, xmlDocGetRootElement(doc),
-					   "context");
-				xmlXPathFreeObject(res);
-				continue;
+			if (r->match != NULL && !lists[k].err) {
+				nodes = lists[k].v;
+				nn = (int)lists[k].n;
+			} else {
+				at(run, (xmlNodePtr)doc);
+				if (r->match == NULL)
+					res = xmlXPathCompiledEval(r->context, run->ctxt);
+				if (res == NULL || res->type != XPATH_NODESET) {
+					rule_error(run, r->na ? set->as[r->a0].id : NULL,
+						   r->na ? set->as[r->a0].info.line : 0,
+						   xmlDocGetRootElement(doc), "context");
+					xmlXPathFreeObject(res);
+					continue;
+				}
+				nodes = res->nodesetval ? res->nodesetval->nodeTab : NULL;
+				nn = res->nodesetval ? res->nodesetval->nodeNr : 0;
 			}
-			for (i = 0; res->nodesetval && i < res->nodesetval->nodeNr; i++) {
-				xmlNodePtr node = res->nodesetval->nodeTab[i];
+			for (i = 0; i < nn; i++) {
+				xmlNodePtr node = nodes[i];
 
 				if (node->type == XML_NAMESPACE_DECL)
 					continue;
@@ -1339,7 +1390,8 @@ static int run_set(struct run *run, xmlDocPtr doc)
 					int added = ptrset_add(&run->seen, node);
 					if (added < 0) {
 						xmlXPathFreeObject(res);
-						return SECMX_ENOMEM;
+						rc = SECMX_ENOMEM;
+						goto out;
 					}
 					if (added == 0)
 						continue; /* an earlier rule of this pattern has it */
@@ -1349,7 +1401,9 @@ static int run_set(struct run *run, xmlDocPtr doc)
 			xmlXPathFreeObject(res);
 		}
 	}
-	return SECMX_OK;
+out:
+	engine__mlists_free(lists, set->nrules);
+	return rc;
 }
 
 /* engine_doc_validate_rules: see engine.h. */
@@ -1383,6 +1437,7 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	run.st.lib = &eng->rules->lib;
 	run.rep = rep;
 	xmlXPathRegisterFuncLookup(run.ctxt, engine__fn_lookup, &run.st);
+	xmlXPathContextSetCache(run.ctxt, 1, -1, 0);
 	rc = SECMX_OK;
 	for (s = prof->rules; rc >= 0 && s && *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] == ',')) {
 		size_t len = strcspn(s, ",");

@@ -105,4 +105,58 @@ int engine__check_digit(const char *value, const char *scheme);
  * *KEY = y*10000+m*100+d. 0 on success, SECMX_EINVAL otherwise. */
 int engine__date_parse(const char *s, long *key);
 
+/* ---- rules_match.c: fast matching of simple rule contexts ---- */
+
+struct mstep {
+	const xmlChar *uri;     /* the set's canonical href; NULL: no namespace (or "*") */
+	int any_ns;             /* "*": any element (or attribute) */
+	char *local;            /* NULL: any local name (prefix:* or *) */
+	int attr;               /* "@": an attribute step (last step only) */
+	int desc;               /* "//" before this step (else "/") */
+	xmlXPathCompExprPtr pred;       /* one predicate, or NULL */
+};
+
+struct mbranch {
+	struct mstep *steps;
+	int n;
+	int absolute;           /* begins with a single "/" */
+};
+
+struct rmatch {
+	struct mbranch *br;
+	int nbr;
+};
+
+/* One dispatch entry: branch BRANCH of rule RULE ends in a test for LOCAL. */
+struct mdisp {
+	const char *local;      /* NULL for wildcards */
+	size_t rule;
+	int branch;
+};
+
+struct mindex {
+	struct mdisp *named, *wild, *attrs;
+	size_t nnamed, nwild, nattrs;
+};
+
+/* The nodes one rule matched, in document order. */
+struct mlist {
+	xmlNodePtr *v;
+	size_t n, cap;
+	int err;                /* a predicate could not be evaluated */
+};
+
+/* engine__match_compile: 1 and *M filled for a simple pattern, 0 otherwise, SECMX_ENOMEM. */
+int engine__match_compile(const char *pattern, const xmlNs *ns, int nns, struct rmatch *m);
+void engine__match_free(struct rmatch *m);
+/* engine__match_index: dispatch over M[0..NRULES) (NULL entries: rules on the XPath path). */
+int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrules);
+void engine__match_index_free(struct mindex *ix);
+/* engine__match_run: one walk of DOC filling LISTS[rule] (caller-allocated, NRULES long). */
+int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
+		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
+		      struct mlist *lists);
+/* engine__mlists_free: free LISTS (N entries) and their arrays; NULL accepted. */
+void engine__mlists_free(struct mlist *lists, size_t n);
+
 #endif

@@ -838,6 +838,122 @@ START_TEST(threads_identical)
 }
 END_TEST
 
+/* ---- the single-walk matcher agrees with XPath evaluation ---- */
+
+static const char *const PATTERNS[] = {
+	"cbc:ID", "cac:LegalMonetaryTotal/*", "//cbc:Note", "/*/cbc:ID", "/*", "*[@currencyID]",
+	"@currencyID", "cac:LegalMonetaryTotal/*[2]", "cac:LegalMonetaryTotal//cbc:*",
+	"cbc:*[. = 'n1'] | cbc:ID", "/Invoice", "text()", "cac:LegalMonetaryTotal/*[position() = 1]",
+	"*[cbc:ID][cbc:IssueDate]", "cbc:*[starts-with(local-name(), 'Pay')]/@currencyID",
+	"cac:*/cbc:*[@currencyID = 'NZD'] | cac:LegalMonetaryTotal", "/*//cbc:*[contains(., '.')]",
+	"cbc:*[$lim &lt; number(.)]", "*/*/*", "@*",
+};
+#define N_PATTERNS (sizeof(PATTERNS) / sizeof(PATTERNS[0]))
+
+/* same_reports: the rule stage over XML with ENG1 and ENG2 gives identical reports. */
+static void same_reports(struct engine *e1, struct engine *e2, const char *xml, size_t len)
+{
+	struct doc_text d = {(char *)xml, len};
+	char *a = run_one(e1, &d), *b = run_one(e2, &d);
+
+	ck_assert_msg(strcmp(a, b) == 0, "walk:\n%s\nxpath:\n%s", a, b);
+	free(a);
+	free(b);
+}
+
+START_TEST(matcher_agrees_with_xpath)
+{
+	char *sch = malloc(64 * 1024);
+	size_t len = 0, i;
+	struct engine_config cfg;
+	struct engine *walk, *xpath = NULL;
+	char err[512] = "";
+	const char *dir;
+
+	len += (size_t)snprintf(sch + len, 64 * 1024 - len, SCH_HEAD "<let name='lim' value='6'/>\n");
+	for (i = 0; i < N_PATTERNS; i++)
+		len += (size_t)snprintf(sch + len, 64 * 1024 - len,
+					"<pattern><rule context=\"%s\"><report id='M-%zu' "
+					"test='true()'><name/></report></rule></pattern>\n",
+					PATTERNS[i], i);
+	/* and first-match across simple and XPath-only rules in one pattern */
+	len += (size_t)snprintf(sch + len, 64 * 1024 - len,
+				"<pattern><rule context='cbc:PayableAmount'><report id='FM-1' test='true()'>a</report></rule>"
+				"<rule context='text()'><report id='FM-2' test='true()'>b</report></rule>"
+				"<rule context='cac:LegalMonetaryTotal/*[position() &gt; 1]'><report id='FM-3' test='true()'>c</report></rule>"
+				"<rule context='cbc:*'><report id='FM-4' test='true()'>d</report></rule></pattern>\n");
+	snprintf(sch + len, 64 * 1024 - len, SCH_TAIL);
+	dir = rules_dir_with(sch);
+	walk = new_engine(dir, NULL, NULL, 0);
+	engine_config_default(&cfg);
+	cfg.flags = 0x100u | 0x200u; /* no XSDs; ENGINE_CFG_RULES_XPATH_ONLY */
+	cfg.rules_dir = dir;
+	ck_assert_int_eq(engine_new(&cfg, &xpath, err, sizeof(err)), 0);
+	rules_dir_remove();
+	free(sch);
+	{
+		struct engine_report *rep = validate(walk, SMALL_DOC, NULL, NULL);
+		ck_assert_int_eq(count_rule(rep, "M-0"), 1);   /* cbc:ID */
+		ck_assert_int_eq(count_rule(rep, "M-6"), 3);   /* @currencyID */
+		ck_assert_int_eq(count_rule(rep, "M-7"), 1);   /* [2] is positional */
+		ck_assert_int_eq(count_rule(rep, "M-10"), 0);  /* /Invoice: no namespace */
+		ck_assert_int_eq(count_rule(rep, "FM-1"), 1);
+		ck_assert_int_eq(count_rule(rep, "FM-3"), 1);  /* AllowanceTotalAmount only */
+		ck_assert_int_eq(count_rule(rep, "FM-4"), 4);
+		engine_report_free(rep);
+	}
+	same_reports(walk, xpath, SMALL_DOC, strlen(SMALL_DOC));
+	for (i = 0; i < N_CORPUS; i++) {
+		char *buf;
+		size_t n;
+		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
+		same_reports(walk, xpath, buf, n);
+		free(buf);
+	}
+	engine_free(walk);
+	engine_free(xpath);
+}
+END_TEST
+
+/* The built-in rule sets give the same reports on both paths, on every case file. */
+static struct engine *xpath_engine;
+
+static void compare_case(struct engine *eng, const char *set, const char *rule, const char *path,
+			 int fires)
+{
+	char *buf;
+	size_t n;
+
+	(void)set, (void)rule, (void)fires;
+	ck_assert_int_eq(secmx_file_read(path, 1u << 20, &buf, &n), 0);
+	same_reports(eng, xpath_engine, buf, n);
+	free(buf);
+}
+
+START_TEST(builtin_rules_agree_with_xpath)
+{
+	struct engine_config cfg;
+	struct engine *walk = new_engine(NULL, NULL, NULL, 0);
+	char err[512] = "";
+	size_t i;
+
+	engine_config_default(&cfg);
+	cfg.flags = 0x100u | 0x200u;
+	ck_assert_int_eq(engine_new(&cfg, &xpath_engine, err, sizeof(err)), 0);
+	ck_assert_int_ge(for_each_case(compare_case, walk), 30);
+	for (i = 0; i < N_CORPUS; i++) {
+		char *buf;
+		size_t n;
+		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
+		same_reports(walk, xpath_engine, buf, n);
+		free(buf);
+	}
+	engine_free(walk);
+	engine_free(xpath_engine);
+	xpath_engine = NULL;
+}
+END_TEST
+
 TCase *tc_rules(void)
 {
 	TCase *tc = tcase_create("rules");
@@ -857,5 +973,7 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, missing_rule_files_warn_and_list);
 	tcase_add_test(tc, not_implemented_listed_not_passed);
 	tcase_add_test(tc, threads_identical);
+	tcase_add_test(tc, matcher_agrees_with_xpath);
+	tcase_add_test(tc, builtin_rules_agree_with_xpath);
 	return tc;
 }
