@@ -114,6 +114,10 @@ struct mstep {
 	int attr;               /* "@": an attribute step (last step only) */
 	int desc;               /* "//" before this step (else "/") */
 	xmlXPathCompExprPtr pred;       /* one predicate, or NULL */
+	/* Predicates of two common forms are decided in C, without XPath:
+	 * [@name] (attribute present) and [secmx:ends-with(local-name(), 'lit')]. */
+	char *pred_attr;        /* [@name]: this unprefixed attribute exists */
+	char *pred_suffix;      /* [secmx:ends-with(local-name(), 'lit')]: the name ends so */
 };
 
 struct mbranch {

@@ -21,7 +21,8 @@
  * step only), a name test (name, prefix:name, prefix:* or *) and at most one
  * predicate without position() or last(). A predicate whose value is a
  * number is positional, as in XSLT: the node must be at that position among
- * its siblings that pass the name test.
+ * its siblings that pass the name test. Two common predicates are decided in
+ * C: [@name] and [secmx:ends-with(local-name(), 'lit')].
  * Everything else (axes, functions, "/", text(), several predicates) falls
  * back to XPath; tests check that both paths agree.
  *
@@ -65,6 +66,8 @@ static void branch_free(struct mbranch *b)
 
 	for (i = 0; i < b->n; i++) {
 		free(b->steps[i].local);
+		free(b->steps[i].pred_attr);
+		free(b->steps[i].pred_suffix);
 		xmlXPathFreeCompExpr(b->steps[i].pred);
 	}
 	free(b->steps);
@@ -81,6 +84,59 @@ void engine__match_free(struct rmatch *m)
 		branch_free(&m->br[i]);
 	free(m->br);
 	memset(m, 0, sizeof(*m));
+}
+
+/* fast_pred: recognise PRED as [@name] or [secmx:ends-with(local-name(), 'lit')]
+ * and fill ST's C form; 0 (recognised or not) or SECMX_ENOMEM. */
+static int fast_pred(const char *pred, struct mstep *st)
+{
+	static const char EW[] = "secmx:ends-with(";
+	const char *p = pred, *n;
+	char q;
+
+	while (ws(*p))
+		p++;
+	if (*p == '@' && nstart((unsigned char)p[1])) {
+		for (n = ++p; nchar((unsigned char)*p); p++)
+			;
+		while (ws(*p))
+			p++;
+		if (*p != '\0')
+			return 0;
+		for (p = n; nchar((unsigned char)*p); p++)
+			;
+		return (st->pred_attr = strndup(n, (size_t)(p - n))) ? 0 : SECMX_ENOMEM;
+	}
+	if (strncmp(p, EW, sizeof(EW) - 1) != 0)
+		return 0;
+	p += sizeof(EW) - 1;
+	while (ws(*p))
+		p++;
+	if (strncmp(p, "local-name()", 12) != 0)
+		return 0;
+	for (p += 12; ws(*p); p++)
+		;
+	if (*p++ != ',')
+		return 0;
+	while (ws(*p))
+		p++;
+	if ((q = *p) != '\'' && q != '"')
+		return 0;
+	n = ++p;
+	if ((p = strchr(p, q)) == NULL)
+		return 0;
+	{
+		const char *e = p + 1;
+		while (ws(*e))
+			e++;
+		if (*e != ')')
+			return 0;
+		for (e++; ws(*e); e++)
+			;
+		if (*e != '\0')
+			return 0;
+	}
+	return (st->pred_suffix = strndup(n, (size_t)(p - n))) ? 0 : SECMX_ENOMEM;
 }
 
 /* parse_branch: one '|' branch [S, E); 1 simple, 0 not simple, SECMX_ENOMEM. */
@@ -187,6 +243,12 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 			}
 			if (strstr(pred, "position(") == NULL && strstr(pred, "last(") == NULL)
 				st.pred = xmlXPathCompile((const xmlChar *)pred);
+			if (st.pred != NULL && fast_pred(pred, &st) < 0) {
+				free(pred);
+				free(st.local);
+				xmlXPathFreeCompExpr(st.pred);
+				return SECMX_ENOMEM;
+			}
 			free(pred);
 			if (st.pred == NULL) {
 				free(st.local);
@@ -196,6 +258,8 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 				p++;
 			if (p < e && *p == '[') {
 				free(st.local);
+				free(st.pred_attr);
+				free(st.pred_suffix);
 				xmlXPathFreeCompExpr(st.pred);
 				return 0; /* several predicates */
 			}
@@ -204,6 +268,8 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 			struct mstep *ns2 = realloc(b->steps, (size_t)(b->n + 1) * sizeof(*ns2));
 			if (ns2 == NULL) {
 				free(st.local);
+				free(st.pred_attr);
+				free(st.pred_suffix);
 				xmlXPathFreeCompExpr(st.pred);
 				return SECMX_ENOMEM;
 			}
@@ -377,6 +443,13 @@ static int pred_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
 
 	if (st->pred == NULL)
 		return 1;
+	if (st->pred_attr != NULL)
+		return node->type == XML_ELEMENT_NODE &&
+		       xmlHasNsProp(node, (const xmlChar *)st->pred_attr, NULL) != NULL;
+	if (st->pred_suffix != NULL) {
+		size_t n = strlen((const char *)node->name), k = strlen(st->pred_suffix);
+		return k <= n && memcmp(node->name + n - k, st->pred_suffix, k) == 0;
+	}
 	w->ctxt->node = node;
 	w->ctxt->contextSize = 1;
 	w->ctxt->proximityPosition = 1;

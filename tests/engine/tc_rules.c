@@ -846,7 +846,9 @@ static const char *const PATTERNS[] = {
 	"cbc:*[. = 'n1'] | cbc:ID", "/Invoice", "text()", "cac:LegalMonetaryTotal/*[position() = 1]",
 	"*[cbc:ID][cbc:IssueDate]", "cbc:*[starts-with(local-name(), 'Pay')]/@currencyID",
 	"cac:*/cbc:*[@currencyID = 'NZD'] | cac:LegalMonetaryTotal", "/*//cbc:*[contains(., '.')]",
-	"cbc:*[$lim &lt; number(.)]", "*/*/*", "@*",
+	"cbc:*[$lim &lt; number(.)]", "*/*/*", "@*", "cbc:*[secmx:ends-with(local-name(), 'Amount')]",
+	"cbc:*[ secmx:ends-with( local-name() , &quot;Date&quot; ) ]", "*[@currencyID ]/@currencyID",
+	"cac:*[@currencyID]", "cbc:*[secmx:ends-with(local-name(), 'Amount') and . &gt; 1]",
 };
 #define N_PATTERNS (sizeof(PATTERNS) / sizeof(PATTERNS[0]))
 
