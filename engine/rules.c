@@ -112,7 +112,7 @@ struct engine__rules {
 	struct engine__fnlib lib;
 	struct ruleset *sets;
 	size_t nsets;
-	struct engine_rule_info *missing;   /* one per rule-set file a profile names but is absent */
+	struct engine_rule_info *missing;   /* per rule-set file a profile names, absent */
 	size_t nmissing;
 };
 
@@ -133,6 +133,7 @@ static int grow(void *arr, size_t n, size_t size)
 	return SECMX_OK;
 }
 
+/* xstrdup_attr: attribute NAME (in namespace NS, or none) of N as a malloc'd copy, or NULL. */
 static char *xstrdup_attr(xmlNodePtr n, const char *name, const char *ns)
 {
 	xmlChar *v = ns ? xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)ns) :
@@ -146,6 +147,7 @@ static char *xstrdup_attr(xmlNodePtr n, const char *name, const char *ns)
 	return s;
 }
 
+/* is_sch: is N the Schematron element NAME (any Schematron element when NAME is NULL)? */
 static int is_sch(xmlNodePtr n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns &&
@@ -153,6 +155,7 @@ static int is_sch(xmlNodePtr n, const char *name)
 	       (name == NULL || xmlStrEqual(n->name, (const xmlChar *)name));
 }
 
+/* is_secmx: is N the secmx extension element NAME? */
 static int is_secmx(xmlNodePtr n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns &&
@@ -173,6 +176,7 @@ struct ptrset {
 	size_t cap, n;
 };
 
+/* ptr_hash: slot of pointer P in a table of CAP (a power of two) slots. */
 static size_t ptr_hash(const void *p, size_t cap)
 {
 	unsigned long long x = (unsigned long long)(uintptr_t)p;
@@ -206,6 +210,7 @@ static int ptrset_add(struct ptrset *s, const void *p)
 	return 1;
 }
 
+/* ptrset_clear: empty the set, keeping its table. */
 static void ptrset_clear(struct ptrset *s)
 {
 	if (s->n > 0)
@@ -241,6 +246,7 @@ static int lerr(struct loader *ld, xmlNodePtr node, const char *id, const char *
 	return SECMX_ECONFIG;
 }
 
+/* ns_lookup: the URI the set binds to PREFIX (LEN bytes), or NULL. */
 static const char *ns_lookup(const struct ruleset *set, const char *prefix, size_t len)
 {
 	int i;
@@ -262,6 +268,7 @@ struct scope {
 	size_t nr;
 };
 
+/* scope_has: is $NAME (LEN bytes) declared in scope SC? */
 static int scope_has(const struct scope *sc, const char *name, size_t len)
 {
 	size_t i;
@@ -275,11 +282,13 @@ static int scope_has(const struct scope *sc, const char *name, size_t len)
 	return 0;
 }
 
+/* name_start: may C begin an XML name (non-ASCII bytes accepted)? */
 static int name_start(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
+/* name_char: may C continue an XML name? */
 static int name_char(unsigned char c)
 {
 	return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
@@ -302,7 +311,8 @@ static int check_names(const struct ruleset *set, const char *src, const struct 
 		int prefixed = 0;
 
 		if (*p == '"' || *p == '\'') {
-			const unsigned char *e = (const unsigned char *)strchr((const char *)p + 1, *p);
+			const unsigned char *e =
+				(const unsigned char *)strchr((const char *)p + 1, *p);
 			if (e == NULL)
 				return 0; /* the compiler reports it */
 			p = e + 1;
@@ -660,8 +670,9 @@ static int load_assert(struct loader *ld, xmlNodePtr n, struct rrule *r, const c
 		goto fail;
 	}
 	if (impl < 0 || sev < 0) {
-		rc = lerr(ld, n, a.id, impl < 0 ? "secmx:status must be implemented|not-implemented" :
-						  "flag must be fatal|warning (or error|information)");
+		rc = lerr(ld, n, a.id, "%s",
+			  impl < 0 ? "secmx:status must be implemented|not-implemented" :
+				     "flag must be fatal|warning (or error|information)");
 		goto fail;
 	}
 	if (a.reason == NULL && reason_in != NULL && (a.reason = strdup(reason_in)) == NULL) {
@@ -777,6 +788,7 @@ out:
 	return rc;
 }
 
+/* load_pattern: an sch:pattern and its rules, recorded as one pattern of the set. */
 static int load_pattern(struct loader *ld, xmlNodePtr n)
 {
 	struct ruleset *set = ld->set;
@@ -898,6 +910,7 @@ static int load_body(struct loader *ld, xmlNodePtr root)
 	return rc;
 }
 
+/* set_free: release everything a rule set owns; the struct is zeroed. */
 static void set_free(struct ruleset *set)
 {
 	size_t i, j;
@@ -969,7 +982,8 @@ static int load_file(const struct engine *eng, struct engine__rules *r, const ch
 
 	memset(&set, 0, sizeof(set));
 	ld.set = &set;
-	if ((set.file = strdup(file)) == NULL || (set.path = malloc(strlen(dir) + strlen(file) + 2)) == NULL) {
+	if ((set.file = strdup(file)) == NULL ||
+	    (set.path = malloc(strlen(dir) + strlen(file) + 2)) == NULL) {
 		rc = SECMX_ENOMEM;
 		goto out;
 	}
@@ -1027,11 +1041,13 @@ out:
 	return rc;
 }
 
+/* cmp_name: qsort comparison of C strings. */
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* find_set: the loaded rule set named FILE (LEN bytes), or NULL. */
 static const struct ruleset *find_set(const struct engine__rules *r, const char *file, size_t len)
 {
 	size_t i;
@@ -1074,6 +1090,7 @@ static int note_missing(struct engine__rules *r)
 	return SECMX_OK;
 }
 
+/* engine__rules_load: load every *.sch under ENG's rules_dir (see engine_int.h). */
 int engine__rules_load(struct engine *eng, char *err, size_t errlen)
 {
 	struct engine__rules *r = NULL;
@@ -1121,6 +1138,7 @@ out:
 	return rc;
 }
 
+/* engine__rules_free: release the rule sets; ENG->rules becomes NULL. */
 void engine__rules_free(struct engine *eng)
 {
 	struct engine__rules *r = eng->rules;
@@ -1141,6 +1159,7 @@ void engine__rules_free(struct engine *eng)
 
 /* ---- listing ---- */
 
+/* engine_rules_count: see engine.h. */
 size_t engine_rules_count(const struct engine *eng, const char *profile)
 {
 	const struct engine_profile *p = engine_profile_find(profile);
@@ -1156,6 +1175,7 @@ size_t engine_rules_count(const struct engine *eng, const char *profile)
 	return total;
 }
 
+/* engine_rules_at: see engine.h. */
 const struct engine_rule_info *engine_rules_at(const struct engine *eng, const char *profile,
 					       size_t i)
 {
@@ -1225,8 +1245,8 @@ static void rule_error(struct run *run, const char *id, long line, xmlNodePtr no
 {
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "rule %s (%s:%ld) could not be evaluated (%s)%s%s: it was NOT checked",
-		 id ? id : "(let)", run->set->file, line, what, run->st.fn_err[0] ? ": " : "",
+	snprintf(msg, sizeof(msg),
+		 "rule %s (%s:%ld) could not be evaluated (%s)%s%s: it was NOT checked", id ? id : "(let)", run->set->file, line, what, run->st.fn_err[0] ? ": " : "",
 		 run->st.fn_err);
 	finding(run, "SECMX-RULE-ERROR", ENGINE_FATAL, node, msg);
 }
@@ -1439,14 +1459,16 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	xmlXPathRegisterFuncLookup(run.ctxt, engine__fn_lookup, &run.st);
 	xmlXPathContextSetCache(run.ctxt, 1, -1, 0);
 	rc = SECMX_OK;
-	for (s = prof->rules; rc >= 0 && s && *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] == ',')) {
+	for (s = prof->rules; rc >= 0 && s && *s;) {
 		size_t len = strcspn(s, ",");
+		const char *file = s;
 
-		if ((run.set = find_set(eng->rules, s, len)) == NULL) {
+		s += len + (s[len] == ',');
+		if ((run.set = find_set(eng->rules, file, len)) == NULL) {
 			engine_report_add(rep, "SECMX-RULES-MISSING", ENGINE_WARNING, 0, "",
 					  "rule set %.*s of profile %s is not installed: its rules "
 					  "were NOT checked",
-					  (int)len, s, prof->name);
+					  (int)len, file, prof->name);
 			continue;
 		}
 		if (run.set->not_impl > 0)

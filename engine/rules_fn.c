@@ -51,6 +51,7 @@ static __int128 pow10_128(int n)
 	return p;
 }
 
+/* engine__dec_parse: see rules_int.h (xs:decimal lexical form, no exponent). */
 int engine__dec_parse(const char *s, struct secmx_dec *d)
 {
 	__int128 m = 0;
@@ -84,6 +85,7 @@ int engine__dec_parse(const char *s, struct secmx_dec *d)
 	return SECMX_OK;
 }
 
+/* engine__dec_format: D as a decimal string with exactly D->scale places. */
 void engine__dec_format(const struct secmx_dec *d, char *buf, size_t len)
 {
 	char tmp[64];
@@ -116,6 +118,7 @@ static int rescale(const struct secmx_dec *a, int scale, __int128 *out)
 	return SECMX_OK;
 }
 
+/* engine__dec_add: exact sum at the larger scale. */
 int engine__dec_add(const struct secmx_dec *a, const struct secmx_dec *b, struct secmx_dec *r)
 {
 	int scale = a->scale > b->scale ? a->scale : b->scale;
@@ -129,6 +132,7 @@ int engine__dec_add(const struct secmx_dec *a, const struct secmx_dec *b, struct
 	return SECMX_OK;
 }
 
+/* engine__dec_sub: exact difference at the larger scale. */
 int engine__dec_sub(const struct secmx_dec *a, const struct secmx_dec *b, struct secmx_dec *r)
 {
 	struct secmx_dec nb = *b;
@@ -148,6 +152,7 @@ static void strip(struct secmx_dec *d, int maxs)
 	}
 }
 
+/* engine__dec_mul: exact product (see docs/rules.md for the scale shown). */
 int engine__dec_mul(const struct secmx_dec *a, const struct secmx_dec *b, struct secmx_dec *r)
 {
 	struct secmx_dec x = *a, y = *b;
@@ -174,6 +179,7 @@ int engine__dec_mul(const struct secmx_dec *a, const struct secmx_dec *b, struct
 	return SECMX_OK;
 }
 
+/* engine__dec_round: A rounded to PLACES decimals by MODE. */
 int engine__dec_round(const struct secmx_dec *a, int places, enum secmx_round mode,
 		      struct secmx_dec *r)
 {
@@ -213,6 +219,7 @@ int engine__dec_round(const struct secmx_dec *a, int places, enum secmx_round mo
 	return SECMX_OK;
 }
 
+/* engine__dec_cmp: the sign of A - B into *OUT. */
 int engine__dec_cmp(const struct secmx_dec *a, const struct secmx_dec *b, int *out)
 {
 	struct secmx_dec d;
@@ -355,6 +362,7 @@ static int nz_ird(const char *v)
 	return chk == d[8] - '0';
 }
 
+/* engine__check_digit: dispatch VALUE to the check of SCHEME. */
 int engine__check_digit(const char *value, const char *scheme)
 {
 	static const struct {
@@ -375,12 +383,14 @@ int engine__check_digit(const char *value, const char *scheme)
 
 /* ---- dates ---- */
 
+/* two: the two decimal digits at S as a number, or -1. */
 static int two(const char *s)
 {
 	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ?
 		       (s[0] - '0') * 10 + (s[1] - '0') : -1;
 }
 
+/* engine__date_parse: see rules_int.h. */
 int engine__date_parse(const char *s, long *key)
 {
 	static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -414,11 +424,13 @@ int engine__date_parse(const char *s, long *key)
 
 /* ---- code lists ---- */
 
+/* cmp_str: qsort/bsearch comparison of C string pointers. */
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* engine__codelist_load: read PATH (one code per line) into LIB as list NAME. */
 int engine__codelist_load(struct engine__fnlib *lib, const char *name, const char *path, char *err,
 			  size_t errlen)
 {
@@ -481,12 +493,14 @@ oom:
 	return SECMX_ENOMEM;
 }
 
+/* engine__fnlib_init: an empty library with its regex-cache mutex. */
 int engine__fnlib_init(struct engine__fnlib *lib)
 {
 	memset(lib, 0, sizeof(*lib));
 	return pthread_mutex_init(&lib->re_lock, NULL) == 0 ? SECMX_OK : SECMX_EINTERNAL;
 }
 
+/* engine__fnlib_free: release code lists and cached regular expressions. */
 void engine__fnlib_free(struct engine__fnlib *lib)
 {
 	size_t i;
@@ -542,6 +556,7 @@ static int pop_strs(xmlXPathParserContextPtr ctxt, int n, char **out)
 	return 0;
 }
 
+/* free_strs: xmlFree N strings (NULL entries accepted). */
 static void free_strs(char **s, int n)
 {
 	int i;
@@ -550,6 +565,7 @@ static void free_strs(char **s, int n)
 		xmlFree(s[i]);
 }
 
+/* push_dec: push D as a string, or "NaN" when not OK. */
 static void push_dec(xmlXPathParserContextPtr ctxt, const struct secmx_dec *d, int ok)
 {
 	char buf[64];
@@ -608,16 +624,19 @@ out:
 	free_strs(a, nargs);
 }
 
+/* secmx:dec-add(a, b, ...). */
 static void fn_dec_add(xmlXPathParserContextPtr ctxt, int nargs)
 {
 	dec_binop(ctxt, nargs, '+');
 }
 
+/* secmx:dec-sub(a, b). */
 static void fn_dec_sub(xmlXPathParserContextPtr ctxt, int nargs)
 {
 	dec_binop(ctxt, nargs, '-');
 }
 
+/* secmx:dec-mul(a, b). */
 static void fn_dec_mul(xmlXPathParserContextPtr ctxt, int nargs)
 {
 	dec_binop(ctxt, nargs, '*');
@@ -811,11 +830,13 @@ static void case_map(xmlXPathParserContextPtr ctxt, int nargs, int up)
 	xmlXPathReturnString(ctxt, (xmlChar *)s);
 }
 
+/* secmx:upper-case(s). */
 static void fn_upper(xmlXPathParserContextPtr ctxt, int nargs)
 {
 	case_map(ctxt, nargs, 1);
 }
 
+/* secmx:lower-case(s). */
 static void fn_lower(xmlXPathParserContextPtr ctxt, int nargs)
 {
 	case_map(ctxt, nargs, 0);
@@ -836,6 +857,7 @@ static void fn_ends_with(xmlXPathParserContextPtr ctxt, int nargs)
 	free_strs(a, 2);
 }
 
+/* xml_space: is C XML whitespace? */
 static int xml_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -1033,6 +1055,7 @@ static const char *const CORE[] = {
 	"substring-before", "sum", "text", "translate", "true",
 };
 
+/* secmx_fn: the C function of secmx:NAME, or NULL. */
 static xmlXPathFunction secmx_fn(const char *name)
 {
 	size_t i;
@@ -1043,6 +1066,7 @@ static xmlXPathFunction secmx_fn(const char *name)
 	return NULL;
 }
 
+/* engine__fn_lookup: libxml2's function lookup hook: secmx: functions and current(). */
 xmlXPathFunction engine__fn_lookup(void *data, const xmlChar *name, const xmlChar *ns_uri)
 {
 	(void)data;
@@ -1053,6 +1077,7 @@ xmlXPathFunction engine__fn_lookup(void *data, const xmlChar *name, const xmlCha
 	return secmx_fn((const char *)name);
 }
 
+/* engine__fn_known: for the loader's check of function names. */
 int engine__fn_known(const char *ns, const char *name)
 {
 	size_t i;

@@ -34,16 +34,19 @@
 
 #include "rules_int.h"
 
+/* ws: is C XML whitespace? */
 static int ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* nstart: may C begin an XML name? */
 static int nstart(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
+/* nchar: may C continue an XML name? */
 static int nchar(unsigned char c)
 {
 	return nstart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
@@ -60,6 +63,7 @@ static const xmlChar *canon_uri(const xmlNs *ns, int nns, const xmlChar *uri)
 	return NULL;
 }
 
+/* branch_free: release a branch's steps; the struct is zeroed. */
 static void branch_free(struct mbranch *b)
 {
 	int i;
@@ -74,6 +78,7 @@ static void branch_free(struct mbranch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* engine__match_free: release a matcher (NULL accepted); the struct is zeroed. */
 void engine__match_free(struct rmatch *m)
 {
 	int i;
@@ -294,6 +299,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 	}
 }
 
+/* engine__match_compile: split PAT at top-level '|' and parse each branch. */
 int engine__match_compile(const char *pat, const xmlNs *ns, int nns, struct rmatch *m)
 {
 	const char *p = pat, *start = pat;
@@ -334,6 +340,7 @@ int engine__match_compile(const char *pat, const xmlNs *ns, int nns, struct rmat
 
 /* ---- index ---- */
 
+/* cmp_disp: order dispatch entries by local name. */
 static int cmp_disp(const void *a, const void *b)
 {
 	const struct mdisp *x = a, *y = b;
@@ -341,6 +348,7 @@ static int cmp_disp(const void *a, const void *b)
 	return strcmp(x->local, y->local);
 }
 
+/* disp_add: append D to *ARR. */
 static int disp_add(struct mdisp **arr, size_t *n, struct mdisp d)
 {
 	struct mdisp *na = realloc(*arr, (*n + 1) * sizeof(*na));
@@ -352,6 +360,7 @@ static int disp_add(struct mdisp **arr, size_t *n, struct mdisp d)
 	return SECMX_OK;
 }
 
+/* engine__match_index: sort the rules' final name tests for the walk. */
 int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrules)
 {
 	size_t r;
@@ -377,6 +386,7 @@ int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrule
 	return rc;
 }
 
+/* engine__match_index_free: release an index; the struct is zeroed. */
 void engine__match_index_free(struct mindex *ix)
 {
 	free(ix->named);
@@ -494,6 +504,7 @@ static int match_up(struct walk *w, const struct mbranch *br, int i, xmlNodePtr 
 	return r;
 }
 
+/* list_add: append NODE to L unless it was just appended (a union's other branch). */
 static int list_add(struct mlist *l, xmlNodePtr node)
 {
 	if (l->n > 0 && l->v[l->n - 1] == node)
@@ -553,6 +564,7 @@ static int visit(struct walk *w, const struct mindex *ix, xmlNodePtr node)
 	return rc;
 }
 
+/* engine__match_run: one pre-order walk of DOC's elements dispatching each to its rules. */
 int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
 		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
 		      struct mlist *lists)
@@ -593,6 +605,7 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 	return rc;
 }
 
+/* engine__mlists_free: see rules_int.h. */
 void engine__mlists_free(struct mlist *lists, size_t n)
 {
 	size_t i;

@@ -838,6 +838,35 @@ START_TEST(threads_identical)
 }
 END_TEST
 
+/* A hostile document cannot grow the report without bound: 1000 rule findings, then a count. */
+START_TEST(findings_are_capped)
+{
+	static const char sch[] = SCH_HEAD
+		"<pattern><rule context='cbc:Note'><assert id='CAP' test='false()'>x</assert>"
+		"</rule></pattern>\n" SCH_TAIL;
+	struct engine *eng = new_engine(rules_dir_with(sch), NULL, NULL, 0);
+	size_t cap = 1100 * 32 + 1024, len = 0, i;
+	char *xml = malloc(cap);
+	struct engine_report *rep;
+	int rc;
+
+	rules_dir_remove();
+	len += (size_t)snprintf(xml + len, cap - len, "%s", DOC_HEAD);
+	for (i = 0; i < 1100; i++)
+		len += (size_t)snprintf(xml + len, cap - len, "<cbc:Note>%zu</cbc:Note>", i);
+	snprintf(xml + len, cap - len, "%s", DOC_TAIL);
+	rep = validate(eng, xml, NULL, &rc);
+	ck_assert_int_eq(rc, -8);
+	ck_assert_int_eq(count_rule(rep, "CAP"), 1000);
+	ck_assert_int_eq(count_rule(rep, "SECMX-RULES-LIMIT"), 1);
+	ck_assert_int_eq(first(rep, "SECMX-RULES-LIMIT")->severity, ENGINE_FATAL);
+	ck_assert_ptr_nonnull(strstr(first(rep, "SECMX-RULES-LIMIT")->message, "100 further"));
+	free(xml);
+	engine_report_free(rep);
+	engine_free(eng);
+}
+END_TEST
+
 /* ---- the single-walk matcher agrees with XPath evaluation ---- */
 
 static const char *const PATTERNS[] = {
@@ -975,6 +1004,7 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, missing_rule_files_warn_and_list);
 	tcase_add_test(tc, not_implemented_listed_not_passed);
 	tcase_add_test(tc, threads_identical);
+	tcase_add_test(tc, findings_are_capped);
 	tcase_add_test(tc, matcher_agrees_with_xpath);
 	tcase_add_test(tc, builtin_rules_agree_with_xpath);
 	return tc;
