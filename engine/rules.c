@@ -1345,6 +1345,8 @@ static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 		v = xmlXPathCompiledEvalToBoolean(a->test, run->ctxt);
 		if (v < 0) {
 			rule_error(run, a->id, a->info.line, node, "test");
+		} else if ((a->report ? v == 1 : v == 0) && run->findings >= MAX_RULE_FINDINGS) {
+			finding(run, a->id, a->info.severity, node, ""); /* only counted */
 		} else if (a->report ? v == 1 : v == 0) {
 			char *msg = message(run, a, node);
 			finding(run, a->id, a->info.severity, node, msg ? msg : a->message);
