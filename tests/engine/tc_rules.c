@@ -358,6 +358,7 @@ static const struct fn_case FN_CASES[] = {
 	/* check digits */
 	{"secmx:check-digit('4006381333931', 'gs1')", "true"},
 	{"secmx:check-digit('4006381333932', 'gs1')", "false"},
+	{"secmx:check-digit('9429041234563', 'nzbn')", "true"},
 	{"secmx:check-digit('9429041234566', 'nzbn')", "false"},
 	{"secmx:check-digit('79927398713', 'luhn')", "true"},
 	{"secmx:check-digit('79927398710', 'luhn')", "false"},
