@@ -142,6 +142,33 @@ json_t *engine_report_json(const struct engine_report *rep);
 /* engine_report_print: one line per finding, "FILE:LINE: severity [rule] message (path)". */
 void engine_report_print(const struct engine_report *rep, const char *file, FILE *fp);
 
+/* ---- business rules (the rule stage) ---- */
+
+/* One rule of a profile's rule sets, for listings (secmx validate --list-rules). */
+struct engine_rule_info {
+	const char *id;         /* "SECMX-UBL-001", "BR-CO-15", ... */
+	enum engine_severity severity;
+	const char *kind;       /* "assert", "report", or "file" (a missing rule-set file) */
+	const char *message;    /* as written; {expr} marks a value-of, {name()} a name */
+	const char *context;    /* the rule's context (Schematron match pattern) */
+	const char *test;       /* the XPath test as written ("" for a missing file) */
+	const char *file;       /* rule-set file, e.g. "ubl21.sch" */
+	long line;              /* line of the assert in FILE; 0 for a missing file */
+	int implemented;        /* 0: listed but NOT checked (see REASON) */
+	const char *reason;     /* why not implemented; NULL when implemented */
+};
+
+/*
+ * engine_rules_count / engine_rules_at: the rules PROFILE applies, in order
+ * (rule-set files as the profile lists them, asserts in file order). A
+ * rule-set file the profile names but that is not installed appears as one
+ * entry with id SECMX-RULES-MISSING and implemented 0. Unknown profile: 0 /
+ * NULL. Returned pointers are borrowed from ENG and valid until engine_free().
+ */
+size_t engine_rules_count(const struct engine *eng, const char *profile);
+const struct engine_rule_info *engine_rules_at(const struct engine *eng, const char *profile,
+					       size_t i);
+
 /* ---- documents ---- */
 
 /*

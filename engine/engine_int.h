@@ -30,6 +30,10 @@
 #define SECMX_RULES_DIR "schemas/rules"
 #endif
 
+/* Flag for struct engine_config.flags: evaluate every rule context as XPath
+ * (no single-walk matcher); tests compare both paths. */
+#define ENGINE_CFG_RULES_XPATH_ONLY 0x200u
+
 struct engine__rules;   /* rules.c */
 
 struct engine {

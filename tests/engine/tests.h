@@ -13,6 +13,7 @@
 TCase *tc_parse(void);
 TCase *tc_classify(void);
 TCase *tc_dsig(void);
+TCase *tc_rules(void);
 
 /* A shared engine for a test (built with the default, built-in schema set
  * unless SCHEMA_DIR is given); freed by test_engine_free(). */

@@ -1,0 +1,166 @@
+/*
+ * rules_int.h — private to engine/rules*.c: the compiled rule sets, the
+ * per-evaluation state the extension functions see, and the functions the
+ * loader (rules.c) and the extension library (rules_fn.c) offer each other.
+ *
+ * Ownership: everything hanging off struct engine__rules belongs to it and
+ * is freed by engine__rules_free(). After engine_new() it is only read,
+ * except the regular-expression cache, which has its own mutex.
+ */
+#ifndef SECMX_RULES_INT_H
+#define SECMX_RULES_INT_H
+
+#include <pthread.h>
+
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <libxml/xmlregexp.h>
+
+#include "engine_int.h"
+
+/* The namespace of the secmx extension functions (conventional prefix "secmx"). */
+#define SECMX_FN_NS "urn:secmx:functions"
+/* The Schematron namespace (ISO). */
+#define SCH_NS "http://purl.oclc.org/dsdl/schematron"
+
+/* A code list: sorted, unique codes for bsearch. */
+struct codelist {
+	char *name;             /* "ISO4217" */
+	char *path;             /* the file it came from */
+	char **codes;           /* sorted */
+	size_t n;
+	char *blob;             /* the file's bytes; codes point into it */
+};
+
+/* One cached compiled regular expression (XML Schema syntax). */
+struct recache_ent {
+	char *pattern;
+	xmlRegexpPtr re;
+};
+
+#define RECACHE_MAX 256
+
+/* Shared by every rule set of one engine: code lists and the regex cache. */
+struct engine__fnlib {
+	struct codelist *lists;
+	size_t nlists;
+	pthread_mutex_t re_lock;
+	struct recache_ent re[RECACHE_MAX];
+	size_t nre;
+};
+
+/* What an extension function sees through xmlXPathContext.funcLookupData. */
+struct rules_eval {
+	struct engine__fnlib *lib;
+	xmlNodePtr current;     /* the rule's context node, for current() */
+	char fn_err[256];       /* why an extension function raised an error */
+};
+
+/* rules_fn.c: the lookup installed with xmlXPathRegisterFuncLookup (DATA: struct rules_eval). */
+xmlXPathFunction engine__fn_lookup(void *data, const xmlChar *name, const xmlChar *ns_uri);
+/* rules_fn.c: is NAME a function the rule files may call (NS NULL: unprefixed)? */
+int engine__fn_known(const char *ns, const char *name);
+/* rules_fn.c: load code list NAME from PATH into LIB (idempotent per name). */
+int engine__codelist_load(struct engine__fnlib *lib, const char *name, const char *path, char *err,
+			  size_t errlen);
+/* rules_fn.c: set up / release LIB (code lists and the regex cache). */
+int engine__fnlib_init(struct engine__fnlib *lib);
+void engine__fnlib_free(struct engine__fnlib *lib);
+
+/*
+ * The C-level helpers behind the XPath functions, exposed so tests and
+ * later C callers share one implementation. Decimal strings follow
+ * xs:decimal's lexical form: optional sign, digits, optional fraction.
+ */
+struct secmx_dec {
+	__int128 m;             /* value = m / 10^scale */
+	int scale;              /* 0..SECMX_DEC_MAX_SCALE */
+};
+#define SECMX_DEC_MAX_SCALE 30
+
+enum secmx_round {
+	SECMX_ROUND_HALF_UP,      /* .5 away from zero (commercial rounding) */
+	SECMX_ROUND_HALF_EVEN,    /* .5 to the even neighbour (banker's) */
+	SECMX_ROUND_HALF_CEILING, /* .5 towards +infinity (XPath 2.0 fn:round) */
+	SECMX_ROUND_DOWN,         /* truncate towards zero */
+};
+
+/* engine__dec_parse: S to D; SECMX_EINVAL if not a decimal, SECMX_ELIMIT on overflow. */
+int engine__dec_parse(const char *s, struct secmx_dec *d);
+/* engine__dec_format: D into BUF (at least 48 bytes); always succeeds. */
+void engine__dec_format(const struct secmx_dec *d, char *buf, size_t len);
+/* engine__dec_add / _sub / _mul: R = A op B; SECMX_ELIMIT on overflow. */
+int engine__dec_add(const struct secmx_dec *a, const struct secmx_dec *b, struct secmx_dec *r);
+int engine__dec_sub(const struct secmx_dec *a, const struct secmx_dec *b, struct secmx_dec *r);
+int engine__dec_mul(const struct secmx_dec *a, const struct secmx_dec *b, struct secmx_dec *r);
+/* engine__dec_round: R = A rounded to PLACES (0..SECMX_DEC_MAX_SCALE) decimals by MODE. */
+int engine__dec_round(const struct secmx_dec *a, int places, enum secmx_round mode,
+		      struct secmx_dec *r);
+/* engine__dec_cmp: -1, 0, 1; SECMX_ELIMIT (never for valid inputs in range). */
+int engine__dec_cmp(const struct secmx_dec *a, const struct secmx_dec *b, int *out);
+
+/* engine__check_digit: 1 valid, 0 invalid, SECMX_EINVAL for an unknown SCHEME. */
+int engine__check_digit(const char *value, const char *scheme);
+/* engine__date_parse: a real calendar date "YYYY-MM-DD" (optional Z or +hh:mm);
+ * *KEY = y*10000+m*100+d. 0 on success, SECMX_EINVAL otherwise. */
+int engine__date_parse(const char *s, long *key);
+
+/* ---- rules_match.c: fast matching of simple rule contexts ---- */
+
+struct mstep {
+	const xmlChar *uri;     /* the set's canonical href; NULL: no namespace (or "*") */
+	int any_ns;             /* "*": any element (or attribute) */
+	char *local;            /* NULL: any local name (prefix:* or *) */
+	int attr;               /* "@": an attribute step (last step only) */
+	int desc;               /* "//" before this step (else "/") */
+	xmlXPathCompExprPtr pred;       /* one predicate, or NULL */
+	/* Predicates of two common forms are decided in C, without XPath:
+	 * [@name] (attribute present) and [secmx:ends-with(local-name(), 'lit')]. */
+	char *pred_attr;        /* [@name]: this unprefixed attribute exists */
+	char *pred_suffix;      /* [secmx:ends-with(local-name(), 'lit')]: the name ends so */
+};
+
+struct mbranch {
+	struct mstep *steps;
+	int n;
+	int absolute;           /* begins with a single "/" */
+};
+
+struct rmatch {
+	struct mbranch *br;
+	int nbr;
+};
+
+/* One dispatch entry: branch BRANCH of rule RULE ends in a test for LOCAL. */
+struct mdisp {
+	const char *local;      /* NULL for wildcards */
+	size_t rule;
+	int branch;
+};
+
+struct mindex {
+	struct mdisp *named, *wild, *attrs;
+	size_t nnamed, nwild, nattrs;
+};
+
+/* The nodes one rule matched, in document order. */
+struct mlist {
+	xmlNodePtr *v;
+	size_t n, cap;
+	int err;                /* a predicate could not be evaluated */
+};
+
+/* engine__match_compile: 1 and *M filled for a simple pattern, 0 otherwise, SECMX_ENOMEM. */
+int engine__match_compile(const char *pattern, const xmlNs *ns, int nns, struct rmatch *m);
+void engine__match_free(struct rmatch *m);
+/* engine__match_index: dispatch over M[0..NRULES) (NULL entries: rules on the XPath path). */
+int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrules);
+void engine__match_index_free(struct mindex *ix);
+/* engine__match_run: one walk of DOC filling LISTS[rule] (caller-allocated, NRULES long). */
+int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
+		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
+		      struct mlist *lists);
+/* engine__mlists_free: free LISTS (N entries) and their arrays; NULL accepted. */
+void engine__mlists_free(struct mlist *lists, size_t n);
+
+#endif
