@@ -135,6 +135,7 @@ static void expect_clean(struct engine *eng, const char *path, const char *label
 	engine_report_free(rep);
 }
 
+/* Each listed example: zero findings under the built-in e-GIF profile. */
 START_TEST(examples_profile)
 {
 	struct engine *eng = new_engine(NULL);
@@ -144,6 +145,7 @@ START_TEST(examples_profile)
 }
 END_TEST
 
+/* Each listed example: zero findings under the official UBL 2.1 xsdrt. */
 START_TEST(examples_official)
 {
 	struct engine *eng = new_engine(corpus(OFFICIAL));
@@ -216,6 +218,7 @@ static const struct invalid INVALID[] = {
 	 "/Invoice/cbc:IssueDate"},
 };
 
+/* Invalid documents: fatal XSD findings with the right line and XPath. */
 START_TEST(invalid_documents)
 {
 	const struct invalid *c = &INVALID[_i];
@@ -287,6 +290,7 @@ static const struct restriction RESTRICTIONS[] = {
 	 "<cbc:AcceptedIndicator>", "length"},
 };
 
+/* Restriction _i: official UBL 2.1 accepts the document, the profile refuses. */
 START_TEST(restriction_refuses)
 {
 	const struct restriction *r = &RESTRICTIONS[_i];
@@ -328,6 +332,7 @@ struct tmpset {
 	int has_maindoc;
 };
 
+/* tmpset_make: an empty schema-set directory under /tmp. */
 static void tmpset_make(struct tmpset *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -335,6 +340,7 @@ static void tmpset_make(struct tmpset *t)
 	ck_assert_ptr_nonnull(mkdtemp(t->dir));
 }
 
+/* tmpset_maindoc: write XSD as maindoc/NAME in the set. */
 static void tmpset_maindoc(struct tmpset *t, const char *name, const char *xsd)
 {
 	char path[256];
@@ -356,6 +362,7 @@ static void tmpset_maindoc(struct tmpset *t, const char *name, const char *xsd)
 	t->n++;
 }
 
+/* tmpset_remove: delete the set and everything written into it. */
 static void tmpset_remove(struct tmpset *t)
 {
 	char path[256];
@@ -370,6 +377,7 @@ static void tmpset_remove(struct tmpset *t)
 	rmdir(t->dir);
 }
 
+/* try_engine: engine_new with schema_dir DIR, returning its rc. */
 static int try_engine(const char *dir, char *err, size_t errlen, struct engine **out)
 {
 	struct engine_config cfg;
@@ -379,6 +387,7 @@ static int try_engine(const char *dir, char *err, size_t errlen, struct engine *
 	return engine_new(&cfg, out, err, errlen);
 }
 
+/* Unusable schema directories: engine_new fails and says why. */
 START_TEST(schema_dir_errors)
 {
 	struct tmpset t;
@@ -412,6 +421,7 @@ START_TEST(schema_dir_errors)
 }
 END_TEST
 
+/* A Peppol Advanced Ordering Order Change: bound to UBL 2.3. */
 static const char ORDER_CHANGE_23[] =
 	"<?xml version='1.0' encoding='UTF-8'?>\n"
 	"<OrderChange xmlns='urn:oasis:names:specification:ubl:schema:xsd:OrderChange-2'\n"
@@ -434,6 +444,7 @@ static const char FAKE_23_XSD[] =
 	"<xsd:any namespace='##other' processContents='skip' minOccurs='0' maxOccurs='unbounded'/>\n"
 	"</xsd:sequence></xsd:complexType></xsd:element>\n</xsd:schema>\n";
 
+/* Refused by the 2.1 profile (SECMX-UBL23); accepted with a 2.3 set. */
 START_TEST(ubl23_schema_set)
 {
 	struct tmpset t;
@@ -484,6 +495,7 @@ struct worker {
 	int failures;
 };
 
+/* validate_all: a thread validating every example with the shared engine. */
 static void *validate_all(void *arg)
 {
 	struct worker *w = arg;
@@ -507,6 +519,7 @@ static void *validate_all(void *arg)
 	return NULL;
 }
 
+/* One engine, compiled once, used by N_THREADS threads at the same time. */
 START_TEST(shared_engine_threads)
 {
 	struct engine *eng = new_engine(NULL);
@@ -532,6 +545,7 @@ START_TEST(shared_engine_threads)
 }
 END_TEST
 
+/* tc_schema: the TCase for check_engine.c. */
 TCase *tc_schema(void)
 {
 	TCase *tc = tcase_create("schema");
