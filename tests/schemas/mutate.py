@@ -24,8 +24,9 @@
 #   attr       change, empty or drop an attribute, or add an unknown one
 #   unknown    insert an element UBL does not define
 #   extension  add ext:UBLExtensions carrying a UBL element (from the document,
-#              one the profile leaves out (EGIF-11), or one inside a foreign
-#              wrapper), which UBL 2.1 validates laxly
+#              one the profile leaves out (EGIF-11), one inside a foreign
+#              wrapper, or a foreign element typed with xsi:type), which
+#              UBL 2.1 validates laxly
 #
 # Only the standard library; the output is well-formed XML (prefixes may be
 # renamed by ElementTree, which does not change the meaning).
@@ -198,7 +199,7 @@ def mutate(rng, root, op, refused):
     if op == "extension":
         if root.find("{%s}UBLExtensions" % EXT) is not None:
             return None
-        kind = rng.choice(["copy", "refused", "wrapped", "wrapped-bad", "foreign"])
+        kind = rng.choice(["copy", "refused", "wrapped", "wrapped-bad", "foreign", "xsitype"])
         if kind == "copy":
             payload = copy.deepcopy(rng.choice(elems))
         elif kind == "refused":
@@ -211,6 +212,28 @@ def mutate(rng, root, op, refused):
             if kind == "wrapped-bad":
                 inner.text = ""
             payload.append(inner)
+        elif kind == "xsitype":
+            # An undeclared element typed by xsi:type: UBL validates it against
+            # the named type if UBL has it; the profile must be no looser.
+            uri, name = rng.choice([
+                (UBL + "UnqualifiedDataTypes-2", "DateType"),
+                (UBL + "UnqualifiedDataTypes-2", "IndicatorType"),
+                (UBL + "UnqualifiedDataTypes-2", "IdentifierType"),
+                (UBL + "UnqualifiedDataTypes-2", "AmountType"),
+                (CBC, "IssueDateType"), (CBC, "IDType"), (CBC, "ChargeIndicatorType"),
+                (CBC, "AcceptedIndicatorType"),
+                ("urn:secmx:names:specification:egif:schema:xsd:ProfileTypes-1", "NotInProfile"),
+                ("urn:secmx:names:specification:egif:schema:xsd:ProfileTypes-1", "CalendarDate")])
+            payload = ET.Element("{urn:example:foreign}Typed")
+            payload.set("xmlns:xt", uri)
+            payload.set("{http://www.w3.org/2001/XMLSchema-instance}type", "xt:" + name)
+            fitting = {"DateType": ["2020-01-01", "2020-01-01Z"], "IssueDateType": ["2020-01-01", "2020-01-01Z"],
+                       "CalendarDate": ["2020-01-01"], "IndicatorType": ["true", "1"],
+                       "ChargeIndicatorType": ["false", "0"], "AcceptedIndicatorType": ["true", "1"],
+                       "AmountType": ["12.50", "+1"], "NotInProfile": ["", "x"]}.get(name, ["X", " "])
+            payload.text = rng.choice(fitting if rng.random() < 0.8 else ["2020-01-01", "1", "", "X"])
+            if name == "AmountType" and rng.random() < 0.7:
+                payload.set("currencyID", rng.choice(["EUR", "eur"]))
         else:
             payload = ET.Element("{urn:example:foreign}Data")
             payload.text = "anything"
