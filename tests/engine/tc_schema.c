@@ -323,6 +323,69 @@ START_TEST(restriction_refuses)
 }
 END_TEST
 
+/* The signature engine_doc_sign places (UBL signature extension, exclusive
+ * C14N, RSA-SHA256, SHA-256, the certificate in KeyInfo): schema-valid under
+ * the profile and under UBL 2.1. Values are placeholders; only the shape is
+ * checked here (the signature itself is dsig's business). */
+static const char SIGNATURE_EXT[] =
+	"<ext:UBLExtensions xmlns:ext='urn:oasis:names:specification:ubl:schema:xsd:"
+	"CommonExtensionComponents-2'><ext:UBLExtension><ext:ExtensionContent>"
+	"<sig:UBLDocumentSignatures xmlns:sig='urn:oasis:names:specification:ubl:schema:xsd:"
+	"CommonSignatureComponents-2' xmlns:sac='urn:oasis:names:specification:ubl:schema:xsd:"
+	"SignatureAggregateComponents-2'><sac:SignatureInformation>"
+	"<ds:Signature xmlns:ds='http://www.w3.org/2000/09/xmldsig#' Id='secmx-sig'>"
+	"<ds:SignedInfo>"
+	"<ds:CanonicalizationMethod Algorithm='http://www.w3.org/2001/10/xml-exc-c14n#'/>"
+	"<ds:SignatureMethod Algorithm='http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'/>"
+	"<ds:Reference URI=''><ds:Transforms>"
+	"<ds:Transform Algorithm='http://www.w3.org/2000/09/xmldsig#enveloped-signature'/>"
+	"<ds:Transform Algorithm='http://www.w3.org/2001/10/xml-exc-c14n#'/></ds:Transforms>"
+	"<ds:DigestMethod Algorithm='http://www.w3.org/2001/04/xmlenc#sha256'/>"
+	"<ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</ds:DigestValue>"
+	"</ds:Reference></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue>"
+	"<ds:KeyInfo><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data>"
+	"</ds:KeyInfo></ds:Signature></sac:SignatureInformation></sig:UBLDocumentSignatures>"
+	"</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>";
+
+/* A document signed the way secmx signs validates under both schema sets. */
+START_TEST(signature_extension_valid)
+{
+	const char *root_end = "xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\">";
+	char *orig = read_corpus(BASE);
+	size_t n = strlen(root_end) + strlen(SIGNATURE_EXT) + 1;
+	char *ins = malloc(n), *xml, *bad;
+	struct engine *sets[2];
+	int k;
+
+	ck_assert_ptr_nonnull(ins);
+	snprintf(ins, n, "%s%s", root_end, SIGNATURE_EXT);
+	xml = replace_once(orig, root_end, ins);
+	free(ins);
+	sets[0] = new_engine(NULL);
+	sets[1] = new_engine(corpus(OFFICIAL));
+	/* Without its (required) SignatureValue the signature is refused: the
+	 * XML-DSig schema really is applied, not skipped as lax content. */
+	bad = replace_once(xml, "<ds:SignatureValue>AAAA</ds:SignatureValue>", "");
+	for (k = 0; k < 2; k++) {
+		struct engine_report *rep = engine_report_new();
+		int rc = validate_buf(sets[k], xml, "signed", rep);
+
+		if (rc != 0)
+			engine_report_print(rep, "signed", stderr);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_uint_eq(engine_report_count(rep), 0);
+		ck_assert_int_eq(validate_buf(sets[k], bad, "bad signature", rep), SECMX_EINVALID);
+		ck_assert(report_has(rep, "XSD"));
+		ck_assert_ptr_nonnull(strstr(engine_report_at(rep, 0)->path, "ds:Signature"));
+		engine_report_free(rep);
+		engine_free(sets[k]);
+	}
+	free(bad);
+	free(xml);
+	free(orig);
+}
+END_TEST
+
 /* ---- schema sets made at test time ---- */
 
 struct tmpset {
@@ -556,6 +619,7 @@ TCase *tc_schema(void)
 	tcase_add_test(tc, examples_directory);
 	tcase_add_loop_test(tc, invalid_documents, 0, sizeof(INVALID) / sizeof(INVALID[0]));
 	tcase_add_loop_test(tc, restriction_refuses, 0, sizeof(RESTRICTIONS) / sizeof(RESTRICTIONS[0]));
+	tcase_add_test(tc, signature_extension_valid);
 	tcase_add_test(tc, schema_dir_errors);
 	tcase_add_test(tc, ubl23_schema_set);
 	tcase_add_test(tc, shared_engine_threads);
