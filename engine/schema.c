@@ -188,6 +188,14 @@ int engine_doc_validate_schema(const struct engine *eng, struct engine_doc *doc,
 				  "no schema set is loaded (engine built without schemas)");
 		return SECMX_ECONFIG;
 	}
+	/* classify() sets the type even when it refuses a UBL 2.3 document, so a
+	 * caller that validates anyway gets the same refusal, not 2.1 errors. */
+	if (doc->needs_ubl23 && strcmp(eng->schema_version, "2.3") < 0) {
+		engine_report_add(rep, "SECMX-UBL23", ENGINE_FATAL, 0, "",
+				  "the document binds to UBL 2.3; the schema set %s is UBL %s",
+				  eng->schema_dir, eng->schema_version);
+		return SECMX_EUNSUPPORTED;
+	}
 	if (!eng->has_type[doc->type_index]) {
 		engine_report_add(rep, "SECMX-SCHEMA", ENGINE_FATAL, 0, "",
 				  "the schema set %s has no schema for %s", eng->schema_dir,

@@ -94,6 +94,8 @@ int main(void)
 	suite_add_tcase(s, tc_classify());
 	suite_add_tcase(s, tc_dsig());
 	suite_add_tcase(s, tc_rules());
+	suite_add_tcase(s, tc_schema());
+	suite_add_tcase(s, tc_threads());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
