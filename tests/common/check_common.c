@@ -1,6 +1,7 @@
 /*
- * check_common.c — the common module: error texts, bounded file reads,
- * bounded copies, base64.
+ * check_common.c — the common module's suite: error texts, bounded file
+ * reads, bounded copies, base64 (here), configuration (tc_config.c) and
+ * logging (tc_log.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <check.h>
 
 #include "common.h"
+#include "tests.h"
 
 START_TEST(strerror_all)
 {
@@ -77,6 +79,8 @@ int main(void)
 	tcase_add_test(tc, strlcpy_truncates);
 	tcase_add_test(tc, base64);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, tc_config());
+	suite_add_tcase(s, tc_log());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
