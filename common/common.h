@@ -10,7 +10,8 @@
  *   secmx_strlcpy()       bounded copy that always terminates; returns the
  *                         length it wanted to write (truncation when >= size).
  *   secmx_vsnprintf_err() write a formatted message into a caller's buffer.
- *   config_*()            (section CONFIGURATION, common/config.c) a typed,
+ *   config_*()            (section CONFIGURATION, common/config.c and
+ *                         common/config_print.c) a typed,
  *                         table-driven INI loader on libinih: all or nothing,
  *                         errors as "FILE:LINE: section.key: reason".
  *   config_engine_table   (common/config_engine.c) the [engine] section.
@@ -18,11 +19,10 @@
  *                         "<id> <event> key=value ...", escaped, to stderr,
  *                         a file descriptor or syslog.
  *
- * Nothing here exits. Only log_event() writes anything, and only where the
- * owning process told log_open() to. Everything is thread-safe except
- * log_open(), config_load() and config_reload() (which use libinih's
- * process-wide settings): call those from one thread, e.g. at start-up and
- * in the thread that handles SIGHUP.
+ * Nothing here exits. Only the log functions write anything, and only where
+ * the owning process told log_open() to. Everything is thread-safe except
+ * log_open(), log_open_fd() and log_close(), which must not race with
+ * logging (call them at start-up, or while no other thread logs).
  */
 #ifndef SECMX_COMMON_H
 #define SECMX_COMMON_H
@@ -132,7 +132,8 @@ struct config_key {
 	enum config_type type;
 	unsigned flags;         /* CONFIG_RELOAD | CONFIG_SECRET | ... */
 	const char *def;        /* default in file syntax ("10M"); NULL: unset */
-	long long min, max;     /* INT/SIZE/DURATION bounds (bytes, ms); LIST counts */
+	long long min, max;     /* INT/SIZE/DURATION bounds (bytes, ms); LIST item
+				   counts (max 0: any). Both 0: no bounds. */
 	const char *const *values; /* CONFIG_ENUM: allowed values, NULL-terminated */
 	size_t offset;          /* offsetof(caller's struct, field) */
 	const char *doc;        /* one or two sentences for docs/configuration.md */
@@ -175,9 +176,9 @@ int config_defaults(const struct config_table *t, void *out, char *err, size_t e
  * old contents are overwritten, not freed) owns the new values: release
  * them with config_free(). On failure OUT is untouched.
  * Lines are limited to 196 bytes (libinih as built by Debian), files to
- * CONFIG_FILE_MAX. Leading blanks are ignored; there are no continuation
- * lines; ';' after a blank starts a comment, as does '#' or ';' at the
- * start of a line.
+ * CONFIG_FILE_MAX. Leading blanks and a UTF-8 BOM are ignored; there are no
+ * continuation lines; ';' after a blank starts a comment, as does '#' or
+ * ';' at the start of a line.
  */
 int config_load(const struct config_table *t, const char *file, void *out, char *err,
 		size_t errlen);

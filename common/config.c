@@ -1,7 +1,7 @@
 /*
- * config.c — typed, table-driven INI configuration on libinih.
+ * config.c — typed, table-driven INI configuration on libinih: loading.
  *
- * Interface (common.h, section CONFIGURATION):
+ * Interface (common.h, section CONFIGURATION; printing is config_print.c):
  *   config_defaults()     fill a caller's struct with a table's defaults.
  *   config_load()         parse a file all or nothing; refuse unknown
  *                         sections/keys, duplicates, bad values and unusable
@@ -9,14 +9,10 @@
  *   config_reload()       load again, keeping non-reloadable keys from the
  *                         running configuration and naming those that changed.
  *   config_free()         release the strings and lists a load allocated.
- *   config_value_format() one value in file syntax, secrets hidden.
- *   config_dump()         the effective configuration as an INI file.
- *   config_doc()          the table as a Markdown reference.
- *   config_doc_missing()  the keys a document does not mention.
  *
  * Errors: SECMX_ECONFIG (the file is wrong: ERR says where and why),
  * SECMX_EIO (unreadable), SECMX_ENOMEM, SECMX_EINTERNAL (a table's own
- * default is invalid: a bug). Nothing here logs or exits.
+ * default is invalid: a bug).
  *
  * Line numbers: Debian 12's libinih (r55) is built with INI_HANDLER_LINENO 0,
  * so its handler is not told the line. We give libinih the file through our
@@ -30,15 +26,17 @@
  * a continuation of the previous value: INI_ALLOW_MULTILINE is on in that
  * build) and checks section headers, which libinih does not report.
  *
- * Thread safety: config_load/config_reload keep their state on the stack
- * and heap, but call them from one thread at a time (libinih has
- * process-wide settings). The other functions only read.
+ * Thread safety: a load keeps its state on the stack and the heap, and
+ * libinih only reads its process-wide settings (Debian's build exports
+ * them as ini_* variables; nothing in secmx changes them), so loads may run
+ * in any thread. Nothing here logs or exits.
  *
  * Limits: CONFIG_FILE_MAX bytes per file; lines up to the library's buffer
  * less 4 bytes (196 with Debian's build); values are not unquoted (libinih
  * strips blanks around them; ';' after a blank starts a comment).
  */
 #include "common.h"
+#include "config_int.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -49,18 +47,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A key of a table with its offset from the top-level struct. */
-struct rkey {
-	const struct config_key *k;
-	size_t off;
-};
-
-/* The flattened keys of a table and its included tables. */
-struct rtable {
-	struct rkey *keys;
-	size_t n;
-};
 
 /* State of one parse, shared by the reader and the handler. */
 struct parse {
@@ -100,8 +86,8 @@ static void flatten(const struct config_table *t, size_t base, struct rtable *rt
 		flatten(t->subs[i].table, base + t->subs[i].offset, rt);
 }
 
-/* rtable_new: the flattened keys of T; the caller frees rt->keys. */
-static int rtable_new(const struct config_table *t, struct rtable *rt)
+/* config__rtable_new: the flattened keys of T; the caller frees rt->keys. */
+int config__rtable_new(const struct config_table *t, struct rtable *rt)
 {
 	size_t n = count_keys(t);
 
@@ -124,8 +110,8 @@ static const void *cfield(const struct rkey *rk, const void *cfg)
 	return (const char *)cfg + rk->off;
 }
 
-/* is_string_type: values stored as a char *. */
-static int is_string_type(enum config_type type)
+/* config__is_string_type: values stored as a char *. */
+int config__is_string_type(enum config_type type)
 {
 	return type == CONFIG_STRING || type == CONFIG_PATH || type == CONFIG_SECRET_PATH ||
 	       type == CONFIG_ENDPOINT;
@@ -134,7 +120,7 @@ static int is_string_type(enum config_type type)
 /* value_free: release the value at F of key K and clear it. */
 static void value_free(const struct config_key *k, void *f)
 {
-	if (is_string_type(k->type)) {
+	if (config__is_string_type(k->type)) {
 		free(*(char **)f);
 		*(char **)f = NULL;
 	} else if (k->type == CONFIG_LIST) {
@@ -266,8 +252,8 @@ static int parse_uint(const char *s, unsigned long long *v, const char **end)
 	return 0;
 }
 
-/* format_size: BYTES in the largest unit that divides it exactly. */
-static void format_size(unsigned long long bytes, char *buf, size_t len)
+/* config__format_size: BYTES in the largest unit that divides it exactly. */
+void config__format_size(unsigned long long bytes, char *buf, size_t len)
 {
 	if (bytes != 0 && bytes % (1ull << 30) == 0)
 		snprintf(buf, len, "%lluG", bytes >> 30);
@@ -279,8 +265,8 @@ static void format_size(unsigned long long bytes, char *buf, size_t len)
 		snprintf(buf, len, "%llu", bytes);
 }
 
-/* format_duration: MS in the largest unit that divides it exactly. */
-static void format_duration(long long ms, char *buf, size_t len)
+/* config__format_duration: MS in the largest unit that divides it exactly. */
+void config__format_duration(long long ms, char *buf, size_t len)
 {
 	static const struct {
 		long long ms;
@@ -297,30 +283,32 @@ static void format_duration(long long ms, char *buf, size_t len)
 	snprintf(buf, len, "%lldms", ms);
 }
 
-/* format_bound: a bound of key K in file syntax. */
-static void format_bound(const struct config_key *k, long long v, char *buf, size_t len)
+/* config__format_bound: a bound of key K in file syntax. */
+void config__format_bound(const struct config_key *k, long long v, char *buf, size_t len)
 {
 	if (k->type == CONFIG_SIZE)
-		format_size((unsigned long long)v, buf, len);
+		config__format_size((unsigned long long)v, buf, len);
 	else if (k->type == CONFIG_DURATION)
-		format_duration(v, buf, len);
+		config__format_duration(v, buf, len);
 	else
 		snprintf(buf, len, "%lld", v);
 }
 
-/* check_bounds: refuse V outside K's [min, max], saying which. */
+/* check_bounds: refuse V outside K's [min, max] (unless both are 0), saying which. */
 static int check_bounds(const struct config_key *k, long long v, const char *shown, char *why,
 			size_t whylen)
 {
 	char b[32];
 
+	if (k->min == 0 && k->max == 0)
+		return 0;
 	if (v < k->min) {
-		format_bound(k, k->min, b, sizeof(b));
+		config__format_bound(k, k->min, b, sizeof(b));
 		secmx_errf(why, whylen, "%s is below the minimum %s", shown, b);
 		return -1;
 	}
 	if (v > k->max) {
-		format_bound(k, k->max, b, sizeof(b));
+		config__format_bound(k, k->max, b, sizeof(b));
 		secmx_errf(why, whylen, "%s is above the maximum %s", shown, b);
 		return -1;
 	}
@@ -601,8 +589,8 @@ static int parse_value(const struct config_key *k, const char *v, void *f, char 
 			allowed[0] = '\0';
 			for (i = 0; k->values != NULL && k->values[i] != NULL; i++)
 				if (n < sizeof(allowed))
-					n += (size_t)snprintf(allowed + n, sizeof(allowed) - n, "%s%s",
-							      i ? ", " : "", k->values[i]);
+					n += (size_t)snprintf(allowed + n, sizeof(allowed) - n,
+							      "%s%s", i ? ", " : "", k->values[i]);
 			secmx_errf(why, whylen, "%s is not one of: %s", shown, allowed);
 		}
 		return -1;
@@ -641,7 +629,8 @@ static int check_path(const struct config_key *k, const char *p, char *why, size
 	}
 	if (st.st_mode & 077) {
 		secmx_errf(why, whylen,
-			   "%s has mode %04o: group or others may use this secret; run: chmod 600 %s",
+			   "%s has mode %04o: group or others may use this secret; "
+			   "run: chmod 600 %s",
 			   p, (unsigned)(st.st_mode & 07777), p);
 		return -1;
 	}
@@ -686,6 +675,9 @@ static char *reader(char *str, int num, void *stream)
 	e = nl ? nl : ps->end;
 	ps->pos = nl ? nl + 1 : ps->end;
 	ps->line++;
+	/* A UTF-8 byte order mark is not part of the first line. */
+	if (ps->line == 1 && e - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
 	/* Leading blanks go: libinih would take an indented line for the
 	 * continuation of the value above. */
 	while (p < e && (*p == ' ' || *p == '\t'))
@@ -720,8 +712,9 @@ static char *reader(char *str, int num, void *stream)
 		if (!section_known(ps->rt, p + 1, (size_t)(close - p - 1))) {
 			char what[80];
 
-			snprintf(what, sizeof(what), "[%.*s]", (int)(close - p - 1 > 64 ? 64 : close - p - 1),
-				 p + 1);
+			int show = (int)(close - p - 1 > 64 ? 64 : close - p - 1);
+
+			snprintf(what, sizeof(what), "[%.*s]", show, p + 1);
 			fail(ps, SECMX_ECONFIG, ps->line, what, "unknown section");
 			return NULL;
 		}
@@ -810,7 +803,7 @@ int config_defaults(const struct config_table *t, void *out, char *err, size_t e
 	int rc;
 
 	memset(out, 0, t->size);
-	if ((rc = rtable_new(t, &rt)) < 0)
+	if ((rc = config__rtable_new(t, &rt)) < 0)
 		return rc;
 	if ((rc = apply_defaults(&rt, out, err, errlen)) < 0) {
 		free_all(&rt, out);
@@ -833,7 +826,7 @@ static void validate(struct parse *ps, const struct stat *filest)
 
 		snprintf(what, sizeof(what), "%s.%s%s", k->section, k->name,
 			 ps->seen[i] ? "" : " (default)");
-		if (is_string_type(k->type))
+		if (config__is_string_type(k->type))
 			set = *(char *const *)f != NULL;
 		if ((k->flags & CONFIG_REQUIRED) && !ps->seen[i] && k->def == NULL)
 			fail(ps, SECMX_ECONFIG, 0, what, "required, but not set");
@@ -933,7 +926,7 @@ int config_load(const struct config_table *t, const char *file, void *out, char 
 	void *cfg = NULL;
 	int rc;
 
-	if ((rc = rtable_new(t, &rt)) < 0)
+	if ((rc = config__rtable_new(t, &rt)) < 0)
 		return rc;
 	if ((rc = load(t, &rt, file, &cfg, err, errlen)) == 0) {
 		memcpy(out, cfg, t->size);
@@ -954,7 +947,7 @@ int config_reload(const struct config_table *t, const char *file, const void *cu
 
 	if (restart != NULL && restartlen > 0)
 		restart[0] = '\0';
-	if ((rc = rtable_new(t, &rt)) < 0)
+	if ((rc = config__rtable_new(t, &rt)) < 0)
 		return rc;
 	if ((rc = load(t, &rt, file, &cfg, err, errlen)) < 0)
 		goto done;
@@ -996,7 +989,7 @@ void config_free(const struct config_table *t, void *cfg)
 	if (cfg == NULL)
 		return;
 	/* Without memory for the flat list, walk the tables directly. */
-	if (rtable_new(t, &rt) < 0) {
+	if (config__rtable_new(t, &rt) < 0) {
 		for (i = 0; i < t->nkeys; i++)
 			value_free(&t->keys[i], (char *)cfg + t->keys[i].offset);
 		for (i = 0; i < t->nsubs; i++)
@@ -1007,213 +1000,3 @@ void config_free(const struct config_table *t, void *cfg)
 	free(rt.keys);
 }
 
-/* format_field: the value at F of key K in file syntax. */
-static size_t format_field(const struct config_key *k, const void *f, char *buf, size_t len)
-{
-	char tmp[32];
-
-	if (k->flags & CONFIG_SECRET)
-		return secmx_strlcpy(buf, "(secret)", len);
-	switch (k->type) {
-	case CONFIG_STRING:
-	case CONFIG_PATH:
-	case CONFIG_SECRET_PATH:
-	case CONFIG_ENDPOINT: {
-		const char *s = *(char *const *)f;
-
-		return secmx_strlcpy(buf, s ? s : "", len);
-	}
-	case CONFIG_BOOL:
-		return secmx_strlcpy(buf, *(const bool *)f ? "yes" : "no", len);
-	case CONFIG_INT:
-		return (size_t)snprintf(buf, len, "%lld", *(const long long *)f);
-	case CONFIG_SIZE:
-		format_size(*(const size_t *)f, tmp, sizeof(tmp));
-		return secmx_strlcpy(buf, tmp, len);
-	case CONFIG_DURATION:
-		format_duration(*(const long long *)f, tmp, sizeof(tmp));
-		return secmx_strlcpy(buf, tmp, len);
-	case CONFIG_ENUM: {
-		int i, v = *(const int *)f;
-
-		for (i = 0; k->values != NULL && k->values[i] != NULL; i++)
-			if (i == v)
-				return secmx_strlcpy(buf, k->values[i], len);
-		return secmx_strlcpy(buf, "", len);
-	}
-	case CONFIG_LIST: {
-		const struct config_list *l = f;
-		size_t i, n = 0;
-
-		if (len > 0)
-			buf[0] = '\0';
-		for (i = 0; i < l->n; i++) {
-			size_t room = n < len ? len - n : 0;
-
-			n += (size_t)snprintf(room ? buf + n : NULL, room, "%s%s", i ? ", " : "",
-					      l->v[i]);
-		}
-		return n;
-	}
-	}
-	return secmx_strlcpy(buf, "", len);
-}
-
-/* config_value_format: KEY's value in BASE, secrets hidden. */
-size_t config_value_format(const struct config_key *key, const void *base, char *buf,
-			   size_t len)
-{
-	return format_field(key, (const char *)base + key->offset, buf, len);
-}
-
-/* is_unset: a string-typed value that is NULL, or an empty list. */
-static int is_unset(const struct config_key *k, const void *f)
-{
-	if (is_string_type(k->type))
-		return *(char *const *)f == NULL;
-	if (k->type == CONFIG_LIST)
-		return ((const struct config_list *)f)->n == 0;
-	return 0;
-}
-
-/* config_dump: the effective configuration as INI text. */
-void config_dump(const struct config_table *t, const void *cfg, FILE *fp)
-{
-	struct rtable rt = { NULL, 0 };
-	const char *section = NULL;
-	char buf[4096];
-	size_t i;
-
-	if (rtable_new(t, &rt) < 0) {
-		fprintf(fp, "# out of memory\n");
-		return;
-	}
-	for (i = 0; i < rt.n; i++) {
-		const struct config_key *k = rt.keys[i].k;
-		const void *f = cfield(&rt.keys[i], cfg);
-
-		if (section == NULL || strcmp(section, k->section) != 0) {
-			fprintf(fp, "%s[%s]\n", section ? "\n" : "", k->section);
-			section = k->section;
-		}
-		if (k->flags & CONFIG_SECRET)
-			fprintf(fp, "# %s = (secret, not shown)\n", k->name);
-		else if (is_unset(k, f))
-			fprintf(fp, "# %s is not set\n", k->name);
-		else {
-			format_field(k, f, buf, sizeof(buf));
-			fprintf(fp, "%s = %s\n", k->name, buf);
-		}
-	}
-	free(rt.keys);
-}
-
-/* type_name: how the documentation names a type. */
-static const char *type_name(enum config_type type)
-{
-	switch (type) {
-	case CONFIG_STRING: return "string";
-	case CONFIG_PATH: return "path";
-	case CONFIG_SECRET_PATH: return "secret file";
-	case CONFIG_BOOL: return "bool";
-	case CONFIG_INT: return "integer";
-	case CONFIG_SIZE: return "size";
-	case CONFIG_DURATION: return "duration";
-	case CONFIG_ENUM: return "enum";
-	case CONFIG_ENDPOINT: return "endpoint";
-	case CONFIG_LIST: return "list";
-	}
-	return "?";
-}
-
-/* config_doc: the table as Markdown, one table per section. */
-void config_doc(const struct config_table *t, FILE *fp)
-{
-	struct rtable rt = { NULL, 0 };
-	const char *section = NULL;
-	char lo[32], hi[32];
-	size_t i;
-	int j;
-
-	if (rtable_new(t, &rt) < 0) {
-		fprintf(fp, "(out of memory)\n");
-		return;
-	}
-	for (i = 0; i < rt.n; i++) {
-		const struct config_key *k = rt.keys[i].k;
-
-		if (section == NULL || strcmp(section, k->section) != 0) {
-			fprintf(fp, "%s### [%s]\n\n", section ? "\n" : "", k->section);
-			fprintf(fp, "| Key | Type | Default | Allowed | Reload | Description |\n");
-			fprintf(fp, "|-----|------|---------|---------|--------|-------------|\n");
-			section = k->section;
-		}
-		fprintf(fp, "| `%s.%s` | %s | %s%s%s | ", k->section, k->name, type_name(k->type),
-			k->def ? "`" : "", k->def ? k->def : (k->flags & CONFIG_REQUIRED ? "required" : "not set"),
-			k->def ? "`" : "");
-		switch (k->type) {
-		case CONFIG_INT:
-		case CONFIG_SIZE:
-		case CONFIG_DURATION:
-			format_bound(k, k->min, lo, sizeof(lo));
-			format_bound(k, k->max, hi, sizeof(hi));
-			fprintf(fp, "%s to %s", lo, hi);
-			break;
-		case CONFIG_ENUM:
-			for (j = 0; k->values != NULL && k->values[j] != NULL; j++)
-				fprintf(fp, "%s`%s`", j ? ", " : "", k->values[j]);
-			break;
-		case CONFIG_LIST:
-			if (k->max > 0)
-				fprintf(fp, "%lld to %lld items", k->min, k->max);
-			else
-				fprintf(fp, "at least %lld items", k->min);
-			break;
-		case CONFIG_SECRET_PATH:
-			fprintf(fp, "absolute; mode 0600 or stricter");
-			break;
-		case CONFIG_PATH:
-			fprintf(fp, "absolute%s", k->flags & CONFIG_CREATE ? "" : "; must exist");
-			break;
-		case CONFIG_ENDPOINT:
-			fprintf(fp, "`ipc:///path`, `tcp://host:port`");
-			break;
-		case CONFIG_BOOL:
-			fprintf(fp, "yes, no");
-			break;
-		case CONFIG_STRING:
-			break;
-		}
-		fprintf(fp, " | %s | %s%s |\n", k->flags & CONFIG_RELOAD ? "yes" : "restart",
-			k->doc ? k->doc : "", k->flags & CONFIG_SECRET ? " (Secret: never shown.)" : "");
-	}
-	free(rt.keys);
-}
-
-/* config_doc_missing: keys of T that DOC does not name as `section.key`. */
-int config_doc_missing(const struct config_table *t, const char *doc, char *missing,
-		       size_t missinglen)
-{
-	struct rtable rt = { NULL, 0 };
-	char name[256];
-	size_t i, used = 0;
-	int n = 0;
-
-	if (missing != NULL && missinglen > 0)
-		missing[0] = '\0';
-	if (rtable_new(t, &rt) < 0)
-		return SECMX_ENOMEM;
-	for (i = 0; i < rt.n; i++) {
-		const struct config_key *k = rt.keys[i].k;
-
-		snprintf(name, sizeof(name), "`%s.%s`", k->section, k->name);
-		if (strstr(doc, name) != NULL)
-			continue;
-		n++;
-		if (missing != NULL && used < missinglen)
-			used += (size_t)snprintf(missing + used, missinglen - used, "%s%s.%s",
-						 used ? " " : "", k->section, k->name);
-	}
-	free(rt.keys);
-	return n;
-}

@@ -30,6 +30,7 @@ struct tcfg {
 	char *ep;
 	struct config_list list;
 	char *pw;
+	long long any;
 	struct config_engine engine;
 };
 
@@ -50,6 +51,7 @@ static const struct config_key tkeys[] = {
 	  "An endpoint." },
 	{ "main", "list", CONFIG_LIST, CONFIG_RELOAD, "a, b", 1, 4, NULL, T(list), "A list." },
 	{ "main", "pw", CONFIG_STRING, CONFIG_SECRET, NULL, 0, 0, NULL, T(pw), "A password." },
+	{ "main", "any", CONFIG_INT, 0, "0", 0, 0, NULL, T(any), "Any number (no bounds)." },
 };
 
 static const struct config_sub tsubs[] = { { &config_engine_table, T(engine) } };
@@ -271,7 +273,11 @@ static const struct vcase vcases[] = {
 	{ "[engine]\nmax_depth = 1025", 0, "engine.max_depth: \"1025\" is above the maximum 1024" },
 	{ "[engine]\nmax_nodes = 999", 0, "engine.max_nodes: \"999\" is below the minimum 1000" },
 	{ "[engine]\nmax_text_bytes = 16M", 1, "" },
-	{ "[engine]\ntrust = nowhere.pem", 0, "engine.trust: \"nowhere.pem\" is not an absolute path" },
+	{ "[engine]\ntrust = nowhere.pem", 0,
+	  "engine.trust: \"nowhere.pem\" is not an absolute path" },
+	{ "any = 9223372036854775807", 1, "9223372036854775807" },
+	{ "any = -100000000000", 1, "-100000000000" },
+	{ "any = 9223372036854775808", 0, "is too large" },
 };
 
 /* value_of: the value of key NAME (in tkeys) in C as config_value_format shows it. */
@@ -399,6 +405,10 @@ START_TEST(indented_and_unreadable)
 	ck_assert_int_eq(c.n, 7);
 	ck_assert_uint_eq(c.sz, 2048);
 	ck_assert_int_eq(c.engine.max_depth, 9);
+	config_free(&ttable, &c);
+	/* A UTF-8 byte order mark before the first line is not an error. */
+	ck_assert_msg(load("\xef\xbb\xbf[main]\nn = 3\n", &c) == 0, "%s", err);
+	ck_assert_int_eq(c.n, 3);
 	config_free(&ttable, &c);
 	/* An empty file gives the defaults. */
 	ck_assert_msg(load("", &c) == 0, "%s", err);
@@ -597,9 +607,10 @@ START_TEST(doc_and_doc_check)
 	fclose(mem);
 	ck_assert(strstr(out, "### [main]\n") != NULL);
 	ck_assert(strstr(out, "### [engine]\n") != NULL);
-	ck_assert_msg(strstr(out, "| `main.n` | integer | `10` | -5 to 100 | yes | A number. |") !=
-			      NULL,
+	ck_assert_msg(strstr(out, "| `main.n` | integer | `10` | -5 to 100 | yes | A number. |"),
 		      "%s", out);
+	ck_assert(strstr(out, "| `main.any` | integer | `0` | any | restart |") != NULL);
+	ck_assert(strstr(out, "| `main.pw` | string | not set | any text | restart |") != NULL);
 	ck_assert(strstr(out, "| `main.sz` | size | `64k` | 1k to 1G | restart |") != NULL);
 	ck_assert(strstr(out, "`fast`, `safe`, `paranoid`") != NULL);
 	ck_assert(strstr(out, "(Secret: never shown.)") != NULL);

@@ -165,11 +165,11 @@ START_TEST(stderr_format_and_levels)
 	int rc;
 
 	ck_assert_int_eq(pipe(fds), 0);
-	ck_assert_int_eq(regcomp(&re,
-				 "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
-				 "warning secmxd\\[[0-9]+\\] m1 smtp\\.reject code=550\n$",
-				 REG_EXTENDED | REG_NOSUB),
-			 0);
+	rc = regcomp(&re,
+		     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
+		     "warning secmxd\\[[0-9]+\\] m1 smtp\\.reject code=550\n$",
+		     REG_EXTENDED | REG_NOSUB);
+	ck_assert_int_eq(rc, 0);
 	log_open_fd("secmxd", fds[1], LOGL_INFO);
 	log_event(LOGL_DEBUG, "m0", "not.shown", "x=%d", 1);
 	log_event(LOGL_WARNING, "m1", "smtp.reject", "code=%d", 550);
@@ -179,8 +179,8 @@ START_TEST(stderr_format_and_levels)
 	log_set_level(LOGL_DEBUG);
 	log_event(LOGL_DEBUG, "m2", "now.shown", "x=%d", 2);
 	ck_assert_uint_gt(read_line(fds[0], line, sizeof(line)), 0);
-	ck_assert_msg(strstr(line, " debug secmxd[") != NULL && strstr(line, "] m2 now.shown x=2\n"),
-		      "%s", line);
+	ck_assert_msg(strstr(line, " debug secmxd[") && strstr(line, "] m2 now.shown x=2\n"), "%s",
+		      line);
 	log_set_level(LOGL_ERR);
 	log_event(LOGL_WARNING, "m3", "filtered", NULL);
 	log_event(LOGL_ERR, "m4", "shown", NULL);
