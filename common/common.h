@@ -249,17 +249,18 @@ extern const struct config_table config_engine_table;
  *
  * One line per event: "<id> <event> key=value key=\"value with spaces\" ...".
  * ID is the transaction or message id ("-" when there is none), EVENT a
- * dotted name ("smtp.connect"); both are reduced to [A-Za-z0-9._:@/+-]
- * (anything else becomes '_'). Values are escaped so nothing a client sent
- * can forge a line: a value is written bare only when it is non-empty
- * printable ASCII without space, '"', '\\' or '='; otherwise it is quoted,
- * with '"' and '\\' backslashed and every byte outside printable ASCII
- * (newlines, controls, DEL, UTF-8) written as \xNN. A value takes at
- * most LOG_VALUE_MAX bytes of the line: a longer one is cut and ends with
- * the marker \... before its closing quote (escaping never produces it,
- * since a real backslash is always doubled). A line is at most
- * LOG_LINE_MAX bytes; fields that do not fit are dropped and
- * counted in a final dropped=N field.
+ * dotted name ("smtp.connect"); ids, events and keys are reduced to
+ * [A-Za-z0-9._:@/+-] (anything else becomes '_').
+ *
+ * Values are escaped so that nothing a client sent can forge a line. A value
+ * is written bare only when it is non-empty printable ASCII without space,
+ * '"', '\\' or '='. Otherwise it is quoted, '"' and '\\' are backslashed, and
+ * every byte outside printable ASCII (newline, other controls, DEL, UTF-8)
+ * is written as \xNN. A value takes at most LOG_VALUE_MAX bytes of the
+ * line: a longer one is cut and ends with the marker \... before its
+ * closing quote (escaping never produces it: a real backslash is always
+ * doubled). A line is at most LOG_LINE_MAX bytes; fields that do not fit
+ * are dropped whole and counted in a final dropped=N field.
  *
  * On stderr or a file descriptor each line starts with an ISO 8601 UTC
  * timestamp, the level and ident[pid]; syslog gets the line with the

@@ -52,12 +52,12 @@
 struct parse {
 	const char *file;
 	const struct rtable *rt;
-	void *cfg;              /* the staging struct */
-	int *seen;              /* line where each key was set; 0: not in file */
-	const char *pos, *end;  /* what is left of the file text */
-	int line;               /* line last handed to libinih */
-	int failed;             /* an error is recorded in err */
-	int rc;                 /* its code */
+	void *cfg;             /* the staging struct */
+	int *seen;             /* line where each key was set; 0: not in file */
+	const char *pos, *end; /* what is left of the file text */
+	int line;              /* line last handed to libinih */
+	int failed;            /* an error is recorded in err */
+	int rc;                /* its code */
 	char *err;
 	size_t errlen;
 };
@@ -271,7 +271,7 @@ void config__format_duration(long long ms, char *buf, size_t len)
 	static const struct {
 		long long ms;
 		const char *unit;
-	} u[] = { { 86400000LL, "d" }, { 3600000LL, "h" }, { 60000LL, "m" }, { 1000LL, "s" } };
+	} u[] = {{86400000LL, "d"}, {3600000LL, "h"}, {60000LL, "m"}, {1000LL, "s"}};
 	size_t i;
 
 	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
@@ -296,7 +296,7 @@ void config__format_bound(const struct config_key *k, long long v, char *buf, si
 
 /* check_bounds: refuse V outside K's [min, max] (unless both are 0), saying which. */
 static int check_bounds(const struct config_key *k, long long v, const char *shown, char *why,
-			size_t whylen)
+                        size_t whylen)
 {
 	char b[32];
 
@@ -378,10 +378,10 @@ static int check_endpoint(const char *v, char *why, size_t whylen)
 }
 
 /* parse_list: split V on commas into L (trimmed, no empty items). */
-static int parse_list(const struct config_key *k, const char *v, struct config_list *l,
-		      char *why, size_t whylen)
+static int parse_list(const struct config_key *k, const char *v, struct config_list *l, char *why,
+                      size_t whylen)
 {
-	struct config_list nl = { 0, NULL };
+	struct config_list nl = {0, NULL};
 	const char *p = v;
 	int rc = -1;
 	size_t i;
@@ -412,7 +412,7 @@ static int parse_list(const struct config_key *k, const char *v, struct config_l
 	}
 	if ((long long)nl.n < k->min || (k->max > 0 && (long long)nl.n > k->max)) {
 		secmx_errf(why, whylen, "%zu items; between %lld and %lld are allowed", nl.n,
-			   k->min, k->max);
+		           k->min, k->max);
 		goto done;
 	}
 	value_free(k, l);
@@ -437,8 +437,7 @@ done:
  * SECMX_ENOMEM. Paths are checked later (check_path), once, for the
  * effective value.
  */
-static int parse_value(const struct config_key *k, const char *v, void *f, char *why,
-		       size_t whylen)
+static int parse_value(const struct config_key *k, const char *v, void *f, char *why, size_t whylen)
 {
 	char shown[64];
 	unsigned long long u;
@@ -480,12 +479,12 @@ static int parse_value(const struct config_key *k, const char *v, void *f, char 
 		if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on") ||
 		    !strcmp(v, "1"))
 			*(bool *)f = true;
-		else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
-			 !strcasecmp(v, "off") || !strcmp(v, "0"))
+		else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off") ||
+		         !strcmp(v, "0"))
 			*(bool *)f = false;
 		else {
 			secmx_errf(why, whylen, "%s is not yes/no, true/false, on/off or 1/0",
-				   shown);
+			           shown);
 			return -1;
 		}
 		return 0;
@@ -514,7 +513,7 @@ static int parse_value(const struct config_key *k, const char *v, void *f, char 
 		r = parse_uint(v, &u, &end);
 		if (r == -1) {
 			secmx_errf(why, whylen, "%s is not a size (a number, then k, M or G)",
-				   shown);
+			           shown);
 			return -1;
 		}
 		if (*end == 'k' || *end == 'K')
@@ -547,7 +546,7 @@ static int parse_value(const struct config_key *k, const char *v, void *f, char 
 		r = parse_uint(v, &u, &end);
 		if (r == -1) {
 			secmx_errf(why, whylen,
-				   "%s is not a duration (a number, then ms, s, m, h or d)", shown);
+			           "%s is not a duration (a number, then ms, s, m, h or d)", shown);
 			return -1;
 		}
 		if (strcmp(end, "ms") == 0)
@@ -590,7 +589,7 @@ static int parse_value(const struct config_key *k, const char *v, void *f, char 
 			for (i = 0; k->values != NULL && k->values[i] != NULL; i++)
 				if (n < sizeof(allowed))
 					n += (size_t)snprintf(allowed + n, sizeof(allowed) - n,
-							      "%s%s", i ? ", " : "", k->values[i]);
+					                      "%s%s", i ? ", " : "", k->values[i]);
 			secmx_errf(why, whylen, "%s is not one of: %s", shown, allowed);
 		}
 		return -1;
@@ -624,14 +623,14 @@ static int check_path(const struct config_key *k, const char *p, char *why, size
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		secmx_errf(why, whylen, "%s is owned by uid %lu, not by us (uid %lu) or root", p,
-			   (unsigned long)st.st_uid, (unsigned long)geteuid());
+		           (unsigned long)st.st_uid, (unsigned long)geteuid());
 		return -1;
 	}
 	if (st.st_mode & 077) {
 		secmx_errf(why, whylen,
-			   "%s has mode %04o: group or others may use this secret; "
-			   "run: chmod 600 %s",
-			   p, (unsigned)(st.st_mode & 07777), p);
+		           "%s has mode %04o: group or others may use this secret; "
+		           "run: chmod 600 %s",
+		           p, (unsigned)(st.st_mode & 07777), p);
 		return -1;
 	}
 	return 0;
@@ -755,7 +754,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	ps->seen[i] = ps->line;
 	rc = parse_value(ps->rt->keys[i].k, value, field(&ps->rt->keys[i], ps->cfg), why,
-			 sizeof(why));
+	                 sizeof(why));
 	if (rc < 0) {
 		fail(ps, rc == -1 ? SECMX_ECONFIG : rc, ps->line, what, why);
 		return 0;
@@ -789,7 +788,7 @@ static int apply_defaults(const struct rtable *rt, void *cfg, char *err, size_t 
 			return rc;
 		if (rc < 0) {
 			secmx_errf(err, errlen, "%s.%s: bad default in the table: %s", k->section,
-				   k->name, why);
+			           k->name, why);
 			return SECMX_EINTERNAL;
 		}
 	}
@@ -799,7 +798,7 @@ static int apply_defaults(const struct rtable *rt, void *cfg, char *err, size_t 
 /* config_defaults: a table's defaults into OUT. */
 int config_defaults(const struct config_table *t, void *out, char *err, size_t errlen)
 {
-	struct rtable rt = { NULL, 0 };
+	struct rtable rt = {NULL, 0};
 	int rc;
 
 	memset(out, 0, t->size);
@@ -825,18 +824,18 @@ static void validate(struct parse *ps, const struct stat *filest)
 		int set = 1;
 
 		snprintf(what, sizeof(what), "%s.%s%s", k->section, k->name,
-			 ps->seen[i] ? "" : " (default)");
+		         ps->seen[i] ? "" : " (default)");
 		if (config__is_string_type(k->type))
 			set = *(char *const *)f != NULL;
 		if ((k->flags & CONFIG_REQUIRED) && !ps->seen[i] && k->def == NULL)
 			fail(ps, SECMX_ECONFIG, 0, what, "required, but not set");
 		else if (set && (k->type == CONFIG_PATH || k->type == CONFIG_SECRET_PATH) &&
-			 check_path(k, *(char *const *)f, why, sizeof(why)) < 0)
+		         check_path(k, *(char *const *)f, why, sizeof(why)) < 0)
 			fail(ps, SECMX_ECONFIG, ps->seen[i], what, why);
 		else if ((k->flags & CONFIG_SECRET) && ps->seen[i] && (filest->st_mode & 077)) {
 			snprintf(why, sizeof(why),
-				 "a secret is set in a file with mode %04o; run: chmod 600 %s",
-				 (unsigned)(filest->st_mode & 07777), ps->file);
+			         "a secret is set in a file with mode %04o; run: chmod 600 %s",
+			         (unsigned)(filest->st_mode & 07777), ps->file);
 			fail(ps, SECMX_ECONFIG, ps->seen[i], what, why);
 		}
 	}
@@ -844,7 +843,7 @@ static void validate(struct parse *ps, const struct stat *filest)
 
 /* load: parse FILE into a new staging struct *OUTP (caller frees). */
 static int load(const struct config_table *t, const struct rtable *rt, const char *file,
-		void **outp, char *err, size_t errlen)
+                void **outp, char *err, size_t errlen)
 {
 	struct parse ps;
 	struct stat st;
@@ -866,7 +865,7 @@ static int load(const struct config_table *t, const struct rtable *rt, const cha
 	}
 	if (rc < 0) {
 		secmx_errf(err, errlen, "%s: %s", file,
-			   rc == SECMX_EIO ? strerror(errno) : secmx_strerror(rc));
+		           rc == SECMX_EIO ? strerror(errno) : secmx_strerror(rc));
 		goto done;
 	}
 	if (stat(file, &st) != 0) {
@@ -919,10 +918,9 @@ done:
 }
 
 /* config_load: FILE into OUT, all or nothing. */
-int config_load(const struct config_table *t, const char *file, void *out, char *err,
-		size_t errlen)
+int config_load(const struct config_table *t, const char *file, void *out, char *err, size_t errlen)
 {
-	struct rtable rt = { NULL, 0 };
+	struct rtable rt = {NULL, 0};
 	void *cfg = NULL;
 	int rc;
 
@@ -938,9 +936,9 @@ int config_load(const struct config_table *t, const char *file, void *out, char 
 
 /* config_reload: reloadable keys from FILE, the others from CUR. */
 int config_reload(const struct config_table *t, const char *file, const void *cur, void *next,
-		  char *restart, size_t restartlen, char *err, size_t errlen)
+                  char *restart, size_t restartlen, char *err, size_t errlen)
 {
-	struct rtable rt = { NULL, 0 };
+	struct rtable rt = {NULL, 0};
 	void *cfg = NULL;
 	size_t i, used = 0;
 	int rc, changed = 0;
@@ -961,7 +959,7 @@ int config_reload(const struct config_table *t, const char *file, const void *cu
 		changed++;
 		if (restart != NULL && used < restartlen)
 			used += (size_t)snprintf(restart + used, restartlen - used, "%s%s.%s",
-						 used ? " " : "", k->section, k->name);
+			                         used ? " " : "", k->section, k->name);
 		if ((rc = value_copy(k, nf, cf)) < 0) {
 			secmx_errf(err, errlen, "%s: out of memory", file);
 			goto done;
@@ -983,7 +981,7 @@ done:
 /* config_free: release CFG's strings and lists. */
 void config_free(const struct config_table *t, void *cfg)
 {
-	struct rtable rt = { NULL, 0 };
+	struct rtable rt = {NULL, 0};
 	size_t i;
 
 	if (cfg == NULL)
@@ -999,4 +997,3 @@ void config_free(const struct config_table *t, void *cfg)
 	free_all(&rt, cfg);
 	free(rt.keys);
 }
-

@@ -68,7 +68,7 @@ static size_t format_field(const struct config_key *k, const void *f, char *buf,
 			size_t room = n < len ? len - n : 0;
 
 			n += (size_t)snprintf(room ? buf + n : NULL, room, "%s%s", i ? ", " : "",
-					      l->v[i]);
+			                      l->v[i]);
 		}
 		return n;
 	}
@@ -77,8 +77,7 @@ static size_t format_field(const struct config_key *k, const void *f, char *buf,
 }
 
 /* config_value_format: KEY's value in BASE, secrets hidden. */
-size_t config_value_format(const struct config_key *key, const void *base, char *buf,
-			   size_t len)
+size_t config_value_format(const struct config_key *key, const void *base, char *buf, size_t len)
 {
 	return format_field(key, (const char *)base + key->offset, buf, len);
 }
@@ -96,7 +95,7 @@ static int is_unset(const struct config_key *k, const void *f)
 /* config_dump: the effective configuration as INI text. */
 void config_dump(const struct config_table *t, const void *cfg, FILE *fp)
 {
-	struct rtable rt = { NULL, 0 };
+	struct rtable rt = {NULL, 0};
 	const char *section = NULL;
 	char buf[4096];
 	size_t i;
@@ -129,16 +128,26 @@ void config_dump(const struct config_table *t, const void *cfg, FILE *fp)
 static const char *type_name(enum config_type type)
 {
 	switch (type) {
-	case CONFIG_STRING: return "string";
-	case CONFIG_PATH: return "path";
-	case CONFIG_SECRET_PATH: return "secret file";
-	case CONFIG_BOOL: return "bool";
-	case CONFIG_INT: return "integer";
-	case CONFIG_SIZE: return "size";
-	case CONFIG_DURATION: return "duration";
-	case CONFIG_ENUM: return "enum";
-	case CONFIG_ENDPOINT: return "endpoint";
-	case CONFIG_LIST: return "list";
+	case CONFIG_STRING:
+		return "string";
+	case CONFIG_PATH:
+		return "path";
+	case CONFIG_SECRET_PATH:
+		return "secret file";
+	case CONFIG_BOOL:
+		return "bool";
+	case CONFIG_INT:
+		return "integer";
+	case CONFIG_SIZE:
+		return "size";
+	case CONFIG_DURATION:
+		return "duration";
+	case CONFIG_ENUM:
+		return "enum";
+	case CONFIG_ENDPOINT:
+		return "endpoint";
+	case CONFIG_LIST:
+		return "list";
 	}
 	return "?";
 }
@@ -146,7 +155,7 @@ static const char *type_name(enum config_type type)
 /* config_doc: the table as Markdown, one table per section. */
 void config_doc(const struct config_table *t, FILE *fp)
 {
-	struct rtable rt = { NULL, 0 };
+	struct rtable rt = {NULL, 0};
 	const char *section = NULL;
 	char lo[32], hi[32], def[128];
 	size_t i;
@@ -169,7 +178,7 @@ void config_doc(const struct config_table *t, FILE *fp)
 			snprintf(def, sizeof(def), "`%s`", k->def);
 		else
 			secmx_strlcpy(def, k->flags & CONFIG_REQUIRED ? "required" : "not set",
-				      sizeof(def));
+			              sizeof(def));
 		fprintf(fp, "| `%s.%s` | %s | %s | ", k->section, k->name, type_name(k->type), def);
 		switch (k->type) {
 		case CONFIG_INT:
@@ -210,17 +219,17 @@ void config_doc(const struct config_table *t, FILE *fp)
 			break;
 		}
 		fprintf(fp, " | %s | %s%s |\n", k->flags & CONFIG_RELOAD ? "yes" : "restart",
-			k->doc ? k->doc : "",
-			k->flags & CONFIG_SECRET ? " (Secret: never shown.)" : "");
+		        k->doc ? k->doc : "",
+		        k->flags & CONFIG_SECRET ? " (Secret: never shown.)" : "");
 	}
 	free(rt.keys);
 }
 
 /* config_doc_missing: keys of T that DOC does not name as `section.key`. */
 int config_doc_missing(const struct config_table *t, const char *doc, char *missing,
-		       size_t missinglen)
+                       size_t missinglen)
 {
-	struct rtable rt = { NULL, 0 };
+	struct rtable rt = {NULL, 0};
 	char name[256];
 	size_t i, used = 0;
 	int n = 0;
@@ -238,7 +247,7 @@ int config_doc_missing(const struct config_table *t, const char *doc, char *miss
 		n++;
 		if (missing != NULL && used < missinglen)
 			used += (size_t)snprintf(missing + used, missinglen - used, "%s%s.%s",
-						 used ? " " : "", k->section, k->name);
+			                         used ? " " : "", k->section, k->name);
 	}
 	free(rt.keys);
 	return n;

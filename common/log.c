@@ -45,7 +45,7 @@ static enum log_dest log_dest = LOG_DEST_STDERR;
 static int log_fd = 2;
 static atomic_int log_min = LOGL_INFO;
 
-static const char *const level_names[] = { "err", "warning", "notice", "info", "debug" };
+static const char *const level_names[] = {"err", "warning", "notice", "info", "debug"};
 
 /* Room kept at the end of a line for " dropped=N" and the newline. */
 #define LOG_RESERVE 24
@@ -248,7 +248,7 @@ void log_kv_uint(struct log_kv *kv, const char *key, unsigned long long value)
 
 /* body: "<id> <event><fields>[ dropped=N]" into BUF (LEN >= 2*130). */
 static size_t body(char *buf, size_t len, const char *id, const char *event,
-		   const struct log_kv *kv)
+                   const struct log_kv *kv)
 {
 	size_t at = put_token(buf, len, 0, id);
 
@@ -268,7 +268,7 @@ static size_t body(char *buf, size_t len, const char *id, const char *event,
 /* write_line: one write(2) of the whole line, or syslog. */
 static void write_line(enum log_level level, const char *msg, size_t mlen)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 	char line[LOG_LINE_MAX];
 	struct timespec ts;
 	struct tm tm;
@@ -283,7 +283,7 @@ static void write_line(enum log_level level, const char *msg, size_t mlen)
 	gmtime_r(&ts.tv_sec, &tm);
 	at = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line + at, sizeof(line) - at, ".%03ldZ %s %s[%ld] ", ts.tv_nsec / 1000000,
-		     level_names[level], log_ident, (long)getpid());
+	             level_names[level], log_ident, (long)getpid());
 	at += (size_t)n;
 	if (mlen > sizeof(line) - at - 1)
 		mlen = sizeof(line) - at - 1;
@@ -296,8 +296,7 @@ static void write_line(enum log_level level, const char *msg, size_t mlen)
 }
 
 /* log_kv_event: one line from an id, an event and built fields. */
-void log_kv_event(enum log_level level, const char *id, const char *event,
-		  const struct log_kv *kv)
+void log_kv_event(enum log_level level, const char *id, const char *event, const struct log_kv *kv)
 {
 	char msg[LOG_LINE_MAX];
 	size_t n;
@@ -368,16 +367,28 @@ static int kv_fmt(struct log_kv *kv, const char *fmt, va_list ap)
 		} else if (prec >= 0) {
 			return -1;
 		} else if (conv == 'd' || conv == 'i') {
-			long long v = sz	   ? (long long)va_arg(ap, ssize_t)
-				      : lng == 2 ? va_arg(ap, long long)
-				      : lng == 1 ? (long long)va_arg(ap, long)
-						 : (long long)va_arg(ap, int);
+			long long v;
+
+			if (sz)
+				v = (long long)va_arg(ap, ssize_t);
+			else if (lng == 2)
+				v = va_arg(ap, long long);
+			else if (lng == 1)
+				v = (long long)va_arg(ap, long);
+			else
+				v = (long long)va_arg(ap, int);
 			log_kv_int(kv, key, v);
 		} else if (conv == 'u' || conv == 'x') {
-			unsigned long long v = sz	? (unsigned long long)va_arg(ap, size_t)
-					       : lng == 2 ? va_arg(ap, unsigned long long)
-					       : lng == 1 ? (unsigned long long)va_arg(ap, unsigned long)
-							  : (unsigned long long)va_arg(ap, unsigned);
+			unsigned long long v;
+
+			if (sz)
+				v = (unsigned long long)va_arg(ap, size_t);
+			else if (lng == 2)
+				v = va_arg(ap, unsigned long long);
+			else if (lng == 1)
+				v = (unsigned long long)va_arg(ap, unsigned long);
+			else
+				v = (unsigned long long)va_arg(ap, unsigned);
 			if (conv == 'x') {
 				char num[24];
 				int n = snprintf(num, sizeof(num), "0x%llx", v);
@@ -415,8 +426,7 @@ void log_event(enum log_level level, const char *id, const char *event, const ch
 }
 
 /* log_format_line: a line's body into BUF, without writing it. */
-void log_format_line(char *buf, size_t len, const char *id, const char *event,
-		     const char *fmt, ...)
+void log_format_line(char *buf, size_t len, const char *id, const char *event, const char *fmt, ...)
 {
 	struct log_kv kv;
 	char msg[LOG_LINE_MAX];

@@ -19,7 +19,7 @@
 
 #include "common.h"
 
-static const struct config_table *const tables[] = { &config_engine_table };
+static const struct config_table *const tables[] = {&config_engine_table};
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 static const char begin_mark[] = "<!-- config-doc:begin -->\n";
@@ -84,8 +84,8 @@ int main(int argc, char **argv)
 	}
 	if (block(doc, &s, &e) < 0) {
 		fprintf(stderr, "config-doc: %s: no %.*s ... %.*s block\n", argv[2],
-			(int)strlen(begin_mark) - 1, begin_mark, (int)strlen(end_mark) - 1,
-			end_mark);
+		        (int)strlen(begin_mark) - 1, begin_mark, (int)strlen(end_mark) - 1,
+		        end_mark);
 		goto done;
 	}
 	if (strcmp(argv[1], "--write") == 0) {
@@ -104,15 +104,15 @@ int main(int argc, char **argv)
 		n = config_doc_missing(tables[i], doc, missing, sizeof(missing));
 		if (n != 0) {
 			fprintf(stderr, "config-doc: %s does not document %d key(s) of [%s]: %s\n",
-				argv[2], n, tables[i]->name, missing);
+			        argv[2], n, tables[i]->name, missing);
 			rc = 1;
 		}
 	}
 	if ((size_t)(e - s) != strlen(gen) || strncmp(s, gen, strlen(gen)) != 0) {
 		fprintf(stderr,
-			"config-doc: the reference in %s is stale; run: build/tests/config-doc "
-			"--write %s\n",
-			argv[2], argv[2]);
+		        "config-doc: the reference in %s is stale; run: build/tests/config-doc "
+		        "--write %s\n",
+		        argv[2], argv[2]);
 		rc = 1;
 	}
 	if (rc == 0)

@@ -35,29 +35,28 @@ struct tcfg {
 };
 
 #define T(m) offsetof(struct tcfg, m)
-static const char *const modes[] = { "fast", "safe", "paranoid", NULL };
+static const char *const modes[] = {"fast", "safe", "paranoid", NULL};
 
 static const struct config_key tkeys[] = {
-	{ "main", "name", CONFIG_STRING, CONFIG_RELOAD, "gw", 0, 0, NULL, T(name), "A name." },
-	{ "main", "dir", CONFIG_PATH, 0, NULL, 0, 0, NULL, T(dir), "A directory." },
-	{ "main", "key", CONFIG_SECRET_PATH, 0, NULL, 0, 0, NULL, T(key), "A key file." },
-	{ "main", "flag", CONFIG_BOOL, CONFIG_RELOAD, "no", 0, 0, NULL, T(flag), "A flag." },
-	{ "main", "n", CONFIG_INT, CONFIG_RELOAD, "10", -5, 100, NULL, T(n), "A number." },
-	{ "main", "sz", CONFIG_SIZE, 0, "64k", 1024, 1LL << 30, NULL, T(sz), "A size." },
-	{ "main", "dur", CONFIG_DURATION, CONFIG_RELOAD, "30s", 100, 86400000, NULL, T(dur),
-	  "A duration." },
-	{ "main", "mode", CONFIG_ENUM, 0, "safe", 0, 0, modes, T(mode), "A mode." },
-	{ "main", "ep", CONFIG_ENDPOINT, 0, "ipc:///run/secmx/bus", 0, 0, NULL, T(ep),
-	  "An endpoint." },
-	{ "main", "list", CONFIG_LIST, CONFIG_RELOAD, "a, b", 1, 4, NULL, T(list), "A list." },
-	{ "main", "pw", CONFIG_STRING, CONFIG_SECRET, NULL, 0, 0, NULL, T(pw), "A password." },
-	{ "main", "any", CONFIG_INT, 0, "0", 0, 0, NULL, T(any), "Any number (no bounds)." },
+    {"main", "name", CONFIG_STRING, CONFIG_RELOAD, "gw", 0, 0, NULL, T(name), "A name."},
+    {"main", "dir", CONFIG_PATH, 0, NULL, 0, 0, NULL, T(dir), "A directory."},
+    {"main", "key", CONFIG_SECRET_PATH, 0, NULL, 0, 0, NULL, T(key), "A key file."},
+    {"main", "flag", CONFIG_BOOL, CONFIG_RELOAD, "no", 0, 0, NULL, T(flag), "A flag."},
+    {"main", "n", CONFIG_INT, CONFIG_RELOAD, "10", -5, 100, NULL, T(n), "A number."},
+    {"main", "sz", CONFIG_SIZE, 0, "64k", 1024, 1LL << 30, NULL, T(sz), "A size."},
+    {"main", "dur", CONFIG_DURATION, CONFIG_RELOAD, "30s", 100, 86400000, NULL, T(dur),
+     "A duration."},
+    {"main", "mode", CONFIG_ENUM, 0, "safe", 0, 0, modes, T(mode), "A mode."},
+    {"main", "ep", CONFIG_ENDPOINT, 0, "ipc:///run/secmx/bus", 0, 0, NULL, T(ep), "An endpoint."},
+    {"main", "list", CONFIG_LIST, CONFIG_RELOAD, "a, b", 1, 4, NULL, T(list), "A list."},
+    {"main", "pw", CONFIG_STRING, CONFIG_SECRET, NULL, 0, 0, NULL, T(pw), "A password."},
+    {"main", "any", CONFIG_INT, 0, "0", 0, 0, NULL, T(any), "Any number (no bounds)."},
 };
 
-static const struct config_sub tsubs[] = { { &config_engine_table, T(engine) } };
+static const struct config_sub tsubs[] = {{&config_engine_table, T(engine)}};
 
 static const struct config_table ttable = {
-	"test", sizeof(struct tcfg), tkeys, sizeof(tkeys) / sizeof(tkeys[0]), tsubs, 1,
+    "test", sizeof(struct tcfg), tkeys, sizeof(tkeys) / sizeof(tkeys[0]), tsubs, 1,
 };
 
 static char dir[64];
@@ -158,26 +157,26 @@ START_TEST(good_values)
 	secmx_strlcpy(key, put("key.pem", "not really a key\n", 0600), sizeof(key));
 
 	snprintf(text, sizeof(text),
-		 "; a comment\n"
-		 "# another\n"
-		 "[main]\n"
-		 "name = gateway one\n"
-		 "dir = %s\n"
-		 "key = %s\n"
-		 "flag = Yes\n"
-		 "n = -5\n"
-		 "sz = 10M\n"
-		 "dur = 250ms\n"
-		 "mode = paranoid\n"
-		 "ep = tcp://[::1]:5555\n"
-		 "list = x , y,z\n"
-		 "pw = hunter2\n"
-		 "[engine]\n"
-		 "max_depth = 128 ; inline comment\n"
-		 "max_doc_bytes = 1G\n"
-		 "allow_sha1 = on\n"
-		 "sign_key_password_env = SECMX_KEY_PASSWORD\n",
-		 dir, key);
+	         "; a comment\n"
+	         "# another\n"
+	         "[main]\n"
+	         "name = gateway one\n"
+	         "dir = %s\n"
+	         "key = %s\n"
+	         "flag = Yes\n"
+	         "n = -5\n"
+	         "sz = 10M\n"
+	         "dur = 250ms\n"
+	         "mode = paranoid\n"
+	         "ep = tcp://[::1]:5555\n"
+	         "list = x , y,z\n"
+	         "pw = hunter2\n"
+	         "[engine]\n"
+	         "max_depth = 128 ; inline comment\n"
+	         "max_doc_bytes = 1G\n"
+	         "allow_sha1 = on\n"
+	         "sign_key_password_env = SECMX_KEY_PASSWORD\n",
+	         dir, key);
 	ck_assert_msg(load(text, &c) == 0, "%s", err);
 	ck_assert_str_eq(c.name, "gateway one");
 	ck_assert_str_eq(c.dir, dir);
@@ -204,80 +203,79 @@ END_TEST
 
 /* One value of one key and what it must give. */
 struct vcase {
-	const char *line;   /* in [main] unless it starts with '[' */
+	const char *line; /* in [main] unless it starts with '[' */
 	int ok;
-	const char *want;   /* ok: the value as config_value_format shows it;
-			       bad: a substring of the error */
+	const char *want; /* ok: the value as config_value_format shows it;
+	                     bad: a substring of the error */
 };
 
 static const struct vcase vcases[] = {
-	{ "flag = TRUE", 1, "yes" },
-	{ "flag = off", 1, "no" },
-	{ "flag = 0", 1, "no" },
-	{ "flag = maybe", 0, "main.flag: \"maybe\" is not yes/no" },
-	{ "n = 100", 1, "100" },
-	{ "n = -5", 1, "-5" },
-	{ "n = 101", 0, "main.n: \"101\" is above the maximum 100" },
-	{ "n = -6", 0, "main.n: \"-6\" is below the minimum -5" },
-	{ "n = 12x", 0, "is not a whole number" },
-	{ "n = +3", 0, "is not a whole number" },
-	{ "n = ", 0, "is not a whole number" },
-	{ "n = 99999999999999999999", 0, "is too large" },
-	{ "sz = 1k", 1, "1k" },
-	{ "sz = 1024", 1, "1k" },
-	{ "sz = 1536", 1, "1536" },
-	{ "sz = 3M", 1, "3M" },
-	{ "sz = 1G", 1, "1G" },
-	{ "sz = 1023", 0, "main.sz: \"1023\" is below the minimum 1k" },
-	{ "sz = 2G", 0, "is above the maximum 1G" },
-	{ "sz = 10X", 0, "has an unknown unit (use k, M or G)" },
-	{ "sz = 10MB", 0, "has an unknown unit" },
-	{ "sz = M", 0, "is not a size" },
-	{ "sz = -1k", 0, "is not a size" },
-	{ "sz = 99999999999999999G", 0, "is too large" },
-	{ "dur = 100ms", 1, "100ms" },
-	{ "dur = 90s", 1, "90s" },
-	{ "dur = 120s", 1, "2m" },
-	{ "dur = 2h", 1, "2h" },
-	{ "dur = 1d", 1, "1d" },
-	{ "dur = 30", 0, "main.dur: \"30\" needs a unit: ms, s, m, h or d" },
-	{ "dur = 5ss", 0, "needs a unit" },
-	{ "dur = 99ms", 0, "is below the minimum 100ms" },
-	{ "dur = 25h", 0, "is above the maximum 1d" },
-	{ "dur = s", 0, "is not a duration" },
-	{ "mode = fast", 1, "fast" },
-	{ "mode = Fast", 0, "\"Fast\" is not one of: fast, safe, paranoid" },
-	{ "ep = ipc:///run/secmx/x.sock", 1, "ipc:///run/secmx/x.sock" },
-	{ "ep = tcp://127.0.0.1:5555", 1, "tcp://127.0.0.1:5555" },
-	{ "ep = tcp://*:1", 1, "tcp://*:1" },
-	{ "ep = tcp://mx.example.org:65535", 1, "tcp://mx.example.org:65535" },
-	{ "ep = http://example.org/", 0, "expected ipc:///path or tcp://host:port" },
-	{ "ep = ipc://run/x", 0, "an ipc:// endpoint needs an absolute path" },
-	{ "ep = tcp://host", 0, "expected tcp://host:port" },
-	{ "ep = tcp://bad_host:25", 0, "expected tcp://host:port" },
-	{ "ep = tcp://host:0", 0, "the port must be a number from 1 to 65535" },
-	{ "ep = tcp://host:65536", 0, "the port must be a number from 1 to 65535" },
-	{ "ep = tcp://host:25x", 0, "the port must be" },
-	{ "ep = ", 0, "main.ep: empty value" },
-	{ "list = one", 1, "one" },
-	{ "list = a,b,c,d", 1, "a, b, c, d" },
-	{ "list = a,,b", 0, "main.list: empty item in the list" },
-	{ "list = a,b,", 0, "empty item" },
-	{ "list = a,b,c,d,e", 0, "5 items; between 1 and 4 are allowed" },
-	{ "list = ", 0, "0 items" },
-	{ "name = ", 1, "" },
-	{ "dir = relative/dir", 0, "main.dir: \"relative/dir\" is not an absolute path" },
-	{ "dir = /nonexistent/secmx/dir", 0, "No such file or directory" },
-	{ "key = /nonexistent/key.pem", 0, "main.key: /nonexistent/key.pem: No such file" },
-	{ "key = /tmp", 0, "/tmp is not a regular file" },
-	{ "[engine]\nmax_depth = 1025", 0, "engine.max_depth: \"1025\" is above the maximum 1024" },
-	{ "[engine]\nmax_nodes = 999", 0, "engine.max_nodes: \"999\" is below the minimum 1000" },
-	{ "[engine]\nmax_text_bytes = 16M", 1, "" },
-	{ "[engine]\ntrust = nowhere.pem", 0,
-	  "engine.trust: \"nowhere.pem\" is not an absolute path" },
-	{ "any = 9223372036854775807", 1, "9223372036854775807" },
-	{ "any = -100000000000", 1, "-100000000000" },
-	{ "any = 9223372036854775808", 0, "is too large" },
+    {"flag = TRUE", 1, "yes"},
+    {"flag = off", 1, "no"},
+    {"flag = 0", 1, "no"},
+    {"flag = maybe", 0, "main.flag: \"maybe\" is not yes/no"},
+    {"n = 100", 1, "100"},
+    {"n = -5", 1, "-5"},
+    {"n = 101", 0, "main.n: \"101\" is above the maximum 100"},
+    {"n = -6", 0, "main.n: \"-6\" is below the minimum -5"},
+    {"n = 12x", 0, "is not a whole number"},
+    {"n = +3", 0, "is not a whole number"},
+    {"n = ", 0, "is not a whole number"},
+    {"n = 99999999999999999999", 0, "is too large"},
+    {"sz = 1k", 1, "1k"},
+    {"sz = 1024", 1, "1k"},
+    {"sz = 1536", 1, "1536"},
+    {"sz = 3M", 1, "3M"},
+    {"sz = 1G", 1, "1G"},
+    {"sz = 1023", 0, "main.sz: \"1023\" is below the minimum 1k"},
+    {"sz = 2G", 0, "is above the maximum 1G"},
+    {"sz = 10X", 0, "has an unknown unit (use k, M or G)"},
+    {"sz = 10MB", 0, "has an unknown unit"},
+    {"sz = M", 0, "is not a size"},
+    {"sz = -1k", 0, "is not a size"},
+    {"sz = 99999999999999999G", 0, "is too large"},
+    {"dur = 100ms", 1, "100ms"},
+    {"dur = 90s", 1, "90s"},
+    {"dur = 120s", 1, "2m"},
+    {"dur = 2h", 1, "2h"},
+    {"dur = 1d", 1, "1d"},
+    {"dur = 30", 0, "main.dur: \"30\" needs a unit: ms, s, m, h or d"},
+    {"dur = 5ss", 0, "needs a unit"},
+    {"dur = 99ms", 0, "is below the minimum 100ms"},
+    {"dur = 25h", 0, "is above the maximum 1d"},
+    {"dur = s", 0, "is not a duration"},
+    {"mode = fast", 1, "fast"},
+    {"mode = Fast", 0, "\"Fast\" is not one of: fast, safe, paranoid"},
+    {"ep = ipc:///run/secmx/x.sock", 1, "ipc:///run/secmx/x.sock"},
+    {"ep = tcp://127.0.0.1:5555", 1, "tcp://127.0.0.1:5555"},
+    {"ep = tcp://*:1", 1, "tcp://*:1"},
+    {"ep = tcp://mx.example.org:65535", 1, "tcp://mx.example.org:65535"},
+    {"ep = http://example.org/", 0, "expected ipc:///path or tcp://host:port"},
+    {"ep = ipc://run/x", 0, "an ipc:// endpoint needs an absolute path"},
+    {"ep = tcp://host", 0, "expected tcp://host:port"},
+    {"ep = tcp://bad_host:25", 0, "expected tcp://host:port"},
+    {"ep = tcp://host:0", 0, "the port must be a number from 1 to 65535"},
+    {"ep = tcp://host:65536", 0, "the port must be a number from 1 to 65535"},
+    {"ep = tcp://host:25x", 0, "the port must be"},
+    {"ep = ", 0, "main.ep: empty value"},
+    {"list = one", 1, "one"},
+    {"list = a,b,c,d", 1, "a, b, c, d"},
+    {"list = a,,b", 0, "main.list: empty item in the list"},
+    {"list = a,b,", 0, "empty item"},
+    {"list = a,b,c,d,e", 0, "5 items; between 1 and 4 are allowed"},
+    {"list = ", 0, "0 items"},
+    {"name = ", 1, ""},
+    {"dir = relative/dir", 0, "main.dir: \"relative/dir\" is not an absolute path"},
+    {"dir = /nonexistent/secmx/dir", 0, "No such file or directory"},
+    {"key = /nonexistent/key.pem", 0, "main.key: /nonexistent/key.pem: No such file"},
+    {"key = /tmp", 0, "/tmp is not a regular file"},
+    {"[engine]\nmax_depth = 1025", 0, "engine.max_depth: \"1025\" is above the maximum 1024"},
+    {"[engine]\nmax_nodes = 999", 0, "engine.max_nodes: \"999\" is below the minimum 1000"},
+    {"[engine]\nmax_text_bytes = 16M", 1, ""},
+    {"[engine]\ntrust = nowhere.pem", 0, "engine.trust: \"nowhere.pem\" is not an absolute path"},
+    {"any = 9223372036854775807", 1, "9223372036854775807"},
+    {"any = -100000000000", 1, "-100000000000"},
+    {"any = 9223372036854775808", 0, "is too large"},
 };
 
 /* value_of: the value of key NAME (in tkeys) in C as config_value_format shows it. */
@@ -316,7 +314,7 @@ START_TEST(each_value)
 		snprintf(want, sizeof(want), "%s:%d: ", path, line);
 		ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s: %s", vc->line, err);
 		ck_assert_msg(strstr(err, vc->want) != NULL, "%s: got \"%s\", want \"%s\"",
-			      vc->line, err, vc->want);
+		              vc->line, err, vc->want);
 		ck_assert_msg(memcmp(&c, &before, sizeof(c)) == 0, "output changed on failure");
 		return;
 	}
@@ -340,19 +338,18 @@ static void load_fails_at(const char *text, int line, const char *what)
 	ck_assert_int_eq(load(text, &c), SECMX_ECONFIG);
 	snprintf(want, sizeof(want), "%s:%d: %s", path, line, what);
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got \"%s\", want \"%s...\"", err,
-		      want);
+	              want);
 }
 
 START_TEST(errors_name_the_line)
 {
-	load_fails_at("[main]\nname = x\n\n; comment\nbogus = 1\n", 5,
-		      "main.bogus: unknown key");
+	load_fails_at("[main]\nname = x\n\n; comment\nbogus = 1\n", 5, "main.bogus: unknown key");
 	load_fails_at("[main]\nn = 1\n[nope]\n", 3, "[nope]: unknown section");
 	load_fails_at("[main]\nn = 1\n[nope]\nx = 1\n", 3, "[nope]: unknown section");
 	load_fails_at("[main]\nn = 1\nname = a\n# c\nn = 2\n", 5,
-		      "main.n: duplicate key (first set on line 2)");
+	              "main.n: duplicate key (first set on line 2)");
 	load_fails_at("[main]\nn = 1\n[engine]\nmax_depth = 9\n[main]\nn = 2\n", 6,
-		      "main.n: duplicate key (first set on line 2)");
+	              "main.n: duplicate key (first set on line 2)");
 	load_fails_at("n = 1\n[main]\n", 1, "n: key outside any [section]");
 	load_fails_at("[main]\nn = 1\njust words\n", 3, "line: syntax error");
 	load_fails_at("[main\nn = 1\n", 1, "line: syntax error");
@@ -399,9 +396,8 @@ START_TEST(indented_and_unreadable)
 	char missing[256];
 
 	/* Indented keys are keys, not continuations of the line above. */
-	ck_assert_msg(load("[main]\n  n = 7\n\tsz = 2k\n    [engine]\n  max_depth = 9\n", &c) ==
-			      0,
-		      "%s", err);
+	ck_assert_msg(load("[main]\n  n = 7\n\tsz = 2k\n    [engine]\n  max_depth = 9\n", &c) == 0,
+	              "%s", err);
 	ck_assert_int_eq(c.n, 7);
 	ck_assert_uint_eq(c.sz, 2048);
 	ck_assert_int_eq(c.engine.max_depth, 9);
@@ -428,8 +424,8 @@ START_TEST(all_or_nothing)
 	before = c;
 	/* Good values first, one bad value on the last line. */
 	load_fails_at("[main]\nn = 1\nname = second\nsz = 2M\nlist = r\nmode = fast\n"
-		      "[engine]\nmax_depth = 100\nmax_attrs = 100000\n",
-		      9, "engine.max_attrs: \"100000\" is above the maximum 4096");
+	              "[engine]\nmax_depth = 100\nmax_attrs = 100000\n",
+	              9, "engine.max_attrs: \"100000\" is above the maximum 4096");
 	ck_assert(memcmp(&c, &before, sizeof(c)) == 0);
 	ck_assert_int_eq(c.n, 42);
 	ck_assert_str_eq(c.name, "first");
@@ -484,7 +480,7 @@ START_TEST(secret_values)
 	put("t.conf", "[main]\npw = hunter2\n", 0644);
 	ck_assert_int_eq(config_load(&ttable, path, &c, err, sizeof(err)), SECMX_ECONFIG);
 	ck_assert_msg(strstr(err, ":2: main.pw: a secret is set in a file with mode 0644") != NULL,
-		      "%s", err);
+	              "%s", err);
 	ck_assert(strstr(err, "hunter2") == NULL);
 	ck_assert_msg(load("[main]\npw = hunter2\n", &c) == 0, "%s", err);
 	ck_assert_str_eq(c.pw, "hunter2");
@@ -507,7 +503,7 @@ START_TEST(reload)
 	int rc;
 
 	snprintf(text, sizeof(text),
-		 "[main]\nname = a\nn = 1\nsz = 1k\nmode = safe\ndir = %s\nlist = x\n", dir);
+	         "[main]\nname = a\nn = 1\nsz = 1k\nmode = safe\ndir = %s\nlist = x\n", dir);
 	ck_assert_msg(load(text, &cur) == 0, "%s", err);
 	before = cur;
 	/* Change two reloadable keys (name, n) and three that are not (sz, mode,
@@ -559,10 +555,10 @@ START_TEST(dump_round_trip)
 	secmx_strlcpy(key, put("key.pem", "k\n", 0600), sizeof(key));
 
 	snprintf(text, sizeof(text),
-		 "[main]\nname = two words\ndir = %s\nkey = %s\nflag = yes\nn = -3\nsz = 1536\n"
-		 "dur = 90s\nmode = fast\nep = tcp://*:25\nlist = a,b , c\n"
-		 "[engine]\nmax_depth = 99\nmax_doc_bytes = 3M\n",
-		 dir, key);
+	         "[main]\nname = two words\ndir = %s\nkey = %s\nflag = yes\nn = -3\nsz = 1536\n"
+	         "dur = 90s\nmode = fast\nep = tcp://*:25\nlist = a,b , c\n"
+	         "[engine]\nmax_depth = 99\nmax_doc_bytes = 3M\n",
+	         dir, key);
 	ck_assert_msg(load(text, &c) == 0, "%s", err);
 	mem = open_memstream(&out, &len);
 	config_dump(&ttable, &c, mem);
@@ -608,7 +604,7 @@ START_TEST(doc_and_doc_check)
 	ck_assert(strstr(out, "### [main]\n") != NULL);
 	ck_assert(strstr(out, "### [engine]\n") != NULL);
 	ck_assert_msg(strstr(out, "| `main.n` | integer | `10` | -5 to 100 | yes | A number. |"),
-		      "%s", out);
+	              "%s", out);
 	ck_assert(strstr(out, "| `main.any` | integer | `0` | any | restart |") != NULL);
 	ck_assert(strstr(out, "| `main.pw` | string | not set | any text | restart |") != NULL);
 	ck_assert(strstr(out, "| `main.sz` | size | `64k` | 1k to 1G | restart |") != NULL);
@@ -633,16 +629,15 @@ START_TEST(engine_table)
 	char text[512];
 
 	/* Every default in the table parses, and the bounds admit it. */
-	ck_assert_msg(config_defaults(&config_engine_table, &e, err, sizeof(err)) == 0, "%s",
-		      err);
+	ck_assert_msg(config_defaults(&config_engine_table, &e, err, sizeof(err)) == 0, "%s", err);
 	config_free(&config_engine_table, &e);
 	snprintf(text, sizeof(text),
-		 "[engine]\nschema_dir = %s\nrules_dir = %s\ntrust = %s\nmax_nodes = 5000\n"
-		 "allow_sha1 = no\nmax_text_bytes = 64M\n",
-		 dir, dir, dir);
+	         "[engine]\nschema_dir = %s\nrules_dir = %s\ntrust = %s\nmax_nodes = 5000\n"
+	         "allow_sha1 = no\nmax_text_bytes = 64M\n",
+	         dir, dir, dir);
 	put("t.conf", text, 0600);
 	ck_assert_msg(config_load(&config_engine_table, path, &e, err, sizeof(err)) == 0, "%s",
-		      err);
+	              err);
 	ck_assert_str_eq(e.schema_dir, dir);
 	ck_assert_int_eq(e.max_nodes, 5000);
 	ck_assert_uint_eq(e.max_text_bytes, 64u << 20);
@@ -650,7 +645,7 @@ START_TEST(engine_table)
 	/* Its own keys only: the test table's section is unknown here. */
 	put("t.conf", "[main]\nn = 1\n", 0600);
 	ck_assert_int_eq(config_load(&config_engine_table, path, &e, err, sizeof(err)),
-			 SECMX_ECONFIG);
+	                 SECMX_ECONFIG);
 	ck_assert_msg(strstr(err, ":1: [main]: unknown section") != NULL, "%s", err);
 }
 END_TEST

@@ -19,10 +19,10 @@ START_TEST(fields)
 	char line[LOG_LINE_MAX];
 
 	log_format_line(line, sizeof(line), "7f3a9c", "smtp.connect",
-			"peer=%s port=%d size=%zu big=%lld neg=%ld u=%u flags=%x", "192.0.2.7", 25,
-			(size_t)1234, 1LL << 40, -7L, 3u, 255u);
+	                "peer=%s port=%d size=%zu big=%lld neg=%ld u=%u flags=%x", "192.0.2.7", 25,
+	                (size_t)1234, 1LL << 40, -7L, 3u, 255u);
 	ck_assert_str_eq(line, "7f3a9c smtp.connect peer=192.0.2.7 port=25 size=1234 "
-			       "big=1099511627776 neg=-7 u=3 flags=0xff");
+	                       "big=1099511627776 neg=-7 u=3 flags=0xff");
 	log_format_line(line, sizeof(line), NULL, "engine.start", NULL);
 	ck_assert_str_eq(line, "- engine.start");
 	log_format_line(line, sizeof(line), "q1", "e", "s=%.*s t=%.*s", 3, "abcdef", 9, "ab");
@@ -35,7 +35,7 @@ START_TEST(quoting)
 	char line[LOG_LINE_MAX];
 
 	log_format_line(line, sizeof(line), "id", "ev", "a=%s b=%s c=%s d=%s", "two words", "",
-			"k=v", "a\"b\\c");
+	                "k=v", "a\"b\\c");
 	ck_assert_str_eq(line, "id ev a=\"two words\" b=\"\" c=\"k=v\" d=\"a\\\"b\\\\c\"");
 }
 END_TEST
@@ -49,7 +49,7 @@ START_TEST(newline_injection)
 	ck_assert(strchr(line, '\n') == NULL);
 	ck_assert(strchr(line, '\r') == NULL);
 	ck_assert_str_eq(line, "id smtp.helo helo=\"x\\x0a2026-01-01T00:00:00.000Z notice "
-			       "secmxd[1] - auth.ok user=admin\\x0d\"");
+	                       "secmxd[1] - auth.ok user=admin\\x0d\"");
 	/* Ids, events and keys cannot carry spaces or newlines either. */
 	log_format_line(line, sizeof(line), "a b\nc", "ev ent", "k\ney=%d", 1);
 	ck_assert_str_eq(line, "a_b_c ev_ent k_ey=1");
@@ -90,7 +90,7 @@ START_TEST(huge_value)
 	log_format_line(line, sizeof(line), "id", "ev", "v=%s after=%d", big, 7);
 	ck_assert(strstr(line, "\\x01\\...\" after=7") != NULL);
 	ck_assert_uint_le((size_t)(strstr(line, " after=") - (strstr(line, "v=") + 2)),
-			  LOG_VALUE_MAX);
+	                  LOG_VALUE_MAX);
 	free(big);
 }
 END_TEST
@@ -124,7 +124,7 @@ START_TEST(kv_builder)
 	ck_assert(strchr(line, '\n') == line + n - 1);
 	ck_assert_msg(strstr(line, " notice test[") != NULL, "%s", line);
 	ck_assert(strstr(line, "] id9 queue.full who=\"me and you\" raw=\"a\\x00b\" none=- i=-1 "
-			       "u=18446744073709551615 fill=") != NULL);
+	                       "u=18446744073709551615 fill=") != NULL);
 	/* Some fills did not fit: counted, not cut. */
 	ck_assert_msg(strstr(line, " dropped=") != NULL, "%s", line);
 	ck_assert(strstr(line, "fill=bbbbbbbbbb\n") == NULL);
@@ -166,9 +166,9 @@ START_TEST(stderr_format_and_levels)
 
 	ck_assert_int_eq(pipe(fds), 0);
 	rc = regcomp(&re,
-		     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
-		     "warning secmxd\\[[0-9]+\\] m1 smtp\\.reject code=550\n$",
-		     REG_EXTENDED | REG_NOSUB);
+	             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
+	             "warning secmxd\\[[0-9]+\\] m1 smtp\\.reject code=550\n$",
+	             REG_EXTENDED | REG_NOSUB);
 	ck_assert_int_eq(rc, 0);
 	log_open_fd("secmxd", fds[1], LOGL_INFO);
 	log_event(LOGL_DEBUG, "m0", "not.shown", "x=%d", 1);
@@ -180,13 +180,13 @@ START_TEST(stderr_format_and_levels)
 	log_event(LOGL_DEBUG, "m2", "now.shown", "x=%d", 2);
 	ck_assert_uint_gt(read_line(fds[0], line, sizeof(line)), 0);
 	ck_assert_msg(strstr(line, " debug secmxd[") && strstr(line, "] m2 now.shown x=2\n"), "%s",
-		      line);
+	              line);
 	log_set_level(LOGL_ERR);
 	log_event(LOGL_WARNING, "m3", "filtered", NULL);
 	log_event(LOGL_ERR, "m4", "shown", NULL);
 	ck_assert_uint_gt(read_line(fds[0], line, sizeof(line)), 0);
 	ck_assert_msg(strstr(line, " err secmxd[") != NULL && strstr(line, "] m4 shown\n"), "%s",
-		      line);
+	              line);
 	ck_assert_int_eq(log_level_parse("notice"), LOGL_NOTICE);
 	ck_assert_int_eq(log_level_parse("loud"), -1);
 	ck_assert_str_eq(log_level_name(LOGL_INFO), "info");
@@ -214,7 +214,7 @@ static void *writer(void *arg)
 		size_t cut = (size_t)((i * 37 + t * 101) % 1400);
 
 		log_event(LOGL_INFO, "tx", "load.test", "t=%ld seq=%d pad=%.*s end=%d", t, i,
-			  (int)cut, pad, i);
+		          (int)cut, pad, i);
 	}
 	return NULL;
 }
@@ -222,7 +222,7 @@ static void *writer(void *arg)
 START_TEST(threads_never_interleave)
 {
 	pthread_t th[THREADS];
-	int fds[2], next[THREADS] = { 0 };
+	int fds[2], next[THREADS] = {0};
 	char *line = malloc(LOG_LINE_MAX + 2);
 	FILE *in;
 	long t;
@@ -245,7 +245,7 @@ START_TEST(threads_never_interleave)
 
 		ck_assert_msg(body != NULL, "line %d: %s", total, line);
 		ck_assert_int_eq(sscanf(body, " tx load.test t=%ld seq=%d pad=%n", &lt, &seq, &off),
-				 2);
+		                 2);
 		ck_assert(lt >= 0 && lt < THREADS);
 		ck_assert_msg(seq == next[lt], "thread %ld: seq %d after %d", lt, seq, next[lt]);
 		next[lt]++;
