@@ -650,6 +650,51 @@ START_TEST(engine_table)
 }
 END_TEST
 
+/* A second table: a required key and a path the program creates. */
+struct rcfg {
+	char *spool;
+	long long workers;
+};
+
+static const struct config_key rkeys[] = {
+    {"daemon", "spool", CONFIG_PATH, CONFIG_CREATE, "/nonexistent/secmx/spool", 0, 0, NULL,
+     offsetof(struct rcfg, spool), "Created at start-up."},
+    {"daemon", "workers", CONFIG_INT, CONFIG_REQUIRED, NULL, 1, 64, NULL,
+     offsetof(struct rcfg, workers), "Required."},
+};
+
+static const struct config_table rtable = {"daemon", sizeof(struct rcfg), rkeys, 2, NULL, 0};
+
+START_TEST(required_create_and_size)
+{
+	struct rcfg r;
+	char *big;
+	FILE *fp;
+
+	put("t.conf", "[daemon]\nspool = /nonexistent/other\n", 0600);
+	ck_assert_int_eq(config_load(&rtable, path, &r, err, sizeof(err)), SECMX_ECONFIG);
+	ck_assert_msg(strstr(err, "t.conf: daemon.workers (default): required, but not set"), "%s",
+	              err);
+	put("t.conf", "[daemon]\nworkers = 4\n", 0600);
+	ck_assert_msg(config_load(&rtable, path, &r, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(r.spool, "/nonexistent/secmx/spool"); /* need not exist */
+	ck_assert_int_eq(r.workers, 4);
+	config_free(&rtable, &r);
+	/* A file over CONFIG_FILE_MAX is refused without being parsed. */
+	big = malloc(CONFIG_FILE_MAX + 2);
+	ck_assert_ptr_nonnull(big);
+	memset(big, '\n', CONFIG_FILE_MAX + 1);
+	big[CONFIG_FILE_MAX + 1] = '\0';
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(big, fp);
+	fclose(fp);
+	free(big);
+	ck_assert_int_eq(config_load(&rtable, path, &r, err, sizeof(err)), SECMX_ECONFIG);
+	ck_assert_msg(strstr(err, "t.conf: larger than 1048576 bytes") != NULL, "%s", err);
+}
+END_TEST
+
 /* tc_config: the configuration loader's TCase. */
 TCase *tc_config(void)
 {
@@ -670,5 +715,6 @@ TCase *tc_config(void)
 	tcase_add_test(tc, dump_round_trip);
 	tcase_add_test(tc, doc_and_doc_check);
 	tcase_add_test(tc, engine_table);
+	tcase_add_test(tc, required_create_and_size);
 	return tc;
 }
