@@ -709,9 +709,8 @@ static char *reader(char *str, int num, void *stream)
 			return NULL;
 		}
 		if (!section_known(ps->rt, p + 1, (size_t)(close - p - 1))) {
-			char what[80];
-
 			int show = (int)(close - p - 1 > 64 ? 64 : close - p - 1);
+			char what[80];
 
 			snprintf(what, sizeof(what), "[%.*s]", show, p + 1);
 			fail(ps, SECMX_ECONFIG, ps->line, what, "unknown section");
@@ -771,6 +770,33 @@ static void free_all(const struct rtable *rt, void *cfg)
 		value_free(rt->keys[i].k, field(&rt->keys[i], cfg));
 }
 
+/* check_table: the table's own mistakes (a bug in the program, not the file). */
+static int check_table(const struct rtable *rt, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->n; i++) {
+		const struct config_key *k = rt->keys[i].k;
+		const char *bug = NULL;
+
+		for (j = 0; j < i && bug == NULL; j++)
+			if (strcmp(rt->keys[j].k->section, k->section) == 0 &&
+			    strcmp(rt->keys[j].k->name, k->name) == 0)
+				bug = "listed twice";
+		if (bug == NULL && k->min > k->max && k->type != CONFIG_LIST)
+			bug = "min is above max";
+		if (bug == NULL && k->type == CONFIG_LIST && k->max > 0 && k->min > k->max)
+			bug = "min is above max";
+		if (bug == NULL && k->type == CONFIG_ENUM && (k->values == NULL || !k->values[0]))
+			bug = "an enum without values";
+		if (bug != NULL) {
+			secmx_errf(err, errlen, "%s.%s: bad table: %s", k->section, k->name, bug);
+			return SECMX_EINTERNAL;
+		}
+	}
+	return 0;
+}
+
 /* apply_defaults: parse every key's default into CFG (zeroed by the caller). */
 static int apply_defaults(const struct rtable *rt, void *cfg, char *err, size_t errlen)
 {
@@ -778,6 +804,8 @@ static int apply_defaults(const struct rtable *rt, void *cfg, char *err, size_t 
 	size_t i;
 	int rc;
 
+	if ((rc = check_table(rt, err, errlen)) < 0)
+		return rc;
 	for (i = 0; i < rt->n; i++) {
 		const struct config_key *k = rt->keys[i].k;
 

@@ -695,6 +695,34 @@ START_TEST(required_create_and_size)
 }
 END_TEST
 
+START_TEST(table_bugs)
+{
+	static const struct config_key twice[] = {
+	    {"s", "a", CONFIG_INT, 0, "1", 0, 9, NULL, 0, ""},
+	    {"s", "a", CONFIG_INT, 0, "1", 0, 9, NULL, 0, ""},
+	};
+	static const struct config_key bad_default[] = {
+	    {"s", "a", CONFIG_INT, 0, "10", 0, 9, NULL, 0, ""},
+	};
+	static const struct config_key no_values[] = {
+	    {"s", "a", CONFIG_ENUM, 0, NULL, 0, 0, NULL, 0, ""},
+	};
+	const struct config_table t1 = {"t", sizeof(long long), twice, 2, NULL, 0};
+	const struct config_table t2 = {"t", sizeof(long long), bad_default, 1, NULL, 0};
+	const struct config_table t3 = {"t", sizeof(int), no_values, 1, NULL, 0};
+	long long v = 5;
+
+	ck_assert_int_eq(config_defaults(&t1, &v, err, sizeof(err)), SECMX_EINTERNAL);
+	ck_assert_str_eq(err, "s.a: bad table: listed twice");
+	ck_assert_int_eq(config_defaults(&t2, &v, err, sizeof(err)), SECMX_EINTERNAL);
+	ck_assert_str_eq(err, "s.a: bad default in the table: \"10\" is above the maximum 9");
+	ck_assert_int_eq(v, 0); /* zeroed on failure, as documented */
+	put("t.conf", "[s]\na = 3\n", 0600);
+	ck_assert_int_eq(config_load(&t3, path, &v, err, sizeof(err)), SECMX_EINTERNAL);
+	ck_assert_str_eq(err, "s.a: bad table: an enum without values");
+}
+END_TEST
+
 /* tc_config: the configuration loader's TCase. */
 TCase *tc_config(void)
 {
@@ -716,5 +744,6 @@ TCase *tc_config(void)
 	tcase_add_test(tc, doc_and_doc_check);
 	tcase_add_test(tc, engine_table);
 	tcase_add_test(tc, required_create_and_size);
+	tcase_add_test(tc, table_bugs);
 	return tc;
 }
