@@ -75,7 +75,7 @@ void secmx_errf(char *err, size_t errlen, const char *fmt, ...)
 long secmx_base64_decode(const char *in, size_t inlen, unsigned char **out);
 
 /* ======================================================================
- * CONFIGURATION (common/config.c, common/config_engine.c)
+ * CONFIGURATION (common/config.c, common/config_print.c, common/config_engine.c)
  *
  * A program describes its configuration as a table of struct config_key:
  * section, name, type, default, bounds, whether it may change at runtime
@@ -138,6 +138,13 @@ struct config_key {
 	size_t offset;          /* offsetof(caller's struct, field) */
 	const char *doc;        /* one or two sentences for docs/configuration.md */
 };
+
+/*
+ * CONFIG_OFFSET: offsetof(S, M) that fails to compile unless member M of
+ * struct S has type T (the storage type above), so a table cannot point a
+ * CONFIG_SIZE key at an unsigned field by mistake.
+ */
+#define CONFIG_OFFSET(S, M, T) _Generic(((S *)0)->M, T: offsetof(S, M))
 
 struct config_table;
 

@@ -34,26 +34,28 @@ struct tcfg {
 	struct config_engine engine;
 };
 
-#define T(m) offsetof(struct tcfg, m)
+#define T(m, type) CONFIG_OFFSET(struct tcfg, m, type)
 static const char *const modes[] = {"fast", "safe", "paranoid", NULL};
 
 static const struct config_key tkeys[] = {
-    {"main", "name", CONFIG_STRING, CONFIG_RELOAD, "gw", 0, 0, NULL, T(name), "A name."},
-    {"main", "dir", CONFIG_PATH, 0, NULL, 0, 0, NULL, T(dir), "A directory."},
-    {"main", "key", CONFIG_SECRET_PATH, 0, NULL, 0, 0, NULL, T(key), "A key file."},
-    {"main", "flag", CONFIG_BOOL, CONFIG_RELOAD, "no", 0, 0, NULL, T(flag), "A flag."},
-    {"main", "n", CONFIG_INT, CONFIG_RELOAD, "10", -5, 100, NULL, T(n), "A number."},
-    {"main", "sz", CONFIG_SIZE, 0, "64k", 1024, 1LL << 30, NULL, T(sz), "A size."},
-    {"main", "dur", CONFIG_DURATION, CONFIG_RELOAD, "30s", 100, 86400000, NULL, T(dur),
+    {"main", "name", CONFIG_STRING, CONFIG_RELOAD, "gw", 0, 0, NULL, T(name, char *), "A name."},
+    {"main", "dir", CONFIG_PATH, 0, NULL, 0, 0, NULL, T(dir, char *), "A directory."},
+    {"main", "key", CONFIG_SECRET_PATH, 0, NULL, 0, 0, NULL, T(key, char *), "A key file."},
+    {"main", "flag", CONFIG_BOOL, CONFIG_RELOAD, "no", 0, 0, NULL, T(flag, bool), "A flag."},
+    {"main", "n", CONFIG_INT, CONFIG_RELOAD, "10", -5, 100, NULL, T(n, long long), "A number."},
+    {"main", "sz", CONFIG_SIZE, 0, "64k", 1024, 1LL << 30, NULL, T(sz, size_t), "A size."},
+    {"main", "dur", CONFIG_DURATION, CONFIG_RELOAD, "30s", 100, 86400000, NULL, T(dur, long long),
      "A duration."},
-    {"main", "mode", CONFIG_ENUM, 0, "safe", 0, 0, modes, T(mode), "A mode."},
-    {"main", "ep", CONFIG_ENDPOINT, 0, "ipc:///run/secmx/bus", 0, 0, NULL, T(ep), "An endpoint."},
-    {"main", "list", CONFIG_LIST, CONFIG_RELOAD, "a, b", 1, 4, NULL, T(list), "A list."},
-    {"main", "pw", CONFIG_STRING, CONFIG_SECRET, NULL, 0, 0, NULL, T(pw), "A password."},
-    {"main", "any", CONFIG_INT, 0, "0", 0, 0, NULL, T(any), "Any number (no bounds)."},
+    {"main", "mode", CONFIG_ENUM, 0, "safe", 0, 0, modes, T(mode, int), "A mode."},
+    {"main", "ep", CONFIG_ENDPOINT, 0, "ipc:///run/secmx/bus", 0, 0, NULL, T(ep, char *),
+     "An endpoint."},
+    {"main", "list", CONFIG_LIST, CONFIG_RELOAD, "a, b", 1, 4, NULL, T(list, struct config_list),
+     "A list."},
+    {"main", "pw", CONFIG_STRING, CONFIG_SECRET, NULL, 0, 0, NULL, T(pw, char *), "A password."},
+    {"main", "any", CONFIG_INT, 0, "0", 0, 0, NULL, T(any, long long), "Any number (no bounds)."},
 };
 
-static const struct config_sub tsubs[] = {{&config_engine_table, T(engine)}};
+static const struct config_sub tsubs[] = {{&config_engine_table, T(engine, struct config_engine)}};
 
 static const struct config_table ttable = {
     "test", sizeof(struct tcfg), tkeys, sizeof(tkeys) / sizeof(tkeys[0]), tsubs, 1,
