@@ -697,6 +697,95 @@ START_TEST(required_create_and_size)
 }
 END_TEST
 
+/* Fragments random files are made of: good, bad and odd lines. */
+static const char *const frags[] = {
+    "[main]\n",
+    "[engine]\n",
+    "[nope]\n",
+    "[main\n",
+    "n = 5\n",
+    "n = 500\n",
+    "sz = 10M\n",
+    "sz = 10Q\n",
+    "dur = 5m\n",
+    "dur = 5\n",
+    "mode = fast\n",
+    "list = a,b\n",
+    "list = ,\n",
+    "ep = tcp://h:1\n",
+    "ep = tcp://:1\n",
+    "flag = on\n",
+    "max_depth = 10\n",
+    "; c\n",
+    "# c\n",
+    "\n",
+    "   \t\n",
+    "  name = x ; y\n",
+    "=\n",
+    ":\n",
+    "name\n",
+    "name = \xff\xfe\n",
+    "\r\n",
+    "[]\n",
+    "[ main ]\n",
+    "name: colon\n",
+    "\xef\xbb\xbf[main]\n",
+};
+
+START_TEST(random_files)
+{
+	unsigned long state = 777;
+	int i, ok = 0, refused = 0;
+
+	/* Whatever the file, the answer is a configuration or a located
+	 * refusal, never a crash (run under ASan in CI) and never a leak. */
+	for (i = 0; i < 400; i++) {
+		char text[4096];
+		size_t len = 0;
+		int lines = (int)((state = state * 6364136223846793005UL + 1) >> 60), j, rc;
+		struct tcfg c;
+		FILE *fp;
+
+		for (j = 0; j < lines + 1; j++) {
+			unsigned long r =
+			    (state = state * 6364136223846793005UL + 1442695040888963407UL) >> 33;
+			const char *f = frags[r % (sizeof(frags) / sizeof(frags[0]))];
+
+			if (r % 97 == 0) {
+				/* A run of random bytes, NULs included. */
+				size_t k, n = (r >> 8) % 300;
+
+				for (k = 0; k < n && len < sizeof(text); k++)
+					text[len++] =
+					    (char)((state = state * 6364136223846793005UL + 1) >>
+					           56);
+				continue;
+			}
+			if (len + strlen(f) < sizeof(text)) {
+				memcpy(text + len, f, strlen(f));
+				len += strlen(f);
+			}
+		}
+		fp = fopen(path, "w");
+		ck_assert_ptr_nonnull(fp);
+		ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+		fclose(fp);
+		rc = config_load(&ttable, path, &c, err, sizeof(err));
+		if (rc == 0) {
+			ok++;
+			config_free(&ttable, &c);
+			continue;
+		}
+		refused++;
+		ck_assert_msg(rc == SECMX_ECONFIG, "case %d: rc %d: %s", i, rc, err);
+		ck_assert_msg(strncmp(err, path, strlen(path)) == 0 && err[strlen(path)] == ':',
+		              "case %d: %s", i, err);
+	}
+	ck_assert_int_gt(ok, 0);
+	ck_assert_int_gt(refused, 0);
+}
+END_TEST
+
 START_TEST(table_bugs)
 {
 	static const struct config_key twice[] = {
@@ -747,5 +836,6 @@ TCase *tc_config(void)
 	tcase_add_test(tc, engine_table);
 	tcase_add_test(tc, required_create_and_size);
 	tcase_add_test(tc, table_bugs);
+	tcase_add_test(tc, random_files);
 	return tc;
 }

@@ -197,6 +197,102 @@ START_TEST(stderr_format_and_levels)
 }
 END_TEST
 
+/* rnd: a small deterministic generator, so a failure can be replayed. */
+static unsigned long rnd(unsigned long *state)
+{
+	*state = *state * 6364136223846793005UL + 1442695040888963407UL;
+	return *state >> 33;
+}
+
+/* unescape: decode the value at V (bare or quoted) into OUT; its length, or
+ * -1. *CUT says the value ended with the truncation marker. */
+static long unescape(const char *v, char *out, size_t cap, int *cut)
+{
+	*cut = 0;
+	size_t n = 0;
+
+	if (*v != '"') {
+		while (*v != '\0' && *v != ' ' && *v != '\n' && n < cap)
+			out[n++] = *v++;
+		return (long)n;
+	}
+	for (v++; *v != '"'; v++) {
+		if (*v == '\0' || n >= cap)
+			return -1;
+		if (*v != '\\') {
+			out[n++] = *v;
+			continue;
+		}
+		v++;
+		if (*v == '"' || *v == '\\') {
+			out[n++] = *v;
+		} else if (*v == 'x' && v[1] && v[2]) {
+			char hex[3] = {v[1], v[2], 0};
+
+			out[n++] = (char)strtoul(hex, NULL, 16);
+			v += 2;
+		} else if (strncmp(v, "...\"", 4) == 0) {
+			*cut = 1;
+			return (long)n;
+		} else {
+			return -1;
+		}
+	}
+	return (long)n;
+}
+
+START_TEST(escape_round_trip)
+{
+	unsigned long state = 12345;
+	int fds[2], i, cuts = 0;
+	char line[LOG_LINE_MAX + 1], val[400], back[LOG_LINE_MAX];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	log_open_fd("rt", fds[1], LOGL_INFO);
+	for (i = 0; i < 3000; i++) {
+		size_t len = rnd(&state) % sizeof(val), k, bad = 0;
+		struct log_kv kv;
+		const char *v;
+		long got;
+		int cut;
+
+		for (k = 0; k < len; k++)
+			val[k] = (char)(i % 3 == 0 ? 'a' + rnd(&state) % 26 : rnd(&state) % 256);
+		log_kv_init(&kv);
+		log_kv_strn(&kv, "v", val, len);
+		log_kv_int(&kv, "i", i);
+		log_kv_event(LOGL_INFO, "id", "rt", &kv);
+		ck_assert_uint_gt(read_line(fds[0], line, sizeof(line)), 0);
+		/* Only printable ASCII, then exactly one newline at the end. */
+		for (k = 0; line[k] != '\n'; k++)
+			bad += (unsigned char)line[k] < 0x20 || (unsigned char)line[k] > 0x7e;
+		ck_assert_int_eq(line[k + 1], '\0');
+		ck_assert_msg(bad == 0, "case %d: raw bytes in %s", i, line);
+		v = strstr(line, " rt v=");
+		ck_assert_ptr_nonnull(v);
+		got = unescape(v + 6, back, sizeof(back), &cut);
+		ck_assert_msg(got >= 0, "case %d: bad escape in %s", i, line);
+		/* Whole, or (only when too long to show) a true prefix and the marker. */
+		if (cut) {
+			cuts++;
+			ck_assert((size_t)got < len);
+		} else {
+			ck_assert_msg((size_t)got == len, "case %d: %s", i, line);
+		}
+		ck_assert_msg(memcmp(back, val, (size_t)got) == 0, "case %d: %s", i, line);
+		/* The field after it is intact. */
+		snprintf(val, sizeof(val), " i=%d\n", i);
+		ck_assert(strstr(line, val) != NULL);
+	}
+	/* Both kinds were seen: some values cut, most whole. */
+	ck_assert_int_gt(cuts, 0);
+	ck_assert_int_lt(cuts, 3000 / 2);
+	log_close();
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 #define THREADS 8
 #define LINES 2000
 
@@ -293,5 +389,6 @@ TCase *tc_log(void)
 	tcase_add_test(tc, bad_format);
 	tcase_add_test(tc, stderr_format_and_levels);
 	tcase_add_test(tc, threads_never_interleave);
+	tcase_add_test(tc, escape_round_trip);
 	return tc;
 }
