@@ -51,7 +51,9 @@ int secmx_file_read(const char *path, size_t max, char **out, size_t *len)
 	for (;;) {
 		size_t n;
 
-		if (used == cap) {
+		/* Grow while there is no room for one more byte and the NUL:
+		 * reading 0 bytes into a full buffer would look like EOF. */
+		if (used + 1 >= cap) {
 			size_t ncap = cap ? cap * 2 : 65536;
 			char *nbuf;
 

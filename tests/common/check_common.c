@@ -1,6 +1,7 @@
 /*
- * check_common.c — the common module: error texts, bounded file reads,
- * bounded copies, base64.
+ * check_common.c — the common module's suite: error texts, bounded file
+ * reads, bounded copies, base64 (here), configuration (tc_config.c) and
+ * logging (tc_log.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <check.h>
 
 #include "common.h"
+#include "tests.h"
 
 START_TEST(strerror_all)
 {
@@ -39,6 +41,37 @@ START_TEST(file_read_limit)
 	ck_assert_ptr_null(buf);
 	unlink(path);
 	ck_assert_int_eq(secmx_file_read(path, 9, &buf, &len), SECMX_EIO);
+}
+END_TEST
+
+/* Files larger than the first buffer (64 KiB) are read whole, and the limit
+ * still holds at the exact size (a regression: they were cut at 65535). */
+START_TEST(file_read_large)
+{
+	char path[] = "/tmp/secmx-check-XXXXXX";
+	int fd = mkstemp(path);
+	size_t n = 300000, i, len = 0;
+	char *data = malloc(n), *buf = NULL;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(data);
+	for (i = 0; i < n; i++)
+		data[i] = (char)('a' + i % 26);
+	ck_assert_int_eq(write(fd, data, n), (ssize_t)n);
+	close(fd);
+	ck_assert_int_eq(secmx_file_read(path, n, &buf, &len), 0);
+	ck_assert_uint_eq(len, n);
+	ck_assert(memcmp(buf, data, n) == 0);
+	ck_assert_int_eq(buf[n], '\0');
+	free(buf);
+	ck_assert_int_eq(secmx_file_read(path, n - 1, &buf, &len), SECMX_ELIMIT);
+	ck_assert_ptr_null(buf);
+	ck_assert_int_eq(secmx_file_read(path, 65535, &buf, &len), SECMX_ELIMIT);
+	ck_assert_int_eq(secmx_file_read(path, 1u << 30, &buf, &len), 0);
+	ck_assert_uint_eq(len, n);
+	free(buf);
+	unlink(path);
+	free(data);
 }
 END_TEST
 
@@ -74,9 +107,12 @@ int main(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, strerror_all);
 	tcase_add_test(tc, file_read_limit);
+	tcase_add_test(tc, file_read_large);
 	tcase_add_test(tc, strlcpy_truncates);
 	tcase_add_test(tc, base64);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, tc_config());
+	suite_add_tcase(s, tc_log());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -96,6 +96,7 @@ int main(void)
 	suite_add_tcase(s, tc_rules());
 	suite_add_tcase(s, tc_schema());
 	suite_add_tcase(s, tc_threads());
+	suite_add_tcase(s, tc_config_map());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
