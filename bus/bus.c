@@ -608,7 +608,9 @@ static int recv_one(struct bus *b)
 	if (n == 0)
 		goto out;
 	{
-		const char *u = zmq_msg_gets(&parts[0], "User-Id");
+		/* The routing-id frame is made by the ROUTER and has no metadata;
+		 * the frames that came over the wire carry the ZAP User-Id. */
+		const char *u = zmq_msg_gets(&parts[n - 1], "User-Id");
 
 		if (u)
 			secmx_strlcpy(user, u, sizeof(user));
@@ -1131,11 +1133,11 @@ void bus_free(struct bus *b)
 /* bus_keygen: a fresh CURVE key pair into BASE.pub / BASE.key. */
 int bus_keygen(const char *base, char pub[41], char *err, size_t errlen)
 {
-	char secret[41], path[4096];
+	char secret[41], public[41], path[4096];
 	FILE *fp = NULL;
 	int fd = -1, rc = SECMX_EIO;
 
-	if (zmq_curve_keypair(pub, secret) < 0) {
+	if (zmq_curve_keypair(public, secret) < 0) {
 		secmx_errf(err, errlen, "CURVE not available: %s", zmq_strerror(errno));
 		return SECMX_EINTERNAL;
 	}
@@ -1152,10 +1154,11 @@ int bus_keygen(const char *base, char pub[41], char *err, size_t errlen)
 	}
 	snprintf(path, sizeof(path), "%s.pub", base);
 	fp = fopen(path, "we");
-	if (!fp || fprintf(fp, "%s\n", pub) < 0 || fflush(fp) != 0) {
+	if (!fp || fprintf(fp, "%s\n", public) < 0 || fflush(fp) != 0) {
 		secmx_errf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	memcpy(pub, public, sizeof(public));
 	rc = 0;
 out:
 	explicit_bzero(secret, sizeof(secret));

@@ -162,7 +162,8 @@ void bus_stats_get(const struct bus *b, struct bus_stats *st);
 /*
  * bus_keygen: make a CURVE key pair; write BASE.pub (Z85 public key, mode
  * 0644) and BASE.key (Z85 secret key, mode 0600, never overwritten). PUB
- * receives the public key (41 bytes). Returns 0 or SECMX_EIO/EINTERNAL.
+ * receives the public key (41 bytes; untouched on failure). Returns 0 or
+ * SECMX_EIO/EINTERNAL.
  */
 int bus_keygen(const char *base, char pub[41], char *err, size_t errlen);
 
