@@ -1,2 +1,0 @@
-#include <check.h>
-TCase *tc_sdk(void){return tcase_create("sdk");}
