@@ -3,9 +3,11 @@
  * cross-language test: offers N deliveries to whichever adapter says HELLO
  * and exits 0 once all N are ACKed (1 on timeout, 2 on usage errors).
  *
- *   bus_testserver ENDPOINT N TIMEOUT_MS [ACK_TIMEOUT_MS]
+ *   bus_testserver ENDPOINT N TIMEOUT_MS [ACK_TIMEOUT_MS [SECRET_KEY_FILE ALLOW_LIST]]
  *
- * Prints one summary line on stdout; bus log lines (info and up) on stderr.
+ * For tcp:// the last two arguments are required (CURVE). Prints
+ * "endpoint=..." (the bound endpoint, port resolved) first and one summary
+ * line at the end on stdout; bus log lines (info and up) on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +37,10 @@ int main(int argc, char **argv)
 	long n, timeout, ack = 60000, elapsed = 0;
 	int rc;
 
-	if (argc < 4 || argc > 5 || (n = num(argv[2], MEMOPS_MAX)) < 0 ||
-	    (timeout = num(argv[3], 600000)) < 0 || (argc == 5 && (ack = num(argv[4], 600000)) < 10)) {
-		fprintf(stderr, "usage: bus_testserver ENDPOINT N TIMEOUT_MS [ACK_TIMEOUT_MS]\n");
+	if ((argc != 4 && argc != 5 && argc != 7) || (n = num(argv[2], MEMOPS_MAX)) < 0 ||
+	    (timeout = num(argv[3], 600000)) < 0 || (argc >= 5 && (ack = num(argv[4], 600000)) < 10)) {
+		fprintf(stderr, "usage: bus_testserver ENDPOINT N TIMEOUT_MS [ACK_TIMEOUT_MS "
+				"[SECRET_KEY_FILE ALLOW_LIST]]\n");
 		return 2;
 	}
 	memops_init(&mo, (int)n, 300);
@@ -47,10 +50,16 @@ int main(int argc, char **argv)
 	cfg.heartbeat_ms = 200;
 	cfg.dead_ms = 1000;
 	cfg.ack_timeout_ms = (int)ack;
+	if (argc == 7) {
+		cfg.curve_secret_file = argv[5];
+		cfg.allow_list_file = argv[6];
+	}
 	if ((rc = bus_new(&cfg, &ops, &b, err, sizeof(err))) < 0) {
 		fprintf(stderr, "bus_testserver: %s: %s\n", secmx_strerror(rc), err);
 		return 2;
 	}
+	printf("endpoint=%s\n", bus_endpoint(b));
+	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (memops_acked(&mo) < mo.n && elapsed < timeout) {
 		bus_run_once(b, 50);
