@@ -306,8 +306,8 @@ static void pump(struct bus *b, struct adapter *a)
 		rc = b->ops.next_delivery(b->ops.arg, a->name, &d);
 		if (rc <= 0) {
 			if (rc < 0)
-				blog(b, BUS_LOG_WARNING, "adapter=%s event=next-delivery-failed rc=%d",
-				     a->name, rc);
+				blog(b, BUS_LOG_WARNING,
+				     "adapter=%s event=next-delivery-failed rc=%d", a->name, rc);
 			return;
 		}
 		f = calloc(1, sizeof(*f));
@@ -374,9 +374,10 @@ static void on_hello(struct bus *b, const void *rid, size_t rid_len, const char 
 		return;
 	}
 	if (user && *user && strcmp(user, "*") != 0 && strcmp(user, name) != 0) {
-		blog(b, BUS_LOG_WARNING, "adapter=%s event=hello-refused reason=\"key bound to %s\"",
-		     name, user);
-		reply_error(b, rid, rid_len, BUS_ERR_REFUSED, "this key may not use this name", NULL);
+		blog(b, BUS_LOG_WARNING,
+		     "adapter=%s event=hello-refused reason=\"key bound to %s\"", name, user);
+		reply_error(b, rid, rid_len, BUS_ERR_REFUSED, "this key may not use this name",
+			    NULL);
 		b->st.refused++;
 		return;
 	}
@@ -549,7 +550,8 @@ static void handle(struct bus *b, const void *rid, size_t rid_len, const char *u
 	}
 	if (!a) {
 		b->st.refused++;
-		blog(b, BUS_LOG_WARNING, "adapter=- event=refused code=state error=\"%s before HELLO\"",
+		blog(b, BUS_LOG_WARNING,
+		     "adapter=- event=refused code=state error=\"%s before HELLO\"",
 		     bus_msg_name(m.type));
 		reply_error(b, rid, rid_len, BUS_ERR_STATE, "HELLO first", NULL);
 		goto out;
@@ -673,8 +675,8 @@ static int timers(struct bus *b)
 				continue;
 			if (now - f->sent_at >= (uint64_t)b->cfg.ack_timeout_ms) {
 				blog(b, BUS_LOG_INFO,
-				     "adapter=%s delivery=%s event=ack-timeout attempt=%ld", a->name,
-				     f->id, f->attempt);
+				     "adapter=%s delivery=%s event=ack-timeout attempt=%ld",
+				     a->name, f->id, f->attempt);
 				f->attempt++;
 				if (send_delivery(b, a, f) < 0)
 					break;
@@ -816,7 +818,8 @@ static void *zap_main(void *arg)
 			else
 				n++;
 		}
-		if (n >= 7 && zmq_msg_size(&f[0]) == 3 && memcmp(zmq_msg_data(&f[0]), "1.0", 3) == 0 &&
+		if (n >= 7 && zmq_msg_size(&f[0]) == 3 &&
+		    memcmp(zmq_msg_data(&f[0]), "1.0", 3) == 0 &&
 		    zmq_msg_size(&f[2]) == strlen(ZAP_DOMAIN) &&
 		    memcmp(zmq_msg_data(&f[2]), ZAP_DOMAIN, strlen(ZAP_DOMAIN)) == 0 &&
 		    zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&

@@ -82,7 +82,9 @@ struct bus_submit {
 
 struct bus_ops {
 	void *arg;
-	/* A HELLO: return 0 to accept, negative to refuse (REASON is sent). */
+	/* A HELLO: return 0 to accept, negative to refuse (REASON is sent). The
+	 * ops keep the patterns (borrowed: copy them) to choose what
+	 * next_delivery offers this adapter; bus_pattern_match() applies one. */
 	int (*on_hello)(void *arg, const char *adapter, const char *const *patterns,
 			size_t npatterns, char *reason, size_t reasonlen);
 	/* The next delivery for ADAPTER, in the order it must be seen: return 1

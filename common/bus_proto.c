@@ -182,21 +182,25 @@ static int charset_ok(const char *s, size_t max, int (*allowed)(int c))
 	return n > 0;
 }
 
+/* id_char: characters of ids. */
 static int id_char(int c)
 {
 	return isascii(c) && (isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-');
 }
 
+/* name_char: characters of adapter names. */
 static int name_char(int c)
 {
 	return isascii(c) && (isalnum(c) || c == '.' || c == '_' || c == '-');
 }
 
+/* key_char: printable ASCII without space. */
 static int key_char(int c)
 {
 	return c > 0x20 && c < 0x7f;
 }
 
+/* pattern_char: id characters plus the wildcards. */
 static int pattern_char(int c)
 {
 	return id_char(c) || c == '*' || c == '?';
@@ -319,6 +323,7 @@ static int check_object(const struct field *schema, json_t *obj, const char *whe
 	return 0;
 }
 
+/* check_value: one field against its kind and bounds. */
 static int check_value(const struct field *f, json_t *v, char *err, size_t errlen)
 {
 	const char *s = json_string_value(v);
@@ -470,7 +475,7 @@ static int check_body(int type, json_t *body, size_t doc_len, int *code, char *e
 
 		if (accepted != (json_object_get(body, "message_id") != NULL)) {
 			*code = BUS_ERR_SCHEMA;
-			secmx_errf(err, errlen, "message_id must come with, and only with, accepted");
+			secmx_errf(err, errlen, "message_id goes with accepted only");
 			return SECMX_EPARSE;
 		}
 	}

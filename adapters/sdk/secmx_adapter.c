@@ -196,7 +196,7 @@ fail:
 	return rc;
 }
 
-/* xstrdup_opt: a copy of S (NULL stays NULL); *OK cleared on failure. */
+/* dup_opt: a copy of S (NULL stays NULL); *OK cleared on failure. */
 static char *dup_opt(const char *s, int *ok)
 {
 	char *d;
@@ -235,7 +235,7 @@ int adapter_new(const struct adapter_config *cfg, struct adapter **out, char *er
 	if (cfg->server_public_key &&
 	    (!cfg->public_key || !cfg->secret_key || strlen(cfg->server_public_key) != 40 ||
 	     strlen(cfg->public_key) != 40 || strlen(cfg->secret_key) != 40)) {
-		secmx_errf(err, errlen, "CURVE needs the server key and a key pair, 40 Z85 chars each");
+		secmx_errf(err, errlen, "CURVE needs the server key and a key pair (Z85)");
 		return SECMX_ECONFIG;
 	}
 	a = calloc(1, sizeof(*a));
@@ -522,7 +522,8 @@ int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout
 			d.delivery_id = json_string_value(json_object_get(p->env, "delivery_id"));
 			d.idempotency_key =
 				json_string_value(json_object_get(p->env, "idempotency_key"));
-			d.document_type = json_string_value(json_object_get(p->env, "document_type"));
+			d.document_type =
+				json_string_value(json_object_get(p->env, "document_type"));
 			d.attempt = (long)json_integer_value(json_object_get(p->env, "attempt"));
 			d.envelope_json = text ? text : "{}";
 			d.doc = p->doc;
