@@ -1116,8 +1116,12 @@ void bus_free(struct bus *b)
 		}
 		free(a);
 	}
-	if (b->router)
+	if (b->router) {
+		int linger = 200; /* give the BYEs a moment to leave */
+
+		zmq_setsockopt(b->router, ZMQ_LINGER, &linger, sizeof(linger));
 		zmq_close(b->router);
+	}
 	if (b->ipc_path[0])
 		unlink(b->ipc_path);
 	if (b->ctx) {

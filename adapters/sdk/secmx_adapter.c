@@ -20,6 +20,7 @@
 #include "secmx_adapter.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ struct adapter {
 	void *ctx, *sock;
 	enum state state;
 	int fatal;
-	volatile int stop;
+	volatile sig_atomic_t stop; /* adapter_stop may run in a signal handler */
 	uint64_t last_recv, last_send, hello_at, retry_at;
 	int backoff_ms;
 	int heartbeat_ms, dead_ms;

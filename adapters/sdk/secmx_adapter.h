@@ -90,7 +90,8 @@ void adapter_free(struct adapter *a);
 /* adapter_run: serve deliveries for up to TIMEOUT_MS (-1: until stopped).
  * Returns 0 (stopped or timed out) or a fatal negative code. */
 int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout_ms);
-/* adapter_stop: make adapter_run return after the current delivery. */
+/* adapter_stop: make adapter_run return after the current delivery (safe
+ * from the callback and from a signal handler). */
 void adapter_stop(struct adapter *a);
 
 /*

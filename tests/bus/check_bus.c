@@ -14,6 +14,7 @@ int main(void)
 
 	suite_add_tcase(s, tc_codec());
 	suite_add_tcase(s, tc_server());
+	suite_add_tcase(s, tc_server_more());
 	suite_add_tcase(s, tc_curve());
 	suite_add_tcase(s, tc_sdk());
 	sr = srunner_create(s);

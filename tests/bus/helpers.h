@@ -14,6 +14,7 @@
 
 TCase *tc_codec(void);
 TCase *tc_server(void);
+TCase *tc_server_more(void);
 TCase *tc_curve(void);
 TCase *tc_sdk(void);
 

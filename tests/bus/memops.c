@@ -138,6 +138,10 @@ static int on_submit(void *arg, const char *adapter, const struct bus_submit *s,
 	int i;
 
 	(void)adapter;
+	if (mo->submit_pending) {
+		snprintf(mo->pending_request, sizeof(mo->pending_request), "%s", s->request_id);
+		return BUS_SUBMIT_PENDING;
+	}
 	if (s->doc_len == 0) {
 		snprintf(reason, reasonlen, "empty document");
 		return BUS_SUBMIT_REFUSED;

@@ -29,6 +29,8 @@ struct memops {
 	char dead_reason[256];
 	int refuse_hello;
 	int bad_envelope_at;    /* 1-based index offered with a broken envelope, 0 none */
+	int submit_pending;     /* answer SUBMIT with BUS_SUBMIT_PENDING */
+	char pending_request[64];
 	int nsubmit;
 	char submit_keys[64][64];
 	char last_submit_doc[256];
