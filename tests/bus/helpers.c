@@ -3,11 +3,13 @@
  */
 #include "helpers.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static long ms_now(void)
 {
@@ -17,10 +19,40 @@ static long ms_now(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static char tmpdirs[8][128];
+static int ntmpdirs;
+
+/* remove_tmpdirs: at exit, delete the temp dirs (flat) this process made. */
+static void remove_tmpdirs(void)
+{
+	int i;
+
+	for (i = 0; i < ntmpdirs; i++) {
+		DIR *d = opendir(tmpdirs[i]);
+		struct dirent *e;
+		char path[512];
+
+		while (d && (e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", tmpdirs[i], e->d_name) <
+			    sizeof(path))
+				unlink(path);
+		}
+		if (d)
+			closedir(d);
+		rmdir(tmpdirs[i]);
+	}
+}
+
 void t_tmpdir(char *out, size_t size)
 {
 	snprintf(out, size, "/tmp/secmx-bus-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(out));
+	if (ntmpdirs == 0)
+		atexit(remove_tmpdirs);
+	if (ntmpdirs < 8)
+		snprintf(tmpdirs[ntmpdirs++], sizeof(tmpdirs[0]), "%s", out);
 }
 
 struct bus *t_bus(struct memops *mo, const char *endpoint, int heartbeat_ms, int dead_ms,
