@@ -1,0 +1,117 @@
+/*
+ * adapter_seen.c — the SDK's idempotency helper: a local SQLite table of the
+ * idempotency keys an adapter has finished processing.
+ *
+ * Interface: adapter_seen_open/check/mark/prune/close (secmx_adapter.h).
+ * The database is opened in WAL mode with synchronous=FULL, so a key marked
+ * before the ACK survives a crash that loses the ACK; the redelivery then
+ * finds the key and can be ACKed without doing the work again.
+ * Errors: SECMX_EIO (with SQLite's message in ERR for open), SECMX_EINVAL.
+ * Limits: keys up to BUS_MAX_KEY bytes. One handle per thread.
+ */
+#include "secmx_adapter.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "common.h"
+
+struct adapter_seen {
+	sqlite3 *db;
+	sqlite3_stmt *check, *mark, *prune;
+};
+
+/* adapter_seen_open: open or create the table. */
+int adapter_seen_open(const char *path, struct adapter_seen **out, char *err, size_t errlen)
+{
+	struct adapter_seen *s = NULL;
+	int rc = SECMX_EIO;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return SECMX_ENOMEM;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
+	    sqlite3_exec(s->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "CREATE TABLE IF NOT EXISTS seen(key TEXT PRIMARY KEY NOT NULL,"
+			 " at INTEGER NOT NULL)",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM seen WHERE key = ?1", -1, &s->check,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO seen(key, at) VALUES (?1, ?2)", -1,
+			       &s->mark, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "DELETE FROM seen WHERE at < ?1", -1, &s->prune, NULL) !=
+		    SQLITE_OK) {
+		secmx_errf(err, errlen, "%s: %s", path,
+			   s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	adapter_seen_close(s);
+	return rc;
+}
+
+/* adapter_seen_check: has KEY been marked? */
+int adapter_seen_check(struct adapter_seen *s, const char *key)
+{
+	int rc;
+
+	if (!s || !bus_key_ok(key))
+		return SECMX_EINVAL;
+	sqlite3_reset(s->check);
+	sqlite3_bind_text(s->check, 1, key, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s->check);
+	sqlite3_reset(s->check);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
+}
+
+/* adapter_seen_mark: record KEY (a committed transaction on return). */
+int adapter_seen_mark(struct adapter_seen *s, const char *key)
+{
+	int rc;
+
+	if (!s || !bus_key_ok(key))
+		return SECMX_EINVAL;
+	sqlite3_reset(s->mark);
+	sqlite3_bind_text(s->mark, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s->mark, 2, (sqlite3_int64)time(NULL));
+	rc = sqlite3_step(s->mark);
+	sqlite3_reset(s->mark);
+	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
+}
+
+/* adapter_seen_prune: forget old keys. */
+int adapter_seen_prune(struct adapter_seen *s, long max_age_s)
+{
+	int rc;
+
+	if (!s || max_age_s < 0)
+		return SECMX_EINVAL;
+	sqlite3_reset(s->prune);
+	sqlite3_bind_int64(s->prune, 1, (sqlite3_int64)time(NULL) - max_age_s);
+	rc = sqlite3_step(s->prune);
+	sqlite3_reset(s->prune);
+	return rc == SQLITE_DONE ? sqlite3_changes(s->db) : SECMX_EIO;
+}
+
+/* adapter_seen_close: finalize and close. */
+void adapter_seen_close(struct adapter_seen *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->check);
+	sqlite3_finalize(s->mark);
+	sqlite3_finalize(s->prune);
+	sqlite3_close(s->db);
+	free(s);
+}

@@ -1,0 +1,716 @@
+/*
+ * bus_proto.c — the secmx bus wire codec: the message catalogue, one strict
+ * reader and one builder, shared by the daemon's bus (bus/) and the adapter
+ * SDK (adapters/sdk/).
+ *
+ * Interface (declared in common.h, "bus wire protocol" section):
+ *   bus_msg_decode()   frames → checked message; refuses anything not exactly
+ *                      as specified (frame count, sizes, header, version,
+ *                      type and direction, JSON object, per-type schema).
+ *   bus_msg_encode()   JSON body (+ document) → frames, checked by the same
+ *                      schema so that we never send what we would refuse.
+ *   bus_build_*()      typed builders over bus_msg_encode().
+ *   bus_*_ok(), bus_pattern_match()   the schema's string rules.
+ *
+ * Errors: SECMX_EPARSE (malformed), SECMX_ELIMIT (too large), SECMX_EINVAL (a
+ * builder was given bad values), SECMX_ENOMEM. The protocol error code
+ * (enum bus_err) and a one-line reason come back to the caller; nothing here
+ * logs. Limits: BUS_MAX_* in common.h. Thread-safe: no state.
+ */
+#include "common.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* Field kinds of a body schema. */
+enum kind {
+	K_ID,       /* 1..BUS_MAX_ID of [A-Za-z0-9._:-] */
+	K_NAME,     /* adapter name: 1..BUS_MAX_ID of [A-Za-z0-9._-], alnum first */
+	K_KEY,      /* 1..BUS_MAX_KEY printable ASCII, no space */
+	K_TEXT,     /* UTF-8, no control characters, MAX bytes */
+	K_TIME,     /* RFC 3339 UTC timestamp: 2026-11-29T01:02:03Z (fraction allowed) */
+	K_INT,      /* integer MIN..MAX */
+	K_BOOL,     /* true / false */
+	K_ENUM,     /* one of ENUMV */
+	K_PATTERNS, /* array of 1..BUS_MAX_PATTERNS patterns */
+	K_OBJ,      /* object; checked against SUB if given, else free-form */
+};
+
+struct field {
+	const char *name;
+	enum kind kind;
+	int required;
+	long long min, max;
+	const char *const *enumv;
+	const struct field *sub;
+};
+
+static const char *const NACK_KINDS[] = {"transient", "permanent", NULL};
+static const char *const SUBMIT_STATUS[] = {"accepted", "refused", NULL};
+static const char *const SIG_STATUS[] = {"none", "valid", "invalid", NULL};
+static const char *const ERR_NAMES[] = {
+	"none",  "frames",  "size",    "header", "version",  "type",     "json",
+	"schema", "state",  "refused", "busy",   "replaced", "internal", NULL};
+
+#define END {NULL, 0, 0, 0, 0, NULL, NULL}
+
+static const struct field F_HELLO[] = {
+	{"name", K_NAME, 1, 0, 0, NULL, NULL},
+	{"patterns", K_PATTERNS, 1, 0, 0, NULL, NULL},
+	{"credit", K_INT, 1, 1, BUS_MAX_CREDIT, NULL, NULL},
+	{"software", K_TEXT, 0, 0, 128, NULL, NULL},
+	END};
+static const struct field F_WELCOME[] = {
+	{"session", K_ID, 1, 0, 0, NULL, NULL},
+	{"heartbeat_ms", K_INT, 1, 10, 3600000, NULL, NULL},
+	{"dead_ms", K_INT, 1, 10, 3600000, NULL, NULL},
+	{"ack_timeout_ms", K_INT, 1, 10, 86400000, NULL, NULL},
+	{"credit", K_INT, 1, 1, BUS_MAX_CREDIT, NULL, NULL},
+	{"max_document_bytes", K_INT, 1, 1, BUS_MAX_DOC, NULL, NULL},
+	END};
+static const struct field F_VALIDATION[] = {
+	{"valid", K_BOOL, 1, 0, 0, NULL, NULL},
+	{"errors", K_INT, 0, 0, 1000000, NULL, NULL},
+	{"warnings", K_INT, 0, 0, 1000000, NULL, NULL},
+	{"signature", K_ENUM, 0, 0, 0, SIG_STATUS, NULL},
+	{"rules", K_TEXT, 0, 0, BUS_MAX_TEXT, NULL, NULL},
+	END};
+static const struct field F_DELIVER[] = {
+	{"delivery_id", K_ID, 1, 0, 0, NULL, NULL},
+	{"idempotency_key", K_KEY, 1, 0, 0, NULL, NULL},
+	{"message_id", K_KEY, 1, 0, 0, NULL, NULL},
+	{"transaction_id", K_KEY, 0, 0, 0, NULL, NULL},
+	{"document_type", K_ID, 1, 0, 0, NULL, NULL},
+	{"profile", K_KEY, 0, 0, 0, NULL, NULL},
+	{"sender", K_TEXT, 0, 0, 256, NULL, NULL},
+	{"received_at", K_TIME, 1, 0, 0, NULL, NULL},
+	{"attempt", K_INT, 1, 1, 1000000000, NULL, NULL},
+	{"document_size", K_INT, 1, 0, BUS_MAX_DOC, NULL, NULL},
+	{"validation", K_OBJ, 0, 0, 0, NULL, F_VALIDATION},
+	{"meta", K_OBJ, 0, 0, 0, NULL, NULL},
+	END};
+static const struct field F_ACK[] = {
+	{"delivery_id", K_ID, 1, 0, 0, NULL, NULL},
+	END};
+static const struct field F_NACK[] = {
+	{"delivery_id", K_ID, 1, 0, 0, NULL, NULL},
+	{"kind", K_ENUM, 1, 0, 0, NACK_KINDS, NULL},
+	{"reason", K_TEXT, 1, 1, BUS_MAX_TEXT, NULL, NULL},
+	END};
+static const struct field F_SUBMIT[] = {
+	{"request_id", K_ID, 1, 0, 0, NULL, NULL},
+	{"idempotency_key", K_KEY, 1, 0, 0, NULL, NULL},
+	{"document_type", K_ID, 0, 0, 0, NULL, NULL},
+	{"document_size", K_INT, 1, 0, BUS_MAX_DOC, NULL, NULL},
+	{"metadata", K_OBJ, 0, 0, 0, NULL, NULL},
+	END};
+static const struct field F_SUBMIT_RESULT[] = {
+	{"request_id", K_ID, 1, 0, 0, NULL, NULL},
+	{"status", K_ENUM, 1, 0, 0, SUBMIT_STATUS, NULL},
+	{"message_id", K_KEY, 0, 0, 0, NULL, NULL},
+	{"reason", K_TEXT, 0, 0, BUS_MAX_TEXT, NULL, NULL},
+	END};
+static const struct field F_EMPTY[] = {END};
+static const struct field F_ERROR[] = {
+	{"code", K_ENUM, 1, 0, 0, ERR_NAMES + 1, NULL},
+	{"message", K_TEXT, 1, 0, BUS_MAX_TEXT, NULL, NULL},
+	{"ref", K_KEY, 0, 0, 0, NULL, NULL},
+	END};
+static const struct field F_BYE[] = {
+	{"reason", K_TEXT, 0, 0, BUS_MAX_TEXT, NULL, NULL},
+	END};
+
+/* The catalogue: name, frame count, who may send it, body schema. */
+static const struct {
+	const char *name;
+	int nframes;
+	int from; /* bit mask of enum bus_side */
+	const struct field *schema;
+} CATALOGUE[BUS_MSG__MAX + 1] = {
+	[BUS_MSG_HELLO] = {"HELLO", 2, BUS_FROM_ADAPTER, F_HELLO},
+	[BUS_MSG_WELCOME] = {"WELCOME", 2, BUS_FROM_SERVER, F_WELCOME},
+	[BUS_MSG_DELIVER] = {"DELIVER", 3, BUS_FROM_SERVER, F_DELIVER},
+	[BUS_MSG_ACK] = {"ACK", 2, BUS_FROM_ADAPTER, F_ACK},
+	[BUS_MSG_NACK] = {"NACK", 2, BUS_FROM_ADAPTER, F_NACK},
+	[BUS_MSG_SUBMIT] = {"SUBMIT", 3, BUS_FROM_ADAPTER, F_SUBMIT},
+	[BUS_MSG_SUBMIT_RESULT] = {"SUBMIT_RESULT", 2, BUS_FROM_SERVER, F_SUBMIT_RESULT},
+	[BUS_MSG_HEARTBEAT] = {"HEARTBEAT", 2, BUS_FROM_ADAPTER | BUS_FROM_SERVER, F_EMPTY},
+	[BUS_MSG_ERROR] = {"ERROR", 2, BUS_FROM_SERVER, F_ERROR},
+	[BUS_MSG_BYE] = {"BYE", 2, BUS_FROM_ADAPTER | BUS_FROM_SERVER, F_BYE},
+};
+
+/* bus_msg_name: the catalogue name of a type. */
+const char *bus_msg_name(int type)
+{
+	if (type < 1 || type > BUS_MSG__MAX)
+		return "UNKNOWN";
+	return CATALOGUE[type].name;
+}
+
+/* bus_err_name: the wire name of a protocol error code. */
+const char *bus_err_name(int code)
+{
+	if (code < 0 || code > BUS_ERR__MAX)
+		return "internal";
+	return ERR_NAMES[code];
+}
+
+/* bus_err_from_name: wire name → code. */
+int bus_err_from_name(const char *name)
+{
+	int i;
+
+	for (i = 1; name && i <= BUS_ERR__MAX; i++)
+		if (strcmp(ERR_NAMES[i], name) == 0)
+			return i;
+	return BUS_ERR_INTERNAL;
+}
+
+/* charset_ok: S is 1..MAX bytes, each accepted by ALLOWED. */
+static int charset_ok(const char *s, size_t max, int (*allowed)(int c))
+{
+	size_t n;
+
+	if (!s)
+		return 0;
+	for (n = 0; s[n]; n++)
+		if (n >= max || !allowed((unsigned char)s[n]))
+			return 0;
+	return n > 0;
+}
+
+/* id_char: characters of ids. */
+static int id_char(int c)
+{
+	return isascii(c) && (isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-');
+}
+
+/* name_char: characters of adapter names. */
+static int name_char(int c)
+{
+	return isascii(c) && (isalnum(c) || c == '.' || c == '_' || c == '-');
+}
+
+/* key_char: printable ASCII without space. */
+static int key_char(int c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+/* pattern_char: id characters plus the wildcards. */
+static int pattern_char(int c)
+{
+	return id_char(c) || c == '*' || c == '?';
+}
+
+/* bus_id_ok: a delivery, request or session id. */
+int bus_id_ok(const char *s)
+{
+	return charset_ok(s, BUS_MAX_ID, id_char);
+}
+
+/* bus_name_ok: an adapter name (starts with a letter or digit). */
+int bus_name_ok(const char *s)
+{
+	return charset_ok(s, BUS_MAX_ID, name_char) && isalnum((unsigned char)s[0]);
+}
+
+/* bus_key_ok: an idempotency key or message id. */
+int bus_key_ok(const char *s)
+{
+	return charset_ok(s, BUS_MAX_KEY, key_char);
+}
+
+/* bus_pattern_ok: a document-type pattern in HELLO. */
+int bus_pattern_ok(const char *s)
+{
+	return charset_ok(s, BUS_MAX_PATTERN, pattern_char);
+}
+
+/* bus_pattern_match: glob match with '*' and '?', iterative (no recursion). */
+int bus_pattern_match(const char *p, const char *t)
+{
+	const char *star = NULL, *mark = NULL;
+
+	while (*t) {
+		if (*p == '?' || (*p && *p != '*' && *p == *t)) {
+			p++;
+			t++;
+		} else if (*p == '*') {
+			star = p++;
+			mark = t;
+		} else if (star) {
+			p = star + 1;
+			t = ++mark;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+/* text_ok: no control characters (jansson has already checked UTF-8). */
+static int text_ok(const char *s, size_t len, long long min, long long max)
+{
+	size_t i;
+
+	if ((long long)len < min || (long long)len > max)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* time_ok: YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z. */
+static int time_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	for (i = 0; shape[i]; i++) {
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return 0;
+	}
+	if (s[i] == '.') {
+		size_t n = 0;
+
+		for (i++; isdigit((unsigned char)s[i]); i++)
+			n++;
+		if (n < 1 || n > 9)
+			return 0;
+	}
+	return s[i] == 'Z' && s[i + 1] == '\0';
+}
+
+/* check_value: one field's value against its rule. */
+static int check_value(const struct field *f, json_t *v, char *err, size_t errlen);
+
+/* check_object: OBJ against SCHEMA: no unknown, every required, each valid. */
+static int check_object(const struct field *schema, json_t *obj, const char *where, char *err,
+			size_t errlen)
+{
+	const struct field *f;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		for (f = schema; f->name; f++)
+			if (strcmp(f->name, key) == 0)
+				break;
+		if (!f->name) {
+			secmx_errf(err, errlen, "%s: unknown field \"%.64s\"", where, key);
+			return -1;
+		}
+	}
+	for (f = schema; f->name; f++) {
+		v = json_object_get(obj, f->name);
+		if (!v) {
+			if (f->required) {
+				secmx_errf(err, errlen, "%s: missing field \"%s\"", where, f->name);
+				return -1;
+			}
+			continue;
+		}
+		if (check_value(f, v, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* check_value: one field against its kind and bounds. */
+static int check_value(const struct field *f, json_t *v, char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+	size_t i, n;
+
+	switch (f->kind) {
+	case K_ID:
+		if (!bus_id_ok(s))
+			goto bad;
+		return 0;
+	case K_NAME:
+		if (!bus_name_ok(s))
+			goto bad;
+		return 0;
+	case K_KEY:
+		if (!bus_key_ok(s))
+			goto bad;
+		return 0;
+	case K_TEXT:
+		if (!s || !text_ok(s, json_string_length(v), f->min, f->max))
+			goto bad;
+		return 0;
+	case K_TIME:
+		if (!s || !time_ok(s))
+			goto bad;
+		return 0;
+	case K_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < f->min ||
+		    json_integer_value(v) > f->max)
+			goto bad;
+		return 0;
+	case K_BOOL:
+		if (!json_is_boolean(v))
+			goto bad;
+		return 0;
+	case K_ENUM:
+		if (!s)
+			goto bad;
+		for (i = 0; f->enumv[i]; i++)
+			if (strcmp(f->enumv[i], s) == 0)
+				return 0;
+		goto bad;
+	case K_PATTERNS:
+		n = json_array_size(v);
+		if (!json_is_array(v) || n < 1 || n > BUS_MAX_PATTERNS)
+			goto bad;
+		for (i = 0; i < n; i++)
+			if (!bus_pattern_ok(json_string_value(json_array_get(v, i))))
+				goto bad;
+		return 0;
+	case K_OBJ:
+		if (!json_is_object(v))
+			goto bad;
+		return f->sub ? check_object(f->sub, v, f->name, err, errlen) : 0;
+	}
+bad:
+	secmx_errf(err, errlen, "field \"%s\" has a bad value", f->name);
+	return -1;
+}
+
+/* str: a string member of OBJ, or NULL. */
+static const char *str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* num: an integer member of OBJ, or 0. */
+static long num(json_t *obj, const char *key)
+{
+	return (long)json_integer_value(json_object_get(obj, key));
+}
+
+/* fill_view: the typed view of a checked body (pointers into BODY). */
+static void fill_view(struct bus_msg *m)
+{
+	json_t *b = m->body, *a;
+	size_t i;
+
+	switch (m->type) {
+	case BUS_MSG_HELLO:
+		m->u.hello.name = str(b, "name");
+		a = json_object_get(b, "patterns");
+		for (i = 0; i < json_array_size(a); i++)
+			m->u.hello.patterns[i] = json_string_value(json_array_get(a, i));
+		m->u.hello.npatterns = json_array_size(a);
+		m->u.hello.credit = num(b, "credit");
+		break;
+	case BUS_MSG_WELCOME:
+		m->u.welcome.session = str(b, "session");
+		m->u.welcome.heartbeat_ms = num(b, "heartbeat_ms");
+		m->u.welcome.dead_ms = num(b, "dead_ms");
+		m->u.welcome.ack_timeout_ms = num(b, "ack_timeout_ms");
+		m->u.welcome.credit = num(b, "credit");
+		m->u.welcome.max_document_bytes = num(b, "max_document_bytes");
+		break;
+	case BUS_MSG_DELIVER:
+		m->u.deliver.delivery_id = str(b, "delivery_id");
+		m->u.deliver.idempotency_key = str(b, "idempotency_key");
+		m->u.deliver.document_type = str(b, "document_type");
+		m->u.deliver.attempt = num(b, "attempt");
+		break;
+	case BUS_MSG_ACK:
+		m->u.ack.delivery_id = str(b, "delivery_id");
+		break;
+	case BUS_MSG_NACK:
+		m->u.nack.delivery_id = str(b, "delivery_id");
+		m->u.nack.reason = str(b, "reason");
+		m->u.nack.kind = strcmp(str(b, "kind"), "permanent") == 0 ? BUS_NACK_PERMANENT
+									  : BUS_NACK_TRANSIENT;
+		break;
+	case BUS_MSG_SUBMIT:
+		m->u.submit.request_id = str(b, "request_id");
+		m->u.submit.idempotency_key = str(b, "idempotency_key");
+		m->u.submit.document_type = str(b, "document_type");
+		break;
+	case BUS_MSG_SUBMIT_RESULT:
+		m->u.submit_result.request_id = str(b, "request_id");
+		m->u.submit_result.message_id = str(b, "message_id");
+		m->u.submit_result.reason = str(b, "reason");
+		m->u.submit_result.accepted = strcmp(str(b, "status"), "accepted") == 0;
+		break;
+	case BUS_MSG_ERROR:
+		m->u.error.code = str(b, "code");
+		m->u.error.message = str(b, "message");
+		m->u.error.ref = str(b, "ref");
+		break;
+	case BUS_MSG_BYE:
+		m->u.bye.reason = str(b, "reason");
+		break;
+	}
+}
+
+/* check_body: schema plus the cross-field rules of TYPE. */
+static int check_body(int type, json_t *body, size_t doc_len, int *code, char *err,
+		      size_t errlen)
+{
+	if (check_object(CATALOGUE[type].schema, body, CATALOGUE[type].name, err, errlen) < 0) {
+		*code = BUS_ERR_SCHEMA;
+		return SECMX_EPARSE;
+	}
+	if (CATALOGUE[type].nframes == 3 &&
+	    (size_t)json_integer_value(json_object_get(body, "document_size")) != doc_len) {
+		*code = BUS_ERR_SCHEMA;
+		secmx_errf(err, errlen, "document_size does not match the document frame");
+		return SECMX_EPARSE;
+	}
+	if (type == BUS_MSG_SUBMIT_RESULT) {
+		int accepted = strcmp(str(body, "status"), "accepted") == 0;
+
+		if (accepted != (json_object_get(body, "message_id") != NULL)) {
+			*code = BUS_ERR_SCHEMA;
+			secmx_errf(err, errlen, "message_id goes with accepted only");
+			return SECMX_EPARSE;
+		}
+	}
+	return 0;
+}
+
+/* bus_msg_decode: the strict reader (see common.h). */
+int bus_msg_decode(const struct bus_frame *frames, size_t nframes, int from, size_t max_doc,
+		   struct bus_msg *m, int *code, char *err, size_t errlen)
+{
+	const unsigned char *h;
+	json_error_t jerr;
+	json_t *body = NULL;
+	int type, rc = SECMX_EPARSE;
+
+	memset(m, 0, sizeof(*m));
+	*code = BUS_ERR_NONE;
+	if (max_doc == 0 || max_doc > BUS_MAX_DOC)
+		max_doc = BUS_MAX_DOC;
+	if (nframes < 1 || nframes > BUS_MAX_FRAMES) {
+		*code = BUS_ERR_FRAMES;
+		secmx_errf(err, errlen, "%zu frames (1 to %d expected)", nframes, BUS_MAX_FRAMES);
+		goto out;
+	}
+	h = frames[0].data;
+	if (frames[0].len != BUS_HEAD_LEN || h[0] != BUS_MAGIC0 || h[1] != BUS_MAGIC1) {
+		*code = BUS_ERR_HEADER;
+		secmx_errf(err, errlen, "header frame is not 'S' 'X' version type");
+		goto out;
+	}
+	if (h[2] != BUS_PROTO_VERSION) {
+		*code = BUS_ERR_VERSION;
+		secmx_errf(err, errlen, "protocol version %u (this side speaks %d)", h[2],
+			   BUS_PROTO_VERSION);
+		goto out;
+	}
+	type = h[3];
+	if (type < 1 || type > BUS_MSG__MAX || !(CATALOGUE[type].from & from)) {
+		*code = BUS_ERR_TYPE;
+		secmx_errf(err, errlen, "message type %d not accepted from this side", type);
+		goto out;
+	}
+	if (nframes != (size_t)CATALOGUE[type].nframes) {
+		*code = BUS_ERR_FRAMES;
+		secmx_errf(err, errlen, "%s with %zu frames (%d expected)", CATALOGUE[type].name,
+			   nframes, CATALOGUE[type].nframes);
+		goto out;
+	}
+	if (frames[1].len > BUS_MAX_BODY || (nframes == 3 && frames[2].len > max_doc)) {
+		*code = BUS_ERR_SIZE;
+		rc = SECMX_ELIMIT;
+		secmx_errf(err, errlen, "%s frame too large", frames[1].len > BUS_MAX_BODY ?
+								"body" : "document");
+		goto out;
+	}
+	body = json_loadb(frames[1].data, frames[1].len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!body || !json_is_object(body)) {
+		*code = BUS_ERR_JSON;
+		secmx_errf(err, errlen, "body is not one JSON object%s%.100s", body ? "" : ": ",
+			   body ? "" : jerr.text);
+		goto out;
+	}
+	if ((rc = check_body(type, body, nframes == 3 ? frames[2].len : 0, code, err, errlen)) < 0)
+		goto out;
+	m->type = type;
+	m->body = body;
+	body = NULL;
+	if (nframes == 3) {
+		m->doc = frames[2].data;
+		m->doc_len = frames[2].len;
+	}
+	fill_view(m);
+	rc = 0;
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* bus_msg_clear: release a decoded message. */
+void bus_msg_clear(struct bus_msg *m)
+{
+	if (!m)
+		return;
+	json_decref(m->body);
+	memset(m, 0, sizeof(*m));
+}
+
+/* bus_msg_encode: the builder (see common.h). */
+int bus_msg_encode(int type, json_t *body, const void *doc, size_t doc_len, struct bus_wire *w,
+		   char *err, size_t errlen)
+{
+	int code, rc = SECMX_EINVAL;
+
+	memset(w, 0, sizeof(*w));
+	if (type < 1 || type > BUS_MSG__MAX || !json_is_object(body)) {
+		secmx_errf(err, errlen, "bad message type or body");
+		goto out;
+	}
+	if (CATALOGUE[type].nframes == 3) {
+		if (doc_len > BUS_MAX_DOC) {
+			rc = SECMX_ELIMIT;
+			secmx_errf(err, errlen, "document larger than %d bytes", BUS_MAX_DOC);
+			goto out;
+		}
+		if (json_object_set_new(body, "document_size", json_integer((json_int_t)doc_len))) {
+			rc = SECMX_ENOMEM;
+			goto out;
+		}
+	}
+	if (check_body(type, body, doc_len, &code, err, errlen) < 0)
+		goto out;
+	w->body = json_dumps(body, JSON_COMPACT);
+	if (!w->body) {
+		rc = SECMX_ENOMEM;
+		goto out;
+	}
+	w->body_len = strlen(w->body);
+	if (w->body_len > BUS_MAX_BODY) {
+		rc = SECMX_ELIMIT;
+		secmx_errf(err, errlen, "body larger than %d bytes", BUS_MAX_BODY);
+		bus_wire_free(w);
+		goto out;
+	}
+	w->head[0] = BUS_MAGIC0;
+	w->head[1] = BUS_MAGIC1;
+	w->head[2] = BUS_PROTO_VERSION;
+	w->head[3] = (unsigned char)type;
+	w->nframes = CATALOGUE[type].nframes;
+	if (w->nframes == 3) {
+		w->doc = doc;
+		w->doc_len = doc_len;
+	}
+	rc = 0;
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* bus_wire_free: release an encoded message. */
+void bus_wire_free(struct bus_wire *w)
+{
+	if (!w)
+		return;
+	free(w->body);
+	memset(w, 0, sizeof(*w));
+}
+
+/* bus_build_hello: HELLO name, patterns, credit. */
+int bus_build_hello(struct bus_wire *w, const char *name, const char *const *patterns,
+		    size_t npatterns, long credit, char *err, size_t errlen)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < npatterns; i++)
+		json_array_append_new(a, json_string(patterns[i] ? patterns[i] : ""));
+	return bus_msg_encode(BUS_MSG_HELLO,
+			      json_pack("{s:s?, s:o?, s:I, s:s}", "name", name, "patterns", a,
+					"credit", (json_int_t)credit, "software",
+					"secmx " SECMX_VERSION),
+			      NULL, 0, w, err, errlen);
+}
+
+/* bus_build_ack: ACK delivery_id. */
+int bus_build_ack(struct bus_wire *w, const char *delivery_id, char *err, size_t errlen)
+{
+	return bus_msg_encode(BUS_MSG_ACK, json_pack("{s:s?}", "delivery_id", delivery_id),
+			      NULL, 0, w, err, errlen);
+}
+
+/* bus_build_nack: NACK delivery_id kind reason. */
+int bus_build_nack(struct bus_wire *w, const char *delivery_id, int kind, const char *reason,
+		   char *err, size_t errlen)
+{
+	return bus_msg_encode(BUS_MSG_NACK,
+			      json_pack("{s:s?, s:s, s:s?}", "delivery_id", delivery_id, "kind",
+					kind == BUS_NACK_PERMANENT ? "permanent" : "transient",
+					"reason", reason),
+			      NULL, 0, w, err, errlen);
+}
+
+/* bus_build_heartbeat: HEARTBEAT {}. */
+int bus_build_heartbeat(struct bus_wire *w, char *err, size_t errlen)
+{
+	return bus_msg_encode(BUS_MSG_HEARTBEAT, json_object(), NULL, 0, w, err, errlen);
+}
+
+/* bus_build_bye: BYE with an optional reason. */
+int bus_build_bye(struct bus_wire *w, const char *reason, char *err, size_t errlen)
+{
+	return bus_msg_encode(BUS_MSG_BYE, json_pack("{s:s*}", "reason", reason), NULL, 0, w,
+			      err, errlen);
+}
+
+/* bus_build_error: ERROR code message [ref]. */
+int bus_build_error(struct bus_wire *w, int code, const char *message, const char *ref,
+		    char *err, size_t errlen)
+{
+	return bus_msg_encode(BUS_MSG_ERROR,
+			      json_pack("{s:s, s:s, s:s*}", "code", bus_err_name(code), "message",
+					message ? message : "", "ref", ref),
+			      NULL, 0, w, err, errlen);
+}
+
+/* bus_build_submit: SUBMIT with optional document type and metadata. */
+int bus_build_submit(struct bus_wire *w, const char *request_id, const char *idempotency_key,
+		     const char *document_type, const char *metadata_json, const void *doc,
+		     size_t doc_len, char *err, size_t errlen)
+{
+	json_t *meta = NULL;
+
+	if (metadata_json) {
+		meta = json_loads(metadata_json, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(meta)) {
+			json_decref(meta);
+			memset(w, 0, sizeof(*w));
+			secmx_errf(err, errlen, "metadata is not a JSON object");
+			return SECMX_EINVAL;
+		}
+	}
+	return bus_msg_encode(BUS_MSG_SUBMIT,
+			      json_pack("{s:s?, s:s?, s:s*, s:o*}", "request_id", request_id,
+					"idempotency_key", idempotency_key, "document_type",
+					document_type, "metadata", meta),
+			      doc, doc_len, w, err, errlen);
+}
+
+/* bus_build_submit_result: SUBMIT_RESULT accepted (message_id) or refused. */
+int bus_build_submit_result(struct bus_wire *w, const char *request_id, int accepted,
+			    const char *message_id, const char *reason, char *err,
+			    size_t errlen)
+{
+	return bus_msg_encode(BUS_MSG_SUBMIT_RESULT,
+			      json_pack("{s:s?, s:s, s:s*, s:s*}", "request_id", request_id,
+					"status", accepted ? "accepted" : "refused", "message_id",
+					accepted ? message_id : NULL, "reason", reason),
+			      NULL, 0, w, err, errlen);
+}
