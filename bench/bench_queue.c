@@ -69,7 +69,7 @@ static void remove_store(const char *path)
 
 /* cell: one measurement; returns puts/s, fills commits/s and failures. */
 static double cell(const char *dir, size_t size, int group, int producers, double seconds,
-		   double *commits, unsigned long long *failures)
+                   double *commits, unsigned long long *failures)
 {
 	struct queue_config cfg;
 	struct queue *q = NULL;
@@ -161,9 +161,8 @@ int main(int argc, char **argv)
 			double r1 = cell(dir, sizes[s], 1, producers[j], seconds, &c1, &f1);
 
 			printf("%-6s %-9d | %12.0f %10.0f | %12.0f %10.0f %11.1f%s\n",
-			       sizes[s] == 1024 ? "1 KB" : "10 KB", producers[j], r0,
-			       c0, r1, c1, c1 > 0 ? r1 / c1 : 0.0,
-			       f0 + f1 ? "  (some puts failed)" : "");
+			       sizes[s] == 1024 ? "1 KB" : "10 KB", producers[j], r0, c0, r1, c1,
+			       c1 > 0 ? r1 / c1 : 0.0, f0 + f1 ? "  (some puts failed)" : "");
 			fflush(stdout);
 		}
 	return 0;

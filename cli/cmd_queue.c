@@ -34,23 +34,23 @@ int cmd_queue(int argc, char **argv);
 static void help(FILE *fp)
 {
 	fprintf(fp,
-		"usage: secmx queue [--db PATH] list [--state S] [--limit N] [--json]\n"
-		"       secmx queue [--db PATH] show ID [--json]\n"
-		"       secmx queue [--db PATH] retry|hold|release ID [--by WHO]\n"
-		"       secmx queue [--db PATH] remove ID --reason TEXT [--by WHO]\n"
-		"       secmx queue [--db PATH] txn KEY [--json]\n\n"
-		"Inspect and manage the message queue. retry makes an entry due now (a\n"
-		"dead-lettered one returns to the state it died in); hold keeps it from\n"
-		"being processed until release; remove deletes it (the reason is audited).\n\n"
-		"  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
-		"  --state S      list only entries in state S (new, dead, quarantined, ...)\n"
-		"  --limit N      list at most N entries\n"
-		"  --json         JSON output\n"
-		"  --by WHO       who is acting, for the audit log (default: login name)\n"
-		"  --reason TEXT  why an entry is removed (required for remove)\n\n"
-		"Exit status: 0 done, 1 no such entry or not allowed in its state, 2 usage or\n"
-		"store error.\n",
-		QUEUE_DB_DEFAULT);
+	        "usage: secmx queue [--db PATH] list [--state S] [--limit N] [--json]\n"
+	        "       secmx queue [--db PATH] show ID [--json]\n"
+	        "       secmx queue [--db PATH] retry|hold|release ID [--by WHO]\n"
+	        "       secmx queue [--db PATH] remove ID --reason TEXT [--by WHO]\n"
+	        "       secmx queue [--db PATH] txn KEY [--json]\n\n"
+	        "Inspect and manage the message queue. retry makes an entry due now (a\n"
+	        "dead-lettered one returns to the state it died in); hold keeps it from\n"
+	        "being processed until release; remove deletes it (the reason is audited).\n\n"
+	        "  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
+	        "  --state S      list only entries in state S (new, dead, quarantined, ...)\n"
+	        "  --limit N      list at most N entries\n"
+	        "  --json         JSON output\n"
+	        "  --by WHO       who is acting, for the audit log (default: login name)\n"
+	        "  --reason TEXT  why an entry is removed (required for remove)\n\n"
+	        "Exit status: 0 done, 1 no such entry or not allowed in its state, 2 usage or\n"
+	        "store error.\n",
+	        QUEUE_DB_DEFAULT);
 }
 
 /* parse_id: a positive decimal message id, or -1. */
@@ -103,7 +103,7 @@ static void print_list(json_t *arr)
 		       json_is_true(json_object_get(m, "held")) ? "yes" : "-",
 		       (long long)json_integer_value(json_object_get(m, "attempts")),
 		       fmt_time(json_integer_value(json_object_get(m, "created_at")), when,
-				sizeof(when)),
+		                sizeof(when)),
 		       *str(m, "sender") ? str(m, "sender") : "-",
 		       *str(m, "doc_type") ? str(m, "doc_type") : "-", str(m, "doc_id"),
 		       *err ? " / " : "", err);
@@ -139,8 +139,8 @@ static void print_flat(const char *prefix, json_t *v)
 		if ((n > 3 && strcmp(prefix + n - 3, "_at") == 0) ||
 		    (n > 5 && strcmp(prefix + n - 5, "until") == 0) ||
 		    (n > 8 && strcmp(prefix + n - 8, "deadline") == 0))
-			printf("%-32s %s\n", prefix, fmt_time(json_integer_value(v), when,
-							      sizeof(when)));
+			printf("%-32s %s\n", prefix,
+			       fmt_time(json_integer_value(v), when, sizeof(when)));
 		else
 			printf("%-32s %lld\n", prefix, (long long)json_integer_value(v));
 	} else if (json_is_boolean(v)) {
@@ -228,7 +228,7 @@ int cmd_queue(int argc, char **argv)
 			}
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "%s: queue: unknown or incomplete option '%s'\n", cli_prog,
-				a);
+			        a);
 			help(stderr);
 			return EXIT_USAGE;
 		} else if (action == NULL) {
@@ -255,8 +255,8 @@ int cmd_queue(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	} else if (strcmp(action, "show") == 0 || strcmp(action, "retry") == 0 ||
-		   strcmp(action, "hold") == 0 || strcmp(action, "release") == 0 ||
-		   strcmp(action, "remove") == 0) {
+	           strcmp(action, "hold") == 0 || strcmp(action, "release") == 0 ||
+	           strcmp(action, "remove") == 0) {
 		if (arg == NULL || (id = parse_id(arg)) < 0) {
 			fprintf(stderr, "%s: queue %s: needs a message ID\n", cli_prog, action);
 			return EXIT_USAGE;
@@ -282,7 +282,7 @@ int cmd_queue(int argc, char **argv)
 	cfg.recover = 0;
 	if ((rc = queue_open(db, &cfg, &q, err, sizeof(err))) < 0) {
 		fprintf(stderr, "%s: queue: %s: %s%s%s\n", cli_prog, db, secmx_strerror(rc),
-			*err ? ": " : "", err);
+		        *err ? ": " : "", err);
 		return EXIT_USAGE;
 	}
 	if (strcmp(action, "list") == 0) {
@@ -315,7 +315,7 @@ int cmd_queue(int argc, char **argv)
 			       strcmp(action, "retry") == 0     ? "retrying"
 			       : strcmp(action, "hold") == 0    ? "held"
 			       : strcmp(action, "release") == 0 ? "released"
-								: "removed",
+			                                        : "removed",
 			       (long long)id);
 	}
 	json_decref(out);

@@ -24,7 +24,7 @@
 
 /* queue_delivery_add: one delivery per (adapter, idempotency key). */
 int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *idem_key,
-		       int64_t *id)
+                       int64_t *id)
 {
 	struct qstmt *s;
 	char key[128], txn[256] = "";
@@ -44,7 +44,8 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_DLV_FIND,
-			      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) < 0)
+	                      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) <
+	    0)
 		goto fail;
 	q->ops->bind_text(s, 1, adapter);
 	q->ops->bind_text(s, 2, key);
@@ -62,10 +63,10 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 	}
 	/* The message's transaction key fixes the order group. */
 	if ((rc = queue__prep(q, QS_DLV_MAXSEQ,
-			      "SELECT m.txn_key, (SELECT MAX(d.seq) FROM delivery d"
-			      "  WHERE d.adapter = $2 AND d.txn_key = COALESCE(m.txn_key, ''))"
-			      " FROM msg m WHERE m.id = $1",
-			      &s)) < 0)
+	                      "SELECT m.txn_key, (SELECT MAX(d.seq) FROM delivery d"
+	                      "  WHERE d.adapter = $2 AND d.txn_key = COALESCE(m.txn_key, ''))"
+	                      " FROM msg m WHERE m.id = $1",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, msg_id);
 	q->ops->bind_text(s, 2, adapter);
@@ -80,11 +81,12 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 		rc = SECMX_ENOTFOUND;
 		goto fail;
 	}
-	if ((rc = queue__prep(q, QS_DLV_ADD,
-			      "INSERT INTO delivery (msg_id, adapter, idem_key, txn_key, seq, state,"
-			      " attempts, next_attempt_at, created_at)"
-			      " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) RETURNING id",
-			      &s)) < 0)
+	if ((rc =
+	         queue__prep(q, QS_DLV_ADD,
+	                     "INSERT INTO delivery (msg_id, adapter, idem_key, txn_key, seq, state,"
+	                     " attempts, next_attempt_at, created_at)"
+	                     " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) RETURNING id",
+	                     &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, msg_id);
 	q->ops->bind_text(s, 2, adapter);
@@ -112,7 +114,7 @@ done:
 
 /* queue_delivery_next: the next due delivery for ADAPTER, marked sent. */
 int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeout_ms,
-			struct queue_delivery *out)
+                        struct queue_delivery *out)
 {
 	struct qstmt *s;
 	struct queue_delivery d;
@@ -130,16 +132,16 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(
-		     q, QS_DLV_PICK,
-		     "SELECT d.id, d.msg_id, d.idem_key, d.txn_key, d.seq, d.attempts"
-		     " FROM delivery d JOIN msg m ON m.id = d.msg_id"
-		     " WHERE d.adapter = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2"
-		     " AND m.held = 0 AND m.state <> 'quarantined'"
-		     " AND (d.txn_key = '' OR NOT EXISTS (SELECT 1 FROM delivery e"
-		     "  WHERE e.adapter = d.adapter AND e.txn_key = d.txn_key AND e.seq < d.seq"
-		     "  AND e.state IN ('pending', 'sent')))"
-		     " ORDER BY d.next_attempt_at, d.id LIMIT 1",
-		     &s)) < 0)
+	         q, QS_DLV_PICK,
+	         "SELECT d.id, d.msg_id, d.idem_key, d.txn_key, d.seq, d.attempts"
+	         " FROM delivery d JOIN msg m ON m.id = d.msg_id"
+	         " WHERE d.adapter = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2"
+	         " AND m.held = 0 AND m.state <> 'quarantined'"
+	         " AND (d.txn_key = '' OR NOT EXISTS (SELECT 1 FROM delivery e"
+	         "  WHERE e.adapter = d.adapter AND e.txn_key = d.txn_key AND e.seq < d.seq"
+	         "  AND e.state IN ('pending', 'sent')))"
+	         " ORDER BY d.next_attempt_at, d.id LIMIT 1",
+	         &s)) < 0)
 		goto fail;
 	q->ops->bind_text(s, 1, adapter);
 	q->ops->bind_int(s, 2, now);
@@ -159,10 +161,11 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 		queue__rollback(q);
 		goto done;
 	}
-	if ((rc = queue__prep(q, QS_DLV_SEND,
-			      "UPDATE delivery SET state = 'sent', attempts = attempts + 1,"
-			      " sent_at = $2, ack_deadline = $3 WHERE id = $1 AND state = 'pending'",
-			      &s)) < 0)
+	if ((rc =
+	         queue__prep(q, QS_DLV_SEND,
+	                     "UPDATE delivery SET state = 'sent', attempts = attempts + 1,"
+	                     " sent_at = $2, ack_deadline = $3 WHERE id = $1 AND state = 'pending'",
+	                     &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, d.id);
 	q->ops->bind_int(s, 2, now);
@@ -188,7 +191,7 @@ static int dlv_get(struct queue *q, int64_t id, char *state, size_t size, unsign
 	int rc;
 
 	if ((rc = queue__prep(q, QS_DLV_GET, "SELECT state, attempts FROM delivery WHERE id = $1",
-			      &s)) < 0)
+	                      &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, id);
 	if ((rc = q->ops->step(s)) == 1) {
@@ -225,8 +228,8 @@ int queue_delivery_ack(struct queue *q, int64_t id)
 		goto fail;
 	}
 	if ((rc = queue__prep(q, QS_DLV_ACK,
-			      "UPDATE delivery SET state = 'acked', acked_at = $2 WHERE id = $1", &s)) <
-	    0)
+	                      "UPDATE delivery SET state = 'acked', acked_at = $2 WHERE id = $1",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_int(s, 2, queue__now(q));
@@ -260,28 +263,28 @@ int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *
 		rc = SECMX_ESTATE;
 		goto fail;
 	}
-	dead = permanent || (q->cfg.delivery_max_attempts > 0 &&
-			     attempts >= q->cfg.delivery_max_attempts);
+	dead = permanent ||
+	       (q->cfg.delivery_max_attempts > 0 && attempts >= q->cfg.delivery_max_attempts);
 	snprintf(why, sizeof(why), "%s%s", permanent ? "permanent NACK: " : "",
-		 reason ? reason : "NACK");
+	         reason ? reason : "NACK");
 	if (dead)
-		rc = queue__prep(q, QS_DLV_DEAD,
-				 "UPDATE delivery SET state = 'dead', last_error = $2 WHERE id = $1",
-				 &s);
+		rc = queue__prep(
+		    q, QS_DLV_DEAD,
+		    "UPDATE delivery SET state = 'dead', last_error = $2 WHERE id = $1", &s);
 	else
 		rc = queue__prep(q, QS_DLV_RETRY,
-				 "UPDATE delivery SET state = 'pending', last_error = $2,"
-				 " next_attempt_at = $3 WHERE id = $1",
-				 &s);
+		                 "UPDATE delivery SET state = 'pending', last_error = $2,"
+		                 " next_attempt_at = $3 WHERE id = $1",
+		                 &s);
 	if (rc < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_text(s, 2, why);
 	if (!dead)
 		q->ops->bind_int(s, 3,
-				 now + queue__sched_backoff(q->cfg.backoff_base_ms,
-							    q->cfg.backoff_max_ms, attempts,
-							    queue__random()));
+		                 now + queue__sched_backoff(q->cfg.backoff_base_ms,
+		                                            q->cfg.backoff_max_ms, attempts,
+		                                            queue__random()));
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
 	if ((rc = queue__commit(q)) < 0)
@@ -299,16 +302,16 @@ done:
 int queue_delivery_requeue(struct queue *q, const char *adapter, int all)
 {
 	static const char *const SQL[4] = {
-		"UPDATE delivery SET state = 'pending', next_attempt_at = $1"
-		" WHERE state = 'sent' AND ack_deadline <= $1",
-		"UPDATE delivery SET state = 'pending', next_attempt_at = $1"
-		" WHERE state = 'sent' AND ack_deadline <= $1 AND adapter = $2",
-		QUEUE__SQL_REQUEUE_ALL,
-		"UPDATE delivery SET state = 'pending', next_attempt_at = $1"
-		" WHERE state = 'sent' AND adapter = $2",
+	    "UPDATE delivery SET state = 'pending', next_attempt_at = $1"
+	    " WHERE state = 'sent' AND ack_deadline <= $1",
+	    "UPDATE delivery SET state = 'pending', next_attempt_at = $1"
+	    " WHERE state = 'sent' AND ack_deadline <= $1 AND adapter = $2",
+	    QUEUE__SQL_REQUEUE_ALL,
+	    "UPDATE delivery SET state = 'pending', next_attempt_at = $1"
+	    " WHERE state = 'sent' AND adapter = $2",
 	};
 	static const unsigned SLOT[4] = {QS_DLV_REQUEUE_EXPIRED, QS_DLV_REQUEUE_ADAPTER_EXPIRED,
-					 QS_DLV_REQUEUE_ALL, QS_DLV_REQUEUE_ADAPTER_ALL};
+	                                 QS_DLV_REQUEUE_ALL, QS_DLV_REQUEUE_ADAPTER_ALL};
 	unsigned k = (all ? 2u : 0u) + (adapter ? 1u : 0u);
 	struct qstmt *s;
 	int rc;

@@ -44,9 +44,9 @@ static int store_one(struct queue *q, struct queue__put *p, int64_t now)
 
 	if (keyed) {
 		if ((rc = queue__prep(q, QS_SEEN_GET,
-				      "SELECT first_msg_id FROM seen"
-				      " WHERE sender = $1 AND doc_type = $2 AND doc_id = $3",
-				      &s)) < 0)
+		                      "SELECT first_msg_id FROM seen"
+		                      " WHERE sender = $1 AND doc_type = $2 AND doc_id = $3",
+		                      &s)) < 0)
 			return rc;
 		q->ops->bind_text(s, 1, in->sender);
 		q->ops->bind_text(s, 2, in->doc_type);
@@ -74,12 +74,13 @@ static int store_one(struct queue *q, struct queue__put *p, int64_t now)
 			}
 		}
 	}
-	if ((rc = queue__prep(q, QS_MSG_ADD,
-			      "INSERT INTO msg (created_at, updated_at, source, sender, doc_type,"
-			      " doc_id, txn_key, size, sha256, body, state, next_attempt_at, dup_of)"
-			      " VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $1, $11)"
-			      " RETURNING id",
-			      &s)) < 0)
+	if ((rc =
+	         queue__prep(q, QS_MSG_ADD,
+	                     "INSERT INTO msg (created_at, updated_at, source, sender, doc_type,"
+	                     " doc_id, txn_key, size, sha256, body, state, next_attempt_at, dup_of)"
+	                     " VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $1, $11)"
+	                     " RETURNING id",
+	                     &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, now);
 	q->ops->bind_text(s, 2, in->source);
@@ -104,10 +105,11 @@ static int store_one(struct queue *q, struct queue__put *p, int64_t now)
 	if (id <= 0)
 		return SECMX_EIO;
 	if (keyed && dup_of == 0) {
-		if ((rc = queue__prep(q, QS_SEEN_ADD,
-				      "INSERT INTO seen (sender, doc_type, doc_id, first_msg_id, at)"
-				      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-				      &s)) < 0)
+		if ((rc =
+		         queue__prep(q, QS_SEEN_ADD,
+		                     "INSERT INTO seen (sender, doc_type, doc_id, first_msg_id, at)"
+		                     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+		                     &s)) < 0)
 			return rc;
 		q->ops->bind_text(s, 1, in->sender);
 		q->ops->bind_text(s, 2, in->doc_type);
@@ -190,7 +192,8 @@ static void *committer(void *arg)
 
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_nsec += (long)(q->cfg.group_window_us % 1000000) * 1000;
-			until.tv_sec += q->cfg.group_window_us / 1000000 + until.tv_nsec / 1000000000;
+			until.tv_sec +=
+			    q->cfg.group_window_us / 1000000 + until.tv_nsec / 1000000000;
 			until.tv_nsec %= 1000000000;
 			while (q->gc_pending < q->cfg.group_max_batch && !q->gc_stop)
 				if (pthread_cond_timedwait(&q->gc_work, &q->gc_lock, &until) ==

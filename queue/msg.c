@@ -18,8 +18,8 @@
 
 #include "queue_int.h"
 
-#define MSG_COLUMNS                                                                      \
-	"id, created_at, size, sha256, state, held, attempts, next_attempt_at, dup_of,"  \
+#define MSG_COLUMNS                                                                                \
+	"id, created_at, size, sha256, state, held, attempts, next_attempt_at, dup_of,"            \
 	" source, sender, doc_type, doc_id, txn_key, last_error"
 
 /* read_info: the MSG_COLUMNS of a row into *OUT. */
@@ -50,7 +50,7 @@ static int info_locked(struct queue *q, int64_t id, struct queue_msg_info *out)
 	int rc;
 
 	if ((rc = queue__prep(q, QS_MSG_INFO, "SELECT " MSG_COLUMNS " FROM msg WHERE id = $1",
-			      &s)) < 0)
+	                      &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, id);
 	rc = q->ops->step(s);
@@ -82,10 +82,10 @@ static int quarantine(struct queue *q, int64_t id, const char *why)
 	if ((rc = queue__begin(q)) < 0)
 		return rc;
 	if ((rc = queue__prep(q, QS_MSG_QUARANTINE,
-			      "UPDATE msg SET resume_state = state, state = 'quarantined',"
-			      " last_error = $2, updated_at = $3, lease_token = NULL,"
-			      " lease_until = NULL WHERE id = $1",
-			      &s)) < 0)
+	                      "UPDATE msg SET resume_state = state, state = 'quarantined',"
+	                      " last_error = $2, updated_at = $3, lease_token = NULL,"
+	                      " lease_until = NULL WHERE id = $1",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_text(s, 2, why);
@@ -114,7 +114,7 @@ int queue_msg_get(struct queue *q, int64_t id, void **data, size_t *len)
 	*len = 0;
 	pthread_mutex_lock(&q->lock);
 	if ((rc = queue__prep(q, QS_MSG_BODY,
-			      "SELECT body, sha256, state, size FROM msg WHERE id = $1", &s)) < 0)
+	                      "SELECT body, sha256, state, size FROM msg WHERE id = $1", &s)) < 0)
 		goto done;
 	q->ops->bind_int(s, 1, id);
 	if ((rc = q->ops->step(s)) == 1) {
@@ -144,8 +144,9 @@ int queue_msg_get(struct queue *q, int64_t id, void **data, size_t *len)
 	if ((rc = queue__sha256_hex(buf, n, got)) < 0)
 		goto done;
 	if (strcmp(got, stored) != 0 || (int64_t)n != size) {
-		snprintf(why, sizeof(why), "sha256 mismatch: stored %.16s..., read %.16s... (%zu bytes)",
-			 stored, got, n);
+		snprintf(why, sizeof(why),
+		         "sha256 mismatch: stored %.16s..., read %.16s... (%zu bytes)", stored, got,
+		         n);
 		rc = quarantine(q, id, why);
 		rc = rc < 0 ? rc : SECMX_ECORRUPT;
 		goto done;
@@ -162,7 +163,7 @@ done:
 
 /* queue_claim: lease the next due message in STATE. */
 int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct queue_lease *lease,
-		struct queue_msg_info *info)
+                struct queue_msg_info *info)
 {
 	struct qstmt *s;
 	struct queue_lease l;
@@ -217,7 +218,7 @@ done:
 
 /* queue_step_record: a step's result and the next state, in one commit. */
 int queue_step_record(struct queue *q, const struct queue_lease *lease, const char *step,
-		      const char *result, const char *detail_json, const char *next_state)
+                      const char *result, const char *detail_json, const char *next_state)
 {
 	struct qstmt *s;
 	int64_t now;
@@ -231,7 +232,7 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_STEP_GET,
-			      "SELECT result FROM step WHERE msg_id = $1 AND step = $2", &s)) < 0)
+	                      "SELECT result FROM step WHERE msg_id = $1 AND step = $2", &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
 	q->ops->bind_text(s, 2, step);
@@ -246,10 +247,10 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 		goto done;
 	}
 	if ((rc = queue__prep(q, QS_MSG_ADVANCE,
-			      "UPDATE msg SET state = $3, updated_at = $4, attempts = 0,"
-			      " last_error = NULL, lease_token = NULL, lease_until = NULL,"
-			      " next_attempt_at = $4 WHERE id = $1 AND lease_token = $2",
-			      &s)) < 0)
+	                      "UPDATE msg SET state = $3, updated_at = $4, attempts = 0,"
+	                      " last_error = NULL, lease_token = NULL, lease_until = NULL,"
+	                      " next_attempt_at = $4 WHERE id = $1 AND lease_token = $2",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
 	q->ops->bind_text(s, 2, lease->token);
@@ -262,9 +263,9 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 		goto fail;
 	}
 	if ((rc = queue__prep(q, QS_STEP_ADD,
-			      "INSERT INTO step (msg_id, step, result, detail, next_state, at)"
-			      " VALUES ($1, $2, $3, $4, $5, $6)",
-			      &s)) < 0)
+	                      "INSERT INTO step (msg_id, step, result, detail, next_state, at)"
+	                      " VALUES ($1, $2, $3, $4, $5, $6)",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
 	q->ops->bind_text(s, 2, step);
@@ -285,7 +286,7 @@ done:
 
 /* queue_msg_defer: back off, or dead-letter. */
 int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char *reason,
-		    int permanent)
+                    int permanent)
 {
 	struct qstmt *s;
 	char why[300];
@@ -299,9 +300,10 @@ int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
-	if ((rc = queue__prep(q, QS_MSG_LEASED,
-			      "SELECT attempts, created_at FROM msg WHERE id = $1 AND lease_token = $2",
-			      &s)) < 0)
+	if ((rc = queue__prep(
+	         q, QS_MSG_LEASED,
+	         "SELECT attempts, created_at FROM msg WHERE id = $1 AND lease_token = $2", &s)) <
+	    0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
 	q->ops->bind_text(s, 2, lease->token);
@@ -324,24 +326,25 @@ int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char
 		char limit[120];
 
 		dead = queue__sched_expired(q->cfg.max_attempts, q->cfg.max_age_ms, attempts,
-					    created, now, limit, sizeof(limit));
+		                            created, now, limit, sizeof(limit));
 		if (dead)
 			snprintf(why, sizeof(why), "%s; last error: %s", limit, reason);
 		else
 			secmx_strlcpy(why, reason, sizeof(why));
 	}
 	if (dead)
-		rc = queue__prep(q, QS_MSG_DEAD,
-				 "UPDATE msg SET resume_state = state, state = 'dead', attempts = $2,"
-				 " last_error = $3, updated_at = $4, lease_token = NULL,"
-				 " lease_until = NULL WHERE id = $1",
-				 &s);
+		rc = queue__prep(
+		    q, QS_MSG_DEAD,
+		    "UPDATE msg SET resume_state = state, state = 'dead', attempts = $2,"
+		    " last_error = $3, updated_at = $4, lease_token = NULL,"
+		    " lease_until = NULL WHERE id = $1",
+		    &s);
 	else
 		rc = queue__prep(q, QS_MSG_DEFER,
-				 "UPDATE msg SET attempts = $2, last_error = $3, updated_at = $4,"
-				 " next_attempt_at = $5, lease_token = NULL, lease_until = NULL"
-				 " WHERE id = $1",
-				 &s);
+		                 "UPDATE msg SET attempts = $2, last_error = $3, updated_at = $4,"
+		                 " next_attempt_at = $5, lease_token = NULL, lease_until = NULL"
+		                 " WHERE id = $1",
+		                 &s);
 	if (rc < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
@@ -350,9 +353,9 @@ int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char
 	q->ops->bind_int(s, 4, now);
 	if (!dead)
 		q->ops->bind_int(s, 5,
-				 now + queue__sched_backoff(q->cfg.backoff_base_ms,
-							    q->cfg.backoff_max_ms, attempts,
-							    queue__random()));
+		                 now + queue__sched_backoff(q->cfg.backoff_base_ms,
+		                                            q->cfg.backoff_max_ms, attempts,
+		                                            queue__random()));
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
 	if (dead && (rc = queue__audit(q, lease->msg_id, "dead", "queue", why)) < 0)
@@ -378,9 +381,9 @@ int queue_lease_release(struct queue *q, const struct queue_lease *lease)
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_LEASE_RELEASE,
-			      "UPDATE msg SET lease_token = NULL, lease_until = NULL"
-			      " WHERE id = $1 AND lease_token = $2",
-			      &s)) < 0)
+	                      "UPDATE msg SET lease_token = NULL, lease_until = NULL"
+	                      " WHERE id = $1 AND lease_token = $2",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
 	q->ops->bind_text(s, 2, lease->token);
@@ -406,7 +409,7 @@ static int msg_state(struct queue *q, int64_t id, char *state, char *resume)
 	int rc;
 
 	if ((rc = queue__prep(q, QS_MSG_STATE, "SELECT state, resume_state FROM msg WHERE id = $1",
-			      &s)) < 0)
+	                      &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, id);
 	rc = q->ops->step(s);
@@ -429,8 +432,8 @@ static int set_held(struct queue *q, int64_t id, int held, const char *who)
 	pthread_mutex_lock(&q->lock);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
-	if ((rc = queue__prep(q, QS_MSG_HOLD, "UPDATE msg SET held = $2, updated_at = $3 WHERE id = $1",
-			      &s)) < 0)
+	if ((rc = queue__prep(q, QS_MSG_HOLD,
+	                      "UPDATE msg SET held = $2, updated_at = $3 WHERE id = $1", &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_int(s, 2, held);
@@ -485,14 +488,15 @@ int queue_msg_retry(struct queue *q, int64_t id, const char *who)
 		goto fail;
 	}
 	if (strcmp(state, QUEUE_STATE_DEAD) == 0)
-		rc = queue__prep(q, QS_MSG_RETRY_DEAD,
-				 "UPDATE msg SET state = resume_state, resume_state = NULL,"
-				 " attempts = 0, next_attempt_at = $2, updated_at = $2 WHERE id = $1",
-				 &s);
+		rc = queue__prep(
+		    q, QS_MSG_RETRY_DEAD,
+		    "UPDATE msg SET state = resume_state, resume_state = NULL,"
+		    " attempts = 0, next_attempt_at = $2, updated_at = $2 WHERE id = $1",
+		    &s);
 	else
-		rc = queue__prep(q, QS_MSG_RETRY,
-				 "UPDATE msg SET next_attempt_at = $2, updated_at = $2 WHERE id = $1",
-				 &s);
+		rc = queue__prep(
+		    q, QS_MSG_RETRY,
+		    "UPDATE msg SET next_attempt_at = $2, updated_at = $2 WHERE id = $1", &s);
 	if (rc < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
@@ -500,9 +504,9 @@ int queue_msg_retry(struct queue *q, int64_t id, const char *who)
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
 	if ((rc = queue__prep(q, QS_DLV_RETRY_DEAD,
-			      "UPDATE delivery SET state = 'pending', attempts = 0,"
-			      " next_attempt_at = $2 WHERE msg_id = $1 AND state = 'dead'",
-			      &s)) < 0)
+	                      "UPDATE delivery SET state = 'pending', attempts = 0,"
+	                      " next_attempt_at = $2 WHERE msg_id = $1 AND state = 'dead'",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_int(s, 2, now);

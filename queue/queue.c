@@ -172,15 +172,15 @@ void queue__copy(struct queue *q, struct qstmt *s, int i, char *dst, size_t size
 
 /* queue__audit: one audit record. */
 int queue__audit(struct queue *q, int64_t msg_id, const char *action, const char *who,
-		 const char *reason)
+                 const char *reason)
 {
 	struct qstmt *s;
 	int rc;
 
 	if ((rc = queue__prep(q, QS_AUDIT_ADD,
-			      "INSERT INTO audit (at, msg_id, action, who, reason)"
-			      " VALUES ($1, $2, $3, $4, $5)",
-			      &s)) < 0)
+	                      "INSERT INTO audit (at, msg_id, action, who, reason)"
+	                      " VALUES ($1, $2, $3, $4, $5)",
+	                      &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, queue__now(q));
 	q->ops->bind_int(s, 2, msg_id);
@@ -201,7 +201,7 @@ static int migrate(struct queue *q, char *err, size_t errlen)
 	int rc;
 
 	if (q->ops->exec(q->st, "CREATE TABLE IF NOT EXISTS queue_meta"
-				" (k TEXT PRIMARY KEY, v TEXT NOT NULL)") < 0)
+	                        " (k TEXT PRIMARY KEY, v TEXT NOT NULL)") < 0)
 		goto fail;
 	if ((rc = queue__prep(q, QS_META_GET, "SELECT v FROM queue_meta WHERE k = $1", &s)) < 0)
 		goto fail;
@@ -223,7 +223,7 @@ static int migrate(struct queue *q, char *err, size_t errlen)
 		goto fail;
 	if (version > (long)q->ops->n_migrations) {
 		secmx_errf(err, errlen, "store schema version %ld is newer than this build's %u",
-			   version, q->ops->n_migrations);
+		           version, q->ops->n_migrations);
 		return SECMX_ECONFIG;
 	}
 	for (v = (unsigned)version; v < q->ops->n_migrations; v++) {
@@ -234,9 +234,9 @@ static int migrate(struct queue *q, char *err, size_t errlen)
 		snprintf(num, sizeof(num), "%u", v + 1);
 		if (q->ops->exec(q->st, q->ops->migrations[v]) < 0 ||
 		    queue__prep(q, QS_META_SET,
-				"INSERT INTO queue_meta (k, v) VALUES ($1, $2)"
-				" ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-				&s) < 0) {
+		                "INSERT INTO queue_meta (k, v) VALUES ($1, $2)"
+		                " ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+		                &s) < 0) {
 			queue__rollback(q);
 			goto fail;
 		}
@@ -255,7 +255,7 @@ fail:
 
 /* queue_open: store, schema, recovery, committer. */
 int queue_open(const char *path, const struct queue_config *cfg, struct queue **out, char *err,
-	       size_t errlen)
+               size_t errlen)
 {
 	struct queue *q = NULL;
 	int rc;
@@ -324,14 +324,14 @@ int queue_recover(struct queue *q, int all, struct queue_recovery *out)
 		goto done;
 	if (all)
 		rc = queue__prep(q, QS_LEASE_RECOVER_ALL,
-				 "UPDATE msg SET lease_token = NULL, lease_until = NULL"
-				 " WHERE lease_token IS NOT NULL",
-				 &s);
+		                 "UPDATE msg SET lease_token = NULL, lease_until = NULL"
+		                 " WHERE lease_token IS NOT NULL",
+		                 &s);
 	else
 		rc = queue__prep(q, QS_LEASE_RECOVER_EXPIRED,
-				 "UPDATE msg SET lease_token = NULL, lease_until = NULL"
-				 " WHERE lease_token IS NOT NULL AND lease_until <= $1",
-				 &s);
+		                 "UPDATE msg SET lease_token = NULL, lease_until = NULL"
+		                 " WHERE lease_token IS NOT NULL AND lease_until <= $1",
+		                 &s);
 	if (rc < 0)
 		goto fail;
 	if (!all)

@@ -69,8 +69,8 @@
 
 struct queue;
 
-#define QUEUE_NAME_MAX 32       /* state, step and transaction-state names */
-#define QUEUE_TOKEN_LEN 33      /* a lease token: 32 hex digits and a NUL */
+#define QUEUE_NAME_MAX 32  /* state, step and transaction-state names */
+#define QUEUE_TOKEN_LEN 33 /* a lease token: 32 hex digits and a NUL */
 
 /* Reserved message states. Workflow states ("new", "unlocked", ...) are the
  * callers' own names; these have a fixed meaning to the queue. */
@@ -104,54 +104,54 @@ typedef int64_t (*queue_clock_fn)(void *arg);
 
 struct queue_config {
 	/* Group commit: puts from several threads share one commit. */
-	int group_commit;          /* 1 = on (default), 0 = one commit per put */
-	unsigned group_max_batch;  /* most puts in one commit (default 256) */
-	unsigned group_window_us;  /* after the first put of a batch, wait this
-	                              long for more (default 0: batch only what
-	                              arrived during the previous commit) */
+	int group_commit;         /* 1 = on (default), 0 = one commit per put */
+	unsigned group_max_batch; /* most puts in one commit (default 256) */
+	unsigned group_window_us; /* after the first put of a batch, wait this
+	                             long for more (default 0: batch only what
+	                             arrived during the previous commit) */
 	/* Retry policy (queue/sched.c; docs/queue.md "Retries"). */
-	int64_t backoff_base_ms;   /* first delay (default 60 s) */
-	int64_t backoff_max_ms;    /* cap on one delay (default 4 h) */
-	unsigned max_attempts;     /* dead-letter after this many (default 20; 0 = no limit) */
-	int64_t max_age_ms;        /* dead-letter when older (default 5 days; 0 = none) */
-	int64_t lease_ms;          /* default claim lease (default 5 min) */
-	int64_t ack_timeout_ms;    /* delivery ack timeout (default 2 min) */
+	int64_t backoff_base_ms;        /* first delay (default 60 s) */
+	int64_t backoff_max_ms;         /* cap on one delay (default 4 h) */
+	unsigned max_attempts;          /* dead-letter after this many (default 20; 0 = no limit) */
+	int64_t max_age_ms;             /* dead-letter when older (default 5 days; 0 = none) */
+	int64_t lease_ms;               /* default claim lease (default 5 min) */
+	int64_t ack_timeout_ms;         /* delivery ack timeout (default 2 min) */
 	unsigned delivery_max_attempts; /* deliveries dead-letter after (default 50) */
 	enum queue_dup_policy dup_policy; /* default QUEUE_DUP_FLAG */
-	size_t max_msg_bytes;      /* default 64 MiB */
-	int busy_timeout_ms;       /* wait for another process's lock (default 10 s) */
-	int recover;               /* 1: queue_open recovers everything in flight
-	                              (the daemon, the store's only worker);
-	                              0 (default): only expired leases */
-	queue_clock_fn clock;      /* NULL = the real clock */
+	size_t max_msg_bytes;             /* default 64 MiB */
+	int busy_timeout_ms;              /* wait for another process's lock (default 10 s) */
+	int recover;                      /* 1: queue_open recovers everything in flight
+	                                     (the daemon, the store's only worker);
+	                                     0 (default): only expired leases */
+	queue_clock_fn clock;             /* NULL = the real clock */
 	void *clock_arg;
 };
 
 /* Metadata of a message handed to queue_msg_put. Any text may be NULL. */
 struct queue_msg_in {
-	const void *data;       /* the message bytes (copied) */
+	const void *data; /* the message bytes (copied) */
 	size_t len;
-	const char *source;     /* where it came from: "smtp", "bus", "cli", ... */
-	const char *sender;     /* sender identity (address or participant id) */
-	const char *doc_type;   /* document type ("Invoice", ...) */
-	const char *doc_id;     /* the document's own id (cbc:ID) */
-	const char *txn_key;    /* transaction key, if already known */
-	const char *state;      /* first state (NULL = "new") */
+	const char *source;   /* where it came from: "smtp", "bus", "cli", ... */
+	const char *sender;   /* sender identity (address or participant id) */
+	const char *doc_type; /* document type ("Invoice", ...) */
+	const char *doc_id;   /* the document's own id (cbc:ID) */
+	const char *txn_key;  /* transaction key, if already known */
+	const char *state;    /* first state (NULL = "new") */
 };
 
 /* What queue_msg_put did. */
 struct queue_put_result {
-	int64_t id;             /* the new message's id */
-	int64_t dup_of;         /* earlier message with the same key, or 0 */
-	int dropped;            /* 1: duplicate stored as "dropped" (policy DROP) */
+	int64_t id;     /* the new message's id */
+	int64_t dup_of; /* earlier message with the same key, or 0 */
+	int dropped;    /* 1: duplicate stored as "dropped" (policy DROP) */
 };
 
 /* A message's metadata (queue_msg_info, queue_claim). */
 struct queue_msg_info {
 	int64_t id;
-	int64_t created_at;     /* ms since the epoch: the legal time of receipt */
+	int64_t created_at; /* ms since the epoch: the legal time of receipt */
 	int64_t size;
-	char sha256[65];        /* hex */
+	char sha256[65]; /* hex */
 	char state[QUEUE_NAME_MAX];
 	int held;
 	unsigned attempts;
@@ -169,7 +169,7 @@ struct queue_msg_info {
 struct queue_lease {
 	int64_t msg_id;
 	char token[QUEUE_TOKEN_LEN];
-	int64_t until;          /* ms: after this another worker may claim it */
+	int64_t until; /* ms: after this another worker may claim it */
 };
 
 /* A delivery handed to an adapter. */
@@ -179,16 +179,16 @@ struct queue_delivery {
 	char adapter[64];
 	char idem_key[128];
 	char txn_key[256];
-	int64_t seq;            /* order within (adapter, transaction) */
-	unsigned attempts;      /* sends so far, this one included */
+	int64_t seq;       /* order within (adapter, transaction) */
+	unsigned attempts; /* sends so far, this one included */
 };
 
 /* Counters since queue_open (queue_stats). */
 struct queue_stats {
-	uint64_t puts;          /* messages accepted */
-	uint64_t put_failures;  /* puts that returned an error */
-	uint64_t commits;       /* commits that stored puts */
-	uint64_t max_batch;     /* most puts in one commit */
+	uint64_t puts;         /* messages accepted */
+	uint64_t put_failures; /* puts that returned an error */
+	uint64_t commits;      /* commits that stored puts */
+	uint64_t max_batch;    /* most puts in one commit */
 };
 
 /* What recovery found (queue_recover). */
@@ -207,7 +207,7 @@ void queue_config_default(struct queue_config *cfg);
  * *Q is NULL and ERR (may be NULL) says why.
  */
 int queue_open(const char *path, const struct queue_config *cfg, struct queue **q, char *err,
-	       size_t errlen);
+               size_t errlen);
 
 /* queue_close: stop the committer (after it finishes its batch), close the
  * store, free Q. Accepts NULL. No put may be in progress. */
@@ -247,7 +247,7 @@ int queue_msg_info(struct queue *q, int64_t id, struct queue_msg_info *out);
  * or 0 when nothing is due.
  */
 int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct queue_lease *lease,
-		struct queue_msg_info *info);
+                struct queue_msg_info *info);
 
 /*
  * queue_step_record: record that step STEP of the leased message finished
@@ -259,7 +259,7 @@ int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct que
  * longer ours.
  */
 int queue_step_record(struct queue *q, const struct queue_lease *lease, const char *step,
-		      const char *result, const char *detail_json, const char *next_state);
+                      const char *result, const char *detail_json, const char *next_state);
 
 /*
  * queue_msg_defer: the leased message's step failed transiently for REASON.
@@ -269,7 +269,7 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
  * PERMANENT != 0 dead-letters at once.
  */
 int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char *reason,
-		    int permanent);
+                    int permanent);
 
 /* queue_lease_release: give back a lease unchanged (the message is due
  * again at once). SECMX_ESTATE if it is not ours. */
@@ -293,7 +293,7 @@ int queue_msg_remove(struct queue *q, int64_t id, const char *who, const char *r
  * Returns 0 (added) or 1 (already there).
  */
 int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *idem_key,
-		       int64_t *id);
+                       int64_t *id);
 
 /*
  * queue_delivery_next: the next delivery due for ADAPTER, marked sent with an
@@ -302,7 +302,7 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
  * is unacknowledged. Returns 1 and fills *OUT, or 0 if nothing is due.
  */
 int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeout_ms,
-			struct queue_delivery *out);
+                        struct queue_delivery *out);
 
 /* queue_delivery_ack: the adapter acknowledged delivery ID. Acking twice is
  * harmless (returns 1 the second time). */
@@ -327,7 +327,7 @@ int queue_txn_state_parse(const char *name, enum queue_txn_state *st);
  * a first history entry naming MSG_ID, 0 = none). *ID gets its id. Returns
  * 1 if created, 0 if it existed. */
 int queue_txn_open(struct queue *q, const char *key, enum queue_txn_state st, int64_t msg_id,
-		   int64_t *id);
+                   int64_t *id);
 
 /* queue_txn_find: the transaction KEY's id and state (either may be NULL). */
 int queue_txn_find(struct queue *q, const char *key, int64_t *id, enum queue_txn_state *st);
@@ -335,12 +335,12 @@ int queue_txn_find(struct queue *q, const char *key, int64_t *id, enum queue_txn
 /* queue_txn_set_state: move transaction ID to ST, adding a history entry
  * (MSG_ID 0 = none, NOTE may be NULL). */
 int queue_txn_set_state(struct queue *q, int64_t id, enum queue_txn_state st, int64_t msg_id,
-			const char *note);
+                        const char *note);
 
 /* queue_txn_finding_add: attach a finding (rule id, severity word, text) to
  * transaction ID, e.g. a three-way-match difference. */
 int queue_txn_finding_add(struct queue *q, int64_t id, int64_t msg_id, const char *rule,
-			  const char *severity, const char *text);
+                          const char *severity, const char *text);
 
 /* queue_list_json: messages (metadata only), oldest first, in STATE (NULL =
  * all), at most LIMIT (0 = no limit), as a new JSON array in *OUT

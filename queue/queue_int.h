@@ -86,15 +86,15 @@ enum queue__slot {
 };
 
 /* Statement texts used from more than one file (a slot has one text). */
-#define QUEUE__SQL_REQUEUE_ALL                                                         \
+#define QUEUE__SQL_REQUEUE_ALL                                                                     \
 	"UPDATE delivery SET state = 'pending', next_attempt_at = $1 WHERE state = 'sent'"
 
 /* The store vtable. */
 struct queue__store_ops {
 	const char *name;
 	/* open: connect to PATH (creating it), settings for durability. */
-	int (*open)(const char *path, const struct queue_config *cfg, struct qstore **st,
-		    char *err, size_t errlen);
+	int (*open)(const char *path, const struct queue_config *cfg, struct qstore **st, char *err,
+	            size_t errlen);
 	void (*close)(struct qstore *st);
 	/* Transactions: begin takes the write lock at once. */
 	int (*begin)(struct qstore *st);
@@ -146,7 +146,7 @@ struct queue {
 	struct queue_config cfg;
 	const struct queue__store_ops *ops;
 	struct qstore *st;
-	pthread_mutex_t lock;   /* serialises every use of st */
+	pthread_mutex_t lock; /* serialises every use of st */
 	/* Group commit. */
 	pthread_mutex_t gc_lock;
 	pthread_cond_t gc_work; /* the committer waits for puts */
@@ -170,7 +170,7 @@ int64_t queue__sched_backoff(int64_t base_ms, int64_t max_ms, unsigned attempts,
  * ATTEMPTS failed attempts, created at CREATED, must be dead-lettered at
  * NOW; 0 otherwise. MAX_ATTEMPTS / MAX_AGE_MS 0 mean no limit. */
 int queue__sched_expired(unsigned max_attempts, int64_t max_age_ms, unsigned attempts,
-			 int64_t created, int64_t now, char *why, size_t whylen);
+                         int64_t created, int64_t now, char *why, size_t whylen);
 
 /* Helpers shared by the queue's files (queue.c). */
 int64_t queue__now(const struct queue *q);
@@ -187,7 +187,7 @@ int queue__reserved(const char *state);
 int queue__prep(struct queue *q, unsigned slot, const char *sql, struct qstmt **s);
 /* queue__audit: append an audit record (inside the caller's transaction). */
 int queue__audit(struct queue *q, int64_t msg_id, const char *action, const char *who,
-		 const char *reason);
+                 const char *reason);
 /* queue__run: step S to completion (no rows expected), then reset it. */
 int queue__run(struct queue *q, struct qstmt *s);
 /* queue__begin / queue__commit / queue__rollback: a write transaction. */

@@ -38,7 +38,7 @@ int64_t queue__sched_backoff(int64_t base_ms, int64_t max_ms, unsigned attempts,
 
 /* queue__sched_expired: the dead-letter decision. */
 int queue__sched_expired(unsigned max_attempts, int64_t max_age_ms, unsigned attempts,
-			 int64_t created, int64_t now, char *why, size_t whylen)
+                         int64_t created, int64_t now, char *why, size_t whylen)
 {
 	if (max_attempts > 0 && attempts >= max_attempts) {
 		secmx_errf(why, whylen, "gave up after %u attempts", attempts);
@@ -46,7 +46,7 @@ int queue__sched_expired(unsigned max_attempts, int64_t max_age_ms, unsigned att
 	}
 	if (max_age_ms > 0 && now - created >= max_age_ms) {
 		secmx_errf(why, whylen, "gave up after %lld s in the queue",
-			   (long long)((now - created) / 1000));
+		           (long long)((now - created) / 1000));
 		return 1;
 	}
 	return 0;

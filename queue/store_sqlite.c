@@ -37,6 +37,7 @@ struct qstmt; /* a struct qstmt * is a sqlite3_stmt * in this store */
 #define STMT(s) ((sqlite3_stmt *)(void *)(s))
 
 /* Version 1 of the schema. Integer times are milliseconds since the epoch. */
+/* clang-format off */
 static const char MIGRATION_1[] =
 	"CREATE TABLE msg ("
 	" id INTEGER PRIMARY KEY,"
@@ -93,6 +94,7 @@ static const char MIGRATION_1[] =
 	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, msg_id INTEGER,"
 	" action TEXT NOT NULL, who TEXT NOT NULL, reason TEXT);"
 	"CREATE INDEX audit_msg ON audit(msg_id);";
+/* clang-format on */
 
 static const char *const MIGRATIONS[] = {MIGRATION_1};
 
@@ -100,11 +102,11 @@ static const char *const MIGRATIONS[] = {MIGRATION_1};
  * to the sub-select). Under SQLite the write lock taken by BEGIN IMMEDIATE
  * makes the select-then-update atomic. */
 static const char SQL_CLAIM[] =
-	"UPDATE msg SET lease_token = $1, lease_until = $2 WHERE id = ("
-	" SELECT id FROM msg WHERE state = $3 AND held = 0 AND next_attempt_at <= $4"
-	" AND (lease_until IS NULL OR lease_until <= $4)"
-	" ORDER BY next_attempt_at, id LIMIT 1)"
-	" AND (lease_until IS NULL OR lease_until <= $4) RETURNING id";
+    "UPDATE msg SET lease_token = $1, lease_until = $2 WHERE id = ("
+    " SELECT id FROM msg WHERE state = $3 AND held = 0 AND next_attempt_at <= $4"
+    " AND (lease_until IS NULL OR lease_until <= $4)"
+    " ORDER BY next_attempt_at, id LIMIT 1)"
+    " AND (lease_until IS NULL OR lease_until <= $4) RETURNING id";
 
 /* commit_hook: the fault seam; a non-zero return turns COMMIT into ROLLBACK. */
 static int commit_hook(void *arg)
@@ -139,8 +141,8 @@ static void s_close(struct qstore *st)
 }
 
 /* s_open: open PATH with the durability settings. */
-static int s_open(const char *path, const struct queue_config *cfg, struct qstore **out,
-		  char *err, size_t errlen)
+static int s_open(const char *path, const struct queue_config *cfg, struct qstore **out, char *err,
+                  size_t errlen)
 {
 	struct qstore *st = NULL;
 	sqlite3_stmt *s = NULL;
@@ -149,10 +151,11 @@ static int s_open(const char *path, const struct queue_config *cfg, struct qstor
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return SECMX_ENOMEM;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-					       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		secmx_errf(err, errlen, "%s: %s", path,
-			   st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		           st->db ? sqlite3_errmsg(st->db) : "cannot open");
 		goto done;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -162,7 +165,7 @@ static int s_open(const char *path, const struct queue_config *cfg, struct qstor
 	    sqlite3_step(s) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(s, 0), "wal") != 0) {
 		secmx_errf(err, errlen, "%s: cannot use WAL mode: %s", path,
-			   sqlite3_errmsg(st->db));
+		           sqlite3_errmsg(st->db));
 		goto done;
 	}
 	if (s_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") < 0) {
@@ -211,7 +214,7 @@ static int s_prepare(struct qstore *st, unsigned slot, const char *sql, struct q
 		return SECMX_EINVAL;
 	if (st->cache[slot] == NULL &&
 	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->cache[slot],
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		return SECMX_EIO;
 	sqlite3_reset(st->cache[slot]);
 	sqlite3_clear_bindings(st->cache[slot]);
@@ -245,10 +248,10 @@ static int s_bind_text(struct qstmt *s, int n, const char *v)
 static int s_bind_blob(struct qstmt *s, int n, const void *v, size_t len)
 {
 	/* A zero-length blob must still be a blob, not NULL. */
-	return sqlite3_bind_blob64(STMT(s), param(STMT(s), n), len ? v : "", len,
-				   SQLITE_STATIC) == SQLITE_OK
-		       ? 0
-		       : SECMX_EIO;
+	return sqlite3_bind_blob64(STMT(s), param(STMT(s), n), len ? v : "", len, SQLITE_STATIC) ==
+	               SQLITE_OK
+	           ? 0
+	           : SECMX_EIO;
 }
 
 static int s_step(struct qstmt *s)
@@ -303,26 +306,26 @@ static void s_fault_commit(struct qstore *st, unsigned nth, unsigned count)
 }
 
 const struct queue__store_ops queue__store_sqlite = {
-	.name = "sqlite",
-	.open = s_open,
-	.close = s_close,
-	.begin = s_begin,
-	.commit = s_commit,
-	.rollback = s_rollback,
-	.exec = s_exec,
-	.prepare = s_prepare,
-	.bind_int = s_bind_int,
-	.bind_text = s_bind_text,
-	.bind_blob = s_bind_blob,
-	.step = s_step,
-	.col_int = s_col_int,
-	.col_text = s_col_text,
-	.col_blob = s_col_blob,
-	.reset = s_reset,
-	.changes = s_changes,
-	.errmsg = s_errmsg,
-	.fault_commit = s_fault_commit,
-	.migrations = MIGRATIONS,
-	.n_migrations = sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]),
-	.sql_claim = SQL_CLAIM,
+    .name = "sqlite",
+    .open = s_open,
+    .close = s_close,
+    .begin = s_begin,
+    .commit = s_commit,
+    .rollback = s_rollback,
+    .exec = s_exec,
+    .prepare = s_prepare,
+    .bind_int = s_bind_int,
+    .bind_text = s_bind_text,
+    .bind_blob = s_bind_blob,
+    .step = s_step,
+    .col_int = s_col_int,
+    .col_text = s_col_text,
+    .col_blob = s_col_blob,
+    .reset = s_reset,
+    .changes = s_changes,
+    .errmsg = s_errmsg,
+    .fault_commit = s_fault_commit,
+    .migrations = MIGRATIONS,
+    .n_migrations = sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]),
+    .sql_claim = SQL_CLAIM,
 };

@@ -14,7 +14,7 @@
 #include "queue_int.h"
 
 static const char *const TXN_STATES[] = {"ordered", "invoiced",  "matched", "disputed",
-					 "paid",    "receipted", "closed"};
+                                         "paid",    "receipted", "closed"};
 #define N_TXN_STATES (sizeof(TXN_STATES) / sizeof(TXN_STATES[0]))
 
 /* queue_txn_state_name: the state's text. */
@@ -65,15 +65,16 @@ static int find_locked(struct queue *q, const char *key, int64_t *id, enum queue
 
 /* history: append a history entry (inside a transaction). */
 static int history(struct queue *q, int64_t txn_id, const char *from, const char *to,
-		   int64_t msg_id, const char *note, int64_t now)
+                   int64_t msg_id, const char *note, int64_t now)
 {
 	struct qstmt *s;
 	int rc;
 
-	if ((rc = queue__prep(q, QS_TXN_HIST_ADD,
-			      "INSERT INTO txn_history (txn_id, at, from_state, to_state, msg_id, note)"
-			      " VALUES ($1, $2, $3, $4, $5, $6)",
-			      &s)) < 0)
+	if ((rc = queue__prep(
+	         q, QS_TXN_HIST_ADD,
+	         "INSERT INTO txn_history (txn_id, at, from_state, to_state, msg_id, note)"
+	         " VALUES ($1, $2, $3, $4, $5, $6)",
+	         &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, txn_id);
 	q->ops->bind_int(s, 2, now);
@@ -89,7 +90,7 @@ static int history(struct queue *q, int64_t txn_id, const char *from, const char
 
 /* queue_txn_open: find or create. */
 int queue_txn_open(struct queue *q, const char *key, enum queue_txn_state st, int64_t msg_id,
-		   int64_t *id)
+                   int64_t *id)
 {
 	struct qstmt *s;
 	int64_t tid = 0, now;
@@ -109,9 +110,9 @@ int queue_txn_open(struct queue *q, const char *key, enum queue_txn_state st, in
 	if (rc != SECMX_ENOTFOUND)
 		goto fail;
 	if ((rc = queue__prep(q, QS_TXN_ADD,
-			      "INSERT INTO txn (key, state, created_at, updated_at)"
-			      " VALUES ($1, $2, $3, $3) RETURNING id",
-			      &s)) < 0)
+	                      "INSERT INTO txn (key, state, created_at, updated_at)"
+	                      " VALUES ($1, $2, $3, $3) RETURNING id",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_text(s, 1, key);
 	q->ops->bind_text(s, 2, TXN_STATES[st]);
@@ -152,7 +153,7 @@ int queue_txn_find(struct queue *q, const char *key, int64_t *id, enum queue_txn
 
 /* queue_txn_set_state: change state, with history. */
 int queue_txn_set_state(struct queue *q, int64_t id, enum queue_txn_state st, int64_t msg_id,
-			const char *note)
+                        const char *note)
 {
 	struct qstmt *s;
 	char from[QUEUE_NAME_MAX] = "";
@@ -178,7 +179,7 @@ int queue_txn_set_state(struct queue *q, int64_t id, enum queue_txn_state st, in
 		goto fail;
 	}
 	if ((rc = queue__prep(q, QS_TXN_SET,
-			      "UPDATE txn SET state = $2, updated_at = $3 WHERE id = $1", &s)) < 0)
+	                      "UPDATE txn SET state = $2, updated_at = $3 WHERE id = $1", &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_text(s, 2, TXN_STATES[st]);
@@ -198,7 +199,7 @@ done:
 
 /* queue_txn_finding_add: a finding on a transaction. */
 int queue_txn_finding_add(struct queue *q, int64_t id, int64_t msg_id, const char *rule,
-			  const char *severity, const char *text)
+                          const char *severity, const char *text)
 {
 	struct qstmt *s;
 	int rc;
@@ -209,9 +210,9 @@ int queue_txn_finding_add(struct queue *q, int64_t id, int64_t msg_id, const cha
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_TXN_FINDING_ADD,
-			      "INSERT INTO txn_finding (txn_id, at, msg_id, rule, severity, text)"
-			      " VALUES ($1, $2, $3, $4, $5, $6)",
-			      &s)) < 0)
+	                      "INSERT INTO txn_finding (txn_id, at, msg_id, rule, severity, text)"
+	                      " VALUES ($1, $2, $3, $4, $5, $6)",
+	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_int(s, 2, queue__now(q));

@@ -78,7 +78,7 @@ struct queue *test_open(const struct queue_config *cfg)
 }
 
 int64_t test_put(struct queue *q, const char *text, const char *sender, const char *doc_type,
-		 const char *doc_id, const char *txn_key)
+                 const char *doc_id, const char *txn_key)
 {
 	struct queue_msg_in in = {0};
 	struct queue_put_result r;
@@ -106,7 +106,7 @@ int64_t test_sql_int(const char *sql)
 	ck_assert_int_eq(sqlite3_open_v2(test_db(), &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	sqlite3_busy_timeout(h, 5000);
 	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK, "%s: %s", sql,
-		      sqlite3_errmsg(h));
+	              sqlite3_errmsg(h));
 	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
 	v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
@@ -122,7 +122,7 @@ void test_sql_exec(const char *sql)
 	ck_assert_int_eq(sqlite3_open_v2(test_db(), &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	sqlite3_busy_timeout(h, 5000);
 	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql,
-		      msg ? msg : "");
+	              msg ? msg : "");
 	sqlite3_free(msg);
 	sqlite3_close(h);
 }

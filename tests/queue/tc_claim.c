@@ -35,7 +35,7 @@ START_TEST(claim_step_lease)
 
 	/* The first worker records its step: state moves on, lease ends. */
 	ck_assert_int_eq(queue_step_record(q, &a, "unlock", "ok", "{\"signer\":\"x\"}", "unlocked"),
-			 0);
+	                 0);
 	ck_assert_int_eq(queue_msg_info(q, id1, &info), 0);
 	ck_assert_str_eq(info.state, "unlocked");
 	/* Recording the same step again is harmless and changes nothing. */
@@ -119,8 +119,8 @@ START_TEST(defer_backoff_dead)
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM audit WHERE action = 'dead'"), 2);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM audit WHERE action = 'retry' AND "
-				      "who = 'ops'"),
-			 1);
+	                              "who = 'ops'"),
+	                 1);
 }
 END_TEST
 
@@ -144,8 +144,8 @@ START_TEST(dead_by_age)
 	ck_assert_int_eq(queue_msg_defer(q, &l, "timeout", 0), 1);
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'dead' AND "
-				      "last_error LIKE '%3600 s%'"),
-			 1);
+	                              "last_error LIKE '%3600 s%'"),
+	                 1);
 }
 END_TEST
 
@@ -175,11 +175,11 @@ START_TEST(hold_release_remove)
 	ck_assert_int_eq(queue_msg_remove(q, id, "bob", "again"), SECMX_ENOTFOUND);
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM audit WHERE action = 'remove' AND who "
-				      "= 'bob' AND reason LIKE 'sent in error%'"),
-			 1);
+	                              "= 'bob' AND reason LIKE 'sent in error%'"),
+	                 1);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM audit WHERE action IN "
-				      "('hold','release') AND who = 'alice'"),
-			 2);
+	                              "('hold','release') AND who = 'alice'"),
+	                 2);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 0);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery"), 0);
 }

@@ -87,7 +87,7 @@ START_TEST(cli_list_show_manage)
 	j = json_loads(captured, 0, &jerr);
 	ck_assert_uint_eq(json_array_size(j), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "last_error")),
-			 "permanent failure: adapter down");
+	                 "permanent failure: adapter down");
 	json_decref(j);
 	ck_assert_int_eq(run("list", NULL), 0);
 	ck_assert(strstr(captured, "STATE") != NULL);
@@ -119,8 +119,8 @@ START_TEST(cli_list_show_manage)
 	ck_assert_int_eq(run("list", "--bogus", NULL), 2);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM audit WHERE who = 'tester'"), 4);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM audit WHERE action = 'remove' AND "
-				      "reason LIKE 'test entry%'"),
-			 1);
+	                              "reason LIKE 'test entry%'"),
+	                 1);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'new'"), 1);
 }
 END_TEST
@@ -128,7 +128,7 @@ END_TEST
 START_TEST(cli_missing_store)
 {
 	char *argv[] = {(char *)"queue", (char *)"--db", (char *)"/nonexistent/queue.db",
-			(char *)"list", NULL};
+	                (char *)"list", NULL};
 
 	ck_assert_int_eq(cmd_queue(4, argv), 2);
 }

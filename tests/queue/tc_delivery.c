@@ -100,9 +100,9 @@ START_TEST(nack_and_requeue)
 	ck_assert_int_eq(queue_delivery_nack(q, id2, 1, "schema rejected"), 1);
 	ck_assert_int_eq(queue_delivery_ack(q, id2), SECMX_ESTATE);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM delivery WHERE id = %lld AND state = 'dead' AND "
-		 "last_error = 'permanent NACK: schema rejected'",
-		 (long long)id2);
+	         "SELECT count(*) FROM delivery WHERE id = %lld AND state = 'dead' AND "
+	         "last_error = 'permanent NACK: schema rejected'",
+	         (long long)id2);
 	ck_assert_int_eq(test_sql_int(sql), 1);
 	/* The operator's retry of the message brings its dead delivery back. */
 	ck_assert_int_eq(queue_msg_retry(q, m2, "ops"), 0);

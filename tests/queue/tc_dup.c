@@ -10,7 +10,7 @@
 
 /* put_doc: put with a key; returns the rc and fills *R. */
 static int put_doc(struct queue *q, const char *sender, const char *type, const char *id,
-		   struct queue_put_result *r)
+                   struct queue_put_result *r)
 {
 	struct queue_msg_in in = {0};
 

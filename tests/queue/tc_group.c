@@ -141,7 +141,7 @@ START_TEST(failed_commit_fails_whole_batch)
 	w = run(q, 8, 1);
 	for (i = 0; i < 8; i++)
 		ck_assert_msg(w[i].rcs[0] == SECMX_EIO, "put %d: %s", i,
-			      secmx_strerror(w[i].rcs[0]));
+		              secmx_strerror(w[i].rcs[0]));
 	queue_stats(q, &st);
 	ck_assert_uint_eq(st.puts, 0);
 	ck_assert_uint_eq(st.put_failures, 8);
@@ -178,7 +178,7 @@ START_TEST(failed_commit_single)
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg"), 2);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE body = CAST('two' AS BLOB)"),
-			 0);
+	                 0);
 }
 END_TEST
 

@@ -29,9 +29,9 @@ START_TEST(damaged_body_quarantined)
 	ck_assert_int_eq(queue_delivery_add(q, bad, "finance", NULL, NULL), 0);
 	/* One byte changed behind the queue's back: 100.00 becomes 900.00. */
 	snprintf(sql, sizeof(sql),
-		 "UPDATE msg SET body = CAST('<Invoice>total 900.00</Invoice>' AS BLOB) "
-		 "WHERE id = %lld",
-		 (long long)bad);
+	         "UPDATE msg SET body = CAST('<Invoice>total 900.00</Invoice>' AS BLOB) "
+	         "WHERE id = %lld",
+	         (long long)bad);
 	test_sql_exec(sql);
 
 	ck_assert_int_eq(queue_msg_get(q, bad, &data, &len), SECMX_ECORRUPT);
@@ -54,8 +54,8 @@ START_TEST(damaged_body_quarantined)
 	ck_assert_int_eq(queue_msg_remove(q, bad, "ops", "damaged on disk"), 0);
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM audit WHERE action = 'quarantine' AND "
-				      "who = 'queue' AND reason LIKE 'sha256 mismatch%'"),
-			 1);
+	                              "who = 'queue' AND reason LIKE 'sha256 mismatch%'"),
+	                 1);
 }
 END_TEST
 

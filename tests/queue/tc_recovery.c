@@ -158,7 +158,7 @@ static void crash_round(size_t want)
 	fclose(in);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-		      "child ended by itself (status %d) before the kill", status);
+	              "child ended by itself (status %d) before the kill", status);
 }
 
 /* verify: everything acknowledged so far is in the store. */
@@ -175,7 +175,7 @@ static void verify(struct queue *q)
 			int rc = queue_msg_get(q, acks[i].id, &data, &len);
 
 			ck_assert_msg(rc == 0, "acknowledged message %lld: %s", acks[i].id,
-				      secmx_strerror(rc));
+			              secmx_strerror(rc));
 			ck_assert_uint_eq(len, strlen(acks[i].text));
 			ck_assert(memcmp(data, acks[i].text, len) == 0);
 			free(data);
@@ -202,20 +202,20 @@ START_TEST(kill_and_recover)
 	test_db(); /* make the directory here, not in each child */
 	for (r = 0; r < sizeof(kill_after) / sizeof(kill_after[0]); r++) {
 		crash_round(kill_after[r]);
-		total_leases += (size_t)test_sql_int(
-			"SELECT count(*) FROM msg WHERE lease_token IS NOT NULL");
+		total_leases +=
+		    (size_t)test_sql_int("SELECT count(*) FROM msg WHERE lease_token IS NOT NULL");
 		queue_config_default(&cfg);
 		cfg.recover = 1;
 		q = NULL;
 		ck_assert_int_eq(queue_open(test_db(), &cfg, &q, err, sizeof(err)), 0);
 		ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE lease_token IS NOT "
-					      "NULL"),
-				 0);
+		                              "NULL"),
+		                 0);
 		verify(q);
 		queue_close(q);
 		ck_assert_int_eq(test_sql_int("SELECT count(*) FROM pragma_integrity_check WHERE "
-					      "integrity_check = 'ok'"),
-				 1);
+		                              "integrity_check = 'ok'"),
+		                 1);
 	}
 	/* Work continues: every message left in "new" can be claimed. */
 	queue_config_default(&cfg);

@@ -76,13 +76,13 @@ START_TEST(expiry)
 	ck_assert_int_eq(queue__sched_expired(5, 0, 5, t0, t0, why, sizeof(why)), 1);
 	ck_assert(strstr(why, "5 attempts") != NULL);
 	ck_assert_int_eq(queue__sched_expired(0, 3600000, 100, t0, t0 + 3599999, why, sizeof(why)),
-			 0);
+	                 0);
 	ck_assert_int_eq(queue__sched_expired(0, 3600000, 1, t0, t0 + 3600000, why, sizeof(why)),
-			 1);
+	                 1);
 	ck_assert(strstr(why, "3600 s") != NULL);
 	/* No limits at all: never. */
 	ck_assert_int_eq(queue__sched_expired(0, 0, 1000000, 0, INT64_MAX / 2, why, sizeof(why)),
-			 0);
+	                 0);
 }
 END_TEST
 

@@ -20,13 +20,13 @@ START_TEST(open_schema_wal)
 	q = test_open(&cfg);
 	/* Seen from outside: WAL journal, schema version 1 recorded. */
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM pragma_journal_mode WHERE "
-				      "journal_mode = 'wal'"),
-			 1);
+	                              "journal_mode = 'wal'"),
+	                 1);
 	ck_assert_int_eq(test_sql_int("SELECT v FROM queue_meta WHERE k = 'schema_version'"), 1);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-				      "AND name IN ('msg','step','delivery','txn','txn_history',"
-				      "'txn_finding','audit','seen')"),
-			 8);
+	                              "AND name IN ('msg','step','delivery','txn','txn_history',"
+	                              "'txn_finding','audit','seen')"),
+	                 8);
 	queue_close(q);
 	/* Reopening does not migrate again. */
 	q = test_open(&cfg);
@@ -144,7 +144,7 @@ START_TEST(newer_schema_refused)
 	ck_assert(strstr(err, "99") != NULL);
 	/* Not a database at all. */
 	ck_assert_int_eq(queue_open("/nonexistent-dir/q.db", &cfg, &q, err, sizeof(err)),
-			 SECMX_EIO);
+	                 SECMX_EIO);
 }
 END_TEST
 

@@ -26,9 +26,8 @@ START_TEST(txn_lifecycle)
 	ck_assert_int_eq(st, QUEUE_TXN_ORDERED);
 	ck_assert_int_eq(queue_txn_set_state(q, id, QUEUE_TXN_INVOICED, inv, "invoice arrived"), 0);
 	ck_assert_int_eq(queue_txn_set_state(q, id, QUEUE_TXN_DISPUTED, inv, NULL), 0);
-	ck_assert_int_eq(queue_txn_finding_add(q, id, inv, "MATCH-QTY", "error",
-					       "invoiced 12, ordered 10"),
-			 0);
+	ck_assert_int_eq(
+	    queue_txn_finding_add(q, id, inv, "MATCH-QTY", "error", "invoiced 12, ordered 10"), 0);
 	ck_assert_int_eq(queue_txn_set_state(q, 4242, QUEUE_TXN_PAID, 0, NULL), SECMX_ENOTFOUND);
 	ck_assert_int_lt(queue_txn_finding_add(q, 4242, 0, "R", "error", "no such txn"), 0);
 	ck_assert_int_eq(queue_delivery_add(q, inv, "finance", NULL, NULL), 0);
@@ -38,14 +37,14 @@ START_TEST(txn_lifecycle)
 	hist = json_object_get(j, "history");
 	ck_assert_uint_eq(json_array_size(hist), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 1), "from_state")),
-			 "ordered");
+	                 "ordered");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 1), "to_state")),
-			 "invoiced");
+	                 "invoiced");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hist, 1), "note")),
-			 "invoice arrived");
+	                 "invoice arrived");
 	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_array_get(json_object_get(j, "findings"), 0), "rule")),
-			 "MATCH-QTY");
+	                     json_array_get(json_object_get(j, "findings"), 0), "rule")),
+	                 "MATCH-QTY");
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "deliveries")), 1);
 	json_decref(j);
 	ck_assert_int_eq(queue_txn_json(q, "nope", &j), SECMX_ENOTFOUND);
@@ -58,7 +57,7 @@ START_TEST(txn_state_names)
 {
 	enum queue_txn_state st, back;
 	const char *names[] = {"ordered", "invoiced",  "matched", "disputed",
-			       "paid",    "receipted", "closed"};
+	                       "paid",    "receipted", "closed"};
 	unsigned i;
 
 	for (i = 0; i < 7; i++) {

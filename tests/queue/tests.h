@@ -40,7 +40,7 @@ struct queue *test_open(const struct queue_config *cfg);
 /* test_put: store TEXT with the given metadata (NULLs allowed); fails the
  * test on error; returns the id. */
 int64_t test_put(struct queue *q, const char *text, const char *sender, const char *doc_type,
-		 const char *doc_id, const char *txn_key);
+                 const char *doc_id, const char *txn_key);
 /* test_sql_int: the integer result of SQL run directly against test_db()
  * (a second connection, as an outside observer); fails on error. */
 int64_t test_sql_int(const char *sql);
