@@ -136,8 +136,9 @@ static void print_flat(const char *prefix, json_t *v)
 	} else if (json_is_integer(v)) {
 		size_t n = strlen(prefix);
 
-		if ((n > 3 && strcmp(prefix + n - 3, "_at") == 0) ||
-		    (n > 5 && strcmp(prefix + n - 5, "until") == 0) ||
+		if ((n >= 3 &&
+		     (strcmp(prefix + n - 3, "_at") == 0 || strcmp(prefix + n - 3, ".at") == 0)) ||
+		    strcmp(prefix, "at") == 0 || (n > 5 && strcmp(prefix + n - 5, "until") == 0) ||
 		    (n > 8 && strcmp(prefix + n - 8, "deadline") == 0))
 			printf("%-32s %s\n", prefix,
 			       fmt_time(json_integer_value(v), when, sizeof(when)));
