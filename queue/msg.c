@@ -227,6 +227,14 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 	if (lease == NULL || !queue__name_ok(step) || result == NULL ||
 	    !queue__name_ok(next_state) || queue__reserved(next_state))
 		return SECMX_EINVAL;
+	if (detail_json != NULL) {
+		/* Only well-formed JSON is stored, so every view can embed it. */
+		json_t *j = json_loads(detail_json, JSON_DECODE_ANY, NULL);
+
+		if (j == NULL)
+			return SECMX_EINVAL;
+		json_decref(j);
+	}
 	pthread_mutex_lock(&q->lock);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)

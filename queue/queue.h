@@ -146,7 +146,9 @@ struct queue_put_result {
 	int dropped;    /* 1: duplicate stored as "dropped" (policy DROP) */
 };
 
-/* A message's metadata (queue_msg_info, queue_claim). */
+/* A message's metadata (queue_msg_info, queue_claim). Texts longer than
+ * their field are cut short here (the store keeps them whole; the JSON
+ * views show them in full). */
 struct queue_msg_info {
 	int64_t id;
 	int64_t created_at; /* ms since the epoch: the legal time of receipt */
@@ -252,11 +254,10 @@ int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct que
 /*
  * queue_step_record: record that step STEP of the leased message finished
  * with RESULT (a short word, e.g. "ok", "invalid") and DETAIL (JSON text or
- * NULL), and move the message to NEXT_STATE; the lease ends. Both happen in
- * one commit, so a step's result is durable before any next step sees the
- * message. Returns 0, or 1 if this step was already recorded (nothing
- * changes: recording twice is harmless). SECMX_ESTATE if the lease is no
- * longer ours.
+ * NULL; anything else is SECMX_EINVAL), and move the message to NEXT_STATE; the lease ends. Both
+ * happen in one commit, so a step's result is durable before any next step sees the message.
+ * Returns 0, or 1 if this step was already recorded (nothing changes: recording twice is harmless).
+ * SECMX_ESTATE if the lease is no longer ours.
  */
 int queue_step_record(struct queue *q, const struct queue_lease *lease, const char *step,
                       const char *result, const char *detail_json, const char *next_state);

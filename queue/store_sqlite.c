@@ -172,6 +172,19 @@ static int s_open(const char *path, const struct queue_config *cfg, struct qstor
 		secmx_errf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
 		goto done;
 	}
+	/* Read the settings back: durability must not depend on hope. */
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT synchronous, foreign_keys FROM pragma_synchronous,"
+	                       " pragma_foreign_keys",
+	                       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) != 2 ||
+	    sqlite3_column_int(s, 1) != 1) {
+		secmx_errf(err, errlen, "%s: cannot set synchronous=FULL and foreign_keys=ON",
+		           path);
+		goto done;
+	}
 	sqlite3_commit_hook(st->db, commit_hook, st);
 	*out = st;
 	st = NULL;

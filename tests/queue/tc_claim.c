@@ -56,8 +56,26 @@ START_TEST(claim_step_lease)
 	/* Reserved next states are refused. */
 	ck_assert_int_eq(queue_claim(q, "unlocked", 0, &a, NULL), 1);
 	ck_assert_int_eq(queue_step_record(q, &a, "x", "ok", NULL, "quarantined"), SECMX_EINVAL);
+	ck_assert_int_eq(queue_step_record(q, &a, "x", "ok", "{not json", "verified"),
+	                 SECMX_EINVAL);
 	ck_assert_int_eq(queue_lease_release(q, &a), 0);
 	ck_assert_int_eq(queue_lease_release(q, &a), SECMX_ESTATE);
+
+	/* The step and its detail are in the message's JSON view. */
+	{
+		json_t *j = NULL, *st;
+
+		ck_assert_int_eq(queue_show_json(q, id1, &j), 0);
+		st = json_array_get(json_object_get(j, "steps"), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(st, "step")), "unlock");
+		ck_assert_str_eq(json_string_value(json_object_get(st, "detail")),
+		                 "{\"signer\":\"x\"}");
+		ck_assert_str_eq(json_string_value(json_object_get(st, "next_state")), "unlocked");
+		ck_assert_str_eq(json_string_value(json_object_get(j, "state")), "unlocked");
+		json_decref(j);
+		ck_assert_int_eq(queue_show_json(q, 4242, &j), SECMX_ENOTFOUND);
+		ck_assert_ptr_null(j);
+	}
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 2);
 }
