@@ -133,20 +133,27 @@ static unsigned commit_batch(struct queue *q, struct queue__put *head)
 	struct queue__put *p;
 	unsigned n = 0, ok = 0;
 	int64_t now = queue__now(q);
-	int rc;
+	int rc, lost = 0;
 
+	for (p = head; p != NULL; p = p->next)
+		n++;
 	if ((rc = queue__begin(q)) < 0) {
 		for (p = head; p != NULL; p = p->next)
 			p->rc = rc;
-		return 0;
+		goto counted;
 	}
-	for (p = head; p != NULL; p = p->next) {
-		n++;
+	for (p = head; p != NULL && !lost; p = p->next) {
 		if (q->ops->exec(q->st, "SAVEPOINT put") < 0) {
 			p->rc = SECMX_EIO;
+			lost = !q->ops->in_txn(q->st);
 			continue;
 		}
 		p->rc = store_one(q, p, now);
+		/* Some failures (full disk, I/O error) make the database give up
+		 * the whole transaction: then nothing of the batch is stored, and
+		 * going on would run the rest outside any transaction. */
+		if ((lost = !q->ops->in_txn(q->st)) != 0)
+			break;
 		if (p->rc < 0)
 			q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT put");
 		if (q->ops->exec(q->st, "RELEASE SAVEPOINT put") < 0 && p->rc == 0)
@@ -154,15 +161,19 @@ static unsigned commit_batch(struct queue *q, struct queue__put *head)
 		if (p->rc == 0)
 			ok++;
 	}
-	if (ok == 0) {
+	if (lost || ok == 0) {
 		queue__rollback(q);
+		ok = 0;
 	} else if (queue__commit(q) < 0) {
-		/* The one rule that matters: a failed commit accepted nothing. */
-		for (p = head; p != NULL; p = p->next)
-			if (p->rc == 0)
-				p->rc = SECMX_EIO;
 		ok = 0;
 	}
+	/* The one rule that matters: a put is accepted only by a commit that
+	 * returned; a failed or abandoned transaction accepted nothing. */
+	if (ok == 0)
+		for (p = head; p != NULL; p = p->next)
+			if (p->rc == 0 || lost)
+				p->rc = SECMX_EIO;
+counted:
 	if (ok > 0) {
 		q->stats.commits++;
 		if (ok > q->stats.max_batch)

@@ -100,6 +100,10 @@ struct queue__store_ops {
 	int (*begin)(struct qstore *st);
 	int (*commit)(struct qstore *st);
 	int (*rollback)(struct qstore *st);
+	/* in_txn: 1 while a transaction is open. Some failures (a full disk,
+	 * an I/O error) make the database abandon the whole transaction; a
+	 * caller that carries on after a failed statement must check. */
+	int (*in_txn)(struct qstore *st);
 	/* exec: a statement without parameters or rows (DDL, SAVEPOINT). */
 	int (*exec)(struct qstore *st, const char *sql);
 	/* prepare: the statement cached in SLOT (compiled from SQL the first

@@ -220,6 +220,12 @@ static int s_rollback(struct qstore *st)
 	return s_exec(st, "ROLLBACK");
 }
 
+/* s_in_txn: is a transaction open? */
+static int s_in_txn(struct qstore *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
 /* s_prepare: the cached statement for SLOT, reset and unbound. */
 static int s_prepare(struct qstore *st, unsigned slot, const char *sql, struct qstmt **out)
 {
@@ -325,6 +331,7 @@ const struct queue__store_ops queue__store_sqlite = {
     .begin = s_begin,
     .commit = s_commit,
     .rollback = s_rollback,
+    .in_txn = s_in_txn,
     .exec = s_exec,
     .prepare = s_prepare,
     .bind_int = s_bind_int,

@@ -142,6 +142,7 @@ int main(void)
 	suite_add_tcase(s, tc_delivery());
 	suite_add_tcase(s, tc_txn());
 	suite_add_tcase(s, tc_recovery());
+	suite_add_tcase(s, tc_faults());
 	suite_add_tcase(s, tc_cli());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

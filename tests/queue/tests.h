@@ -21,6 +21,7 @@ TCase *tc_dup(void);
 TCase *tc_delivery(void);
 TCase *tc_txn(void);
 TCase *tc_recovery(void);
+TCase *tc_faults(void);
 TCase *tc_cli(void);
 
 /* A fresh directory for this test (static buffer) and a database path in
