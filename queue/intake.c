@@ -2,7 +2,8 @@
  * intake.c — how a message becomes accepted: queue_msg_put, duplicate
  * detection, and the group committer.
  *
- * Functions: queue_msg_put (queue.h); queue__intake_start/stop (queue_int.h).
+ * Functions: queue_msg_put, queue_msg_submit (queue.h);
+ * queue__intake_start/stop (queue_int.h).
  *
  * Durability: a put returns 0 only after the COMMIT holding its rows has
  * returned successfully (WAL + synchronous=FULL: fsynced). Any failure of
@@ -20,6 +21,7 @@
  * Limits: a message is copied into the store in one piece (max_msg_bytes).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -227,12 +229,21 @@ static void *committer(void *arg)
 		commit_batch(q, head);
 		pthread_mutex_unlock(&q->lock);
 
+		/* Wake the putters; callbacks of submitted puts run outside
+		 * every lock. */
 		pthread_mutex_lock(&q->gc_lock);
 		for (p = head; p != NULL;) {
 			struct queue__put *next = p->next;
 
-			/* After done is set the putter may free P at once. */
-			p->done = 1;
+			if (p->cb != NULL) {
+				pthread_mutex_unlock(&q->gc_lock);
+				p->cb(p->cb_arg, p->rc, p->rc == 0 ? &p->res : NULL);
+				free(p);
+				pthread_mutex_lock(&q->gc_lock);
+			} else {
+				/* After done is set the putter may free P at once. */
+				p->done = 1;
+			}
 			p = next;
 		}
 		pthread_cond_broadcast(&q->gc_done);
@@ -263,15 +274,13 @@ void queue__intake_stop(struct queue *q)
 	q->gc_running = 0;
 }
 
-/* queue_msg_put: durable on return, or not accepted. */
-int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_put_result *out)
+/* check_in: the checks every put makes before it is queued; computes the
+ * digest into REQ (outside any lock: the CPU work runs in parallel, only
+ * the commit is shared). */
+static int check_in(struct queue *q, const struct queue_msg_in *in, struct queue__put *req)
 {
-	struct queue__put req;
-	struct queue_put_result res = {0, 0, 0};
 	const char *state;
 
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
 	if (q == NULL || in == NULL || (in->data == NULL && in->len > 0))
 		return SECMX_EINVAL;
 	if (in->len > q->cfg.max_msg_bytes)
@@ -279,31 +288,48 @@ int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_p
 	state = in->state ? in->state : QUEUE_STATE_NEW;
 	if (!queue__name_ok(state) || queue__reserved(state))
 		return SECMX_EINVAL;
-	memset(&req, 0, sizeof(req));
-	req.in = in;
-	req.out = &res;
-	/* The digest is computed outside any lock: the CPU work runs in
-	 * parallel, only the commit is shared. */
-	if ((req.rc = queue__sha256_hex(in->len ? in->data : "", in->len, req.sha256)) < 0)
-		return req.rc;
+	req->in = in;
+	return queue__sha256_hex(in->len ? in->data : "", in->len, req->sha256);
+}
 
+/* enqueue: hand REQ to the committer; caller holds gc_lock. */
+static int enqueue(struct queue *q, struct queue__put *req)
+{
+	if (q->gc_stop)
+		return SECMX_ESTATE;
+	if (q->gc_tail != NULL)
+		q->gc_tail->next = req;
+	else
+		q->gc_head = req;
+	q->gc_tail = req;
+	q->gc_pending++;
+	pthread_cond_signal(&q->gc_work);
+	return 0;
+}
+
+/* queue_msg_put: durable on return, or not accepted. */
+int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_put_result *out)
+{
+	struct queue__put req;
+	struct queue_put_result res = {0, 0, 0};
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	memset(&req, 0, sizeof(req));
+	req.out = &res;
+	if ((rc = check_in(q, in, &req)) < 0)
+		return rc;
 	if (!q->gc_running) {
 		pthread_mutex_lock(&q->lock);
 		commit_batch(q, &req);
 		pthread_mutex_unlock(&q->lock);
 	} else {
 		pthread_mutex_lock(&q->gc_lock);
-		if (q->gc_stop) {
+		if ((rc = enqueue(q, &req)) < 0) {
 			pthread_mutex_unlock(&q->gc_lock);
-			return SECMX_ESTATE;
+			return rc;
 		}
-		if (q->gc_tail != NULL)
-			q->gc_tail->next = &req;
-		else
-			q->gc_head = &req;
-		q->gc_tail = &req;
-		q->gc_pending++;
-		pthread_cond_signal(&q->gc_work);
 		while (!req.done)
 			pthread_cond_wait(&q->gc_done, &q->gc_lock);
 		pthread_mutex_unlock(&q->gc_lock);
@@ -311,4 +337,37 @@ int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_p
 	if (req.rc == 0 && out != NULL)
 		*out = res;
 	return req.rc;
+}
+
+/* queue_msg_submit: queue_msg_put for an event loop: CB reports. */
+int queue_msg_submit(struct queue *q, const struct queue_msg_in *in, queue_put_cb cb, void *arg)
+{
+	struct queue__put *req;
+	int rc;
+
+	if (cb == NULL)
+		return SECMX_EINVAL;
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return SECMX_ENOMEM;
+	req->out = &req->res;
+	req->cb = cb;
+	req->cb_arg = arg;
+	if ((rc = check_in(q, in, req)) < 0) {
+		free(req);
+		return rc;
+	}
+	if (!q->gc_running) {
+		pthread_mutex_lock(&q->lock);
+		commit_batch(q, req);
+		pthread_mutex_unlock(&q->lock);
+		cb(arg, req->rc, req->rc == 0 ? &req->res : NULL);
+		free(req);
+		return 0;
+	}
+	pthread_mutex_lock(&q->gc_lock);
+	rc = enqueue(q, req);
+	pthread_mutex_unlock(&q->gc_lock);
+	if (rc < 0)
+		free(req);
+	return rc;
 }

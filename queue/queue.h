@@ -16,6 +16,8 @@
  *                            any negative return means NOT accepted. With
  *                            group commit the call blocks until the shared
  *                            commit that covers it returns.
+ *   queue_msg_submit()       the same without blocking: a callback reports
+ *                            the outcome after the commit (event loops).
  *   queue_msg_get()          read a message's bytes back, verified against
  *                            their SHA-256; a mismatch quarantines the entry
  *                            and returns SECMX_ECORRUPT.
@@ -228,6 +230,23 @@ int queue_recover(struct queue *q, int all, struct queue_recovery *out);
  * the shared commit returns, and a failing commit fails every put in it.
  */
 int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_put_result *out);
+
+/* A submitted put's outcome: RC 0 = durably stored (RES filled), negative =
+ * not accepted (RES NULL). */
+typedef void (*queue_put_cb)(void *arg, int rc, const struct queue_put_result *res);
+
+/*
+ * queue_msg_submit: queue_msg_put for callers that must not block (the
+ * event loop). Returns 0 if the put was queued: CB(ARG, rc, res) is then
+ * called exactly once, after the commit that covers it returned or failed,
+ * on the committer thread (or before queue_msg_submit returns when group
+ * commit is off). The caller must keep IN and the bytes it points to valid
+ * until CB is called; CB must not call back into Q's intake and should only
+ * hand the result over (e.g. wake the loop). A negative return means
+ * nothing was queued and CB will not be called. queue_close() waits for
+ * every queued put's callback.
+ */
+int queue_msg_submit(struct queue *q, const struct queue_msg_in *in, queue_put_cb cb, void *arg);
 
 /*
  * queue_msg_get: the message's bytes, checked against their stored SHA-256.

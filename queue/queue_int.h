@@ -143,6 +143,11 @@ struct queue__put {
 	char sha256[65];
 	int rc;
 	int done;
+	/* queue_msg_submit: called instead of waking a putter; the request
+	 * (heap) holds its own result and is freed after the call. */
+	queue_put_cb cb;
+	void *cb_arg;
+	struct queue_put_result res;
 	struct queue__put *next;
 };
 

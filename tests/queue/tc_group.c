@@ -208,6 +208,64 @@ START_TEST(duplicate_reject_inside_batch)
 }
 END_TEST
 
+struct tally {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int calls, ok, eio, bad_id;
+};
+
+static void on_put(void *arg, int rc, const struct queue_put_result *res)
+{
+	struct tally *t = arg;
+
+	pthread_mutex_lock(&t->lock);
+	t->calls++;
+	if (rc == 0 && res != NULL && res->id > 0)
+		t->ok++;
+	else if (rc == SECMX_EIO && res == NULL)
+		t->eio++;
+	else
+		t->bad_id++;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->lock);
+}
+
+START_TEST(submit_without_blocking)
+{
+	/* 100 submitted puts, one thread, no waiting: each callback says
+	 * accepted; with the 1st commit failing, the puts of that batch are
+	 * reported not accepted, and close waits for every callback. */
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_msg_in in = {0};
+	struct tally t;
+	int i, group;
+
+	for (group = 0; group <= 1; group++) {
+		test_cleanup();
+		memset(&t, 0, sizeof(t));
+		pthread_mutex_init(&t.lock, NULL);
+		pthread_cond_init(&t.cv, NULL);
+		test_config(&cfg, group);
+		q = test_open(&cfg);
+		in.data = "submitted";
+		in.len = 9;
+		queue__fault_commit(q, 1, 1);
+		for (i = 0; i < 100; i++)
+			ck_assert_int_eq(queue_msg_submit(q, &in, on_put, &t), 0);
+		ck_assert_int_eq(queue_msg_submit(q, &in, NULL, &t), SECMX_EINVAL);
+		queue_close(q);
+		ck_assert_int_eq(t.calls, 100);
+		ck_assert_int_eq(t.bad_id, 0);
+		ck_assert_int_ge(t.eio, 1);
+		ck_assert_int_eq(t.ok + t.eio, 100);
+		ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg"), t.ok);
+		pthread_cond_destroy(&t.cv);
+		pthread_mutex_destroy(&t.lock);
+	}
+}
+END_TEST
+
 TCase *tc_group(void)
 {
 	TCase *tc = tcase_create("group");
@@ -219,5 +277,6 @@ TCase *tc_group(void)
 	tcase_add_test(tc, failed_commit_fails_whole_batch);
 	tcase_add_test(tc, failed_commit_single);
 	tcase_add_test(tc, duplicate_reject_inside_batch);
+	tcase_add_test(tc, submit_without_blocking);
 	return tc;
 }
