@@ -186,6 +186,37 @@ counted:
 	return ok;
 }
 
+/* wait_for: with gc_lock held, wait up to US microseconds until WANT puts
+ * are pending (or the queue stops). */
+static void wait_for(struct queue *q, unsigned want, unsigned us)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(us % 1000000) * 1000;
+	until.tv_sec += us / 1000000 + until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	while (q->gc_pending < want && !q->gc_stop)
+		if (pthread_cond_timedwait(&q->gc_work, &q->gc_lock, &until) == ETIMEDOUT)
+			break;
+}
+
+/* gather: before taking a batch, perhaps wait for it to grow. A fixed
+ * window if configured; otherwise, when the last batch was larger than
+ * what is pending now, the producers it woke are probably about to put
+ * again: wait a little (group_adapt_us at most) for as many as it had, so
+ * that batches do not alternate between large and small ones. With one
+ * producer the last batch is 1 and nothing ever waits. */
+static void gather(struct queue *q)
+{
+	unsigned max = q->cfg.group_max_batch;
+
+	if (q->cfg.group_window_us > 0 && q->gc_pending < max)
+		wait_for(q, max, q->cfg.group_window_us);
+	else if (q->cfg.group_adapt_us > 0 && q->gc_pending < q->gc_last_batch)
+		wait_for(q, q->gc_last_batch < max ? q->gc_last_batch : max, q->cfg.group_adapt_us);
+}
+
 /* committer: the group-commit thread. */
 static void *committer(void *arg)
 {
@@ -200,19 +231,7 @@ static void *committer(void *arg)
 			pthread_cond_wait(&q->gc_work, &q->gc_lock);
 		if (q->gc_head == NULL && q->gc_stop)
 			break;
-		if (q->cfg.group_window_us > 0 && q->gc_pending < q->cfg.group_max_batch) {
-			struct timespec until;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += (long)(q->cfg.group_window_us % 1000000) * 1000;
-			until.tv_sec +=
-			    q->cfg.group_window_us / 1000000 + until.tv_nsec / 1000000000;
-			until.tv_nsec %= 1000000000;
-			while (q->gc_pending < q->cfg.group_max_batch && !q->gc_stop)
-				if (pthread_cond_timedwait(&q->gc_work, &q->gc_lock, &until) ==
-				    ETIMEDOUT)
-					break;
-		}
+		gather(q);
 		/* Take up to group_max_batch requests off the list. */
 		head = q->gc_head;
 		last = head;
@@ -223,6 +242,7 @@ static void *committer(void *arg)
 			q->gc_tail = NULL;
 		last->next = NULL;
 		q->gc_pending -= n;
+		q->gc_last_batch = n;
 		pthread_mutex_unlock(&q->gc_lock);
 
 		pthread_mutex_lock(&q->lock);

@@ -29,6 +29,7 @@ void queue_config_default(struct queue_config *cfg)
 	cfg->group_commit = 1;
 	cfg->group_max_batch = 256;
 	cfg->group_window_us = 0;
+	cfg->group_adapt_us = 1000;
 	cfg->backoff_base_ms = 60 * 1000;
 	cfg->backoff_max_ms = 4 * 3600 * 1000;
 	cfg->max_attempts = 20;

@@ -111,6 +111,9 @@ struct queue_config {
 	unsigned group_window_us; /* after the first put of a batch, wait this
 	                             long for more (default 0: batch only what
 	                             arrived during the previous commit) */
+	unsigned group_adapt_us;  /* without a window: when the last batch was
+	                             larger than what is pending, wait up to this
+	                             long for it to refill (default 1000; 0 = never) */
 	/* Retry policy (queue/sched.c; docs/queue.md "Retries"). */
 	int64_t backoff_base_ms;        /* first delay (default 60 s) */
 	int64_t backoff_max_ms;         /* cap on one delay (default 4 h) */

@@ -162,6 +162,7 @@ struct queue {
 	pthread_cond_t gc_done; /* putters wait for their batch */
 	struct queue__put *gc_head, *gc_tail;
 	unsigned gc_pending;
+	unsigned gc_last_batch; /* size of the batch taken last */
 	int gc_stop;
 	int gc_running;
 	pthread_t gc_thread;
