@@ -4,7 +4,7 @@
  * and the operator's hold / release / retry / remove.
  *
  * Functions: queue_msg_get, queue_msg_info, queue_claim, queue_step_record,
- * queue_msg_defer, queue_lease_release, queue_msg_hold, queue_msg_release,
+ * queue_msg_defer, queue_lease_renew, queue_lease_release, queue_msg_hold, queue_msg_release,
  * queue_msg_retry, queue_msg_remove (queue.h).
  *
  * Every function runs under q->lock in its own store transaction; a write
@@ -402,6 +402,44 @@ int queue_lease_release(struct queue *q, const struct queue_lease *lease)
 		goto fail;
 	}
 	rc = queue__commit(q);
+	goto done;
+fail:
+	queue__rollback(q);
+done:
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+/* queue_lease_renew: extend a lease that is still ours. */
+int queue_lease_renew(struct queue *q, struct queue_lease *lease, int64_t lease_ms)
+{
+	struct qstmt *s;
+	int64_t until;
+	int rc;
+
+	if (lease == NULL)
+		return SECMX_EINVAL;
+	if (lease_ms <= 0)
+		lease_ms = q->cfg.lease_ms;
+	pthread_mutex_lock(&q->lock);
+	until = queue__now(q) + lease_ms;
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	if ((rc = queue__prep(q, QS_LEASE_RENEW,
+	                      "UPDATE msg SET lease_until = $3 WHERE id = $1 AND lease_token = $2",
+	                      &s)) < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, lease->msg_id);
+	q->ops->bind_text(s, 2, lease->token);
+	q->ops->bind_int(s, 3, until);
+	if ((rc = queue__run(q, s)) < 0)
+		goto fail;
+	if (q->ops->changes(q->st) != 1) {
+		rc = SECMX_ESTATE;
+		goto fail;
+	}
+	if ((rc = queue__commit(q)) == 0)
+		lease->until = until;
 	goto done;
 fail:
 	queue__rollback(q);

@@ -27,6 +27,7 @@
  *                            its next state; idempotent per (message, step).
  *   queue_msg_defer()        a step failed transiently: back off (attempts+1)
  *                            or dead-letter when attempts or age run out.
+ *   queue_lease_renew()      extend a lease during a long step.
  *   queue_lease_release()    give a lease back without recording anything.
  *   queue_msg_hold/release/retry/remove()
  *                            operator actions; every one is audited, and
@@ -268,7 +269,7 @@ int queue_msg_info(struct queue *q, int64_t id, struct queue_msg_info *out);
  * queue_claim: lease the next message in STATE that is due (next attempt
  * time reached), not held and not leased, oldest due first, for LEASE_MS
  * (0 = config.lease_ms). Returns 1 and fills *LEASE (and *INFO if not NULL),
- * or 0 when nothing is due.
+ * or 0 when nothing is due (*LEASE is cleared in every case but 1).
  */
 int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct queue_lease *lease,
                 struct queue_msg_info *info);
@@ -293,6 +294,11 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
  */
 int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char *reason,
                     int permanent);
+
+/* queue_lease_renew: extend a lease to now + LEASE_MS (0 = config.lease_ms)
+ * for a step that takes long; updates LEASE->until. SECMX_ESTATE if the
+ * lease is no longer ours (it expired and another worker claimed it). */
+int queue_lease_renew(struct queue *q, struct queue_lease *lease, int64_t lease_ms);
 
 /* queue_lease_release: give back a lease unchanged (the message is due
  * again at once). SECMX_ESTATE if it is not ours. */

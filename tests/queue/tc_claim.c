@@ -13,7 +13,7 @@ START_TEST(claim_step_lease)
 {
 	struct queue_config cfg;
 	struct queue *q;
-	struct queue_lease a, b;
+	struct queue_lease a, b, c;
 	struct queue_msg_info info;
 	int64_t id1, id2;
 
@@ -30,8 +30,9 @@ START_TEST(claim_step_lease)
 	ck_assert_int_eq(a.until, test_now + 1000);
 	ck_assert_int_eq(queue_claim(q, "new", 1000, &b, NULL), 1);
 	ck_assert_int_eq(b.msg_id, id2);
-	ck_assert_int_eq(queue_claim(q, "new", 1000, &b, NULL), 0);
-	ck_assert_int_eq(queue_claim(q, "dead", 1000, &b, NULL), SECMX_EINVAL);
+	ck_assert_int_eq(queue_claim(q, "new", 1000, &c, NULL), 0);
+	ck_assert_int_eq(c.msg_id, 0);
+	ck_assert_int_eq(queue_claim(q, "dead", 1000, &c, NULL), SECMX_EINVAL);
 
 	/* The first worker records its step: state moves on, lease ends. */
 	ck_assert_int_eq(queue_step_record(q, &a, "unlock", "ok", "{\"signer\":\"x\"}", "unlocked"),
@@ -45,12 +46,21 @@ START_TEST(claim_step_lease)
 	/* A different step with the old (spent) lease is refused. */
 	ck_assert_int_eq(queue_step_record(q, &a, "verify", "ok", NULL, "verified"), SECMX_ESTATE);
 
+	/* A long step renews its lease and keeps the message. */
+	test_now += 900;
+	ck_assert_int_eq(queue_lease_renew(q, &b, 1000), 0);
+	ck_assert_int_eq(b.until, test_now + 1000);
+	test_now += 900;
+	ck_assert_int_eq(queue_claim(q, "new", 1000, &c, NULL), 0);
+
 	/* The second worker "crashes": its lease expires and another takes it. */
-	test_now += 1001;
+	test_now += 101;
 	ck_assert_int_eq(queue_claim(q, "new", 1000, &a, NULL), 1);
 	ck_assert_int_eq(a.msg_id, id2);
 	ck_assert_str_ne(a.token, b.token);
-	/* The crashed worker's late record is refused: its lease was lost. */
+	/* The crashed worker's late record or renewal is refused: its lease
+	 * was lost. */
+	ck_assert_int_eq(queue_lease_renew(q, &b, 1000), SECMX_ESTATE);
 	ck_assert_int_eq(queue_step_record(q, &b, "unlock", "ok", NULL, "unlocked"), SECMX_ESTATE);
 	ck_assert_int_eq(queue_step_record(q, &a, "unlock", "ok", NULL, "unlocked"), 0);
 	/* Reserved next states are refused. */
