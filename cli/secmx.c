@@ -21,6 +21,8 @@ static const struct {
 	{"inspect", cmd_inspect, "summarise a document: type, ids, parties, totals, references"},
 	{"sign", cmd_sign, "add an enveloped XML-DSig signature (UBL signature extension)"},
 	{"verify", cmd_verify, "verify a document's signature strictly against a trust store"},
+	{"queue", cmd_queue, "list, show, retry, hold, release and remove queue entries"},
+	{"bus", cmd_bus, "bus administration: keygen makes CURVE key pairs"},
 };
 
 static void usage(FILE *fp)

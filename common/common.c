@@ -29,6 +29,10 @@ const char *secmx_strerror(int err)
 	case SECMX_EKEY: return "key or certificate unusable";
 	case SECMX_ECONFIG: return "configuration error";
 	case SECMX_EINTERNAL: return "internal library error";
+	case SECMX_ENOTFOUND: return "no such entry";
+	case SECMX_ECORRUPT: return "stored data is damaged";
+	case SECMX_EDUPLICATE: return "duplicate refused";
+	case SECMX_ESTATE: return "not allowed in the current state";
 	default: return "unknown error";
 	}
 }

@@ -55,7 +55,13 @@ enum secmx_err {
 	SECMX_EKEY = -10,       /* key or certificate unusable */
 	SECMX_ECONFIG = -11,    /* configuration unusable */
 	SECMX_EINTERNAL = -12,  /* a library we use failed unexpectedly */
+	SECMX_ENOTFOUND = -13,  /* no such entry (queue message, delivery, transaction) */
+	SECMX_ECORRUPT = -14,   /* stored data failed its digest check (quarantined) */
+	SECMX_EDUPLICATE = -15, /* refused as a duplicate of an earlier message */
+	SECMX_ESTATE = -16,     /* not allowed in the entry's current state (or lease lost) */
 };
+/* The most negative error code, for loops over all of them. */
+#define SECMX_ELAST SECMX_ESTATE
 
 /* secmx_strerror: a static description of an error code; never NULL. */
 const char *secmx_strerror(int err);

@@ -17,7 +17,7 @@ START_TEST(strerror_all)
 {
 	int e;
 
-	for (e = 0; e >= SECMX_EINTERNAL; e--)
+	for (e = 0; e >= SECMX_ELAST; e--)
 		ck_assert_str_ne(secmx_strerror(e), "unknown error");
 	ck_assert_str_eq(secmx_strerror(-999), "unknown error");
 }

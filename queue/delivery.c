@@ -1,0 +1,340 @@
+/*
+ * delivery.c — per-adapter deliveries: at-least-once, in order per
+ * transaction for each adapter, one idempotency key per envelope.
+ *
+ * Functions: queue_delivery_add, queue_delivery_next, queue_delivery_ack,
+ * queue_delivery_nack, queue_delivery_requeue (queue.h).
+ *
+ * States of a delivery: pending (due at next_attempt_at) -> sent (waiting
+ * for ACK until ack_deadline) -> acked; a transient NACK or a requeue
+ * (reconnect, ack timeout) takes sent back to pending; a permanent NACK, or
+ * too many attempts, makes it dead (the operator's `secmx queue retry`
+ * brings it back). Order: a delivery of transaction T to adapter A is handed
+ * out only when every earlier delivery (lower seq) of T to A is acked or
+ * dead; deliveries without a transaction key are independent. A delivery of
+ * a held or quarantined message is not handed out.
+ *
+ * Errors: SECMX_ENOTFOUND (no such message or delivery), SECMX_ESTATE (an
+ * ack or nack that does not fit the delivery's state), SECMX_EIO.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "queue_int.h"
+
+/* queue_delivery_add: one delivery per (adapter, idempotency key). */
+int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *idem_key,
+                       int64_t *id)
+{
+	struct qstmt *s;
+	char key[128], txn[256] = "";
+	int64_t seq = 0, did = 0, now;
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	if (adapter == NULL || *adapter == '\0' || strlen(adapter) >= 64)
+		return SECMX_EINVAL;
+	if (idem_key == NULL)
+		snprintf(key, sizeof(key), "%lld.%s", (long long)msg_id, adapter);
+	else if (secmx_strlcpy(key, idem_key, sizeof(key)) >= sizeof(key) || *key == '\0')
+		return SECMX_EINVAL;
+	pthread_mutex_lock(&q->lock);
+	now = queue__now(q);
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	if ((rc = queue__prep(q, QS_DLV_FIND,
+	                      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) <
+	    0)
+		goto fail;
+	q->ops->bind_text(s, 1, adapter);
+	q->ops->bind_text(s, 2, key);
+	if ((rc = q->ops->step(s)) == 1)
+		did = q->ops->col_int(s, 0);
+	q->ops->reset(s);
+	if (rc < 0)
+		goto fail;
+	if (did != 0) {
+		queue__rollback(q);
+		if (id != NULL)
+			*id = did;
+		rc = 1;
+		goto done;
+	}
+	/* The message's transaction key fixes the order group. */
+	if ((rc = queue__prep(q, QS_DLV_MAXSEQ,
+	                      "SELECT m.txn_key, (SELECT MAX(d.seq) FROM delivery d"
+	                      "  WHERE d.adapter = $2 AND d.txn_key = COALESCE(m.txn_key, ''))"
+	                      " FROM msg m WHERE m.id = $1",
+	                      &s)) < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, msg_id);
+	q->ops->bind_text(s, 2, adapter);
+	if ((rc = q->ops->step(s)) == 1) {
+		queue__copy(q, s, 0, txn, sizeof(txn));
+		seq = q->ops->col_int(s, 1) + 1;
+	}
+	q->ops->reset(s);
+	if (rc < 0)
+		goto fail;
+	if (rc == 0) {
+		rc = SECMX_ENOTFOUND;
+		goto fail;
+	}
+	if ((rc =
+	         queue__prep(q, QS_DLV_ADD,
+	                     "INSERT INTO delivery (msg_id, adapter, idem_key, txn_key, seq, state,"
+	                     " attempts, next_attempt_at, created_at)"
+	                     " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) RETURNING id",
+	                     &s)) < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, msg_id);
+	q->ops->bind_text(s, 2, adapter);
+	q->ops->bind_text(s, 3, key);
+	q->ops->bind_text(s, 4, txn);
+	q->ops->bind_int(s, 5, seq);
+	q->ops->bind_int(s, 6, now);
+	if ((rc = q->ops->step(s)) == 1)
+		did = q->ops->col_int(s, 0);
+	q->ops->reset(s);
+	if (rc < 0)
+		goto fail;
+	if ((rc = queue__commit(q)) < 0)
+		goto done;
+	if (id != NULL)
+		*id = did;
+	rc = 0;
+	goto done;
+fail:
+	queue__rollback(q);
+done:
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+/* queue_delivery_next: the next due delivery for ADAPTER, marked sent. */
+int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeout_ms,
+                        struct queue_delivery *out)
+{
+	struct qstmt *s;
+	struct queue_delivery d;
+	int64_t now;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (adapter == NULL)
+		return SECMX_EINVAL;
+	if (ack_timeout_ms <= 0)
+		ack_timeout_ms = q->cfg.ack_timeout_ms;
+	memset(&d, 0, sizeof(d));
+	pthread_mutex_lock(&q->lock);
+	now = queue__now(q);
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	if ((rc = queue__prep(
+	         q, QS_DLV_PICK,
+	         "SELECT d.id, d.msg_id, d.idem_key, d.txn_key, d.seq, d.attempts"
+	         " FROM delivery d JOIN msg m ON m.id = d.msg_id"
+	         " WHERE d.adapter = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2"
+	         " AND m.held = 0 AND m.state <> 'quarantined'"
+	         " AND (d.txn_key = '' OR NOT EXISTS (SELECT 1 FROM delivery e"
+	         "  WHERE e.adapter = d.adapter AND e.txn_key = d.txn_key AND e.seq < d.seq"
+	         "  AND e.state IN ('pending', 'sent')))"
+	         " ORDER BY d.next_attempt_at, d.id LIMIT 1",
+	         &s)) < 0)
+		goto fail;
+	q->ops->bind_text(s, 1, adapter);
+	q->ops->bind_int(s, 2, now);
+	if ((rc = q->ops->step(s)) == 1) {
+		d.id = q->ops->col_int(s, 0);
+		d.msg_id = q->ops->col_int(s, 1);
+		queue__copy(q, s, 2, d.idem_key, sizeof(d.idem_key));
+		queue__copy(q, s, 3, d.txn_key, sizeof(d.txn_key));
+		d.seq = q->ops->col_int(s, 4);
+		d.attempts = (unsigned)q->ops->col_int(s, 5) + 1;
+		secmx_strlcpy(d.adapter, adapter, sizeof(d.adapter));
+	}
+	q->ops->reset(s);
+	if (rc < 0)
+		goto fail;
+	if (rc == 0) {
+		queue__rollback(q);
+		goto done;
+	}
+	if ((rc =
+	         queue__prep(q, QS_DLV_SEND,
+	                     "UPDATE delivery SET state = 'sent', attempts = attempts + 1,"
+	                     " sent_at = $2, ack_deadline = $3 WHERE id = $1 AND state = 'pending'",
+	                     &s)) < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, d.id);
+	q->ops->bind_int(s, 2, now);
+	q->ops->bind_int(s, 3, now + ack_timeout_ms);
+	if ((rc = queue__run(q, s)) < 0)
+		goto fail;
+	if ((rc = queue__commit(q)) < 0)
+		goto done;
+	*out = d;
+	rc = 1;
+	goto done;
+fail:
+	queue__rollback(q);
+done:
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+/* dlv_get: state and attempts of delivery ID (inside a transaction). */
+static int dlv_get(struct queue *q, int64_t id, char *state, size_t size, unsigned *attempts)
+{
+	struct qstmt *s;
+	int rc;
+
+	if ((rc = queue__prep(q, QS_DLV_GET, "SELECT state, attempts FROM delivery WHERE id = $1",
+	                      &s)) < 0)
+		return rc;
+	q->ops->bind_int(s, 1, id);
+	if ((rc = q->ops->step(s)) == 1) {
+		queue__copy(q, s, 0, state, size);
+		*attempts = (unsigned)q->ops->col_int(s, 1);
+	}
+	q->ops->reset(s);
+	if (rc < 0)
+		return rc;
+	return rc == 1 ? 0 : SECMX_ENOTFOUND;
+}
+
+/* queue_delivery_ack: acknowledged (a late ACK for a requeued delivery
+ * counts too: the adapter did take it). */
+int queue_delivery_ack(struct queue *q, int64_t id)
+{
+	struct qstmt *s;
+	char state[16];
+	unsigned attempts;
+	int rc;
+
+	pthread_mutex_lock(&q->lock);
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
+		goto fail;
+	if (strcmp(state, "acked") == 0) {
+		queue__rollback(q);
+		rc = 1;
+		goto done;
+	}
+	if (strcmp(state, "dead") == 0) {
+		rc = SECMX_ESTATE;
+		goto fail;
+	}
+	if ((rc = queue__prep(q, QS_DLV_ACK,
+	                      "UPDATE delivery SET state = 'acked', acked_at = $2 WHERE id = $1",
+	                      &s)) < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, id);
+	q->ops->bind_int(s, 2, queue__now(q));
+	if ((rc = queue__run(q, s)) < 0)
+		goto fail;
+	rc = queue__commit(q);
+	goto done;
+fail:
+	queue__rollback(q);
+done:
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+/* queue_delivery_nack: retry with back-off, or dead-letter. */
+int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *reason)
+{
+	struct qstmt *s;
+	char state[16], why[300];
+	unsigned attempts = 0;
+	int64_t now;
+	int rc, dead;
+
+	pthread_mutex_lock(&q->lock);
+	now = queue__now(q);
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
+		goto fail;
+	if (strcmp(state, "sent") != 0) {
+		rc = SECMX_ESTATE;
+		goto fail;
+	}
+	dead = permanent ||
+	       (q->cfg.delivery_max_attempts > 0 && attempts >= q->cfg.delivery_max_attempts);
+	snprintf(why, sizeof(why), "%s%s", permanent ? "permanent NACK: " : "",
+	         reason ? reason : "NACK");
+	if (dead)
+		rc = queue__prep(
+		    q, QS_DLV_DEAD,
+		    "UPDATE delivery SET state = 'dead', last_error = $2 WHERE id = $1", &s);
+	else
+		rc = queue__prep(q, QS_DLV_RETRY,
+		                 "UPDATE delivery SET state = 'pending', last_error = $2,"
+		                 " next_attempt_at = $3 WHERE id = $1",
+		                 &s);
+	if (rc < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, id);
+	q->ops->bind_text(s, 2, why);
+	if (!dead)
+		q->ops->bind_int(s, 3,
+		                 now + queue__sched_backoff(q->cfg.backoff_base_ms,
+		                                            q->cfg.backoff_max_ms, attempts,
+		                                            queue__random()));
+	if ((rc = queue__run(q, s)) < 0)
+		goto fail;
+	if ((rc = queue__commit(q)) < 0)
+		goto done;
+	rc = dead;
+	goto done;
+fail:
+	queue__rollback(q);
+done:
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+/* queue_delivery_requeue: sent but unacknowledged -> pending. */
+int queue_delivery_requeue(struct queue *q, const char *adapter, int all)
+{
+	static const char *const SQL[4] = {
+	    "UPDATE delivery SET state = 'pending', next_attempt_at = $1"
+	    " WHERE state = 'sent' AND ack_deadline <= $1",
+	    "UPDATE delivery SET state = 'pending', next_attempt_at = $1"
+	    " WHERE state = 'sent' AND ack_deadline <= $1 AND adapter = $2",
+	    QUEUE__SQL_REQUEUE_ALL,
+	    "UPDATE delivery SET state = 'pending', next_attempt_at = $1"
+	    " WHERE state = 'sent' AND adapter = $2",
+	};
+	static const unsigned SLOT[4] = {QS_DLV_REQUEUE_EXPIRED, QS_DLV_REQUEUE_ADAPTER_EXPIRED,
+	                                 QS_DLV_REQUEUE_ALL, QS_DLV_REQUEUE_ADAPTER_ALL};
+	unsigned k = (all ? 2u : 0u) + (adapter ? 1u : 0u);
+	struct qstmt *s;
+	int rc;
+
+	pthread_mutex_lock(&q->lock);
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	if ((rc = queue__prep(q, SLOT[k], SQL[k], &s)) < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, queue__now(q));
+	if (adapter != NULL)
+		q->ops->bind_text(s, 2, adapter);
+	if ((rc = queue__run(q, s)) < 0)
+		goto fail;
+	rc = (int)q->ops->changes(q->st);
+	if (queue__commit(q) < 0) {
+		rc = SECMX_EIO;
+		goto done;
+	}
+	goto done;
+fail:
+	queue__rollback(q);
+done:
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/*
+ * queue_int.h — private to queue/: the store vtable, struct queue, the retry
+ * policy (sched.c) and the helpers the queue's files share.
+ *
+ * The store (store_sqlite.c; a store_pg.c later) is a thin statement layer:
+ * open/close, transactions, prepared statements cached per connection by
+ * slot number, binding and reading columns. The queue's own files hold the
+ * portable SQL (parameters written $1, $2, ...; INSERT ... RETURNING; ON
+ * CONFLICT DO NOTHING) and pass it to the store; what differs between
+ * databases (DDL, the claim statement) is the store's "dialect" part.
+ *
+ * Errors from store calls are negative SECMX_E* codes (SECMX_EIO for a
+ * database failure; the store keeps the database's message for errmsg).
+ * Nothing here is thread-safe by itself: struct queue's lock serialises
+ * every use of the store (docs/queue.md, "Threading").
+ */
+#ifndef SECMX_QUEUE_INT_H
+#define SECMX_QUEUE_INT_H
+
+#include <pthread.h>
+
+#include "queue.h"
+
+struct qstore;
+struct qstmt;
+
+/* The statement slots: one cached prepared statement per slot per store. */
+enum queue__slot {
+	QS_META_GET = 0,
+	QS_META_SET,
+	QS_SEEN_GET,
+	QS_SEEN_ADD,
+	QS_MSG_ADD,
+	QS_CLAIM,
+	QS_MSG_INFO,
+	QS_MSG_BODY,
+	QS_STEP_GET,
+	QS_STEP_ADD,
+	QS_MSG_ADVANCE,
+	QS_MSG_LEASED,
+	QS_MSG_DEFER,
+	QS_MSG_DEAD,
+	QS_LEASE_RELEASE,
+	QS_LEASE_RENEW,
+	QS_LEASE_RECOVER_ALL,
+	QS_LEASE_RECOVER_EXPIRED,
+	QS_MSG_QUARANTINE,
+	QS_AUDIT_ADD,
+	QS_MSG_HOLD,
+	QS_MSG_STATE,
+	QS_MSG_RETRY_DEAD,
+	QS_MSG_RETRY,
+	QS_DLV_RETRY_DEAD,
+	QS_DEL_STEPS,
+	QS_DEL_DLV,
+	QS_DEL_MSG,
+	QS_DLV_FIND,
+	QS_DLV_MAXSEQ,
+	QS_DLV_ADD,
+	QS_DLV_PICK,
+	QS_DLV_SEND,
+	QS_DLV_ACK,
+	QS_DLV_GET,
+	QS_DLV_RETRY,
+	QS_DLV_DEAD,
+	QS_DLV_REQUEUE_ALL,
+	QS_DLV_REQUEUE_ADAPTER_ALL,
+	QS_DLV_REQUEUE_EXPIRED,
+	QS_DLV_REQUEUE_ADAPTER_EXPIRED,
+	QS_TXN_FIND,
+	QS_TXN_ADD,
+	QS_TXN_HIST_ADD,
+	QS_TXN_SET,
+	QS_TXN_STATE,
+	QS_TXN_FINDING_ADD,
+	QS_LIST,
+	QS_LIST_STATE,
+	QS_SHOW_MSG,
+	QS_SHOW_STEPS,
+	QS_TXN_SHOW,
+	QS_SHOW_DLV,
+	QS_SHOW_AUDIT,
+	QS_TXN_HIST,
+	QS_TXN_FINDINGS,
+	QS_TXN_DLV,
+	QS__COUNT
+};
+
+/* Statement texts used from more than one file (a slot has one text). */
+#define QUEUE__SQL_REQUEUE_ALL                                                                     \
+	"UPDATE delivery SET state = 'pending', next_attempt_at = $1 WHERE state = 'sent'"
+
+/* The store vtable. */
+struct queue__store_ops {
+	const char *name;
+	/* open: connect to PATH (creating it), settings for durability. */
+	int (*open)(const char *path, const struct queue_config *cfg, struct qstore **st, char *err,
+	            size_t errlen);
+	void (*close)(struct qstore *st);
+	/* Transactions: begin takes the write lock at once. */
+	int (*begin)(struct qstore *st);
+	int (*commit)(struct qstore *st);
+	int (*rollback)(struct qstore *st);
+	/* in_txn: 1 while a transaction is open. Some failures (a full disk,
+	 * an I/O error) make the database abandon the whole transaction; a
+	 * caller that carries on after a failed statement must check. */
+	int (*in_txn)(struct qstore *st);
+	/* exec: a statement without parameters or rows (DDL, SAVEPOINT). */
+	int (*exec)(struct qstore *st, const char *sql);
+	/* prepare: the statement cached in SLOT (compiled from SQL the first
+	 * time), reset with bindings cleared. Borrowed: the store owns it. */
+	int (*prepare)(struct qstore *st, unsigned slot, const char *sql, struct qstmt **out);
+	int (*bind_int)(struct qstmt *s, int n, int64_t v);
+	int (*bind_text)(struct qstmt *s, int n, const char *v); /* NULL binds NULL */
+	int (*bind_blob)(struct qstmt *s, int n, const void *v, size_t len);
+	/* step: 1 a row is ready, 0 done, negative on error. */
+	int (*step)(struct qstmt *s);
+	int64_t (*col_int)(struct qstmt *s, int i);
+	/* col_text / col_blob: borrowed until the next step or reset; NULL for SQL NULL. */
+	const char *(*col_text)(struct qstmt *s, int i);
+	const void *(*col_blob)(struct qstmt *s, int i, size_t *len);
+	/* reset: end the statement's use (releases read locks). */
+	void (*reset)(struct qstmt *s);
+	/* changes: rows changed by the last statement. */
+	int64_t (*changes)(struct qstore *st);
+	const char *(*errmsg)(struct qstore *st);
+	/* Test seam: commits number NTH .. NTH+COUNT-1 (counted from now,
+	 * 1-based) fail as if the disk had refused them. 0 disarms. */
+	void (*fault_commit)(struct qstore *st, unsigned nth, unsigned count);
+	/* Dialect: the schema migrations (index i brings version i to i+1)
+	 * and the claim statement ($1 token, $2 lease end, $3 state, $4 now;
+	 * returns the claimed id). */
+	const char *const *migrations;
+	unsigned n_migrations;
+	const char *sql_claim;
+};
+
+extern const struct queue__store_ops queue__store_sqlite;
+
+/* A put waiting for the group committer. */
+struct queue__put {
+	const struct queue_msg_in *in;
+	struct queue_put_result *out;
+	char sha256[65];
+	int rc;
+	int done;
+	/* queue_msg_submit: called instead of waking a putter; the request
+	 * (heap) holds its own result and is freed after the call. */
+	queue_put_cb cb;
+	void *cb_arg;
+	struct queue_put_result res;
+	struct queue__put *next;
+};
+
+struct queue {
+	struct queue_config cfg;
+	const struct queue__store_ops *ops;
+	struct qstore *st;
+	pthread_mutex_t lock; /* serialises every use of st */
+	/* Group commit. */
+	pthread_mutex_t gc_lock;
+	pthread_cond_t gc_work; /* the committer waits for puts */
+	pthread_cond_t gc_done; /* putters wait for their batch */
+	struct queue__put *gc_head, *gc_tail;
+	unsigned gc_pending;
+	unsigned gc_last_batch; /* size of the batch taken last */
+	int gc_stop;
+	int gc_running;
+	pthread_t gc_thread;
+	struct queue_stats stats; /* under lock */
+};
+
+/* Retry policy (sched.c): pure functions of their arguments. */
+
+/* queue__sched_backoff: the delay before attempt ATTEMPTS + 1, given that
+ * ATTEMPTS (>= 1) attempts failed: d = min(max, base * 2^(attempts-1)),
+ * then equal jitter, a value in [d - d/2, d] chosen by RND. */
+int64_t queue__sched_backoff(int64_t base_ms, int64_t max_ms, unsigned attempts, uint32_t rnd);
+
+/* queue__sched_expired: 1 (and a reason in WHY) when a message with
+ * ATTEMPTS failed attempts, created at CREATED, must be dead-lettered at
+ * NOW; 0 otherwise. MAX_ATTEMPTS / MAX_AGE_MS 0 mean no limit. */
+int queue__sched_expired(unsigned max_attempts, int64_t max_age_ms, unsigned attempts,
+                         int64_t created, int64_t now, char *why, size_t whylen);
+
+/* Helpers shared by the queue's files (queue.c). */
+int64_t queue__now(const struct queue *q);
+uint32_t queue__random(void);
+/* queue__token: a new random lease token (32 hex digits). */
+int queue__token(char out[QUEUE_TOKEN_LEN]);
+/* queue__sha256_hex: hex SHA-256 of DATA into OUT. */
+int queue__sha256_hex(const void *data, size_t len, char out[65]);
+/* queue__name_ok: a state or step name: 1..QUEUE_NAME_MAX-1 of [a-z0-9_.-]. */
+int queue__name_ok(const char *name);
+/* queue__reserved: one of the states only the queue may set. */
+int queue__reserved(const char *state);
+/* queue__prep: *S = the cached statement in SLOT. */
+int queue__prep(struct queue *q, unsigned slot, const char *sql, struct qstmt **s);
+/* queue__audit: append an audit record (inside the caller's transaction). */
+int queue__audit(struct queue *q, int64_t msg_id, const char *action, const char *who,
+                 const char *reason);
+/* queue__run: step S to completion (no rows expected), then reset it. */
+int queue__run(struct queue *q, struct qstmt *s);
+/* queue__begin / queue__commit / queue__rollback: a write transaction. */
+int queue__begin(struct queue *q);
+int queue__commit(struct queue *q);
+void queue__rollback(struct queue *q);
+/* queue__copy: copy column I's text (or "") into DST of SIZE bytes. */
+void queue__copy(struct queue *q, struct qstmt *s, int i, char *dst, size_t size);
+
+/* Intake (intake.c): the committer thread. */
+int queue__intake_start(struct queue *q);
+void queue__intake_stop(struct queue *q);
+
+/* Test seam: see struct queue__store_ops.fault_commit. */
+void queue__fault_commit(struct queue *q, unsigned nth, unsigned count);
+
+#endif

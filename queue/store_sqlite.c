@@ -1,0 +1,351 @@
+/*
+ * store_sqlite.c — the queue's SQLite store: one connection in WAL mode with
+ * synchronous=FULL, prepared statements cached per slot, and the SQLite
+ * dialect (schema migrations, the claim statement).
+ *
+ * Functions: the struct queue__store_ops entries (see queue_int.h), exported
+ * as queue__store_sqlite.
+ *
+ * Durability: journal_mode=WAL with synchronous=FULL makes every COMMIT
+ * fsync the WAL before it returns, so a commit that returned SQLITE_OK
+ * survives a power cut; busy_timeout waits for another process's lock
+ * instead of failing at once; foreign_keys=ON enforces the schema's
+ * references. Errors are SECMX_EIO with sqlite3_errmsg() kept for errmsg.
+ *
+ * Parameters are written $1, $2, ... in the portable SQL; SQLite takes "$1"
+ * as a named parameter, so bind looks the name up rather than trusting the
+ * order of first appearance.
+ *
+ * Limits: one connection; the caller (struct queue's lock) serialises use.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "queue_int.h"
+
+struct qstore {
+	sqlite3 *db;
+	sqlite3_stmt *cache[QS__COUNT];
+	unsigned fault_nth, fault_count, commits_seen;
+};
+
+struct qstmt; /* a struct qstmt * is a sqlite3_stmt * in this store */
+
+#define STMT(s) ((sqlite3_stmt *)(void *)(s))
+
+/* Version 1 of the schema. Integer times are milliseconds since the epoch. */
+/* clang-format off */
+static const char MIGRATION_1[] =
+	"CREATE TABLE msg ("
+	" id INTEGER PRIMARY KEY,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" source TEXT, sender TEXT, doc_type TEXT, doc_id TEXT, txn_key TEXT,"
+	" size INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" body BLOB NOT NULL,"
+	" state TEXT NOT NULL,"
+	" resume_state TEXT,"
+	" held INTEGER NOT NULL DEFAULT 0,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" last_error TEXT,"
+	" lease_token TEXT,"
+	" lease_until INTEGER,"
+	" dup_of INTEGER);"
+	"CREATE INDEX msg_due ON msg(state, next_attempt_at, id);"
+	"CREATE TABLE seen ("
+	" sender TEXT NOT NULL, doc_type TEXT NOT NULL, doc_id TEXT NOT NULL,"
+	" first_msg_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	" PRIMARY KEY (sender, doc_type, doc_id));"
+	"CREATE TABLE step ("
+	" msg_id INTEGER NOT NULL REFERENCES msg(id),"
+	" step TEXT NOT NULL, result TEXT NOT NULL, detail TEXT,"
+	" next_state TEXT NOT NULL, at INTEGER NOT NULL,"
+	" PRIMARY KEY (msg_id, step));"
+	"CREATE TABLE delivery ("
+	" id INTEGER PRIMARY KEY,"
+	" msg_id INTEGER NOT NULL REFERENCES msg(id),"
+	" adapter TEXT NOT NULL, idem_key TEXT NOT NULL, txn_key TEXT NOT NULL,"
+	" seq INTEGER NOT NULL, state TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" sent_at INTEGER, ack_deadline INTEGER, acked_at INTEGER,"
+	" last_error TEXT, created_at INTEGER NOT NULL,"
+	" UNIQUE (adapter, idem_key));"
+	"CREATE INDEX delivery_due ON delivery(adapter, state, next_attempt_at, id);"
+	"CREATE INDEX delivery_txn ON delivery(adapter, txn_key, seq);"
+	"CREATE INDEX delivery_msg ON delivery(msg_id);"
+	"CREATE TABLE txn ("
+	" id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, state TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE txn_history ("
+	" id INTEGER PRIMARY KEY, txn_id INTEGER NOT NULL REFERENCES txn(id),"
+	" at INTEGER NOT NULL, from_state TEXT, to_state TEXT NOT NULL,"
+	" msg_id INTEGER, note TEXT);"
+	"CREATE TABLE txn_finding ("
+	" id INTEGER PRIMARY KEY, txn_id INTEGER NOT NULL REFERENCES txn(id),"
+	" at INTEGER NOT NULL, msg_id INTEGER, rule TEXT NOT NULL,"
+	" severity TEXT NOT NULL, text TEXT NOT NULL);"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, msg_id INTEGER,"
+	" action TEXT NOT NULL, who TEXT NOT NULL, reason TEXT);"
+	"CREATE INDEX audit_msg ON audit(msg_id);";
+/* clang-format on */
+
+static const char *const MIGRATIONS[] = {MIGRATION_1};
+
+/* The claim: portable SQL (the PostgreSQL store adds FOR UPDATE SKIP LOCKED
+ * to the sub-select). Under SQLite the write lock taken by BEGIN IMMEDIATE
+ * makes the select-then-update atomic. */
+static const char SQL_CLAIM[] =
+    "UPDATE msg SET lease_token = $1, lease_until = $2 WHERE id = ("
+    " SELECT id FROM msg WHERE state = $3 AND held = 0 AND next_attempt_at <= $4"
+    " AND (lease_until IS NULL OR lease_until <= $4)"
+    " ORDER BY next_attempt_at, id LIMIT 1)"
+    " AND (lease_until IS NULL OR lease_until <= $4) RETURNING id";
+
+/* commit_hook: the fault seam; a non-zero return turns COMMIT into ROLLBACK. */
+static int commit_hook(void *arg)
+{
+	struct qstore *st = arg;
+
+	if (st->fault_nth == 0)
+		return 0;
+	st->commits_seen++;
+	if (st->commits_seen >= st->fault_nth && st->commits_seen < st->fault_nth + st->fault_count)
+		return 1;
+	return 0;
+}
+
+/* s_exec: run SQL without rows. */
+static int s_exec(struct qstore *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SECMX_EIO;
+}
+
+/* s_close: finalise the cached statements and close. Accepts NULL. */
+static void s_close(struct qstore *st)
+{
+	unsigned i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < QS__COUNT; i++)
+		sqlite3_finalize(st->cache[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* s_open: open PATH with the durability settings. */
+static int s_open(const char *path, const struct queue_config *cfg, struct qstore **out, char *err,
+                  size_t errlen)
+{
+	struct qstore *st = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = SECMX_EIO;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return SECMX_ENOMEM;
+	if (sqlite3_open_v2(path, &st->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		secmx_errf(err, errlen, "%s: %s", path,
+		           st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		goto done;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, cfg->busy_timeout_ms);
+	/* journal_mode answers with the mode it got: insist on WAL. */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(s, 0), "wal") != 0) {
+		secmx_errf(err, errlen, "%s: cannot use WAL mode: %s", path,
+		           sqlite3_errmsg(st->db));
+		goto done;
+	}
+	if (s_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") < 0) {
+		secmx_errf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+		goto done;
+	}
+	/* Read the settings back: durability must not depend on hope. */
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT synchronous, foreign_keys FROM pragma_synchronous,"
+	                       " pragma_foreign_keys",
+	                       -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) != 2 ||
+	    sqlite3_column_int(s, 1) != 1) {
+		secmx_errf(err, errlen, "%s: cannot set synchronous=FULL and foreign_keys=ON",
+		           path);
+		goto done;
+	}
+	sqlite3_commit_hook(st->db, commit_hook, st);
+	*out = st;
+	st = NULL;
+	rc = 0;
+done:
+	sqlite3_finalize(s);
+	s_close(st);
+	return rc;
+}
+
+/* s_begin: a write transaction that holds the write lock from the start, so
+ * it never fails half-way with SQLITE_BUSY on lock upgrade. */
+static int s_begin(struct qstore *st)
+{
+	return s_exec(st, "BEGIN IMMEDIATE");
+}
+
+/* s_commit: COMMIT; on failure the transaction is rolled back. */
+static int s_commit(struct qstore *st)
+{
+	if (s_exec(st, "COMMIT") == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return SECMX_EIO;
+}
+
+/* s_rollback: ROLLBACK if a transaction is open. */
+static int s_rollback(struct qstore *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return s_exec(st, "ROLLBACK");
+}
+
+/* s_in_txn: is a transaction open? */
+static int s_in_txn(struct qstore *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+/* s_prepare: the cached statement for SLOT, reset and unbound. */
+static int s_prepare(struct qstore *st, unsigned slot, const char *sql, struct qstmt **out)
+{
+	if (slot >= QS__COUNT)
+		return SECMX_EINVAL;
+	if (st->cache[slot] == NULL &&
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->cache[slot],
+	                       NULL) != SQLITE_OK)
+		return SECMX_EIO;
+	sqlite3_reset(st->cache[slot]);
+	sqlite3_clear_bindings(st->cache[slot]);
+	*out = (struct qstmt *)(void *)st->cache[slot];
+	return 0;
+}
+
+/* param: the index of parameter $N. */
+static int param(sqlite3_stmt *s, int n)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "$%d", n);
+	return sqlite3_bind_parameter_index(s, name);
+}
+
+static int s_bind_int(struct qstmt *s, int n, int64_t v)
+{
+	return sqlite3_bind_int64(STMT(s), param(STMT(s), n), v) == SQLITE_OK ? 0 : SECMX_EIO;
+}
+
+static int s_bind_text(struct qstmt *s, int n, const char *v)
+{
+	int i = param(STMT(s), n);
+
+	if (v == NULL)
+		return sqlite3_bind_null(STMT(s), i) == SQLITE_OK ? 0 : SECMX_EIO;
+	return sqlite3_bind_text(STMT(s), i, v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : SECMX_EIO;
+}
+
+static int s_bind_blob(struct qstmt *s, int n, const void *v, size_t len)
+{
+	/* A zero-length blob must still be a blob, not NULL. */
+	return sqlite3_bind_blob64(STMT(s), param(STMT(s), n), len ? v : "", len, SQLITE_STATIC) ==
+	               SQLITE_OK
+	           ? 0
+	           : SECMX_EIO;
+}
+
+static int s_step(struct qstmt *s)
+{
+	int rc = sqlite3_step(STMT(s));
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return SECMX_EIO;
+}
+
+static int64_t s_col_int(struct qstmt *s, int i)
+{
+	return sqlite3_column_int64(STMT(s), i);
+}
+
+static const char *s_col_text(struct qstmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(STMT(s), i);
+}
+
+static const void *s_col_blob(struct qstmt *s, int i, size_t *len)
+{
+	const void *p = sqlite3_column_blob(STMT(s), i);
+
+	*len = (size_t)sqlite3_column_bytes(STMT(s), i);
+	return p;
+}
+
+static void s_reset(struct qstmt *s)
+{
+	sqlite3_reset(STMT(s));
+}
+
+static int64_t s_changes(struct qstore *st)
+{
+	return sqlite3_changes64(st->db);
+}
+
+static const char *s_errmsg(struct qstore *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+static void s_fault_commit(struct qstore *st, unsigned nth, unsigned count)
+{
+	st->fault_nth = nth;
+	st->fault_count = count;
+	st->commits_seen = 0;
+}
+
+const struct queue__store_ops queue__store_sqlite = {
+    .name = "sqlite",
+    .open = s_open,
+    .close = s_close,
+    .begin = s_begin,
+    .commit = s_commit,
+    .rollback = s_rollback,
+    .in_txn = s_in_txn,
+    .exec = s_exec,
+    .prepare = s_prepare,
+    .bind_int = s_bind_int,
+    .bind_text = s_bind_text,
+    .bind_blob = s_bind_blob,
+    .step = s_step,
+    .col_int = s_col_int,
+    .col_text = s_col_text,
+    .col_blob = s_col_blob,
+    .reset = s_reset,
+    .changes = s_changes,
+    .errmsg = s_errmsg,
+    .fault_commit = s_fault_commit,
+    .migrations = MIGRATIONS,
+    .n_migrations = sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]),
+    .sql_claim = SQL_CLAIM,
+};

@@ -1,0 +1,146 @@
+/*
+ * tc_delivery.c — per-adapter deliveries: idempotency keys, order per
+ * transaction for each adapter (never N+1 while N is unacknowledged),
+ * adapters independent of each other, ack / transient and permanent NACK,
+ * re-sending after an ack timeout or a reconnect, and held messages.
+ */
+#include <string.h>
+
+#include "tests.h"
+
+START_TEST(order_per_transaction)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d, e;
+	int64_t order, invoice, other, d1, d2, d3, again;
+
+	test_config(&cfg, 0);
+	q = test_open(&cfg);
+	order = test_put(q, "<Order/>", NULL, NULL, NULL, "T1");
+	invoice = test_put(q, "<Invoice/>", NULL, NULL, NULL, "T1");
+	other = test_put(q, "<Invoice/>", NULL, NULL, NULL, "T2");
+	ck_assert_int_eq(queue_delivery_add(q, order, "finance", NULL, &d1), 0);
+	ck_assert_int_eq(queue_delivery_add(q, invoice, "finance", NULL, &d2), 0);
+	ck_assert_int_eq(queue_delivery_add(q, other, "finance", "env-other", &d3), 0);
+	/* Same idempotency key: the same delivery, not a second one. */
+	ck_assert_int_eq(queue_delivery_add(q, order, "finance", NULL, &again), 1);
+	ck_assert_int_eq(again, d1);
+	ck_assert_int_eq(queue_delivery_add(q, order, "records", NULL, NULL), 0);
+
+	ck_assert_int_eq(queue_delivery_next(q, "finance", 1000, &d), 1);
+	ck_assert_int_eq(d.id, d1);
+	ck_assert_int_eq(d.seq, 1);
+	ck_assert_str_eq(d.txn_key, "T1");
+	ck_assert_str_eq(d.idem_key, "1.finance");
+	ck_assert_uint_eq(d.attempts, 1);
+	/* T1's invoice waits for the order's ack; T2 does not wait. */
+	ck_assert_int_eq(queue_delivery_next(q, "finance", 1000, &e), 1);
+	ck_assert_int_eq(e.id, d3);
+	ck_assert_str_eq(e.idem_key, "env-other");
+	ck_assert_int_eq(queue_delivery_next(q, "finance", 1000, &e), 0);
+	/* Another adapter has its own order. */
+	ck_assert_int_eq(queue_delivery_next(q, "records", 1000, &e), 1);
+	ck_assert_int_eq(e.msg_id, order);
+
+	ck_assert_int_eq(queue_delivery_ack(q, d1), 0);
+	ck_assert_int_eq(queue_delivery_ack(q, d1), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "finance", 1000, &e), 1);
+	ck_assert_int_eq(e.id, d2);
+	ck_assert_int_eq(e.seq, 2);
+	ck_assert_int_eq(queue_delivery_ack(q, 9999), SECMX_ENOTFOUND);
+	ck_assert_int_eq(queue_delivery_add(q, 9999, "finance", NULL, NULL), SECMX_ENOTFOUND);
+	queue_close(q);
+}
+END_TEST
+
+START_TEST(nack_and_requeue)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	int64_t m1, m2, id1, id2;
+	char sql[200];
+
+	test_config(&cfg, 0);
+	cfg.backoff_base_ms = 1000;
+	cfg.delivery_max_attempts = 3;
+	q = test_open(&cfg);
+	m1 = test_put(q, "a", NULL, NULL, NULL, "T");
+	m2 = test_put(q, "b", NULL, NULL, NULL, "T");
+	ck_assert_int_eq(queue_delivery_add(q, m1, "erp", NULL, &id1), 0);
+	ck_assert_int_eq(queue_delivery_add(q, m2, "erp", NULL, &id2), 0);
+
+	/* Transient NACK: backs off, and still blocks its successor. */
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(queue_delivery_nack(q, id1, 0, "busy"), 0);
+	ck_assert_int_eq(queue_delivery_nack(q, id1, 0, "busy"), SECMX_ESTATE);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 0);
+	test_now += 1000;
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id1);
+	ck_assert_uint_eq(d.attempts, 2);
+
+	/* No ack within the timeout: re-sent after requeue. */
+	ck_assert_int_eq(queue_delivery_requeue(q, "erp", 0), 0);
+	test_now += 1000;
+	ck_assert_int_eq(queue_delivery_requeue(q, "erp", 0), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id1);
+	ck_assert_uint_eq(d.attempts, 3);
+	/* Third attempt refused transiently: the limit is reached, dead. */
+	ck_assert_int_eq(queue_delivery_nack(q, id1, 0, "busy"), 1);
+	/* A dead delivery no longer blocks the transaction. */
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id2);
+	/* Reconnect: everything sent and unacknowledged goes again. */
+	ck_assert_int_eq(queue_delivery_requeue(q, "erp", 1), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id2);
+	ck_assert_int_eq(queue_delivery_nack(q, id2, 1, "schema rejected"), 1);
+	ck_assert_int_eq(queue_delivery_ack(q, id2), SECMX_ESTATE);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM delivery WHERE id = %lld AND state = 'dead' AND "
+	         "last_error = 'permanent NACK: schema rejected'",
+	         (long long)id2);
+	ck_assert_int_eq(test_sql_int(sql), 1);
+	/* The operator's retry of the message brings its dead delivery back. */
+	ck_assert_int_eq(queue_msg_retry(q, m2, "ops"), 0);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id2);
+	ck_assert_int_eq(queue_delivery_ack(q, id2), 0);
+	queue_close(q);
+}
+END_TEST
+
+START_TEST(held_message_not_delivered)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	int64_t m;
+
+	test_config(&cfg, 0);
+	q = test_open(&cfg);
+	m = test_put(q, "x", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_delivery_add(q, m, "erp", "k1", NULL), 0);
+	ck_assert_int_eq(queue_msg_hold(q, m, "ops"), 0);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 0, &d), 0);
+	ck_assert_int_eq(queue_msg_release(q, m, "ops"), 0);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 0, &d), 1);
+	ck_assert_int_eq(d.msg_id, m);
+	ck_assert_str_eq(d.txn_key, "");
+	queue_close(q);
+}
+END_TEST
+
+TCase *tc_delivery(void)
+{
+	TCase *tc = tcase_create("delivery");
+
+	tcase_add_checked_fixture(tc, NULL, test_cleanup);
+	tcase_add_test(tc, order_per_transaction);
+	tcase_add_test(tc, nack_and_requeue);
+	tcase_add_test(tc, held_message_not_delivered);
+	return tc;
+}
