@@ -41,6 +41,52 @@ static int list_profiles(void)
 	return 0;
 }
 
+/* list_rules: every rule PROFILE applies, implemented or not. */
+static int list_rules(const char *profile, int json)
+{
+	struct engine *eng = cli_engine(NULL, ENGINE_CFG_NO_SCHEMAS);
+	size_t i, n, done = 0;
+
+	if (eng == NULL)
+		return EXIT_USAGE;
+	n = engine_rules_count(eng, profile);
+	for (i = 0; i < n; i++) {
+		const struct engine_rule_info *r = engine_rules_at(eng, profile, i);
+
+		if (r->implemented)
+			done++;
+		if (json) {
+			json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:I}", "rule",
+					      r->id, "severity",
+					      r->severity == ENGINE_FATAL ? "fatal" : "warning",
+					      "kind", r->kind, "implemented", r->implemented,
+					      "message", r->message ? r->message : "", "context",
+					      r->context ? r->context : "", "file",
+					      r->file ? r->file : "", "line", (json_int_t)r->line);
+			char *line;
+
+			if (o && r->reason)
+				json_object_set_new(o, "reason", json_string(r->reason));
+			line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+			if (line)
+				puts(line);
+			free(line);
+			json_decref(o);
+		} else {
+			printf("%-28s %-7s %-15s %s:%ld  %s%s%s\n", r->id,
+			       r->severity == ENGINE_FATAL ? "fatal" : "warning",
+			       r->implemented ? "implemented" : "NOT-IMPLEMENTED",
+			       r->file ? r->file : "", r->line, r->message ? r->message : "",
+			       r->reason ? " -- " : "", r->reason ? r->reason : "");
+		}
+	}
+	if (!json)
+		printf("# profile %s: %zu rules, %zu implemented, %zu not implemented\n", profile,
+		       n, done, n - done);
+	engine_free(eng);
+	return 0;
+}
+
 /* emit_json: one line for one file. */
 static void emit_json(const char *file, const struct engine_doc *doc, int valid,
 		      const struct engine_report *rep, const char *io_error)
@@ -140,7 +186,7 @@ int cmd_validate(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *schemas = NULL, *profile = NULL, *list_rules = NULL;
+	const char *schemas = NULL, *profile = NULL, *list = NULL;
 	int json = 0, quiet = 0, c, i, worst = 0;
 	unsigned vflags = 0, eflags = 0;
 	struct engine *eng;
@@ -153,7 +199,7 @@ int cmd_validate(int argc, char **argv)
 		case 's': schemas = optarg; break;
 		case 'p': profile = optarg; break;
 		case 'P': return list_profiles();
-		case 'R': list_rules = optarg; break;
+		case 'R': list = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': help(stdout); return 0;
 		default: help(stderr); return EXIT_USAGE;
@@ -164,10 +210,13 @@ int cmd_validate(int argc, char **argv)
 			cli_prog, profile);
 		return EXIT_USAGE;
 	}
-	if (list_rules) {
-		fprintf(stderr, "%s validate: --list-rules is not available in this build\n",
-			cli_prog);
-		return EXIT_USAGE;
+	if (list) {
+		if (!engine_profile_find(list)) {
+			fprintf(stderr, "%s validate: unknown profile '%s' (see --list-profiles)\n",
+				cli_prog, list);
+			return EXIT_USAGE;
+		}
+		return list_rules(list, json);
 	}
 	if (optind >= argc) {
 		help(stderr);

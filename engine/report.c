@@ -74,6 +74,8 @@ size_t engine_report_fatal_count(const struct engine_report *rep)
 
 /* add_v: the one place a finding is stored. */
 static int add_v(struct engine_report *rep, const char *rule, enum engine_severity sev, long line,
+		 const char *path, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static int add_v(struct engine_report *rep, const char *rule, enum engine_severity sev, long line,
 		 const char *path, const char *fmt, va_list ap)
 {
 	struct engine_finding f;

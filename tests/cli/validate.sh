@@ -77,6 +77,12 @@ expect_rc 0 "--list-profiles" "$SECMX_BIN" validate --list-profiles
 for p in en16931 peppol-bis-billing-3 pint-aunz-billing pint-aunz-selfbilling peppol-ordering-3 ubl-2.1; do
 	grep -q "^$p " "$tmp/out" || bad "profile $p not listed"
 done
+expect_rc 0 "--list-rules" "$SECMX_BIN" validate --list-rules ubl-2.1
+grep -q "^SECMX-UBL-001 .*implemented" "$tmp/out" && ok "rules listed with their status" || bad "--list-rules output"
+grep -q "^# profile ubl-2.1: [0-9]* rules, [0-9]* implemented" "$tmp/out" && ok "rule count line" || bad "no count line"
+expect_rc 0 "--list-rules --json" "$SECMX_BIN" validate --list-rules peppol-bis-billing-3 --json
+python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$tmp/out" && ok "--list-rules JSON lines" || bad "--list-rules JSON"
+expect_rc 2 "--list-rules of an unknown profile" "$SECMX_BIN" validate --list-rules nope
 expect_rc 2 "unknown --profile" "$SECMX_BIN" validate --profile nope "$inv"
 expect_rc 0 "--profile forces a rule set" "$SECMX_BIN" validate --profile en16931 "$inv"
 expect_rc 0 "--skip-schema" "$SECMX_BIN" validate --skip-schema "$inv"
