@@ -292,4 +292,31 @@ int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
 		      const struct engine_trust *trust, const struct engine_verify_opts *opts,
 		      struct engine_report *rep, struct engine_signer *signer);
 
+/* ---- transactions ---- */
+
+struct queue;   /* queue/queue.h: the durable store transactions live in */
+
+/* What engine_txn_correlate decided. */
+struct engine_txn_result {
+	char key[256];          /* the transaction key, e.g. "order:<buyer>:<order id>" */
+	long long txn_id;       /* the queue's transaction id */
+	int created;            /* 1: this document opened the transaction */
+	char state[32];         /* state after this document ("ordered", "disputed", ...) */
+	size_t findings;        /* three-way-match findings this document added */
+};
+
+/*
+ * engine_txn_correlate: put DOC (classified; stored in Q as message MSG_ID)
+ * into its business transaction: find the transaction through the
+ * document's references (an Invoice's cac:OrderReference, a
+ * RemittanceAdvice's invoice references, an ApplicationResponse's
+ * DocumentReference, ...) or open one, record the document in its history,
+ * move its state, and run the three-way match (order, receipt, invoice)
+ * when the documents for it are there; differences become findings in REP
+ * and in the transaction, and put it in "disputed". Idempotent: correlating
+ * the same MSG_ID twice changes nothing. Q is used by one thread at a time.
+ */
+int engine_txn_correlate(const struct engine *eng, struct queue *q, const struct engine_doc *doc,
+			 long long msg_id, struct engine_txn_result *out, struct engine_report *rep);
+
 #endif
