@@ -92,6 +92,7 @@ int main(void)
 	}
 	suite_add_tcase(s, tc_parse());
 	suite_add_tcase(s, tc_classify());
+	suite_add_tcase(s, tc_inspect());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -12,6 +12,7 @@
 
 TCase *tc_parse(void);
 TCase *tc_classify(void);
+TCase *tc_inspect(void);
 
 /* A shared engine for a test (built with the default, built-in schema set
  * unless SCHEMA_DIR is given); freed by test_engine_free(). */
