@@ -112,6 +112,7 @@ struct result {
 
 /* ---- clocks ---- */
 
+/* now_wall: monotonic wall-clock seconds. */
 static double now_wall(void)
 {
 	struct timespec ts;
@@ -120,6 +121,7 @@ static double now_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* now_cpu: CPU seconds used by the calling thread. */
 static double now_cpu(void)
 {
 	struct timespec ts;
@@ -237,6 +239,7 @@ done:
 	return rc;
 }
 
+/* base_free: release what base_prepare allocated. */
 static void base_free(struct base_parts *bp)
 {
 	free(bp->pos_pre);
@@ -329,6 +332,7 @@ struct held {
 
 static struct held g_held;
 
+/* held_prep: parse and classify SRC once into g_held; clear its report. */
 static int held_prep(struct bench *b, const struct doc_buf *src, char *err, size_t errlen)
 {
 	int rc;
@@ -350,6 +354,7 @@ static int held_prep(struct bench *b, const struct doc_buf *src, char *err, size
 	return 0;
 }
 
+/* held_free: drop the held document. */
 static void held_free(void)
 {
 	engine_doc_free(g_held.doc);
@@ -360,6 +365,7 @@ static void held_free(void)
 /* -- parse -- */
 static const struct doc_buf *g_parse_src;
 
+/* op_parse: parse g_parse_src and free the result. */
 static int op_parse(struct bench *b, void *st, char *err, size_t errlen)
 {
 	struct engine_doc *doc = NULL;
@@ -371,6 +377,7 @@ static int op_parse(struct bench *b, void *st, char *err, size_t errlen)
 }
 
 /* -- classify, XSD, rules, serialize on the held 10 KB document -- */
+/* prep_held_small / prep_held_large: hold the 10 KB / 1 MB invoice. */
 static int prep_held_small(struct bench *b, void **st, char *err, size_t errlen)
 {
 	*st = NULL;
@@ -383,6 +390,7 @@ static int prep_held_large(struct bench *b, void **st, char *err, size_t errlen)
 	return held_prep(b, &b->large, err, errlen);
 }
 
+/* op_classify: classify the held document again. */
 static int op_classify(struct bench *b, void *st, char *err, size_t errlen)
 {
 	int rc = engine_doc_classify(b->eng, g_held.doc, g_held.rep);
@@ -393,6 +401,7 @@ static int op_classify(struct bench *b, void *st, char *err, size_t errlen)
 	return rc;
 }
 
+/* op_xsd: XSD-validate the held document. */
 static int op_xsd(struct bench *b, void *st, char *err, size_t errlen)
 {
 	int rc = engine_doc_validate_schema(b->eng, g_held.doc, g_held.rep);
@@ -404,6 +413,7 @@ static int op_xsd(struct bench *b, void *st, char *err, size_t errlen)
 	return rc;
 }
 
+/* op_rules: run the rule stage on the held document (n/a without rule sets). */
 static int op_rules(struct bench *b, void *st, char *err, size_t errlen)
 {
 	int rc;
@@ -420,6 +430,7 @@ static int op_rules(struct bench *b, void *st, char *err, size_t errlen)
 	return rc;
 }
 
+/* op_serialize: serialize the held document and free the bytes. */
 static int op_serialize(struct bench *b, void *st, char *err, size_t errlen)
 {
 	char *out = NULL;
@@ -436,6 +447,7 @@ static int op_serialize(struct bench *b, void *st, char *err, size_t errlen)
 /* -- sign: a fresh parsed copy per iteration (untimed), the signing timed -- */
 static const struct engine_key *g_sign_key;
 
+/* prep_fresh: a freshly parsed 10 KB invoice to sign (untimed). */
 static int prep_fresh(struct bench *b, void **st, char *err, size_t errlen)
 {
 	struct engine_doc *doc = NULL;
@@ -451,11 +463,13 @@ static int prep_fresh(struct bench *b, void **st, char *err, size_t errlen)
 	return 0;
 }
 
+/* done_doc: free the per-iteration document. */
 static void done_doc(void *st)
 {
 	engine_doc_free(st);
 }
 
+/* op_sign: sign the fresh document with g_sign_key. */
 static int op_sign(struct bench *b, void *st, char *err, size_t errlen)
 {
 	struct engine_report *rep = engine_report_new();
@@ -470,6 +484,7 @@ static int op_sign(struct bench *b, void *st, char *err, size_t errlen)
 /* -- verify: a fresh parse of the signed bytes (untimed), verify timed -- */
 static const struct doc_buf *g_verify_src;
 
+/* prep_signed: parse the signed bytes in g_verify_src (untimed). */
 static int prep_signed(struct bench *b, void **st, char *err, size_t errlen)
 {
 	struct engine_doc *doc = NULL;
@@ -489,6 +504,7 @@ static int prep_signed(struct bench *b, void **st, char *err, size_t errlen)
 	return 0;
 }
 
+/* op_verify: verify the parsed signed document against the trust store. */
 static int op_verify(struct bench *b, void *st, char *err, size_t errlen)
 {
 	struct engine_report *rep = engine_report_new();
@@ -502,6 +518,7 @@ static int op_verify(struct bench *b, void *st, char *err, size_t errlen)
 }
 
 /* -- pipelines, all timed: what a real caller does per document -- */
+/* pipeline: parse, classify, XSD; then sign and serialize when KEY is given. */
 static int pipeline(struct bench *b, const struct doc_buf *src, const struct engine_key *key,
 		    char *err, size_t errlen)
 {
@@ -536,6 +553,7 @@ done:
 	return rc;
 }
 
+/* op_pipe_xsd / op_pipe_xsd_large / op_pipe_sign: the pipelines as stages. */
 static int op_pipe_xsd(struct bench *b, void *st, char *err, size_t errlen)
 {
 	(void)st;
@@ -592,11 +610,13 @@ static void measure(struct bench *b, const struct stage *st, struct result *r)
 
 /* ---- output ---- */
 
+/* rate: N per S seconds, 0 when S is 0. */
 static double rate(double n, double s)
 {
 	return s > 0 ? n / s : 0;
 }
 
+/* print_result: one stage line (text) or one "stages" entry (JSON). */
 static void print_result(struct bench *b, const struct result *r, const char *group, double bytes)
 {
 	if (b->json) {
@@ -643,6 +663,7 @@ struct worker {
 	char err[256];
 };
 
+/* worker_main: run the pipeline until the worker's time is up. */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -698,6 +719,7 @@ static double run_threads(struct bench *b, int nt, const struct engine_key *key,
 
 /* ---- memory ---- */
 
+/* vm_kb: a "Vm*" field of /proc/self/status in KiB, or -1. */
 static long vm_kb(const char *field)
 {
 	FILE *fp = fopen("/proc/self/status", "r");
@@ -791,6 +813,7 @@ static int run_cmd(char *const argv[], const char *outfile)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* write_file: write N bytes of P to PATH (created or truncated). */
 static int write_file(const char *path, const char *p, size_t n)
 {
 	FILE *fp = fopen(path, "w");
@@ -947,6 +970,7 @@ static int xmllint_rates(struct bench *b, int n, double *with_start, double *wit
 
 /* ---- set-up ---- */
 
+/* usage: print the synopsis and exit 2. */
 static void usage(void)
 {
 	fprintf(stderr,
@@ -955,6 +979,7 @@ static void usage(void)
 	exit(2);
 }
 
+/* dir_exists: is P an existing directory? */
 static int dir_exists(const char *p)
 {
 	struct stat st;
@@ -1022,6 +1047,7 @@ static void load_keys(struct bench *b)
 	}
 }
 
+/* cleanup_tmp: remove every file this run put in the temporary directory. */
 static void cleanup_tmp(struct bench *b)
 {
 	static const char *const files[] = {
@@ -1066,6 +1092,7 @@ static void goal_row(struct bench *b, const char *what, double measured, int hav
 		       goal, unit, "not measured");
 }
 
+/* main: generate inputs, measure, print; see the top of the file. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

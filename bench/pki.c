@@ -14,6 +14,7 @@
 #include "common.h"
 #include "pki.h"
 
+/* pki_path: see pki.h. */
 const char *pki_path(char *buf, size_t len, const char *dir, const char *stem, const char *suffix)
 {
 	snprintf(buf, len, "%s/%s.%s", dir, stem, suffix);
@@ -36,6 +37,7 @@ static int add_ext(X509 *cert, int nid, const char *value)
 	return ok;
 }
 
+/* pki_make: see pki.h. */
 int pki_make(const char *dir, const char *stem, enum pki_alg alg)
 {
 	char path[4096];
@@ -91,6 +93,7 @@ done:
 	return rc;
 }
 
+/* pki_remove: see pki.h. */
 void pki_remove(const char *dir, const char *stem)
 {
 	char path[4096];

@@ -89,6 +89,7 @@ static void each_path(xmlNodePtr from, const char *path, each_fn fn, void *arg)
 	}
 }
 
+/* first_fn: each_path callback keeping the first match in *(xmlNodePtr *)ARG. */
 static void first_fn(xmlNodePtr node, void *arg)
 {
 	xmlNodePtr *found = arg;
@@ -106,6 +107,7 @@ static xmlNodePtr find(xmlNodePtr from, const char *path)
 	return found;
 }
 
+/* count_fn: each_path callback counting matches in *(size_t *)ARG. */
 static void count_fn(xmlNodePtr node, void *arg)
 {
 	(void)node;
@@ -197,6 +199,7 @@ struct list_arg {
 	json_t *arr;
 };
 
+/* ident_fn: append {"id", "scheme"} of an identifier element to the list. */
 static void ident_fn(xmlNodePtr node, void *arg)
 {
 	struct list_arg *la = arg;
@@ -368,6 +371,7 @@ static const struct {
 	{"payable", "cbc:PayableAmount"},
 };
 
+/* tax_amount_fn: append a cac:TaxTotal/cbc:TaxAmount as an amount. */
 static void tax_amount_fn(xmlNodePtr node, void *arg)
 {
 	struct list_arg *la = arg;
