@@ -789,6 +789,17 @@ static int peak_memory(struct bench *b, const struct doc_buf *doc, long *start_k
 
 /* ---- peers ---- */
 
+/* children_cpu: user+system CPU seconds of all waited-for children so far. */
+static double children_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 /*
  * run_cmd: run ARGV (PATH searched) with stdin from /dev/null; stdout and
  * stderr go to OUTFILE (or /dev/null). Returns the exit status, or -1.
@@ -890,15 +901,17 @@ static int write_template(struct bench *b, const char *path, const char *alg)
 	return fclose(fp) == 0 && ok ? 0 : -1;
 }
 
-/* xmlsec_sign_rate: docs/s of `xmlsec1 --sign` over N runs; <0 on failure. */
+/* xmlsec_sign_rate: docs/s (wall) of `xmlsec1 --sign` over N runs, and in
+ * *CPU_RATE per CPU second of those processes; <0 on failure. */
 static double xmlsec_sign_rate(struct bench *b, const char *stem, const char *alg, int n,
-			       char *err, size_t errlen)
+			       double *cpu_rate, char *err, size_t errlen)
 {
 	char tmpl[512], out[512], keyarg[1100], key[512], crt[512], log[512];
 	char *argv[] = {"xmlsec1", "--sign", "--privkey-pem", keyarg, "--output", out, tmpl, NULL};
-	double t0, t1;
+	double t0, t1, c0;
 	int i, rc;
 
+	*cpu_rate = -1;
 	snprintf(tmpl, sizeof(tmpl), "%s/%s-template.xml", b->tmp, stem);
 	snprintf(out, sizeof(out), "%s/%s-xmlsec-signed.xml", b->tmp, stem);
 	snprintf(log, sizeof(log), "%s/xmlsec.log", b->tmp);
@@ -914,6 +927,7 @@ static double xmlsec_sign_rate(struct bench *b, const char *stem, const char *al
 		snprintf(err, errlen, "xmlsec1 --sign exited %d (see %.180s)", rc, log);
 		return -1;
 	}
+	c0 = children_cpu();
 	t0 = now_wall();
 	for (i = 0; i < n; i++)
 		if (run_cmd(argv, NULL) != 0) {
@@ -921,17 +935,19 @@ static double xmlsec_sign_rate(struct bench *b, const char *stem, const char *al
 			return -1;
 		}
 	t1 = now_wall();
+	*cpu_rate = rate(n, children_cpu() - c0);
 	return rate(n, t1 - t0);
 }
 
-/* xmllint_rates: per-process and in-process (start-up excluded) docs/s. */
-static int xmllint_rates(struct bench *b, int n, double *with_start, double *without_start,
-			 char *err, size_t errlen)
+/* xmllint_rates: per-process (wall, and per CPU second in *WITH_START_CPU)
+ * and in-process (start-up excluded) docs/s. */
+static int xmllint_rates(struct bench *b, int n, double *with_start, double *with_start_cpu,
+			 double *without_start, char *err, size_t errlen)
 {
 	char xsd[4200], file[512];
 	enum { BATCH = 1000 };
 	char *argv[BATCH + 6];
-	double t0, t1, one, many;
+	double t0, t1, c0, one, many;
 	int i, rc;
 
 	snprintf(xsd, sizeof(xsd), "%s/maindoc/UBL-Invoice-2.1.xsd", b->schema_dir);
@@ -950,6 +966,7 @@ static int xmllint_rates(struct bench *b, int n, double *with_start, double *wit
 		snprintf(err, errlen, "xmllint --schema %.180s exited %d", xsd, rc);
 		return -1;
 	}
+	c0 = children_cpu();
 	t0 = now_wall();
 	for (i = 0; i < n; i++)
 		if (run_cmd(argv, NULL) != 0)
@@ -957,6 +974,7 @@ static int xmllint_rates(struct bench *b, int n, double *with_start, double *wit
 	t1 = now_wall();
 	one = (t1 - t0) / n;
 	*with_start = rate(n, t1 - t0);
+	*with_start_cpu = rate(n, children_cpu() - c0);
 	for (i = 0; i < BATCH; i++)
 		argv[4 + i] = file;
 	argv[4 + BATCH] = NULL;
@@ -1368,6 +1386,7 @@ int main(int argc, char **argv)
 		/* Peers. */
 		if (!no_peers) {
 			double rsa = -1, ec = -1, xs_rsa, xs_ec, xl_with = -1, xl_without = -1;
+			double xs_rsa_cpu = -1, xs_ec_cpu = -1, xl_with_cpu = -1;
 			char e1[256] = "", e2[256] = "", e3[256] = "";
 			int sp;
 
@@ -1377,11 +1396,12 @@ int main(int argc, char **argv)
 			sp = openssl_speed(&b, &rsa, &ec);
 			xs_rsa = xmlsec_sign_rate(&b, "rsa2048",
 						  "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-						  b.peer_runs, e1, sizeof(e1));
+						  b.peer_runs, &xs_rsa_cpu, e1, sizeof(e1));
 			xs_ec = xmlsec_sign_rate(&b, "p256",
 						 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
-						 b.peer_runs, e2, sizeof(e2));
-			if (xmllint_rates(&b, b.peer_runs, &xl_with, &xl_without, e3, sizeof(e3)) < 0)
+						 b.peer_runs, &xs_ec_cpu, e2, sizeof(e2));
+			if (xmllint_rates(&b, b.peer_runs, &xl_with, &xl_with_cpu, &xl_without, e3,
+					  sizeof(e3)) < 0)
 				xl_with = xl_without = -1;
 			if (b.json) {
 				json_t *p = json_object();
@@ -1396,6 +1416,12 @@ int main(int argc, char **argv)
 						    xs_ec > 0 ? json_real(xs_ec) : json_string(e2));
 				json_object_set_new(p, "xmllint_schema_docs_per_s_with_startup",
 						    xl_with > 0 ? json_real(xl_with) : json_string(e3));
+				json_object_set_new(p, "xmlsec1_sign_rsa2048_docs_per_cpu_s",
+						    json_real(xs_rsa_cpu));
+				json_object_set_new(p, "xmlsec1_sign_p256_docs_per_cpu_s",
+						    json_real(xs_ec_cpu));
+				json_object_set_new(p, "xmllint_schema_docs_per_cpu_s_with_startup",
+						    json_real(xl_with_cpu));
 				json_object_set_new(p, "xmllint_schema_docs_per_s_without_startup",
 						    xl_without > 0 ? json_real(xl_without) : json_null());
 				json_object_set_new(p, "runs", json_integer(b.peer_runs));
@@ -1408,18 +1434,24 @@ int main(int argc, char **argv)
 				else
 					printf("  openssl speed: n/a (could not run or parse it)\n");
 				if (xs_rsa > 0)
-					printf("  %-52s %10.1f docs/s (process start-up included)\n",
-					       "xmlsec1 --sign, RSA-2048, 10 KB invoice", xs_rsa);
+					printf("  %-52s %10.1f docs/s wall, %.1f per CPU s "
+					       "(process start-up included)\n",
+					       "xmlsec1 --sign, RSA-2048, 10 KB invoice", xs_rsa,
+					       xs_rsa_cpu);
 				else
 					printf("  xmlsec1 --sign RSA-2048: n/a (error: %s)\n", e1);
 				if (xs_ec > 0)
-					printf("  %-52s %10.1f docs/s (process start-up included)\n",
-					       "xmlsec1 --sign, ECDSA P-256, 10 KB invoice", xs_ec);
+					printf("  %-52s %10.1f docs/s wall, %.1f per CPU s "
+					       "(process start-up included)\n",
+					       "xmlsec1 --sign, ECDSA P-256, 10 KB invoice", xs_ec,
+					       xs_ec_cpu);
 				else
 					printf("  xmlsec1 --sign ECDSA P-256: n/a (error: %s)\n", e2);
 				if (xl_with > 0) {
-					printf("  %-52s %10.1f docs/s (one process per document)\n",
-					       "xmllint --noout --schema, 10 KB invoice", xl_with);
+					printf("  %-52s %10.1f docs/s wall, %.1f per CPU s "
+					       "(one process per document)\n",
+					       "xmllint --noout --schema, 10 KB invoice", xl_with,
+					       xl_with_cpu);
 					if (xl_without > 0)
 						printf("  %-52s %10.1f docs/s (1000 files in one process, "
 						       "start-up subtracted)\n",
