@@ -12,8 +12,14 @@
  *     attributes per element, text-node size, node count) are checked in SAX
  *     callbacks while parsing, so a hostile input is stopped before it is
  *     ever fully in memory.
+ *   - a namespace name containing '<', '&', TAB, LF or CR is refused
+ *     (XML-NS): libxml2 writes namespace declarations back without escaping,
+ *     so such a document would serialize into bytes that are not well-formed
+ *     or that name a different namespace; none of these characters belongs
+ *     in a URI reference anyway.
  * A refusal adds one fatal finding naming the limit or rule, with the line.
- * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-LIMIT-*.
+ * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-NS,
+ * XML-LIMIT-*.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,6 +111,17 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 			     "attribute %s is %zu bytes, more than %zu (limit max_attr_bytes)",
 			     (const char *)attributes[i * 5], (size_t)(e - v),
 			     st->lim->max_attr_bytes);
+			return;
+		}
+	}
+	for (i = 0; i < nb_namespaces; i++) {
+		const xmlChar *ns = namespaces[i * 2 + 1];
+
+		if (ns != NULL && strpbrk((const char *)ns, "<&\t\n\r") != NULL) {
+			stop(ctxt, st, "XML-NS",
+			     "namespace name on <%s> contains '<', '&' or a tab/newline, which "
+			     "cannot be in a URI and would not survive serialization",
+			     (const char *)localname);
 			return;
 		}
 	}
