@@ -23,8 +23,7 @@
  * figures are printed beside them. Work a stage needs but does not measure
  * (parsing a fresh copy before signing it) is done outside the timed part.
  * A stage whose engine call fails prints "n/a (error: ...)" and the run
- * goes on: sign/verify and the rule stage may not exist in every build, so
- * those functions are referenced weakly.
+ * goes on.
  *
  * Peak memory: a forked child parses and XSD-validates the 10 MiB document;
  * its ru_maxrss (wait4) is the figure, and its resident size at start (the
@@ -53,15 +52,6 @@
 
 #include "engine.h"
 #include "pki.h"
-
-/* Signature functions and the rule stage may be missing from a build that
- * predates them: weak references, checked before use. */
-#pragma weak engine_key_load
-#pragma weak engine_key_free
-#pragma weak engine_trust_load
-#pragma weak engine_trust_free
-#pragma weak engine_doc_sign
-#pragma weak engine_doc_verify
 
 extern char **environ;
 
@@ -1015,11 +1005,6 @@ static void load_keys(struct bench *b)
 		snprintf(b->key_err, sizeof(b->key_err), "could not generate throwaway keys");
 		return;
 	}
-	if (engine_key_load == NULL || engine_doc_sign == NULL) {
-		snprintf(b->key_err, sizeof(b->key_err),
-			 "engine_key_load/engine_doc_sign not in this build");
-		return;
-	}
 	if ((rc = engine_key_load(pki_path(k, sizeof(k), b->tmp, "rsa2048", "key.pem"),
 				  pki_path(c, sizeof(c), b->tmp, "rsa2048", "crt.pem"), NULL,
 				  &b->key_rsa, err, sizeof(err))) < 0 ||
@@ -1031,7 +1016,7 @@ static void load_keys(struct bench *b)
 		return;
 	}
 	/* Trust both self-signed certificates: a directory of PEM files. */
-	if (engine_trust_load != NULL) {
+	{
 		char dir[600];
 
 		snprintf(dir, sizeof(dir), "%s/trust", b->tmp);
@@ -1485,12 +1470,9 @@ int main(int argc, char **argv)
 		json_decref(b.out);
 	}
 	cleanup_tmp(&b);
-	if (engine_key_free != NULL) {
-		engine_key_free(b.key_rsa);
-		engine_key_free(b.key_ec);
-	}
-	if (engine_trust_free != NULL)
-		engine_trust_free(b.trust);
+	engine_key_free(b.key_rsa);
+	engine_key_free(b.key_ec);
+	engine_trust_free(b.trust);
 	engine_free(b.eng);
 	free(b.small.p);
 	free(b.large.p);
