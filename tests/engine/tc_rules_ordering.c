@@ -202,6 +202,7 @@ static const struct {
 	{"tests/rules/peppol-ordering-3/_bases/invoice-response.xml", 's', "peppol-ordering-3"},
 	{"tests/rules/peppol-ordering-3/_bases/mlr.xml", 's', "peppol-ordering-3"},
 	{"tests/rules/peppol-ordering-3/_bases/order-cancellation.xml", 's', "peppol-ordering-3"},
+	{"tests/rules/peppol-ordering-3/_bases/order-change.xml", 's', "peppol-ordering-3"},
 };
 #define N_CLEAN (sizeof(CLEAN) / sizeof(CLEAN[0]))
 
