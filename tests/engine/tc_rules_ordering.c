@@ -33,15 +33,15 @@ static const struct {
 	const char *set;     /* rule file name without .sch = tests/rules/<set> */
 	const char *profile; /* profile for profile-fires-* cases */
 } SETS[] = {
-	{"peppol-ordering-3", "peppol-ordering-3"},
-	{"secmx-nz-parties", "secmx-nz-remittance"},
-	{"secmx-nz-remittance", "secmx-nz-remittance"},
-	{"secmx-nz-receipt", "secmx-nz-receipt"},
+    {"peppol-ordering-3", "peppol-ordering-3"},
+    {"secmx-nz-parties", "secmx-nz-remittance"},
+    {"secmx-nz-remittance", "secmx-nz-remittance"},
+    {"secmx-nz-receipt", "secmx-nz-receipt"},
 };
 #define N_SETS (sizeof(SETS) / sizeof(SETS[0]))
 
 static const char *const PROFILES[] = {"peppol-ordering-3", "secmx-nz-remittance",
-				       "secmx-nz-receipt"};
+                                       "secmx-nz-receipt"};
 #define N_PROFILES (sizeof(PROFILES) / sizeof(PROFILES[0]))
 
 /* rules_engine: an engine with the built-in rules and no XSDs (rule stage only). */
@@ -62,7 +62,7 @@ static struct engine *rules_engine(const char *rules_dir)
 
 /* validate_file: the rule stage over PATH under PROFILE (NULL: the document's). */
 static struct engine_report *validate_file(struct engine *eng, const char *path,
-					   const char *profile, char *doc_profile, size_t len)
+                                           const char *profile, char *doc_profile, size_t len)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = test_parse_file(eng, path, rep);
@@ -110,9 +110,10 @@ START_TEST(profile_cases)
 				if (report_has(rep, r->d_name) != fires)
 					engine_report_print(rep, "report", stderr);
 				ck_assert_msg(report_has(rep, r->d_name) == fires,
-					      "%s: rule %s %s under %s", p3, r->d_name,
-					      fires ? "did not fire" : "fired", SETS[s].profile);
-				ck_assert_msg(!report_has(rep, "SECMX-RULE-ERROR"), "%s: rule error", p3);
+				              "%s: rule %s %s under %s", p3, r->d_name,
+				              fires ? "did not fire" : "fired", SETS[s].profile);
+				ck_assert_msg(!report_has(rep, "SECMX-RULE-ERROR"),
+				              "%s: rule error", p3);
 				engine_report_free(rep);
 				n++;
 			}
@@ -136,11 +137,14 @@ static void has_cases(const char *dir, const char *id)
 
 	ck_assert_msg(d != NULL, "rule %s has no test cases (%s)", id, dir);
 	while ((e = readdir(d)) != NULL) {
-		f += strncmp(e->d_name, "fires-", 6) == 0 || strncmp(e->d_name, "profile-fires-", 14) == 0;
-		p += strncmp(e->d_name, "passes-", 7) == 0 || strncmp(e->d_name, "profile-passes-", 15) == 0;
+		f += strncmp(e->d_name, "fires-", 6) == 0 ||
+		     strncmp(e->d_name, "profile-fires-", 14) == 0;
+		p += strncmp(e->d_name, "passes-", 7) == 0 ||
+		     strncmp(e->d_name, "profile-passes-", 15) == 0;
 	}
 	closedir(d);
-	ck_assert_msg(f > 0 && p > 0, "rule %s needs a fires-* and a passes-* case (or profile-*)", id);
+	ck_assert_msg(f > 0 && p > 0, "rule %s needs a fires-* and a passes-* case (or profile-*)",
+	              id);
 }
 
 START_TEST(coverage)
@@ -157,11 +161,13 @@ START_TEST(coverage)
 		size_t len;
 
 		ck_assert_ptr_nonnull(ri);
-		ck_assert_msg(strcmp(ri->id, "SECMX-RULES-MISSING") != 0, "%s: a rule file is missing", profile);
+		ck_assert_msg(strcmp(ri->id, "SECMX-RULES-MISSING") != 0,
+		              "%s: a rule file is missing", profile);
 		if (strcmp(ri->file, "ubl21.sch") == 0)
 			continue; /* covered by tc_rules.c */
 		if (!ri->implemented) {
-			ck_assert_msg(ri->reason != NULL && ri->reason[0] != '\0', "%s: no reason", ri->id);
+			ck_assert_msg(ri->reason != NULL && ri->reason[0] != '\0', "%s: no reason",
+			              ri->id);
 			not_impl++;
 			continue;
 		}
@@ -173,8 +179,9 @@ START_TEST(coverage)
 		has_cases(dir, ri->id);
 		impl++;
 	}
-	fprintf(stderr, "profile %s: %zu rules, %zu implemented beyond ubl21.sch, %zu not implemented\n",
-		profile, n, impl, not_impl);
+	fprintf(stderr,
+	        "profile %s: %zu rules, %zu implemented beyond ubl21.sch, %zu not implemented\n",
+	        profile, n, impl, not_impl);
 	ck_assert_int_gt(impl, 10);
 	engine_free(eng);
 }
@@ -183,26 +190,26 @@ END_TEST
 /* ---- clean documents ---- */
 
 static const struct {
-	const char *path;    /* relative to the corpus (c) or the source tree (s) */
+	const char *path; /* relative to the corpus (c) or the source tree (s) */
 	char where;
 	const char *profile; /* the profile the document must select */
 } CLEAN[] = {
-	{"ubl-examples/peppol-ordering3/Order_Example.xml", 'c', "peppol-ordering-3"},
-	{"ubl-examples/peppol-ordering3/OrderResponse_Example.xml", 'c', "peppol-ordering-3"},
-	{"ubl-examples/peppol-ordering3/InvoiceResponse_Example.xml", 'c', "peppol-ordering-3"},
-	{"ubl-examples/oasis-ubl21/UBL-RemittanceAdvice-2.0-Example.xml", 'c', "ubl-2.1"},
-	{"ubl-examples/oasis-ubl21/UBL-ReceiptAdvice-2.0-Example.xml", 'c', "ubl-2.1"},
-	{"tests/data/remittance-nz.xml", 's', "secmx-nz-remittance"},
-	{"tests/data/receipt-nz.xml", 's', "secmx-nz-receipt"},
-	{"tests/rules/peppol-ordering-3/_bases/order.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/order-response.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/despatch-advice.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/catalogue.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/catalogue-response.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/invoice-response.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/mlr.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/order-cancellation.xml", 's', "peppol-ordering-3"},
-	{"tests/rules/peppol-ordering-3/_bases/order-change.xml", 's', "peppol-ordering-3"},
+    {"ubl-examples/peppol-ordering3/Order_Example.xml", 'c', "peppol-ordering-3"},
+    {"ubl-examples/peppol-ordering3/OrderResponse_Example.xml", 'c', "peppol-ordering-3"},
+    {"ubl-examples/peppol-ordering3/InvoiceResponse_Example.xml", 'c', "peppol-ordering-3"},
+    {"ubl-examples/oasis-ubl21/UBL-RemittanceAdvice-2.0-Example.xml", 'c', "ubl-2.1"},
+    {"ubl-examples/oasis-ubl21/UBL-ReceiptAdvice-2.0-Example.xml", 'c', "ubl-2.1"},
+    {"tests/data/remittance-nz.xml", 's', "secmx-nz-remittance"},
+    {"tests/data/receipt-nz.xml", 's', "secmx-nz-receipt"},
+    {"tests/rules/peppol-ordering-3/_bases/order.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/order-response.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/despatch-advice.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/catalogue.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/catalogue-response.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/invoice-response.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/mlr.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/order-cancellation.xml", 's', "peppol-ordering-3"},
+    {"tests/rules/peppol-ordering-3/_bases/order-change.xml", 's', "peppol-ordering-3"},
 };
 #define N_CLEAN (sizeof(CLEAN) / sizeof(CLEAN[0]))
 
@@ -277,7 +284,7 @@ START_TEST(nz_remittance_total_message)
 	ck_assert_int_eq(f->severity, ENGINE_FATAL);
 	ck_assert_str_eq(f->path, "/RemittanceAdvice");
 	ck_assert_msg(strstr(f->message, "(815.30)") && strstr(f->message, "815.35 - 0 = 815.35"),
-		      "message: %s", f->message);
+	              "message: %s", f->message);
 	ck_assert_int_eq(engine_report_fatal_count(rep), 1);
 	engine_doc_free(doc);
 	engine_report_free(rep);
@@ -289,17 +296,19 @@ END_TEST
 /* ---- extension functions: empty node-sets from a missing root step ---- */
 
 static const char EMPTY_SCH[] =
-	"<?xml version='1.0'?>\n"
-	"<schema xmlns='http://purl.oclc.org/dsdl/schematron' xmlns:secmx='urn:secmx:functions'>\n"
-	"<ns prefix='cbc' uri='urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2'/>\n"
-	"<ns prefix='cac' uri='urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2'/>\n"
-	"<ns prefix='o' uri='urn:oasis:names:specification:ubl:schema:xsd:Order-2'/>\n"
-	"<let name='s' value='secmx:dec-sum(/o:Order/cac:OrderLine/cbc:LineExtensionAmount)'/>\n"
-	"<let name='j' value='secmx:string-join(/o:Order/cac:OrderLine/cbc:ID, \",\")'/>\n"
-	"<let name='d' value='secmx:distinct-count(/o:Order/cac:OrderLine/cbc:ID)'/>\n"
-	"<pattern><rule context='/*'>\n"
-	"<report id='T-EMPTY' test='$s = \"0\" and $j = \"\" and $d = 0'>empty</report>\n"
-	"</rule></pattern></schema>\n";
+    "<?xml version='1.0'?>\n"
+    "<schema xmlns='http://purl.oclc.org/dsdl/schematron' xmlns:secmx='urn:secmx:functions'>\n"
+    "<ns prefix='cbc' "
+    "uri='urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2'/>\n"
+    "<ns prefix='cac' "
+    "uri='urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2'/>\n"
+    "<ns prefix='o' uri='urn:oasis:names:specification:ubl:schema:xsd:Order-2'/>\n"
+    "<let name='s' value='secmx:dec-sum(/o:Order/cac:OrderLine/cbc:LineExtensionAmount)'/>\n"
+    "<let name='j' value='secmx:string-join(/o:Order/cac:OrderLine/cbc:ID, \",\")'/>\n"
+    "<let name='d' value='secmx:distinct-count(/o:Order/cac:OrderLine/cbc:ID)'/>\n"
+    "<pattern><rule context='/*'>\n"
+    "<report id='T-EMPTY' test='$s = \"0\" and $j = \"\" and $d = 0'>empty</report>\n"
+    "</rule></pattern></schema>\n";
 
 START_TEST(empty_first_step)
 {
