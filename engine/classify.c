@@ -64,6 +64,10 @@ static const struct engine_profile PROFILES[] = {
 	{"pint-aunz-selfbilling", "PINT A-NZ Self-Billing", "ubl21.sch,pint-aunz.sch"},
 	{"peppol-ordering-3", "Peppol BIS Ordering 3.0 (and Invoice Response, MLR)",
 	 "ubl21.sch,peppol-ordering-3.sch"},
+	{"secmx-nz-remittance", "secmx NZ remittance advice (RemittanceAdvice)",
+	 "ubl21.sch,secmx-nz-parties.sch,secmx-nz-remittance.sch"},
+	{"secmx-nz-receipt", "secmx NZ receipt advice (ReceiptAdvice)",
+	 "ubl21.sch,secmx-nz-parties.sch,secmx-nz-receipt.sch"},
 };
 
 #define N_PROFILES (sizeof(PROFILES) / sizeof(PROFILES[0]))
@@ -107,6 +111,10 @@ static const struct customization CUSTOMIZATIONS[] = {
 	 "peppol-ordering-3", "Peppol Invoice Response", 0},
 	{"urn:fdc:peppol.eu:poacc:trns:mlr:3", 0, "ApplicationResponse", "peppol-ordering-3",
 	 "Peppol Message Level Response", 0},
+	{"urn:fdc:peppol.eu:poacc:trns:catalogue_response:3", 0, "ApplicationResponse",
+	 "peppol-ordering-3", "Peppol Catalogue Response", 0},
+	{"urn:secmx:nz:remittance:1", 0, "RemittanceAdvice", "secmx-nz-remittance", NULL, 0},
+	{"urn:secmx:nz:receipt:1", 0, "ReceiptAdvice", "secmx-nz-receipt", NULL, 0},
 };
 
 size_t engine_doctype_count(void)

@@ -94,6 +94,7 @@ int main(void)
 	suite_add_tcase(s, tc_classify());
 	suite_add_tcase(s, tc_dsig());
 	suite_add_tcase(s, tc_rules());
+	suite_add_tcase(s, tc_rules_ordering());
 	suite_add_tcase(s, tc_schema());
 	suite_add_tcase(s, tc_threads());
 	suite_add_tcase(s, tc_config_map());

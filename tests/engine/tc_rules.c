@@ -799,7 +799,7 @@ START_TEST(threads_identical)
 	struct engine *eng = new_engine(NULL, NULL, NULL, 0);
 	struct tjob jobs[N_THREADS];
 	pthread_t th[N_THREADS];
-	size_t i, k;
+	size_t i, k, with_findings = 0;
 
 	for (i = 0; i < N_CORPUS; i++) {
 		tdocs = realloc(tdocs, (ntdocs + 1) * sizeof(*tdocs));
@@ -816,7 +816,7 @@ START_TEST(threads_identical)
 		pthread_join(th[k], NULL);
 	for (i = 0; i < ntdocs; i++) {
 		char *base = run_one(eng, &tdocs[i]); /* single-threaded reference */
-		ck_assert_ptr_nonnull(strstr(base, "|")); /* every doc has some finding */
+		with_findings += strstr(base, "|") != NULL; /* a clean doc (NZ profiles) has none */
 		for (k = 0; k < N_THREADS; k++) {
 			ck_assert_int_eq(jobs[k].failed, 0);
 			ck_assert_msg(strcmp(jobs[k].out[i], base) == 0,
@@ -825,6 +825,7 @@ START_TEST(threads_identical)
 		}
 		free(base);
 	}
+	ck_assert_uint_gt(with_findings, ntdocs / 2); /* the comparison is not of empty reports */
 	for (k = 0; k < N_THREADS; k++) {
 		for (i = 0; i < ntdocs; i++)
 			free(jobs[k].out[i]);

@@ -14,6 +14,7 @@ TCase *tc_parse(void);
 TCase *tc_classify(void);
 TCase *tc_dsig(void);
 TCase *tc_rules(void);
+TCase *tc_rules_ordering(void);
 TCase *tc_schema(void);
 TCase *tc_threads(void);
 TCase *tc_config_map(void);
