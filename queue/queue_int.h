@@ -83,6 +83,14 @@ enum queue__slot {
 	QS_TXN_HIST,
 	QS_TXN_FINDINGS,
 	QS_TXN_DLV,
+	QS_TXN_DOC_ADD, /* txn_doc.c */
+	QS_TXN_REF_ADD,
+	QS_TXN_REF_FIND,
+	QS_TXN_DOC_HAS,
+	QS_TXN_DOCS,
+	QS_TXN_LIST,
+	QS_TXN_LIST_STATE,
+	QS_TXN_KEY,
 	QS__COUNT
 };
 
