@@ -529,9 +529,13 @@ static int record(const struct engine *eng, struct queue *q, const struct corr *
 		*nf = n;
 		if (next != QUEUE_TXN_PAID && next != QUEUE_TXN_CLOSED)
 			next = n ? QUEUE_TXN_DISPUTED : QUEUE_TXN_MATCHED;
-		snprintf(note + strlen(note), sizeof(note) - strlen(note),
-			 "; three-way match (receipt from %s): %s%zu difference%s", m.basis,
-			 n ? "" : "clean, ", n, n == 1 ? "" : "s");
+		if (n == 0)
+			snprintf(note + strlen(note), sizeof(note) - strlen(note),
+				 "; three-way match (receipt from %s): clean", m.basis);
+		else
+			snprintf(note + strlen(note), sizeof(note) - strlen(note),
+				 "; three-way match (receipt from %s): %zu difference%s", m.basis, n,
+				 n == 1 ? "" : "s");
 	} else if (m.kind == ENGINE_MATCH_TWO_WAY) {
 		secmx_strlcpy(match, "two-way", 16);
 		json_array_foreach(m.findings, i, f)
