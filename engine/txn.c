@@ -445,11 +445,19 @@ static int resolve(struct queue *q, struct corr *c, int64_t msg_id, struct targe
 			return rc;
 	if (txn == 0 && (rc = lookup(q, c->type, c->issuer, c->id, &txn)) < 0)
 		return rc;
-	if (c->nrefs > 0)
+	if (c->nrefs > 0) {
 		make_key(key, sizeof(key), c->refs[0].type, c->refs[0].party, c->refs[0].id);
-	else
+	} else {
+		char own[300];
+
+		/* A document without an id gets one of its own: its message's. */
+		if (*c->id)
+			secmx_strlcpy(own, c->id, sizeof(own));
+		else
+			snprintf(own, sizeof(own), "#msg%lld", (long long)msg_id);
 		make_key(key, sizeof(key), c->rule->prefix ? c->rule->prefix : c->type, c->issuer,
-			 c->id);
+			 own);
+	}
 	return add_target(q, tg, n, txn, key, first, msg_id, -1);
 }
 

@@ -18,6 +18,8 @@
 #define SELLER "0088:9429041535097"
 #define KEY_PO "order:" BUYER ":PO-88120"
 #define KEY_418 "invoice:" SELLER ":INV-2026-00418"
+#define NS_CAC_T "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+#define NS_CBC_T "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 static char tmpdir[64];
 static struct queue *q;
@@ -485,6 +487,65 @@ START_TEST(two_way)
 }
 END_TEST
 
+START_TEST(despatch_as_receipt)
+{
+	struct engine_txn_result r;
+	json_t *j;
+	size_t n;
+	const char *note;
+
+	/* Without a ReceiptAdvice the DespatchAdvice stands in, and says so. */
+	ck_assert_str_eq(feed(load("order"), &r), "ordered");
+	ck_assert_str_eq(feed(load("despatch"), &r), "ordered");
+	ck_assert_str_eq(r.key, KEY_PO);
+	ck_assert_str_eq(feed(load("invoice"), &r), "matched");
+	ck_assert_str_eq(r.match, "three-way");
+	j = txn(KEY_PO);
+	n = json_array_size(json_object_get(j, "history"));
+	note = json_string_value(
+	    json_object_get(json_array_get(json_object_get(j, "history"), n - 1), "note"));
+	ck_assert_msg(note && strstr(note, "receipt from DespatchAdvice"), "%s",
+		      note ? note : "(null)");
+	json_decref(j);
+	/* A ReceiptAdvice takes over: 8 boxes received of the 10 invoiced. */
+	ck_assert_str_eq(feed(subst(load("receipt"), ">10</cbc:ReceivedQuantity>",
+				    ">8</cbc:ReceivedQuantity>"),
+			      &r),
+			 "disputed");
+	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-MATCH-QTY", "received 8"), 1);
+}
+END_TEST
+
+START_TEST(order_rejected_and_no_id)
+{
+	struct engine_txn_result r, r2;
+	static const char resp[] =
+	    "<OrderResponse xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2\""
+	    " xmlns:cac=\"" NS_CAC_T "\" xmlns:cbc=\"" NS_CBC_T "\">"
+	    "<cbc:ID>OR-1</cbc:ID><cbc:OrderResponseCode>27</cbc:OrderResponseCode>"
+	    "<cac:OrderReference><cbc:ID>PO-88120</cbc:ID></cac:OrderReference>"
+	    "<cac:SellerSupplierParty><cac:Party><cbc:EndpointID schemeID=\"0088\">9429041535097"
+	    "</cbc:EndpointID></cac:Party></cac:SellerSupplierParty>"
+	    "<cac:BuyerCustomerParty><cac:Party><cbc:EndpointID schemeID=\"0088\">9429049990003"
+	    "</cbc:EndpointID></cac:Party></cac:BuyerCustomerParty></OrderResponse>";
+	static const char noid[] =
+	    "<ReceiptAdvice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:ReceiptAdvice-2\""
+	    " xmlns:cbc=\"" NS_CBC_T "\"><cbc:IssueDate>2026-11-18</cbc:IssueDate></ReceiptAdvice>";
+
+	/* The seller rejects the order (code 27): closed. */
+	feed(load("order"), &r);
+	ck_assert_str_eq(feed(strdup(resp), &r), "closed");
+	ck_assert_str_eq(r.key, KEY_PO);
+	/* Closed stays closed. */
+	ck_assert_str_eq(feed(load("invoice"), &r), "closed");
+	/* Documents without an id or a reference do not share a transaction. */
+	feed(strdup(noid), &r);
+	feed(strdup(noid), &r2);
+	ck_assert_int_ne(r.txn_id, r2.txn_id);
+	ck_assert_int_eq(r2.created, 1);
+}
+END_TEST
+
 TCase *tc_txn(void)
 {
 	TCase *tc = tcase_create("txn");
@@ -501,5 +562,7 @@ TCase *tc_txn(void)
 	tcase_add_test(tc, unknown_references);
 	tcase_add_test(tc, credit_note_and_response);
 	tcase_add_test(tc, two_way);
+	tcase_add_test(tc, despatch_as_receipt);
+	tcase_add_test(tc, order_rejected_and_no_id);
 	return tc;
 }
