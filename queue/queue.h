@@ -392,7 +392,8 @@ int queue_txn_ref_add(struct queue *q, int64_t txn_id, int64_t msg_id, const cha
                       const char *party, const char *doc_id, int own);
 
 /* queue_txn_ref_find: the transactions indexed under (DOC_TYPE, PARTY,
- * DOC_ID); DOC_TYPE and PARTY "" or NULL match any. Up to MAX distinct ids,
+ * DOC_ID); DOC_TYPE and PARTY "" or NULL match any (and an entry indexed with
+ * type or party "" matches any asked for). Up to MAX distinct ids,
  * oldest transaction first, into IDS; returns how many (0: none). */
 int queue_txn_ref_find(struct queue *q, const char *doc_type, const char *party,
                        const char *doc_id, int64_t *ids, size_t max);

@@ -114,7 +114,7 @@ int queue_txn_ref_find(struct queue *q, const char *doc_type, const char *party,
 	pthread_mutex_lock(&q->lock);
 	if ((rc = queue__prep(q, QS_TXN_REF_FIND,
 	                      "SELECT DISTINCT txn_id FROM txn_ref WHERE doc_id = $1"
-	                      " AND ($2 = '' OR doc_type = $2)"
+	                      " AND ($2 = '' OR doc_type = $2 OR doc_type = '')"
 	                      " AND ($3 = '' OR party = $3 OR party = '')"
 	                      " ORDER BY txn_id",
 	                      &s)) < 0)
