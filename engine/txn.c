@@ -27,11 +27,15 @@
  *   - A RemittanceAdvice is recorded in the transaction of every invoice it
  *     pays; the result names the first (struct engine_txn_result.ntxn says
  *     how many).
- *   - The document's own id and its references are then indexed under the
- *     transaction, and the document is recorded (queue_txn_doc_add) with the
- *     summary the match reads. Recording comes last: a crash before it makes
- *     a repeat redo the work (at least once; the history may then show the
- *     document twice), a repeat after it changes nothing (idempotent).
+ *   - Then, for each transaction, one queue commit (queue_txn_record) holds
+ *     everything the document does to it: the state change with its history
+ *     entry, the match findings, the index entries for its own id and its
+ *     references, and the document with the summary the match reads. The
+ *     commit checks that the transaction is as it was read (state, number of
+ *     documents); when another worker got there first, the document is read
+ *     and decided again (at most RECORD_ATTEMPTS times). A repeat of a
+ *     recorded message changes nothing (idempotent); a crash before the
+ *     commit leaves nothing of it but, possibly, a transaction it opened.
  *
  * Errors: SECMX_EINVAL (bad argument, unclassified document), SECMX_ENOMEM,
  * and the queue's errors (SECMX_EIO, ...). Findings are not errors.
@@ -51,6 +55,7 @@
 
 #define MAX_TARGETS 32
 #define MAX_REFS 64
+#define RECORD_ATTEMPTS 8 /* reads and decisions per document under contention */
 
 /* What a document does to its transaction's state. */
 enum kind {
@@ -463,23 +468,20 @@ static int resolve(struct queue *q, struct corr *c, int64_t msg_id, struct targe
 
 /* ---- recording ---- */
 
-/* index: the document's own id and its references under T. */
-static int index_refs(struct queue *q, const struct corr *c, const struct target *t,
-		      int64_t msg_id)
+/* build_refs: the index entries for the document in T (its own id, and its
+ * references: all of them, or for a remittance only the one that led to T)
+ * into REFS (MAX_REFS + 1); returns how many. Borrowed strings. */
+static size_t build_refs(const struct corr *c, const struct target *t, struct queue_txn_ref *refs)
 {
-	size_t i;
-	int rc;
+	size_t i, n = 0;
 
-	if (*c->id && (rc = queue_txn_ref_add(q, t->id, msg_id, c->type, c->issuer, c->id, 1)) < 0)
-		return rc;
-	for (i = 0; i < c->nrefs; i++) {
-		if (t->ref >= 0 && (size_t)t->ref != i)
-			continue;
-		if ((rc = queue_txn_ref_add(q, t->id, msg_id, c->refs[i].type, c->refs[i].party,
-					    c->refs[i].id, 0)) < 0)
-			return rc;
-	}
-	return 0;
+	if (*c->id)
+		refs[n++] = (struct queue_txn_ref){c->type, c->issuer, c->id, 1};
+	for (i = 0; i < c->nrefs; i++)
+		if (t->ref < 0 || (size_t)t->ref == i)
+			refs[n++] = (struct queue_txn_ref){c->refs[i].type, c->refs[i].party,
+							   c->refs[i].id, 0};
+	return n;
 }
 
 /* matchable: does a document of this kind change what the match sees? */
@@ -488,86 +490,148 @@ static int matchable(enum kind k)
 	return k == K_ORDER || k == K_RECEIPT || k == K_DESPATCH || k == K_INVOICE || k == K_CREDIT;
 }
 
-/* record: put the document into transaction T: state, match, findings,
- * history, index, and last the document itself. *NF gets the findings
- * added; MATCH (16 bytes) what match ran. */
-static int record(const struct engine *eng, struct queue *q, const struct corr *c,
-		  const struct target *t, int64_t msg_id, json_t *sum, const char *sum_text,
-		  struct engine_report *rep, size_t *nf, char *match)
+/* A transaction read, decided on, and ready to be written (one attempt). */
+struct plan {
+	struct queue_txn_record rec;
+	struct engine__match m;
+	struct queue_txn_finding *fnd;
+	char note[512];
+};
+
+/* plan_free: release one attempt's plan. */
+static void plan_free(struct plan *p)
+{
+	json_decref(p->m.findings);
+	free(p->fnd);
+	memset(p, 0, sizeof(*p));
+}
+
+/* plan_make: read transaction T, run the state table and the match, and
+ * fill P->rec for queue_txn_record. */
+static int plan_make(const struct engine *eng, struct queue *q, const struct corr *c,
+		     const struct target *t, json_t *sum, struct plan *p)
 {
 	enum queue_txn_state cur, next;
-	struct engine__match m = {0};
-	json_t *docs = NULL, *me = NULL, *f;
-	char note[512];
+	json_t *docs = NULL, *me, *f;
 	size_t i, n;
 	int rc;
 
-	*nf = 0;
-	if ((rc = queue_txn_find(q, t->key, NULL, &cur)) < 0)
+	memset(p, 0, sizeof(*p));
+	if ((rc = queue_txn_find(q, t->key, NULL, &cur)) < 0 ||
+	    (rc = queue_txn_docs_json(q, t->id, &docs)) < 0)
 		goto done;
+	p->rec.expect_state = cur;
+	p->rec.expect_docs = (int64_t)json_array_size(docs);
 	next = NEXT[cur][c->kind] == SAME ? cur : (enum queue_txn_state)NEXT[cur][c->kind];
-	snprintf(note, sizeof(note), "%s %s", c->type, *c->id ? c->id : "(no id)");
+	snprintf(p->note, sizeof(p->note), "%s %s", c->type, *c->id ? c->id : "(no id)");
 	if (matchable(c->kind)) {
-		if ((rc = queue_txn_docs_json(q, t->id, &docs)) < 0)
-			goto done;
 		me = json_pack("{s:s,s:s,s:O}", "doc_type", c->type, "doc_id", c->id, "summary",
 			       sum);
 		if (me == NULL || json_array_append_new(docs, me) < 0) {
 			rc = SECMX_ENOMEM;
 			goto done;
 		}
-		if ((rc = engine__txn_match(eng, docs, &m)) < 0)
+		if ((rc = engine__txn_match(eng, docs, &p->m)) < 0)
 			goto done;
 	}
-	n = m.findings ? json_array_size(m.findings) : 0;
-	if (m.kind == ENGINE_MATCH_THREE_WAY) {
-		secmx_strlcpy(match, "three-way", 16);
-		json_array_foreach(m.findings, i, f)
-		{
-			const char *rule = json_string_value(json_object_get(f, "rule"));
-			const char *text = json_string_value(json_object_get(f, "text"));
-
-			if ((rc = queue_txn_finding_add(q, t->id, msg_id, rule, "error", text)) < 0)
-				goto done;
-			if (rep != NULL)
-				engine_report_add(rep, rule, ENGINE_FATAL, 0,
-						  json_string_value(json_object_get(f, "path")),
-						  "%s", text);
+	n = p->m.findings ? json_array_size(p->m.findings) : 0;
+	if (p->m.kind == ENGINE_MATCH_THREE_WAY) {
+		if (n > 0 && (p->fnd = calloc(n, sizeof(*p->fnd))) == NULL) {
+			rc = SECMX_ENOMEM;
+			goto done;
 		}
-		*nf = n;
+		json_array_foreach(p->m.findings, i, f)
+		{
+			p->fnd[i].rule = json_string_value(json_object_get(f, "rule"));
+			p->fnd[i].severity = "error";
+			p->fnd[i].text = json_string_value(json_object_get(f, "text"));
+		}
+		p->rec.findings = p->fnd;
+		p->rec.nfindings = n;
 		if (next != QUEUE_TXN_PAID && next != QUEUE_TXN_CLOSED)
 			next = n ? QUEUE_TXN_DISPUTED : QUEUE_TXN_MATCHED;
 		if (n == 0)
-			snprintf(note + strlen(note), sizeof(note) - strlen(note),
-				 "; three-way match (receipt from %s): clean", m.basis);
+			snprintf(p->note + strlen(p->note), sizeof(p->note) - strlen(p->note),
+				 "; three-way match (receipt from %s): clean", p->m.basis);
 		else
-			snprintf(note + strlen(note), sizeof(note) - strlen(note),
-				 "; three-way match (receipt from %s): %zu difference%s", m.basis, n,
-				 n == 1 ? "" : "s");
-	} else if (m.kind == ENGINE_MATCH_TWO_WAY) {
-		secmx_strlcpy(match, "two-way", 16);
-		json_array_foreach(m.findings, i, f)
-		{
-			if (rep != NULL)
-				engine_report_add(rep, json_string_value(json_object_get(f, "rule")),
-						  ENGINE_WARNING, 0,
-						  json_string_value(json_object_get(f, "path")),
-						  "%s (two-way match; waiting for receipt)",
-						  json_string_value(json_object_get(f, "text")));
-		}
-		snprintf(note + strlen(note), sizeof(note) - strlen(note),
+			snprintf(p->note + strlen(p->note), sizeof(p->note) - strlen(p->note),
+				 "; three-way match (receipt from %s): %zu difference%s",
+				 p->m.basis, n, n == 1 ? "" : "s");
+	} else if (p->m.kind == ENGINE_MATCH_TWO_WAY) {
+		snprintf(p->note + strlen(p->note), sizeof(p->note) - strlen(p->note),
 			 "; two-way match with the order: %zu difference%s; waiting for receipt",
 			 n, n == 1 ? "" : "s");
 	}
-	if ((rc = queue_txn_set_state(q, t->id, next, msg_id, note)) < 0 ||
-	    (rc = index_refs(q, c, t, msg_id)) < 0)
-		goto done;
-	rc = queue_txn_doc_add(q, t->id, msg_id, c->type, c->issuer, c->id, sum_text);
-	if (rc > 0)
-		rc = 0;
+	p->rec.state = next;
+	p->rec.note = p->note;
+	rc = 0;
 done:
-	json_decref(m.findings);
 	json_decref(docs);
+	return rc;
+}
+
+/* report: the match's findings into REP: fatal for a three-way match,
+ * warnings for a two-way one. */
+static void report(const struct engine__match *m, struct engine_report *rep)
+{
+	json_t *f;
+	size_t i;
+
+	if (rep == NULL || m->findings == NULL)
+		return;
+	json_array_foreach(m->findings, i, f)
+	{
+		const char *rule = json_string_value(json_object_get(f, "rule"));
+		const char *path = json_string_value(json_object_get(f, "path"));
+		const char *text = json_string_value(json_object_get(f, "text"));
+
+		if (m->kind == ENGINE_MATCH_THREE_WAY)
+			engine_report_add(rep, rule, ENGINE_FATAL, 0, path, "%s", text);
+		else
+			engine_report_add(rep, rule, ENGINE_WARNING, 0, path,
+					  "%s (two-way match; waiting for receipt)", text);
+	}
+}
+
+/* record: put the document into transaction T in one queue commit, reading
+ * and deciding again when another worker changed T meanwhile. *NF gets the
+ * findings added, MATCH (16 bytes) what match ran. Returns 0, or 1 when the
+ * message was already recorded in T. */
+static int record(const struct engine *eng, struct queue *q, const struct corr *c,
+		  const struct target *t, int64_t msg_id, json_t *sum, const char *sum_text,
+		  struct engine_report *rep, size_t *nf, char *match)
+{
+	struct queue_txn_ref refs[MAX_REFS + 1];
+	struct plan p;
+	unsigned attempt;
+	int rc = SECMX_ESTATE;
+
+	*nf = 0;
+	for (attempt = 0; attempt < RECORD_ATTEMPTS && rc == SECMX_ESTATE; attempt++) {
+		if ((rc = plan_make(eng, q, c, t, sum, &p)) < 0) {
+			plan_free(&p);
+			return rc;
+		}
+		p.rec.txn_id = t->id;
+		p.rec.msg_id = msg_id;
+		p.rec.doc_type = c->type;
+		p.rec.party = c->issuer;
+		p.rec.doc_id = c->id;
+		p.rec.summary_json = sum_text;
+		p.rec.refs = refs;
+		p.rec.nrefs = build_refs(c, t, refs);
+		rc = queue_txn_record(q, &p.rec);
+		if (rc == 0) {
+			report(&p.m, rep);
+			*nf = p.rec.nfindings;
+			secmx_strlcpy(match,
+				      p.m.kind == ENGINE_MATCH_THREE_WAY ? "three-way" :
+				      p.m.kind == ENGINE_MATCH_TWO_WAY	 ? "two-way" :
+									   "",
+				      16);
+		}
+		plan_free(&p);
+	}
 	return rc;
 }
 
@@ -602,12 +666,15 @@ int engine_txn_correlate(const struct engine *eng, struct queue *q, const struct
 	for (i = 0; i < n; i++) {
 		char match[16] = "";
 
+		/* A quick read first; queue_txn_record checks again in its commit. */
 		if ((rc = queue_txn_doc_has(q, tg[i].id, msg_id)) < 0)
 			goto done;
 		if (rc == 1)
 			continue; /* recorded before: idempotent */
 		if ((rc = record(eng, q, &c, &tg[i], msg_id, sum, sum_text, rep, &nf, match)) < 0)
 			goto done;
+		if (rc == 1)
+			continue;
 		recorded++;
 		out->findings += nf;
 		if (i == 0)

@@ -385,6 +385,50 @@ int queue_txn_finding_add(struct queue *q, int64_t id, int64_t msg_id, const cha
 int queue_txn_doc_add(struct queue *q, int64_t txn_id, int64_t msg_id, const char *doc_type,
                       const char *party, const char *doc_id, const char *summary_json);
 
+/* One reference for the index (queue_txn_record). */
+struct queue_txn_ref {
+	const char *doc_type; /* "" = any */
+	const char *party;    /* "" = unknown */
+	const char *doc_id;
+	int own;              /* 1: the document's own id; 0: an id it refers to */
+};
+
+/* One finding for a transaction (queue_txn_record). */
+struct queue_txn_finding {
+	const char *rule;
+	const char *severity; /* "error", "warning" */
+	const char *text;
+};
+
+/* Everything one document does to one transaction (queue_txn_record). */
+struct queue_txn_record {
+	int64_t txn_id;
+	int64_t msg_id;
+	const char *doc_type, *party, *doc_id; /* the document, as queue_txn_doc_add */
+	const char *summary_json;              /* JSON text or NULL */
+	enum queue_txn_state state;            /* the state after it (a history entry is
+	                                          added even when unchanged) */
+	const char *note;                      /* for the history entry (may be NULL) */
+	enum queue_txn_state expect_state;     /* what the caller read ... */
+	int64_t expect_docs;                   /* ... and how many documents it saw */
+	const struct queue_txn_ref *refs;
+	size_t nrefs;
+	const struct queue_txn_finding *findings;
+	size_t nfindings;
+};
+
+/*
+ * queue_txn_record: in ONE commit, record a document in a transaction: its
+ * state change with a history entry, its findings, its index entries and
+ * the document itself. Optimistic: when the transaction's state is no
+ * longer REC->expect_state or its document count no longer
+ * REC->expect_docs (another worker recorded a document meanwhile), nothing
+ * is written and SECMX_ESTATE asks the caller to read again and retry.
+ * Returns 0, or 1 when the message is already recorded in the transaction
+ * (nothing changes); SECMX_ENOTFOUND for no such transaction.
+ */
+int queue_txn_record(struct queue *q, const struct queue_txn_record *rec);
+
 /* queue_txn_ref_add: index (DOC_TYPE, PARTY, DOC_ID) -> TXN_ID, found
  * through message MSG_ID; OWN is 1 for the message's own id and 0 for an id
  * it refers to. Returns 0 (added) or 1 (already there). */

@@ -6,6 +6,7 @@
  * queue's JSON views. Variants are made by replacing one text in a
  * document, so each test shows exactly what differs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,6 +547,135 @@ START_TEST(order_rejected_and_no_id)
 }
 END_TEST
 
+START_TEST(record_is_atomic)
+{
+	struct engine_txn_result r;
+	struct queue_txn_record rec = {0};
+	struct queue_txn_finding f = {"SECMX-TEST", "error", "never written"};
+	struct queue_txn_ref ref = {"Invoice", SELLER, "INV-X", 1};
+	json_t *before, *after;
+	int64_t msg, ids[4];
+
+	struct engine_report *rep = engine_report_new();
+
+	ck_assert_int_eq(feed_id(load("order"), &r, rep, &msg), 0);
+	engine_report_free(rep);
+	before = txn(KEY_PO);
+	rec.txn_id = r.txn_id;
+	rec.msg_id = msg + 100;
+	rec.doc_type = "Invoice";
+	rec.doc_id = "INV-X";
+	rec.state = QUEUE_TXN_DISPUTED;
+	rec.refs = &ref;
+	rec.nrefs = 1;
+	rec.findings = &f;
+	rec.nfindings = 1;
+	/* Read as "ordered" with no documents, but it has one: refused whole. */
+	rec.expect_state = QUEUE_TXN_ORDERED;
+	rec.expect_docs = 0;
+	ck_assert_int_eq(queue_txn_record(q, &rec), SECMX_ESTATE);
+	rec.expect_docs = 1;
+	rec.expect_state = QUEUE_TXN_INVOICED;
+	ck_assert_int_eq(queue_txn_record(q, &rec), SECMX_ESTATE);
+	after = txn(KEY_PO);
+	ck_assert_msg(json_equal(before, after), "a refused record wrote something");
+	json_decref(after);
+	ck_assert_int_eq(queue_txn_ref_find(q, "Invoice", SELLER, "INV-X", ids, 4), 0);
+	/* As read: written, all of it; again: nothing changes. */
+	rec.expect_state = QUEUE_TXN_ORDERED;
+	ck_assert_int_eq(queue_txn_record(q, &rec), 0);
+	ck_assert_str_eq(state_of(KEY_PO), "disputed");
+	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-TEST", NULL), 1);
+	ck_assert_int_eq(queue_txn_doc_has(q, r.txn_id, msg + 100), 1);
+	ck_assert_int_eq(queue_txn_ref_find(q, "Invoice", SELLER, "INV-X", ids, 4), 1);
+	ck_assert_int_eq(ids[0], r.txn_id);
+	rec.expect_docs = 2;
+	rec.expect_state = QUEUE_TXN_DISPUTED;
+	ck_assert_int_eq(queue_txn_record(q, &rec), 1);
+	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-TEST", NULL), 1);
+	json_decref(before);
+}
+END_TEST
+
+/* One worker of the concurrency test: correlate its document for order I. */
+struct worker {
+	pthread_t th;
+	char *xml;
+	int rc;
+	char state[32];
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+	struct engine_txn_result r;
+	struct queue_msg_in in = {0};
+	struct queue_put_result pr;
+
+	w->rc = engine_doc_parse(eng, w->xml, strlen(w->xml), "w", &doc, rep);
+	if (w->rc == 0)
+		w->rc = engine_doc_classify(eng, doc, rep);
+	if (w->rc == 0) {
+		in.data = w->xml;
+		in.len = strlen(w->xml);
+		in.doc_type = engine_doc_type(doc)->name;
+		in.doc_id = engine_doc_id(doc);
+		w->rc = queue_msg_put(q, &in, &pr);
+	}
+	if (w->rc == 0)
+		w->rc = engine_txn_correlate(eng, q, doc, pr.id, &r, rep);
+	if (w->rc == 0)
+		secmx_strlcpy(w->state, r.state, sizeof(w->state));
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	return NULL;
+}
+
+START_TEST(concurrent_workers)
+{
+	enum { ROUNDS = 25 };
+	struct worker w[3];
+	char po[32], key[96], id[32];
+	int round, i;
+
+	/* Order, receipt and invoice of one purchase correlated at the same time
+	 * by three threads: whatever the interleaving, the last one to record
+	 * sees the other two and the transaction ends matched, with each
+	 * document once. */
+	for (round = 0; round < ROUNDS; round++) {
+		snprintf(po, sizeof(po), "<cbc:ID>PO-C%d", round);
+		snprintf(id, sizeof(id), "RA-C%d", round);
+		w[0].xml = subst(load("order"), "<cbc:ID>PO-88120", po);
+		w[1].xml = subst(subst(load("receipt"), "<cbc:ID>PO-88120", po), "RA-5521", id);
+		snprintf(id, sizeof(id), "<cbc:ID>INV-C%d", round);
+		w[2].xml = subst(subst(load("invoice"), "<cbc:ID>PO-88120", po),
+				 "<cbc:ID>INV-2026-00417", id);
+		for (i = 0; i < 3; i++)
+			ck_assert_int_eq(pthread_create(&w[i].th, NULL, worker_main, &w[i]), 0);
+		for (i = 0; i < 3; i++) {
+			pthread_join(w[i].th, NULL);
+			ck_assert_msg(w[i].rc == 0, "round %d worker %d: %s", round, i,
+				      secmx_strerror(w[i].rc));
+			free(w[i].xml);
+		}
+		snprintf(key, sizeof(key), "order:" BUYER ":PO-C%d", round);
+		ck_assert_str_eq(state_of(key), "matched");
+		ck_assert_str_eq(history_states(key) + strlen(history_states(key)) - 7, "matched");
+		{
+			json_t *docs = NULL;
+			int64_t tid;
+
+			ck_assert_int_eq(queue_txn_find(q, key, &tid, NULL), 0);
+			ck_assert_int_eq(queue_txn_docs_json(q, tid, &docs), 0);
+			ck_assert_uint_eq(json_array_size(docs), 3);
+			json_decref(docs);
+		}
+	}
+}
+END_TEST
+
 TCase *tc_txn(void)
 {
 	TCase *tc = tcase_create("txn");
@@ -564,5 +694,7 @@ TCase *tc_txn(void)
 	tcase_add_test(tc, two_way);
 	tcase_add_test(tc, despatch_as_receipt);
 	tcase_add_test(tc, order_rejected_and_no_id);
+	tcase_add_test(tc, record_is_atomic);
+	tcase_add_test(tc, concurrent_workers);
 	return tc;
 }
