@@ -39,30 +39,31 @@ int cmd_txn(int argc, char **argv);
 /* help: the usage text. */
 static void help(FILE *fp)
 {
-	fprintf(fp,
-		"usage: secmx txn list [--db PATH] [--state S] [--limit N] [--json]\n"
-		"       secmx txn show KEY-or-ID [--db PATH] [--json]\n"
-		"       secmx txn add FILE... [--db PATH] [--price-pct P] [--price-abs A]\n"
-		"                     [--qty-pct P] [--total-abs A] [--json]\n\n"
-		"Business transactions: documents correlated through their references, the\n"
-		"state of each (ordered, invoiced, matched, disputed, paid, receipted, closed),\n"
-		"and the three-way match of order, receipt and invoice.\n\n"
-		"  list           transactions, oldest first\n"
-		"  show           one transaction's documents, history, findings, deliveries\n"
-		"  add            store documents and correlate them (no validation; for\n"
-		"                 demonstrations, tests and replays)\n"
-		"  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
-		"  --state S      list only transactions in state S\n"
-		"  --limit N      list at most N transactions\n"
-		"  --price-pct P  add: unit prices may differ from the order's by P %%\n"
-		"  --price-abs A  add: ... or by A (the larger allowance wins)\n"
-		"  --qty-pct P    add: quantities may exceed what they are checked against by P %%\n"
-		"  --total-abs A  add: invoice net totals may differ by A beyond the price allowance\n"
-		"  --json         JSON output (list: one array; show: one object; add: one line\n"
-		"                 per file)\n\n"
-		"Exit status: 0 done, 1 no such transaction or a document refused, 2 usage or\n"
-		"store error.\n",
-		TXN_DB_DEFAULT);
+	fprintf(
+	    fp,
+	    "usage: secmx txn list [--db PATH] [--state S] [--limit N] [--json]\n"
+	    "       secmx txn show KEY-or-ID [--db PATH] [--json]\n"
+	    "       secmx txn add FILE... [--db PATH] [--price-pct P] [--price-abs A]\n"
+	    "                     [--qty-pct P] [--total-abs A] [--json]\n\n"
+	    "Business transactions: documents correlated through their references, the\n"
+	    "state of each (ordered, invoiced, matched, disputed, paid, receipted, closed),\n"
+	    "and the three-way match of order, receipt and invoice.\n\n"
+	    "  list           transactions, oldest first\n"
+	    "  show           one transaction's documents, history, findings, deliveries\n"
+	    "  add            store documents and correlate them (no validation; for\n"
+	    "                 demonstrations, tests and replays)\n"
+	    "  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
+	    "  --state S      list only transactions in state S\n"
+	    "  --limit N      list at most N transactions\n"
+	    "  --price-pct P  add: unit prices may differ from the order's by P %%\n"
+	    "  --price-abs A  add: ... or by A (the larger allowance wins)\n"
+	    "  --qty-pct P    add: quantities may exceed what they are checked against by P %%\n"
+	    "  --total-abs A  add: invoice net totals may differ by A beyond the price allowance\n"
+	    "  --json         JSON output (list: one array; show: one object; add: one line\n"
+	    "                 per file)\n\n"
+	    "Exit status: 0 done, 1 no such transaction or a document refused, 2 usage or\n"
+	    "store error.\n",
+	    TXN_DB_DEFAULT);
 }
 
 /* fmt_time: ms since the epoch as UTC ISO 8601 into BUF. */
@@ -139,7 +140,8 @@ static void print_show(json_t *t)
 	{
 		printf("  %-20s msg %-6lld %-20s %-24s from %s\n",
 		       fmt_time(json_object_get(e, "at"), when, sizeof(when)), num(e, "msg_id"),
-		       str(e, "doc_type", "-"), str(e, "doc_id", "-"), str(e, "party", "(unknown)"));
+		       str(e, "doc_type", "-"), str(e, "doc_id", "-"),
+		       str(e, "party", "(unknown)"));
 	}
 	printf("\nhistory (%zu)\n", json_array_size(json_object_get(t, "history")));
 	json_array_foreach(json_object_get(t, "history"), i, e)
@@ -163,8 +165,8 @@ static void print_show(json_t *t)
 		       str(e, "state", "-"), num(e, "attempts"),
 		       json_object_get(e, "acked_at") ? "  acked " : "",
 		       json_object_get(e, "acked_at")
-			       ? fmt_time(json_object_get(e, "acked_at"), when, sizeof(when))
-			       : "");
+		           ? fmt_time(json_object_get(e, "acked_at"), when, sizeof(when))
+		           : "");
 	}
 }
 
@@ -218,7 +220,7 @@ static int show(struct queue *q, const char *arg, int json)
 
 /* add_one: store and correlate FILE. Returns the exit status for it. */
 static int add_one(const struct engine *eng, size_t max, struct queue *q, const char *file,
-		   int json)
+                   int json)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
@@ -239,7 +241,7 @@ static int add_one(const struct engine *eng, size_t max, struct queue *q, const 
 	    engine_doc_classify(eng, doc, rep) < 0) {
 		engine_report_print(rep, file, stderr);
 		fprintf(stderr, "%s: txn add: %s: not a document we can correlate\n", cli_prog,
-			file);
+		        file);
 		ret = EXIT_REFUSED;
 		goto done;
 	}
@@ -251,28 +253,28 @@ static int add_one(const struct engine *eng, size_t max, struct queue *q, const 
 	in.state = TXN_MSG_STATE;
 	if ((rc = queue_msg_put(q, &in, &pr)) < 0) {
 		fprintf(stderr, "%s: txn add: %s: not stored: %s\n", cli_prog, file,
-			secmx_strerror(rc));
+		        secmx_strerror(rc));
 		goto done;
 	}
 	if ((rc = engine_txn_correlate(eng, q, doc, pr.id, &r, rep)) < 0) {
 		fprintf(stderr, "%s: txn add: %s: message %lld stored, not correlated: %s\n",
-			cli_prog, file, (long long)pr.id, secmx_strerror(rc));
+		        cli_prog, file, (long long)pr.id, secmx_strerror(rc));
 		goto done;
 	}
 	if (json) {
 		json_t *o = json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:b,s:I,s:s,s:o}", "file", file,
-				      "msg_id", (json_int_t)pr.id, "type", in.doc_type, "key",
-				      r.key, "txn_id", (json_int_t)r.txn_id, "state", r.state,
-				      "created", r.created, "ntxn", (json_int_t)r.ntxn, "match",
-				      r.match, "findings", engine_report_json(rep));
+		                      "msg_id", (json_int_t)pr.id, "type", in.doc_type, "key",
+		                      r.key, "txn_id", (json_int_t)r.txn_id, "state", r.state,
+		                      "created", r.created, "ntxn", (json_int_t)r.ntxn, "match",
+		                      r.match, "findings", engine_report_json(rep));
 
 		if (o != NULL)
 			print_json(o);
 		json_decref(o);
 	} else {
 		printf("%s: %s %s -> %s (%s%s%s)%s\n", file, in.doc_type,
-		       in.doc_id ? in.doc_id : "(no id)", r.key, r.state,
-		       *r.match ? ", " : "", r.match, r.created ? " new" : "");
+		       in.doc_id ? in.doc_id : "(no id)", r.key, r.state, *r.match ? ", " : "",
+		       r.match, r.created ? " new" : "");
 		if (r.ntxn > 1)
 			printf("%s: recorded in %zu transactions\n", file, r.ntxn);
 		for (i = 0; i < engine_report_count(rep); i++) {
@@ -342,7 +344,8 @@ int cmd_txn(int argc, char **argv)
 				goto done;
 			}
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "%s: txn: unknown or incomplete option '%s'\n", cli_prog, a);
+			fprintf(stderr, "%s: txn: unknown or incomplete option '%s'\n", cli_prog,
+			        a);
 			help(stderr);
 			goto done;
 		} else if (action == NULL) {
@@ -352,7 +355,8 @@ int cmd_txn(int argc, char **argv)
 		}
 	}
 	if (action == NULL || (strcmp(action, "list") == 0 && nargs != 0) ||
-	    (strcmp(action, "show") == 0 && nargs != 1) || (strcmp(action, "add") == 0 && nargs == 0)) {
+	    (strcmp(action, "show") == 0 && nargs != 1) ||
+	    (strcmp(action, "add") == 0 && nargs == 0)) {
 		help(stderr);
 		goto done;
 	}
@@ -364,9 +368,9 @@ int cmd_txn(int argc, char **argv)
 	}
 	if (state != NULL && queue_txn_state_parse(state, &st) < 0) {
 		fprintf(stderr,
-			"%s: txn: unknown state '%s' (ordered, invoiced, matched, disputed, paid, "
-			"receipted, closed)\n",
-			cli_prog, state);
+		        "%s: txn: unknown state '%s' (ordered, invoiced, matched, disputed, paid, "
+		        "receipted, closed)\n",
+		        cli_prog, state);
 		goto done;
 	}
 	/* Only add may create a store; the others must not by accident. */
@@ -379,12 +383,12 @@ int cmd_txn(int argc, char **argv)
 		ecfg.flags |= ENGINE_CFG_NO_SCHEMAS;
 		if ((rc = engine_new(&ecfg, &eng, err, sizeof(err))) < 0) {
 			fprintf(stderr, "%s: txn: cannot start the engine: %s%s%s\n", cli_prog,
-				secmx_strerror(rc), *err ? ": " : "", err);
+			        secmx_strerror(rc), *err ? ": " : "", err);
 			goto done;
 		}
 		if (engine_txn_set_tolerance(eng, &tol) < 0) {
 			fprintf(stderr, "%s: txn add: tolerances must be non-negative decimals\n",
-				cli_prog);
+			        cli_prog);
 			goto done;
 		}
 	}
@@ -393,7 +397,7 @@ int cmd_txn(int argc, char **argv)
 	cfg.recover = 0;
 	if ((rc = queue_open(db, &cfg, &q, err, sizeof(err))) < 0) {
 		fprintf(stderr, "%s: txn: %s: %s%s%s\n", cli_prog, db, secmx_strerror(rc),
-			*err ? ": " : "", err);
+		        *err ? ": " : "", err);
 		goto done;
 	}
 	if (strcmp(action, "list") == 0) {

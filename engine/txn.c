@@ -82,7 +82,7 @@ enum kind {
 #define P QUEUE_TXN_PAID
 #define R QUEUE_TXN_RECEIPTED
 #define C QUEUE_TXN_CLOSED
-#define _ SAME
+#define no SAME /* no change */
 
 /*
  * The state machine: current state x document kind -> next state (SAME:
@@ -93,15 +93,15 @@ enum kind {
  */
 /* clang-format off */
 static const signed char NEXT[8][K__COUNT] = {
-	/*            ORDER RCPT DESP INV CRED REMIT R_OK R_DISP R_PAID CANCEL OTHER */
-	/* ordered */  { _,   R,   _,   I,  _,   P,    _,   D,     P,     C,     _ },
-	/* invoiced */ { _,   _,   _,   _,  _,   P,    _,   D,     P,     C,     _ },
-	/* matched */  { _,   _,   _,   _,  _,   P,    _,   D,     P,     C,     _ },
-	/* disputed */ { _,   _,   _,   _,  _,   P,    _,   _,     P,     C,     _ },
-	/* paid */     { _,   _,   _,   _,  _,   _,    _,   _,     _,     _,     _ },
-	/* receipted */{ _,   _,   _,   I,  _,   P,    _,   D,     P,     C,     _ },
-	/* closed */   { _,   _,   _,   _,  _,   _,    _,   _,     _,     _,     _ },
-	/* (new) */    { O,   R,   O,   I,  I,   P,    I,   D,     P,     C,     O },
+	/*                 ORDER RCPT DESP INV CRED REMIT R_OK R_DISP R_PAID CANCEL OTHER */
+	/* ordered    */ { no,   R,   no,  I,  no,  P,    no,  D,     P,     C,     no },
+	/* invoiced   */ { no,   no,  no,  no, no,  P,    no,  D,     P,     C,     no },
+	/* matched    */ { no,   no,  no,  no, no,  P,    no,  D,     P,     C,     no },
+	/* disputed   */ { no,   no,  no,  no, no,  P,    no,  no,    P,     C,     no },
+	/* paid       */ { no,   no,  no,  no, no,  no,   no,  no,    no,    no,    no },
+	/* receipted  */ { no,   no,  no,  I,  no,  P,    no,  D,     P,     C,     no },
+	/* closed     */ { no,   no,  no,  no, no,  no,   no,  no,    no,    no,    no },
+	/* (new)      */ { O,    R,   O,   I,  I,   P,    I,   D,     P,     C,     O },
 };
 /* clang-format on */
 #undef O
@@ -111,61 +111,107 @@ static const signed char NEXT[8][K__COUNT] = {
 #undef P
 #undef R
 #undef C
-#undef _
+#undef no
 
 /* A reference a document type makes: to which type, where, whose party. */
 struct ref_rule {
-	const char *type;       /* referenced type, "" = any */
-	const char *xpath;      /* from the root */
-	char party;             /* 'B' buyer / 'S' seller side of THIS document */
+	const char *type;  /* referenced type, "" = any */
+	const char *xpath; /* from the root */
+	char party;        /* 'B' buyer / 'S' seller side of THIS document */
 };
 
 /* How to read one document type. For an ApplicationResponse "buyer" is the
  * sender and "seller" the receiver (the issuer of what it answers). */
 struct doc_rule {
 	const char *type;
-	const char *buyer[2];   /* party paths, first found wins */
+	const char *buyer[2]; /* party paths, first found wins */
 	const char *seller[2];
-	char issuer;            /* 'B' or 'S' */
-	const char *prefix;     /* own key prefix */
-	int multi;              /* every reference is a transaction of its own */
+	char issuer;        /* 'B' or 'S' */
+	const char *prefix; /* own key prefix */
+	int multi;          /* every reference is a transaction of its own */
 	struct ref_rule refs[3];
 };
 
-#define ORDER_REF {"Order", "cac:OrderReference/cbc:ID", 'B'}
+#define ORDER_REF                                                                                  \
+	{                                                                                          \
+		"Order", "cac:OrderReference/cbc:ID", 'B'                                          \
+	}
 
 static const struct doc_rule RULES[] = {
-	{"Order", {"cac:BuyerCustomerParty/cac:Party"}, {"cac:SellerSupplierParty/cac:Party"},
-	 'B', "order", 0, {{NULL, NULL, 0}}},
-	{"Invoice", {"cac:AccountingCustomerParty/cac:Party"},
-	 {"cac:AccountingSupplierParty/cac:Party"}, 'S', "invoice", 0,
-	 {ORDER_REF, {"DespatchAdvice", "cac:DespatchDocumentReference/cbc:ID", 'S'},
-	  {"ReceiptAdvice", "cac:ReceiptDocumentReference/cbc:ID", 'B'}}},
-	{"CreditNote", {"cac:AccountingCustomerParty/cac:Party"},
-	 {"cac:AccountingSupplierParty/cac:Party"}, 'S', "creditnote", 0,
-	 {ORDER_REF,
-	  {"Invoice", "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", 'S'}}},
-	{"DespatchAdvice", {"cac:DeliveryCustomerParty/cac:Party", "cac:BuyerCustomerParty/cac:Party"},
-	 {"cac:DespatchSupplierParty/cac:Party", "cac:SellerSupplierParty/cac:Party"}, 'S',
-	 "despatchadvice", 0, {ORDER_REF}},
-	{"ReceiptAdvice", {"cac:DeliveryCustomerParty/cac:Party", "cac:BuyerCustomerParty/cac:Party"},
-	 {"cac:DespatchSupplierParty/cac:Party", "cac:SellerSupplierParty/cac:Party"}, 'B',
-	 "receiptadvice", 0,
-	 {ORDER_REF, {"DespatchAdvice", "cac:DespatchDocumentReference/cbc:ID", 'S'}}},
-	{"OrderResponse", {"cac:BuyerCustomerParty/cac:Party"}, {"cac:SellerSupplierParty/cac:Party"},
-	 'S', "orderresponse", 0, {ORDER_REF}},
-	{"OrderChange", {"cac:BuyerCustomerParty/cac:Party"}, {"cac:SellerSupplierParty/cac:Party"},
-	 'B', "orderchange", 0, {ORDER_REF}},
-	{"OrderCancellation", {"cac:BuyerCustomerParty/cac:Party"},
-	 {"cac:SellerSupplierParty/cac:Party"}, 'B', "ordercancellation", 0, {ORDER_REF}},
-	{"RemittanceAdvice", {"cac:AccountingCustomerParty/cac:Party"},
-	 {"cac:AccountingSupplierParty/cac:Party", "cac:PayeeParty"}, 'B', "remittanceadvice", 1,
-	 {{"Invoice", "cac:RemittanceAdviceLine/cac:InvoiceDocumentReference/cbc:ID", 'S'},
-	  {"Invoice",
-	   "cac:RemittanceAdviceLine/cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",
-	   'S'}}},
-	{"ApplicationResponse", {"cac:SenderParty"}, {"cac:ReceiverParty"}, 'B', "response", 0,
-	 {{"", "cac:DocumentResponse/cac:DocumentReference/cbc:ID", 'S'}}},
+    {"Order",
+     {"cac:BuyerCustomerParty/cac:Party"},
+     {"cac:SellerSupplierParty/cac:Party"},
+     'B',
+     "order",
+     0,
+     {{NULL, NULL, 0}}},
+    {"Invoice",
+     {"cac:AccountingCustomerParty/cac:Party"},
+     {"cac:AccountingSupplierParty/cac:Party"},
+     'S',
+     "invoice",
+     0,
+     {ORDER_REF,
+      {"DespatchAdvice", "cac:DespatchDocumentReference/cbc:ID", 'S'},
+      {"ReceiptAdvice", "cac:ReceiptDocumentReference/cbc:ID", 'B'}}},
+    {"CreditNote",
+     {"cac:AccountingCustomerParty/cac:Party"},
+     {"cac:AccountingSupplierParty/cac:Party"},
+     'S',
+     "creditnote",
+     0,
+     {ORDER_REF, {"Invoice", "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", 'S'}}},
+    {"DespatchAdvice",
+     {"cac:DeliveryCustomerParty/cac:Party", "cac:BuyerCustomerParty/cac:Party"},
+     {"cac:DespatchSupplierParty/cac:Party", "cac:SellerSupplierParty/cac:Party"},
+     'S',
+     "despatchadvice",
+     0,
+     {ORDER_REF}},
+    {"ReceiptAdvice",
+     {"cac:DeliveryCustomerParty/cac:Party", "cac:BuyerCustomerParty/cac:Party"},
+     {"cac:DespatchSupplierParty/cac:Party", "cac:SellerSupplierParty/cac:Party"},
+     'B',
+     "receiptadvice",
+     0,
+     {ORDER_REF, {"DespatchAdvice", "cac:DespatchDocumentReference/cbc:ID", 'S'}}},
+    {"OrderResponse",
+     {"cac:BuyerCustomerParty/cac:Party"},
+     {"cac:SellerSupplierParty/cac:Party"},
+     'S',
+     "orderresponse",
+     0,
+     {ORDER_REF}},
+    {"OrderChange",
+     {"cac:BuyerCustomerParty/cac:Party"},
+     {"cac:SellerSupplierParty/cac:Party"},
+     'B',
+     "orderchange",
+     0,
+     {ORDER_REF}},
+    {"OrderCancellation",
+     {"cac:BuyerCustomerParty/cac:Party"},
+     {"cac:SellerSupplierParty/cac:Party"},
+     'B',
+     "ordercancellation",
+     0,
+     {ORDER_REF}},
+    {"RemittanceAdvice",
+     {"cac:AccountingCustomerParty/cac:Party"},
+     {"cac:AccountingSupplierParty/cac:Party", "cac:PayeeParty"},
+     'B',
+     "remittanceadvice",
+     1,
+     {{"Invoice", "cac:RemittanceAdviceLine/cac:InvoiceDocumentReference/cbc:ID", 'S'},
+      {"Invoice",
+       "cac:RemittanceAdviceLine/cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", 'S'}}},
+    {"ApplicationResponse",
+     {"cac:SenderParty"},
+     {"cac:ReceiverParty"},
+     'B',
+     "response",
+     0,
+     {{"", "cac:DocumentResponse/cac:DocumentReference/cbc:ID", 'S'}}},
 };
 
 #define N_RULES (sizeof(RULES) / sizeof(RULES[0]))
@@ -176,7 +222,7 @@ static const struct doc_rule OTHER_RULE = {NULL, {NULL}, {NULL}, 'B', NULL, 0, {
 /* One reference found in a document. */
 struct ref {
 	const char *type;
-	const char *party;      /* borrowed from struct corr */
+	const char *party; /* borrowed from struct corr */
 	char *id;
 };
 
@@ -198,7 +244,7 @@ struct corr {
 struct target {
 	int64_t id;
 	char key[256];
-	int ref;                /* the reference that led here (multi), or -1 */
+	int ref; /* the reference that led here (multi), or -1 */
 	int created;
 };
 
@@ -222,7 +268,7 @@ static xmlNodePtr xp_first(xmlXPathContextPtr ctx, const char *expr)
 static void party_id(xmlXPathContextPtr ctx, const char *path, char *out, size_t len)
 {
 	static const char *const IDS[] = {"cbc:EndpointID", "cac:PartyIdentification/cbc:ID",
-					  "cac:PartyLegalEntity/cbc:CompanyID"};
+	                                  "cac:PartyLegalEntity/cbc:CompanyID"};
 	char expr[256];
 	size_t i;
 
@@ -238,7 +284,7 @@ static void party_id(xmlXPathContextPtr ctx, const char *path, char *out, size_t
 		scheme = xmlGetNoNsProp(n, BAD_CAST "schemeID");
 		if (*v)
 			snprintf(out, len, "%s%s%s", scheme ? (const char *)scheme : "",
-				 scheme ? ":" : "", v);
+			         scheme ? ":" : "", v);
 		xmlFree(scheme);
 		free(v);
 	}
@@ -269,7 +315,8 @@ static int add_refs(struct corr *c, const struct ref_rule *rr)
 			continue;
 		}
 		for (k = 0; k < c->nrefs; k++)
-			dup |= strcmp(c->refs[k].type, rr->type) == 0 && strcmp(c->refs[k].id, v) == 0;
+			dup |=
+			    strcmp(c->refs[k].type, rr->type) == 0 && strcmp(c->refs[k].id, v) == 0;
 		if (dup || c->nrefs == MAX_REFS) {
 			free(v);
 			continue;
@@ -291,12 +338,12 @@ static enum kind kind_of(struct corr *c)
 		const char *type;
 		enum kind kind;
 	} K[] = {{"Order", K_ORDER},
-		 {"ReceiptAdvice", K_RECEIPT},
-		 {"DespatchAdvice", K_DESPATCH},
-		 {"Invoice", K_INVOICE},
-		 {"CreditNote", K_CREDIT},
-		 {"RemittanceAdvice", K_REMIT},
-		 {"OrderCancellation", K_CANCEL}};
+	         {"ReceiptAdvice", K_RECEIPT},
+	         {"DespatchAdvice", K_DESPATCH},
+	         {"Invoice", K_INVOICE},
+	         {"CreditNote", K_CREDIT},
+	         {"RemittanceAdvice", K_REMIT},
+	         {"OrderCancellation", K_CANCEL}};
 	xmlNodePtr n;
 	char *code = NULL;
 	enum kind k = K_OTHER;
@@ -379,7 +426,7 @@ static void make_key(char *key, size_t len, const char *type, const char *party,
 
 /* lookup: the oldest transaction indexed under (TYPE, PARTY, ID), 0 if none. */
 static int lookup(struct queue *q, const char *type, const char *party, const char *id,
-		  int64_t *txn)
+                  int64_t *txn)
 {
 	int64_t ids[1];
 	int n;
@@ -397,7 +444,7 @@ static int lookup(struct queue *q, const char *type, const char *party, const ch
 /* add_target: open or find KEY (or take TXN when non-zero) as a target;
  * an already listed transaction is not listed twice. */
 static int add_target(struct queue *q, struct target *tg, size_t *n, int64_t txn, const char *key,
-		      enum queue_txn_state first, int64_t msg_id, int ref)
+                      enum queue_txn_state first, int64_t msg_id, int ref)
 {
 	struct target t;
 	size_t i;
@@ -437,9 +484,11 @@ static int resolve(struct queue *q, struct corr *c, int64_t msg_id, struct targe
 	if (c->rule->multi && c->nrefs > 0) {
 		/* Each invoice a remittance pays: its transaction, or one opened for it. */
 		for (i = 0; i < c->nrefs; i++) {
-			if ((rc = lookup(q, c->refs[i].type, c->refs[i].party, c->refs[i].id, &txn)) < 0)
+			if ((rc = lookup(q, c->refs[i].type, c->refs[i].party, c->refs[i].id,
+			                 &txn)) < 0)
 				return rc;
-			make_key(key, sizeof(key), c->refs[i].type, c->refs[i].party, c->refs[i].id);
+			make_key(key, sizeof(key), c->refs[i].type, c->refs[i].party,
+			         c->refs[i].id);
 			if ((rc = add_target(q, tg, n, txn, key, first, msg_id, (int)i)) < 0)
 				return rc;
 		}
@@ -461,7 +510,7 @@ static int resolve(struct queue *q, struct corr *c, int64_t msg_id, struct targe
 		else
 			snprintf(own, sizeof(own), "#msg%lld", (long long)msg_id);
 		make_key(key, sizeof(key), c->rule->prefix ? c->rule->prefix : c->type, c->issuer,
-			 own);
+		         own);
 	}
 	return add_target(q, tg, n, txn, key, first, msg_id, -1);
 }
@@ -480,7 +529,7 @@ static size_t build_refs(const struct corr *c, const struct target *t, struct qu
 	for (i = 0; i < c->nrefs; i++)
 		if (t->ref < 0 || (size_t)t->ref == i)
 			refs[n++] = (struct queue_txn_ref){c->refs[i].type, c->refs[i].party,
-							   c->refs[i].id, 0};
+			                                   c->refs[i].id, 0};
 	return n;
 }
 
@@ -509,7 +558,7 @@ static void plan_free(struct plan *p)
 /* plan_make: read transaction T, run the state table and the match, and
  * fill P->rec for queue_txn_record. */
 static int plan_make(const struct engine *eng, struct queue *q, const struct corr *c,
-		     const struct target *t, json_t *sum, struct plan *p)
+                     const struct target *t, json_t *sum, struct plan *p)
 {
 	enum queue_txn_state cur, next;
 	json_t *docs = NULL, *me, *f;
@@ -526,7 +575,7 @@ static int plan_make(const struct engine *eng, struct queue *q, const struct cor
 	snprintf(p->note, sizeof(p->note), "%s %s", c->type, *c->id ? c->id : "(no id)");
 	if (matchable(c->kind)) {
 		me = json_pack("{s:s,s:s,s:O}", "doc_type", c->type, "doc_id", c->id, "summary",
-			       sum);
+		               sum);
 		if (me == NULL || json_array_append_new(docs, me) < 0) {
 			rc = SECMX_ENOMEM;
 			goto done;
@@ -552,15 +601,15 @@ static int plan_make(const struct engine *eng, struct queue *q, const struct cor
 			next = n ? QUEUE_TXN_DISPUTED : QUEUE_TXN_MATCHED;
 		if (n == 0)
 			snprintf(p->note + strlen(p->note), sizeof(p->note) - strlen(p->note),
-				 "; three-way match (receipt from %s): clean", p->m.basis);
+			         "; three-way match (receipt from %s): clean", p->m.basis);
 		else
 			snprintf(p->note + strlen(p->note), sizeof(p->note) - strlen(p->note),
-				 "; three-way match (receipt from %s): %zu difference%s",
-				 p->m.basis, n, n == 1 ? "" : "s");
+			         "; three-way match (receipt from %s): %zu difference%s",
+			         p->m.basis, n, n == 1 ? "" : "s");
 	} else if (p->m.kind == ENGINE_MATCH_TWO_WAY) {
 		snprintf(p->note + strlen(p->note), sizeof(p->note) - strlen(p->note),
-			 "; two-way match with the order: %zu difference%s; waiting for receipt",
-			 n, n == 1 ? "" : "s");
+		         "; two-way match with the order: %zu difference%s; waiting for receipt", n,
+		         n == 1 ? "" : "s");
 	}
 	p->rec.state = next;
 	p->rec.note = p->note;
@@ -589,7 +638,7 @@ static void report(const struct engine__match *m, struct engine_report *rep)
 			engine_report_add(rep, rule, ENGINE_FATAL, 0, path, "%s", text);
 		else
 			engine_report_add(rep, rule, ENGINE_WARNING, 0, path,
-					  "%s (two-way match; waiting for receipt)", text);
+			                  "%s (two-way match; waiting for receipt)", text);
 	}
 }
 
@@ -598,8 +647,8 @@ static void report(const struct engine__match *m, struct engine_report *rep)
  * findings added, MATCH (16 bytes) what match ran. Returns 0, or 1 when the
  * message was already recorded in T. */
 static int record(const struct engine *eng, struct queue *q, const struct corr *c,
-		  const struct target *t, int64_t msg_id, json_t *sum, const char *sum_text,
-		  struct engine_report *rep, size_t *nf, char *match)
+                  const struct target *t, int64_t msg_id, json_t *sum, const char *sum_text,
+                  struct engine_report *rep, size_t *nf, char *match)
 {
 	struct queue_txn_ref refs[MAX_REFS + 1];
 	struct plan p;
@@ -625,10 +674,10 @@ static int record(const struct engine *eng, struct queue *q, const struct corr *
 			report(&p.m, rep);
 			*nf = p.rec.nfindings;
 			secmx_strlcpy(match,
-				      p.m.kind == ENGINE_MATCH_THREE_WAY ? "three-way" :
-				      p.m.kind == ENGINE_MATCH_TWO_WAY	 ? "two-way" :
-									   "",
-				      16);
+			              p.m.kind == ENGINE_MATCH_THREE_WAY ? "three-way"
+			              : p.m.kind == ENGINE_MATCH_TWO_WAY ? "two-way"
+			                                                 : "",
+			              16);
 		}
 		plan_free(&p);
 	}
@@ -637,7 +686,7 @@ static int record(const struct engine *eng, struct queue *q, const struct corr *
 
 /* engine_txn_correlate: see engine.h. */
 int engine_txn_correlate(const struct engine *eng, struct queue *q, const struct engine_doc *doc,
-			 long long msg_id, struct engine_txn_result *out, struct engine_report *rep)
+                         long long msg_id, struct engine_txn_result *out, struct engine_report *rep)
 {
 	const struct engine_doctype *t;
 	struct corr c;

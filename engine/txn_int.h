@@ -33,8 +33,8 @@ enum engine__match_kind {
 /* What a match found. */
 struct engine__match {
 	enum engine__match_kind kind;
-	const char *basis;      /* "ReceiptAdvice" or "DespatchAdvice" (three-way), else NULL */
-	json_t *findings;       /* new array of {rule, text, path}; the caller json_decref()s */
+	const char *basis; /* "ReceiptAdvice" or "DespatchAdvice" (three-way), else NULL */
+	json_t *findings;  /* new array of {rule, text, path}; the caller json_decref()s */
 };
 
 /*

@@ -57,7 +57,7 @@ static char *xp_node_text(xmlXPathContextPtr ctx, xmlNodePtr node, const char *e
 
 /* set_text: set KEY of O to the text EXPR selects from NODE, if any. */
 static int set_text(json_t *o, const char *key, xmlXPathContextPtr ctx, xmlNodePtr node,
-		    const char *expr)
+                    const char *expr)
 {
 	char *t = xp_node_text(ctx, node, expr);
 	int rc = 0;
@@ -71,42 +71,39 @@ static int set_text(json_t *o, const char *key, xmlXPathContextPtr ctx, xmlNodeP
 /* Per document type: the line element, its quantity, and the totals. */
 struct line_shape {
 	const char *type;
-	const char *lines;      /* XPath of the lines from the root */
-	const char *id;         /* from a line */
+	const char *lines; /* XPath of the lines from the root */
+	const char *id;    /* from a line */
 	const char *qty;
-	const char *less;       /* subtracted from qty (rejected), or NULL */
-	const char *price;      /* NULL: no prices */
+	const char *less;  /* subtracted from qty (rejected), or NULL */
+	const char *price; /* NULL: no prices */
 	const char *base;
 	const char *ref;
-	const char *item;       /* the item element */
-	const char *total;      /* from the root, or NULL */
+	const char *item;  /* the item element */
+	const char *total; /* from the root, or NULL */
 };
 
 static const struct line_shape SHAPES[] = {
-	{"Order", "cac:OrderLine/cac:LineItem", "cbc:ID", "cbc:Quantity", NULL,
-	 "cac:Price/cbc:PriceAmount", "cac:Price/cbc:BaseQuantity", NULL, "cac:Item",
-	 "cac:AnticipatedMonetaryTotal/cbc:LineExtensionAmount"},
-	{"Invoice", "cac:InvoiceLine", "cbc:ID", "cbc:InvoicedQuantity", NULL,
-	 "cac:Price/cbc:PriceAmount", "cac:Price/cbc:BaseQuantity",
-	 "cac:OrderLineReference/cbc:LineID", "cac:Item",
-	 "cac:LegalMonetaryTotal/cbc:LineExtensionAmount"},
-	{"CreditNote", "cac:CreditNoteLine", "cbc:ID", "cbc:CreditedQuantity", NULL,
-	 "cac:Price/cbc:PriceAmount", "cac:Price/cbc:BaseQuantity",
-	 "cac:OrderLineReference/cbc:LineID", "cac:Item",
-	 "cac:LegalMonetaryTotal/cbc:LineExtensionAmount"},
-	{"ReceiptAdvice", "cac:ReceiptLine", "cbc:ID", "cbc:ReceivedQuantity",
-	 "cbc:RejectedQuantity", NULL, NULL, "cac:OrderLineReference/cbc:LineID", "cac:Item",
-	 NULL},
-	{"DespatchAdvice", "cac:DespatchLine", "cbc:ID", "cbc:DeliveredQuantity", NULL, NULL, NULL,
-	 "cac:OrderLineReference/cbc:LineID", "cac:Item", NULL},
+    {"Order", "cac:OrderLine/cac:LineItem", "cbc:ID", "cbc:Quantity", NULL,
+     "cac:Price/cbc:PriceAmount", "cac:Price/cbc:BaseQuantity", NULL, "cac:Item",
+     "cac:AnticipatedMonetaryTotal/cbc:LineExtensionAmount"},
+    {"Invoice", "cac:InvoiceLine", "cbc:ID", "cbc:InvoicedQuantity", NULL,
+     "cac:Price/cbc:PriceAmount", "cac:Price/cbc:BaseQuantity", "cac:OrderLineReference/cbc:LineID",
+     "cac:Item", "cac:LegalMonetaryTotal/cbc:LineExtensionAmount"},
+    {"CreditNote", "cac:CreditNoteLine", "cbc:ID", "cbc:CreditedQuantity", NULL,
+     "cac:Price/cbc:PriceAmount", "cac:Price/cbc:BaseQuantity", "cac:OrderLineReference/cbc:LineID",
+     "cac:Item", "cac:LegalMonetaryTotal/cbc:LineExtensionAmount"},
+    {"ReceiptAdvice", "cac:ReceiptLine", "cbc:ID", "cbc:ReceivedQuantity", "cbc:RejectedQuantity",
+     NULL, NULL, "cac:OrderLineReference/cbc:LineID", "cac:Item", NULL},
+    {"DespatchAdvice", "cac:DespatchLine", "cbc:ID", "cbc:DeliveredQuantity", NULL, NULL, NULL,
+     "cac:OrderLineReference/cbc:LineID", "cac:Item", NULL},
 };
 
 #define N_SHAPES (sizeof(SHAPES) / sizeof(SHAPES[0]))
 
 static const char *const ITEM_IDS[] = {
-	"cac:SellersItemIdentification/cbc:ID",
-	"cac:BuyersItemIdentification/cbc:ID",
-	"cac:StandardItemIdentification/cbc:ID",
+    "cac:SellersItemIdentification/cbc:ID",
+    "cac:BuyersItemIdentification/cbc:ID",
+    "cac:StandardItemIdentification/cbc:ID",
 };
 
 /* line_items: the item identifiers of a line as a new array. */
@@ -143,7 +140,7 @@ static const char *less_qty(const char *qty, const char *less, char *buf, size_t
 
 /* summary_lines: the lines of ROOT shaped by SH into the array LINES. */
 static int summary_lines(xmlXPathContextPtr ctx, xmlNodePtr root, const struct line_shape *sh,
-			 json_t *lines)
+                         json_t *lines)
 {
 	xmlXPathObjectPtr obj;
 	int i, rc = 0;
@@ -163,9 +160,9 @@ static int summary_lines(xmlXPathContextPtr ctx, xmlNodePtr root, const struct l
 		    set_text(l, "id", ctx, n, sh->id) < 0 ||
 		    (sh->ref && set_text(l, "ref", ctx, n, sh->ref) < 0) ||
 		    json_object_set_new(l, "items", line_items(ctx, n, sh->item)) < 0 ||
-		    json_object_set_new(l, "qty",
-					json_string(qty ? less_qty(qty, less, buf, sizeof(buf)) :
-							  "")) < 0 ||
+		    json_object_set_new(
+		        l, "qty", json_string(qty ? less_qty(qty, less, buf, sizeof(buf)) : "")) <
+		        0 ||
 		    (sh->price && set_text(l, "price", ctx, n, sh->price) < 0) ||
 		    (sh->base && set_text(l, "base", ctx, n, sh->base) < 0) ||
 		    json_object_set_new(l, "path", json_string(path ? path : "")) < 0)
@@ -248,7 +245,7 @@ static __int128 p10(int n)
 /* ddiv: R = A / B rounded half-up to PLACES decimals; SECMX_ELIMIT on a zero
  * divisor or overflow. */
 static int ddiv(const struct secmx_dec *a, const struct secmx_dec *b, int places,
-		struct secmx_dec *r)
+                struct secmx_dec *r)
 {
 	__int128 num, den, q, rem, an = a->m < 0 ? -a->m : a->m, bn = b->m < 0 ? -b->m : b->m;
 	int neg = (a->m < 0) != (b->m < 0);
@@ -280,24 +277,24 @@ static struct secmx_dec dabs(struct secmx_dec a)
 struct mctx {
 	struct secmx_dec price_pct, price_abs, qty_pct, total_abs;
 	json_t *findings;
-	int bad;                /* arithmetic out of range somewhere */
+	int bad; /* arithmetic out of range somewhere */
 	int oom;
 };
 
 /* An order line with what the other documents said about it. */
 struct oline {
-	json_t *line;           /* borrowed from the order's summary */
+	json_t *line; /* borrowed from the order's summary */
 	const char *id;
 	struct secmx_dec qty, unit;
-	int usable;             /* qty and unit are decimals */
+	int usable; /* qty and unit are decimals */
 	struct secmx_dec inv, rec;
 	int inv_seen, rec_seen;
-	const char *inv_path;   /* the last invoice line that named it */
+	const char *inv_path; /* the last invoice line that named it */
 };
 
 /* finding: append a finding {rule, text, path}. */
 static void finding(struct mctx *c, const char *rule, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void finding(struct mctx *c, const char *rule, const char *path, const char *fmt, ...)
 {
 	char text[1024];
@@ -395,8 +392,8 @@ static const char *label(json_t *l, char *buf, size_t len)
 {
 	const char *item = json_string_value(json_array_get(json_object_get(l, "items"), 0));
 
-	snprintf(buf, len, "line %s%s%s%s", *jstr(l, "id") ? jstr(l, "id") : "?",
-		 item ? " (" : "", item ? item : "", item ? ")" : "");
+	snprintf(buf, len, "line %s%s%s%s", *jstr(l, "id") ? jstr(l, "id") : "?", item ? " (" : "",
+	         item ? item : "", item ? ")" : "");
 	return buf;
 }
 
@@ -451,7 +448,7 @@ static int over(struct mctx *c, const struct secmx_dec *x, const struct secmx_de
 /* invoice_lines: match one invoice (SIGN 1) or credit note (SIGN -1) DOC
  * against the order lines, and check its net total. */
 static void invoice_lines(struct mctx *c, json_t *doc, int sign, const char *order_id,
-			  struct oline *ol, size_t n)
+                          struct oline *ol, size_t n)
 {
 	json_t *sum = json_object_get(doc, "summary"), *l;
 	const char *type = jstr(doc, "doc_type"), *id = jstr(doc, "doc_id");
@@ -470,8 +467,8 @@ static void invoice_lines(struct mctx *c, json_t *doc, int sign, const char *ord
 
 		if (k < 0) {
 			finding(c, "SECMX-MATCH-LINE-MISSING", jstr(l, "path"),
-				"%s %s %s is not on order %s", type, id, label(l, lb, sizeof(lb)),
-				order_id);
+			        "%s %s %s is not on order %s", type, id, label(l, lb, sizeof(lb)),
+			        order_id);
 			have_total = 0; /* the total cannot be priced at order prices */
 			continue;
 		}
@@ -479,8 +476,9 @@ static void invoice_lines(struct mctx *c, json_t *doc, int sign, const char *ord
 			continue;
 		if (engine__dec_parse(jstr(l, "qty"), &qty) < 0 || unit_price(l, &unit) < 0) {
 			finding(c, "SECMX-MATCH-VALUE", jstr(l, "path"),
-				"%s %s %s: quantity '%s' or price '%s' is not a usable decimal", type,
-				id, label(l, lb, sizeof(lb)), jstr(l, "qty"), jstr(l, "price"));
+			        "%s %s %s: quantity '%s' or price '%s' is not a usable decimal",
+			        type, id, label(l, lb, sizeof(lb)), jstr(l, "qty"),
+			        jstr(l, "price"));
 			have_total = 0;
 			continue;
 		}
@@ -500,10 +498,11 @@ static void invoice_lines(struct mctx *c, json_t *doc, int sign, const char *ord
 		diff = dabs(diff);
 		if (engine__dec_cmp(&diff, &allow, &cmp) == 0 && cmp > 0)
 			finding(c, "SECMX-MATCH-PRICE", jstr(l, "path"),
-				"%s %s %s (order %s line %s): unit price %s, ordered at %s: "
-				"difference %s exceeds the tolerance %s",
-				type, id, label(l, lb, sizeof(lb)), order_id, ol[k].id, fmt(&unit, b1),
-				fmt(&ol[k].unit, b2), fmt(&diff, b3), fmt(&allow, b4));
+			        "%s %s %s (order %s line %s): unit price %s, ordered at %s: "
+			        "difference %s exceeds the tolerance %s",
+			        type, id, label(l, lb, sizeof(lb)), order_id, ol[k].id,
+			        fmt(&unit, b1), fmt(&ol[k].unit, b2), fmt(&diff, b3),
+			        fmt(&allow, b4));
 		/* The net total at order prices, each line rounded like an invoice's. */
 		if (engine__dec_mul(&qty, &ol[k].unit, &t) < 0 ||
 		    engine__dec_round(&t, scale, SECMX_ROUND_HALF_UP, &t) < 0 ||
@@ -516,16 +515,16 @@ static void invoice_lines(struct mctx *c, json_t *doc, int sign, const char *ord
 		t = dabs(t);
 		if (engine__dec_cmp(&t, &allowed, &cmp) == 0 && cmp > 0)
 			finding(c, "SECMX-MATCH-TOTAL", jstr(sum, "total_path"),
-				"%s %s: net line total %s, at the prices of order %s %s: "
-				"difference %s exceeds the tolerance %s",
-				type, id, fmt(&total, b1), order_id, fmt(&expected, b2), fmt(&t, b3),
-				fmt(&allowed, b4));
+			        "%s %s: net line total %s, at the prices of order %s %s: "
+			        "difference %s exceeds the tolerance %s",
+			        type, id, fmt(&total, b1), order_id, fmt(&expected, b2),
+			        fmt(&t, b3), fmt(&allowed, b4));
 	}
 }
 
 /* receipt_lines: add one receipt (or despatch advice) DOC's quantities. */
 static void receipt_lines(struct mctx *c, json_t *doc, const char *order_id, struct oline *ol,
-			  size_t n)
+                          size_t n)
 {
 	json_t *l;
 	size_t i;
@@ -538,14 +537,14 @@ static void receipt_lines(struct mctx *c, json_t *doc, const char *order_id, str
 
 		if (k < 0) {
 			finding(c, "SECMX-MATCH-LINE-MISSING", jstr(l, "path"),
-				"%s %s %s is not on order %s", jstr(doc, "doc_type"),
-				jstr(doc, "doc_id"), label(l, lb, sizeof(lb)), order_id);
+			        "%s %s %s is not on order %s", jstr(doc, "doc_type"),
+			        jstr(doc, "doc_id"), label(l, lb, sizeof(lb)), order_id);
 			continue;
 		}
 		if (engine__dec_parse(jstr(l, "qty"), &qty) < 0) {
 			finding(c, "SECMX-MATCH-VALUE", jstr(l, "path"),
-				"%s %s %s: quantity '%s' is not a decimal", jstr(doc, "doc_type"),
-				jstr(doc, "doc_id"), label(l, lb, sizeof(lb)), jstr(l, "qty"));
+			        "%s %s %s: quantity '%s' is not a decimal", jstr(doc, "doc_type"),
+			        jstr(doc, "doc_id"), label(l, lb, sizeof(lb)), jstr(l, "qty"));
 			continue;
 		}
 		if (engine__dec_add(&ol[k].rec, &qty, &ol[k].rec) < 0)
@@ -556,7 +555,7 @@ static void receipt_lines(struct mctx *c, json_t *doc, const char *order_id, str
 
 /* quantities: the per-order-line quantity checks. */
 static void quantities(struct mctx *c, enum engine__match_kind kind, const char *basis,
-		       const char *order_id, struct oline *ol, size_t n)
+                       const char *order_id, struct oline *ol, size_t n)
 {
 	size_t k;
 	char lb[160], b1[64], b2[64], b3[64];
@@ -571,21 +570,21 @@ static void quantities(struct mctx *c, enum engine__match_kind kind, const char 
 		if (kind == ENGINE_MATCH_THREE_WAY) {
 			if (o->inv_seen && !o->rec_seen)
 				finding(c, "SECMX-MATCH-LINE-MISSING", path,
-					"order %s %s: invoiced %s but on no %s", order_id, lb,
-					fmt(&o->inv, b1), basis);
+				        "order %s %s: invoiced %s but on no %s", order_id, lb,
+				        fmt(&o->inv, b1), basis);
 			else if (o->inv_seen && over(c, &o->inv, &o->rec))
 				finding(c, "SECMX-MATCH-QTY", path,
-					"order %s %s: invoiced %s exceeds received %s (ordered %s)",
-					order_id, lb, fmt(&o->inv, b1), fmt(&o->rec, b2),
-					fmt(&o->qty, b3));
+				        "order %s %s: invoiced %s exceeds received %s (ordered %s)",
+				        order_id, lb, fmt(&o->inv, b1), fmt(&o->rec, b2),
+				        fmt(&o->qty, b3));
 			if (o->rec_seen && over(c, &o->rec, &o->qty))
 				finding(c, "SECMX-MATCH-QTY", jstr(o->line, "path"),
-					"order %s %s: received %s exceeds ordered %s", order_id, lb,
-					fmt(&o->rec, b1), fmt(&o->qty, b2));
+				        "order %s %s: received %s exceeds ordered %s", order_id, lb,
+				        fmt(&o->rec, b1), fmt(&o->qty, b2));
 		} else if (o->inv_seen && over(c, &o->inv, &o->qty)) {
 			finding(c, "SECMX-MATCH-QTY", path,
-				"order %s %s: invoiced %s exceeds ordered %s", order_id, lb,
-				fmt(&o->inv, b1), fmt(&o->qty, b2));
+			        "order %s %s: invoiced %s exceeds ordered %s", order_id, lb,
+			        fmt(&o->inv, b1), fmt(&o->qty, b2));
 		}
 	}
 }
@@ -636,11 +635,12 @@ int engine__txn_match(const struct engine *eng, json_t *docs, struct engine__mat
 		ol[i].line = l;
 		ol[i].id = jstr(l, "id");
 		ol[i].usable = engine__dec_parse(jstr(l, "qty"), &ol[i].qty) == 0 &&
-			       unit_price(l, &ol[i].unit) == 0;
+		               unit_price(l, &ol[i].unit) == 0;
 		if (!ol[i].usable)
 			finding(&c, "SECMX-MATCH-VALUE", jstr(l, "path"),
-				"order %s %s: quantity '%s' or price '%s' is not a usable decimal",
-				order_id, label(l, lb, sizeof(lb)), jstr(l, "qty"), jstr(l, "price"));
+			        "order %s %s: quantity '%s' or price '%s' is not a usable decimal",
+			        order_id, label(l, lb, sizeof(lb)), jstr(l, "qty"),
+			        jstr(l, "price"));
 	}
 	json_array_foreach(docs, i, d)
 	{
@@ -654,8 +654,8 @@ int engine__txn_match(const struct engine *eng, json_t *docs, struct engine__mat
 	quantities(&c, m->kind, m->basis, order_id, ol, n);
 	if (c.bad)
 		finding(&c, "SECMX-MATCH-VALUE", "",
-			"order %s: an amount or quantity is out of the range of exact arithmetic",
-			order_id);
+		        "order %s: an amount or quantity is out of the range of exact arithmetic",
+		        order_id);
 	if (c.oom)
 		rc = SECMX_ENOMEM;
 done:

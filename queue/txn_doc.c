@@ -156,8 +156,7 @@ static int record_check(struct queue *q, const struct queue_txn_record *rec, cha
 		return SECMX_ENOTFOUND;
 	if (mine > 0)
 		return 1;
-	if (strcmp(from, queue_txn_state_name(rec->expect_state)) != 0 ||
-	    ndocs != rec->expect_docs)
+	if (strcmp(from, queue_txn_state_name(rec->expect_state)) != 0 || ndocs != rec->expect_docs)
 		return SECMX_ESTATE;
 	return 0;
 }
@@ -264,8 +263,8 @@ done:
 }
 
 /* queue_txn_ref_find: transactions holding a (type, party, id). */
-int queue_txn_ref_find(struct queue *q, const char *doc_type, const char *party,
-                       const char *doc_id, int64_t *ids, size_t max)
+int queue_txn_ref_find(struct queue *q, const char *doc_type, const char *party, const char *doc_id,
+                       int64_t *ids, size_t max)
 {
 	struct qstmt *s;
 	size_t n = 0;
@@ -321,8 +320,8 @@ static int set_col(struct queue *q, struct qstmt *s, json_t *o, const char *key,
 
 	if (t == NULL)
 		return 0;
-	return json_object_set_new(o, key, is_int ? json_integer(q->ops->col_int(s, i))
-	                                          : json_string(t));
+	return json_object_set_new(o, key,
+	                           is_int ? json_integer(q->ops->col_int(s, i)) : json_string(t));
 }
 
 /* queue_txn_docs_json: the documents of a transaction. */

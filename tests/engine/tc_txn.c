@@ -97,7 +97,7 @@ static char *subst(char *s, const char *from, const char *to)
 /* feed_id: store XML (freed) in the queue and correlate it; *MSG gets the
  * message id. Returns engine_txn_correlate's result. */
 static int feed_id(char *xml, struct engine_txn_result *res, struct engine_report *rep,
-		   int64_t *msg)
+                   int64_t *msg)
 {
 	struct engine_doc *doc;
 	struct queue_msg_in in = {0};
@@ -172,7 +172,7 @@ static const char *history_states(const char *key)
 		if (i)
 			strncat(buf, ",", sizeof(buf) - strlen(buf) - 1);
 		strncat(buf, json_string_value(json_object_get(h, "to_state")),
-			sizeof(buf) - strlen(buf) - 1);
+		        sizeof(buf) - strlen(buf) - 1);
 	}
 	json_decref(j);
 	return buf;
@@ -223,8 +223,8 @@ START_TEST(qty_over_receipt)
 	ck_assert_str_eq(f->rule, "SECMX-MATCH-QTY");
 	ck_assert_int_eq(f->severity, ENGINE_FATAL);
 	ck_assert_msg(strstr(f->message, "line 1 (KOS-A4-5R)") &&
-			      strstr(f->message, "invoiced 10 exceeds received 8"),
-		      "%s", f->message);
+	                  strstr(f->message, "invoiced 10 exceeds received 8"),
+	              "%s", f->message);
 	ck_assert_str_eq(f->path, "/Invoice/cac:InvoiceLine[1]");
 	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-MATCH-QTY", "line 1 (KOS-A4-5R)"), 1);
 	ck_assert_uint_eq(txn_findings(KEY_PO, NULL, NULL), 1);
@@ -240,7 +240,7 @@ static char *invoice_toner_at(const char *price, const char *line, const char *n
 	char buf[128];
 
 	snprintf(buf, sizeof(buf), "<cbc:PriceAmount currencyID=\"NZD\">%s</cbc:PriceAmount>",
-		 price);
+	         price);
 	s = subst(s, "<cbc:PriceAmount currencyID=\"NZD\">129.50</cbc:PriceAmount>", buf);
 	snprintf(buf, sizeof(buf), ">%s</cbc:LineExtensionAmount>", line);
 	s = subst(s, ">259.00</cbc:LineExtensionAmount>", buf);
@@ -259,9 +259,9 @@ START_TEST(price_outside_tolerance)
 	/* 135.00 against 129.50: 5.50 more than 1 % (1.295) allows. */
 	ck_assert_str_eq(feed(invoice_toner_at("135.00", "270.00", "720.00"), &r), "disputed");
 	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-MATCH-PRICE",
-				       "line 2 (KOS-TN-BK) (order PO-88120 line 2): unit price "
-				       "135.00, ordered at 129.50: difference 5.50"),
-			  1);
+	                               "line 2 (KOS-TN-BK) (order PO-88120 line 2): unit price "
+	                               "135.00, ordered at 129.50: difference 5.50"),
+	                  1);
 	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-MATCH-TOTAL", "720.00"), 1);
 	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-MATCH-QTY", NULL), 0);
 }
@@ -297,12 +297,11 @@ START_TEST(price_tolerance_matters)
 	ck_assert_int_eq(engine_txn_set_tolerance(eng, &abs), 0);
 	feed(subst(load("order"), "<cbc:ID>PO-88120", "<cbc:ID>PO-88121"), &r);
 	feed(subst(load("receipt"), "<cbc:ID>PO-88120", "<cbc:ID>PO-88121"), &r);
-	ck_assert_str_eq(
-	    feed(subst(subst(invoice_toner_at("130.00", "260.00", "710.00"), "INV-2026-00417",
-			     "INV-2026-00419"),
-		       "<cbc:ID>PO-88120", "<cbc:ID>PO-88121"),
-		 &r),
-	    "matched");
+	ck_assert_str_eq(feed(subst(subst(invoice_toner_at("130.00", "260.00", "710.00"),
+	                                  "INV-2026-00417", "INV-2026-00419"),
+	                            "<cbc:ID>PO-88120", "<cbc:ID>PO-88121"),
+	                      &r),
+	                 "matched");
 	ck_assert_str_eq(r.key, "order:" BUYER ":PO-88121");
 
 	/* Tolerances must be non-negative decimals. */
@@ -329,16 +328,18 @@ START_TEST(out_of_order)
 
 	/* Receipt before invoice, and the order last (another order id). */
 	ck_assert_str_eq(feed(subst(subst(load("receipt"), "<cbc:ID>PO-88120", "<cbc:ID>PO-7"),
-				    "RA-5521", "RA-7"),
-			      &r), "receipted");
+	                            "RA-5521", "RA-7"),
+	                      &r),
+	                 "receipted");
 	ck_assert_str_eq(r.key, "order:" BUYER ":PO-7");
 	ck_assert_str_eq(feed(subst(subst(load("invoice"), "<cbc:ID>PO-88120", "<cbc:ID>PO-7"),
-				    "INV-2026-00417", "INV-7"),
-			      &r),
-			 "invoiced");
-	ck_assert_str_eq(feed(subst(load("order"), "<cbc:ID>PO-88120", "<cbc:ID>PO-7"), &r), "matched");
+	                            "INV-2026-00417", "INV-7"),
+	                      &r),
+	                 "invoiced");
+	ck_assert_str_eq(feed(subst(load("order"), "<cbc:ID>PO-88120", "<cbc:ID>PO-7"), &r),
+	                 "matched");
 	ck_assert_str_eq(history_states("order:" BUYER ":PO-7"),
-			 "receipted,receipted,invoiced,matched");
+	                 "receipted,receipted,invoiced,matched");
 }
 END_TEST
 
@@ -365,7 +366,7 @@ START_TEST(remittance_two_invoices)
 	ck_assert_int_eq(queue_txn_docs_json(q, id, &docs), 0);
 	ck_assert_uint_eq(json_array_size(docs), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(docs, 1), "doc_type")),
-			 "RemittanceAdvice");
+	                 "RemittanceAdvice");
 	json_decref(docs);
 }
 END_TEST
@@ -411,7 +412,7 @@ START_TEST(unknown_references)
 
 	/* An order nobody knows: the invoice opens the order's transaction. */
 	ck_assert_str_eq(feed(subst(load("invoice"), "<cbc:ID>PO-88120", "<cbc:ID>PO-404"), &r),
-			 "invoiced");
+	                 "invoiced");
 	ck_assert_str_eq(r.key, "order:" BUYER ":PO-404");
 	ck_assert_int_eq(r.created, 1);
 	/* No order at all: the invoice's own transaction. */
@@ -419,14 +420,15 @@ START_TEST(unknown_references)
 	ck_assert_str_eq(r.key, KEY_418);
 	ck_assert_int_eq(r.created, 1);
 	/* A response to an invoice we never saw: its own, under query. */
-	ck_assert_str_eq(
-	    feed(subst(load("invoice-response"), "<cbc:ID>INV-2026-00417", "<cbc:ID>INV-1999-00001"), &r),
-	    "disputed");
+	ck_assert_str_eq(feed(subst(load("invoice-response"), "<cbc:ID>INV-2026-00417",
+	                            "<cbc:ID>INV-1999-00001"),
+	                      &r),
+	                 "disputed");
 	ck_assert_str_eq(r.key, "doc:" SELLER ":INV-1999-00001");
 	/* The same order id from another buyer is another transaction. */
 	feed(load("order"), &r);
 	feed(subst(subst(load("order"), "9429049990003", "9429049990010"), "9429049990003",
-		   "9429049990010"),
+	           "9429049990010"),
 	     &r2);
 	ck_assert_str_eq(r2.key, "order:0088:9429049990010:PO-88120");
 	ck_assert_int_ne(r.txn_id, r2.txn_id);
@@ -447,8 +449,8 @@ START_TEST(credit_note_and_response)
 	feed(load("order"), &r);
 	feed(load("receipt"), &r);
 	ck_assert_str_eq(feed(inv, &r), "disputed");
-	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-MATCH-QTY", "invoiced 11 exceeds received 10"),
-			  1);
+	ck_assert_uint_eq(
+	    txn_findings(KEY_PO, "SECMX-MATCH-QTY", "invoiced 11 exceeds received 10"), 1);
 	ck_assert_str_eq(feed(load("creditnote"), &r), "matched");
 	ck_assert_str_eq(r.key, KEY_PO);
 	ck_assert_uint_eq(r.findings, 0);
@@ -506,13 +508,13 @@ START_TEST(despatch_as_receipt)
 	note = json_string_value(
 	    json_object_get(json_array_get(json_object_get(j, "history"), n - 1), "note"));
 	ck_assert_msg(note && strstr(note, "receipt from DespatchAdvice"), "%s",
-		      note ? note : "(null)");
+	              note ? note : "(null)");
 	json_decref(j);
 	/* A ReceiptAdvice takes over: 8 boxes received of the 10 invoiced. */
-	ck_assert_str_eq(feed(subst(load("receipt"), ">10</cbc:ReceivedQuantity>",
-				    ">8</cbc:ReceivedQuantity>"),
-			      &r),
-			 "disputed");
+	ck_assert_str_eq(
+	    feed(subst(load("receipt"), ">10</cbc:ReceivedQuantity>", ">8</cbc:ReceivedQuantity>"),
+	         &r),
+	    "disputed");
 	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-MATCH-QTY", "received 8"), 1);
 }
 END_TEST
@@ -651,13 +653,13 @@ START_TEST(concurrent_workers)
 		w[1].xml = subst(subst(load("receipt"), "<cbc:ID>PO-88120", po), "RA-5521", id);
 		snprintf(id, sizeof(id), "<cbc:ID>INV-C%d", round);
 		w[2].xml = subst(subst(load("invoice"), "<cbc:ID>PO-88120", po),
-				 "<cbc:ID>INV-2026-00417", id);
+		                 "<cbc:ID>INV-2026-00417", id);
 		for (i = 0; i < 3; i++)
 			ck_assert_int_eq(pthread_create(&w[i].th, NULL, worker_main, &w[i]), 0);
 		for (i = 0; i < 3; i++) {
 			pthread_join(w[i].th, NULL);
 			ck_assert_msg(w[i].rc == 0, "round %d worker %d: %s", round, i,
-				      secmx_strerror(w[i].rc));
+			              secmx_strerror(w[i].rc));
 			free(w[i].xml);
 		}
 		snprintf(key, sizeof(key), "order:" BUYER ":PO-C%d", round);
