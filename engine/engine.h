@@ -341,7 +341,9 @@ int engine_txn_set_tolerance(struct engine *eng, const struct engine_txn_toleran
  * move its state, and run the three-way match (order, receipt, invoice)
  * when the documents for it are there; differences become findings in REP
  * and in the transaction, and put it in "disputed". Idempotent: correlating
- * the same MSG_ID twice changes nothing. Q is used by one thread at a time.
+ * the same MSG_ID twice changes nothing. Q may be shared by several worker
+ * threads (or processes): each document's effect on a transaction is one
+ * queue commit, checked against what was read and redone on a conflict.
  * Returns 0, or 1 when MSG_ID was already correlated (OUT describes where it
  * is; nothing changed). The rules and the state table: docs/transactions.md.
  */
