@@ -707,6 +707,10 @@ int engine_txn_correlate(const struct engine *eng, struct queue *q, const struct
 	ready = 1;
 	if ((rc = resolve(q, &c, msg_id, tg, &n)) < 0)
 		goto done;
+	if (n == 0) { /* resolve always finds or opens one */
+		rc = SECMX_EINTERNAL;
+		goto done;
+	}
 	if ((sum = engine__txn_summary(doc, t->name)) == NULL ||
 	    (sum_text = json_dumps(sum, JSON_COMPACT)) == NULL) {
 		rc = SECMX_ENOMEM;
