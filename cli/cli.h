@@ -19,6 +19,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
 int cmd_bus(int argc, char **argv);
+int cmd_txn(int argc, char **argv);
 
 /* cli_engine: build the engine for a command (schema_dir may be NULL; flags
  * as struct engine_config.flags). Prints the reason and returns NULL on

@@ -22,6 +22,7 @@ static const struct {
 	{"sign", cmd_sign, "add an enveloped XML-DSig signature (UBL signature extension)"},
 	{"verify", cmd_verify, "verify a document's signature strictly against a trust store"},
 	{"queue", cmd_queue, "list, show, retry, hold, release and remove queue entries"},
+	{"txn", cmd_txn, "business transactions: list, show, add documents by hand"},
 	{"bus", cmd_bus, "bus administration: keygen makes CURVE key pairs"},
 };
 

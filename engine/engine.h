@@ -303,7 +303,34 @@ struct engine_txn_result {
 	int created;            /* 1: this document opened the transaction */
 	char state[32];         /* state after this document ("ordered", "disputed", ...) */
 	size_t findings;        /* three-way-match findings this document added */
+	size_t ntxn;            /* transactions the document was recorded in: 1, or more for
+	                           a RemittanceAdvice paying invoices of several (KEY,
+	                           TXN_ID and STATE name the first) */
+	char match[16];         /* "" (no match ran), "two-way" or "three-way" */
 };
+
+/*
+ * Tolerances of the three-way match, as decimal strings (NULL or "" = 0):
+ * a unit price is accepted when it differs from the order's by at most
+ * max(PRICE_ABS, PRICE_PCT % of the order's unit price); a quantity may
+ * exceed the quantity it is checked against by QTY_PCT %; an invoice's net
+ * line total may differ from its lines at order prices by TOTAL_ABS plus the
+ * price tolerance of each line times its quantity. docs/transactions.md.
+ */
+struct engine_txn_tolerance {
+	const char *price_pct;  /* e.g. "2" (2 %) */
+	const char *price_abs;  /* e.g. "0.05", in the document currency */
+	const char *qty_pct;    /* e.g. "0" */
+	const char *total_abs;  /* e.g. "0.01" */
+};
+
+/*
+ * engine_txn_set_tolerance: set the match tolerances of ENG (the strings are
+ * copied). Call it after engine_new() and before ENG is shared between
+ * threads: it is the one setter on a built engine. SECMX_EINVAL when a
+ * value is not a non-negative decimal (ENG is then unchanged).
+ */
+int engine_txn_set_tolerance(struct engine *eng, const struct engine_txn_tolerance *tol);
 
 /*
  * engine_txn_correlate: put DOC (classified; stored in Q as message MSG_ID)
@@ -314,7 +341,11 @@ struct engine_txn_result {
  * move its state, and run the three-way match (order, receipt, invoice)
  * when the documents for it are there; differences become findings in REP
  * and in the transaction, and put it in "disputed". Idempotent: correlating
- * the same MSG_ID twice changes nothing. Q is used by one thread at a time.
+ * the same MSG_ID twice changes nothing. Q may be shared by several worker
+ * threads (or processes): each document's effect on a transaction is one
+ * queue commit, checked against what was read and redone on a conflict.
+ * Returns 0, or 1 when MSG_ID was already correlated (OUT describes where it
+ * is; nothing changed). The rules and the state table: docs/transactions.md.
  */
 int engine_txn_correlate(const struct engine *eng, struct queue *q, const struct engine_doc *doc,
 			 long long msg_id, struct engine_txn_result *out, struct engine_report *rep);

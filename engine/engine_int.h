@@ -36,6 +36,15 @@
 
 struct engine__rules;   /* rules.c */
 
+/* Three-way-match tolerances (engine_txn_set_tolerance), kept as checked
+ * decimal strings; "" means 0. */
+struct engine__txn_tol {
+	char price_pct[32];
+	char price_abs[32];
+	char qty_pct[32];
+	char total_abs[32];
+};
+
 struct engine {
 	struct engine_config cfg;       /* schema_dir/rules_dir point at our copies */
 	char *schema_dir;
@@ -44,6 +53,7 @@ struct engine {
 	char schema_version[8];         /* "2.1", "2.3": the UBL version of the set */
 	unsigned char has_type[32];     /* doctype index -> the set has its schema */
 	struct engine__rules *rules;
+	struct engine__txn_tol txn_tol; /* txn.c; zero (no tolerance) by default */
 };
 
 struct engine_doc {

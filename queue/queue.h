@@ -36,7 +36,8 @@
  *                            next (in order per transaction), ack, nack,
  *                            requeue (reconnect / ack timeout).
  *   queue_txn_*()            transactions: open-or-find by key, state with
- *                            history, findings.
+ *                            history, findings; the documents of each and
+ *                            the reference index correlation uses.
  *   queue_list_json() / queue_show_json() / queue_txn_json()
  *                            JSON views for `secmx queue` and status pages.
  *   queue_stats()            counters (commits, puts, batches) for benches.
@@ -370,6 +371,94 @@ int queue_txn_set_state(struct queue *q, int64_t id, enum queue_txn_state st, in
  * transaction ID, e.g. a three-way-match difference. */
 int queue_txn_finding_add(struct queue *q, int64_t id, int64_t msg_id, const char *rule,
                           const char *severity, const char *text);
+
+/*
+ * The documents of transactions and the reference index (queue/txn_doc.c,
+ * schema version 2). A PARTY is the issuing party's identifier ("" when not
+ * known); an index entry without a party matches any party asked for.
+ *
+ * queue_txn_doc_add: record that message MSG_ID (document DOC_TYPE DOC_ID
+ * issued by PARTY) belongs to transaction TXN_ID, with SUMMARY_JSON (JSON
+ * text kept as given, or NULL). Returns 0 (added) or 1 (already there:
+ * nothing changes).
+ */
+int queue_txn_doc_add(struct queue *q, int64_t txn_id, int64_t msg_id, const char *doc_type,
+                      const char *party, const char *doc_id, const char *summary_json);
+
+/* One reference for the index (queue_txn_record). */
+struct queue_txn_ref {
+	const char *doc_type; /* "" = any */
+	const char *party;    /* "" = unknown */
+	const char *doc_id;
+	int own;              /* 1: the document's own id; 0: an id it refers to */
+};
+
+/* One finding for a transaction (queue_txn_record). */
+struct queue_txn_finding {
+	const char *rule;
+	const char *severity; /* "error", "warning" */
+	const char *text;
+};
+
+/* Everything one document does to one transaction (queue_txn_record). */
+struct queue_txn_record {
+	int64_t txn_id;
+	int64_t msg_id;
+	const char *doc_type, *party, *doc_id; /* the document, as queue_txn_doc_add */
+	const char *summary_json;              /* JSON text or NULL */
+	enum queue_txn_state state;            /* the state after it (a history entry is
+	                                          added even when unchanged) */
+	const char *note;                      /* for the history entry (may be NULL) */
+	enum queue_txn_state expect_state;     /* what the caller read ... */
+	int64_t expect_docs;                   /* ... and how many documents it saw */
+	const struct queue_txn_ref *refs;
+	size_t nrefs;
+	const struct queue_txn_finding *findings;
+	size_t nfindings;
+};
+
+/*
+ * queue_txn_record: in ONE commit, record a document in a transaction: its
+ * state change with a history entry, its findings, its index entries and
+ * the document itself. Optimistic: when the transaction's state is no
+ * longer REC->expect_state or its document count no longer
+ * REC->expect_docs (another worker recorded a document meanwhile), nothing
+ * is written and SECMX_ESTATE asks the caller to read again and retry.
+ * Returns 0, or 1 when the message is already recorded in the transaction
+ * (nothing changes); SECMX_ENOTFOUND for no such transaction.
+ */
+int queue_txn_record(struct queue *q, const struct queue_txn_record *rec);
+
+/* queue_txn_ref_add: index (DOC_TYPE, PARTY, DOC_ID) -> TXN_ID, found
+ * through message MSG_ID; OWN is 1 for the message's own id and 0 for an id
+ * it refers to. Returns 0 (added) or 1 (already there). */
+int queue_txn_ref_add(struct queue *q, int64_t txn_id, int64_t msg_id, const char *doc_type,
+                      const char *party, const char *doc_id, int own);
+
+/* queue_txn_ref_find: the transactions indexed under (DOC_TYPE, PARTY,
+ * DOC_ID); DOC_TYPE and PARTY "" or NULL match any (and an entry indexed with
+ * type or party "" matches any asked for). Up to MAX distinct ids,
+ * oldest transaction first, into IDS; returns how many (0: none). */
+int queue_txn_ref_find(struct queue *q, const char *doc_type, const char *party,
+                       const char *doc_id, int64_t *ids, size_t max);
+
+/* queue_txn_doc_has: 1 if message MSG_ID is recorded in transaction TXN_ID
+ * (TXN_ID 0: in any transaction), 0 if not. */
+int queue_txn_doc_has(struct queue *q, int64_t txn_id, int64_t msg_id);
+
+/* queue_txn_docs_json: the documents of transaction TXN_ID in the order they
+ * were recorded, as a new JSON array of {msg_id, doc_type, party, doc_id, at,
+ * summary} (summary parsed back, or null) in *OUT (json_decref). */
+int queue_txn_docs_json(struct queue *q, int64_t txn_id, json_t **out);
+
+/* queue_txn_list_json: transactions, oldest first, in STATE (NULL = all), at
+ * most LIMIT (0 = no limit), as a new JSON array of {id, key, state,
+ * created_at, updated_at, documents, findings} (counts) in *OUT. */
+int queue_txn_list_json(struct queue *q, const char *state, size_t limit, json_t **out);
+
+/* queue_txn_key: the key of transaction ID into KEY (SIZE bytes, cut short
+ * if longer). SECMX_ENOTFOUND if there is none. */
+int queue_txn_key(struct queue *q, int64_t id, char *key, size_t size);
 
 /* queue_list_json: messages (metadata only), oldest first, in STATE (NULL =
  * all), at most LIMIT (0 = no limit), as a new JSON array in *OUT

@@ -96,7 +96,29 @@ static const char MIGRATION_1[] =
 	"CREATE INDEX audit_msg ON audit(msg_id);";
 /* clang-format on */
 
-static const char *const MIGRATIONS[] = {MIGRATION_1};
+/* Version 2: the documents of each transaction (txn_doc: one row per
+ * document per transaction, with the summary the three-way match reads) and
+ * the reference index (txn_ref: (document type, party, document id) -> the
+ * transaction, for a document's own id and for every id it refers to), so
+ * that correlation looks references up instead of scanning. */
+/* clang-format off */
+static const char MIGRATION_2[] =
+	"CREATE TABLE txn_doc ("
+	" id INTEGER PRIMARY KEY, txn_id INTEGER NOT NULL REFERENCES txn(id),"
+	" msg_id INTEGER NOT NULL, doc_type TEXT NOT NULL, party TEXT NOT NULL,"
+	" doc_id TEXT NOT NULL, at INTEGER NOT NULL, summary TEXT,"
+	" UNIQUE (txn_id, msg_id));"
+	"CREATE INDEX txn_doc_msg ON txn_doc(msg_id);"
+	"CREATE TABLE txn_ref ("
+	" txn_id INTEGER NOT NULL REFERENCES txn(id), msg_id INTEGER NOT NULL,"
+	" doc_type TEXT NOT NULL, party TEXT NOT NULL, doc_id TEXT NOT NULL,"
+	" own INTEGER NOT NULL,"
+	" UNIQUE (txn_id, msg_id, doc_type, party, doc_id));"
+	"CREATE INDEX txn_ref_lookup ON txn_ref(doc_id, doc_type, party);"
+	"CREATE INDEX txn_state ON txn(state, id);";
+/* clang-format on */
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
 
 /* The claim: portable SQL (the PostgreSQL store adds FOR UPDATE SKIP LOCKED
  * to the sub-select). Under SQLite the write lock taken by BEGIN IMMEDIATE

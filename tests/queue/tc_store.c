@@ -18,15 +18,15 @@ START_TEST(open_schema_wal)
 
 	test_config(&cfg, 0);
 	q = test_open(&cfg);
-	/* Seen from outside: WAL journal, schema version 1 recorded. */
+	/* Seen from outside: WAL journal, schema version 2 recorded. */
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM pragma_journal_mode WHERE "
 	                              "journal_mode = 'wal'"),
 	                 1);
-	ck_assert_int_eq(test_sql_int("SELECT v FROM queue_meta WHERE k = 'schema_version'"), 1);
+	ck_assert_int_eq(test_sql_int("SELECT v FROM queue_meta WHERE k = 'schema_version'"), 2);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	                              "AND name IN ('msg','step','delivery','txn','txn_history',"
-	                              "'txn_finding','audit','seen')"),
-	                 8);
+	                              "'txn_finding','audit','seen','txn_doc','txn_ref')"),
+	                 10);
 	queue_close(q);
 	/* Reopening does not migrate again. */
 	q = test_open(&cfg);
