@@ -327,8 +327,16 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 
 	snprintf(buf, sizeof(buf), "m%lld", (long long)first_id(info));
 	json_object_set_new(env, "message_id", json_string(buf));
-	if (key && *key)
+	/* transaction_id must be a bus key (printable ASCII, no space, at most
+	 * 256 bytes); a key that is not one is named by the queue's id. The
+	 * transaction key itself is always in meta.transaction_key. */
+	if (key && *key && bus_key_ok(key)) {
 		json_object_set_new(env, "transaction_id", json_string(key));
+	} else if (key && *key) {
+		snprintf(buf, sizeof(buf), "txn:%lld",
+			 (long long)json_integer_value(json_object_get(c, "txn_id")));
+		json_object_set_new(env, "transaction_id", json_string(buf));
+	}
 	json_object_set_new(env, "document_type", json_string(route_type));
 	if (profile)
 		json_object_set_new(env, "profile", json_string(profile));
@@ -349,6 +357,8 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 	json_object_set_new(meta, "signature", json_string(sig ? sig : "none"));
 	if (json_object_get(v, "id"))
 		json_object_set(meta, "document_id", json_object_get(v, "id"));
+	if (key && *key)
+		json_object_set_new(meta, "transaction_key", json_string(key));
 	if (json_object_get(c, "state"))
 		json_object_set(meta, "transaction_state", json_object_get(c, "state"));
 	if (!json_is_true(json_object_get(v, "valid")))
