@@ -53,7 +53,7 @@ static const struct config_key daemon_keys[] = {
     {"bus", "heartbeat", CONFIG_DURATION, 0, "5s", 100, 600000, NULL,
      D(heartbeat_ms, long long), "Heartbeat after this much silence; a peer silent for three "
      "heartbeats is gone."},
-    {"bus", "ack_timeout", CONFIG_DURATION, CONFIG_RELOAD, "60s", 100, 86400000LL, NULL,
+    {"bus", "ack_timeout", CONFIG_DURATION, 0, "60s", 100, 86400000LL, NULL,
      D(ack_timeout_ms, long long),
      "A delivery not acknowledged this long is offered again."},
     {"bus", "drain_timeout", CONFIG_DURATION, CONFIG_RELOAD, "5s", 0, 600000, NULL,

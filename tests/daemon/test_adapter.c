@@ -2,7 +2,9 @@
  * test_adapter.c — a C SDK adapter for the daemon's tests and the crash
  * test: takes the document types given with -p, and for every delivery
  * whose idempotency key its seen-table (adapter_seen_*) does not hold yet,
- * appends "KEY TYPE SIZE" to a journal (fsync), marks the key, then ACKs.
+ * appends "KEY TYPE SIZE DOCID" to a journal (fsync; DOCID is the envelope's
+ * meta.document_id, the document's own cbc:ID, or "-"; then the wall-clock
+ * time in ms, for bench_e2e.py's latencies), marks the key, then ACKs.
  * A redelivery of a key already marked is ACKed without work.
  *
  *   test_adapter -e ENDPOINT -n NAME -p PATTERN... -s SEEN.db -j JOURNAL
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "secmx_adapter.h"
@@ -31,6 +34,12 @@ struct state {
 };
 
 static struct adapter *g_adapter;
+
+/* secmx_strlcpy_local: bounded, terminated copy (the SDK side links no common/). */
+static void secmx_strlcpy_local(char *dst, const char *src, size_t size)
+{
+	snprintf(dst, size, "%s", src);
+}
 
 /* on_term: stop adapter_run at the next delivery boundary. */
 static void on_term(int sig)
@@ -52,8 +61,22 @@ static int deliver(void *arg, const struct adapter_delivery *dl, char *reason, s
 		return ADAPTER_NACK_TRANSIENT;
 	}
 	if (rc == 0) {
-		n = snprintf(line, sizeof(line), "%s %s %zu\n", dl->idempotency_key,
-			     dl->document_type, dl->doc_len);
+		json_t *env = json_loads(dl->envelope_json, 0, NULL);
+		const char *docid =
+		    json_string_value(json_object_get(json_object_get(env, "meta"), "document_id"));
+		char id[128];
+		struct timespec ts;
+		size_t i;
+
+		secmx_strlcpy_local(id, docid ? docid : "-", sizeof(id));
+		for (i = 0; id[i]; i++)
+			if (id[i] == ' ' || id[i] == '\n')
+				id[i] = '_';
+		json_decref(env);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		n = snprintf(line, sizeof(line), "%s %s %zu %s %lld\n", dl->idempotency_key,
+			     dl->document_type, dl->doc_len, id,
+			     (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 		if (write(st->journal, line, (size_t)n) != n || fsync(st->journal) < 0 ||
 		    adapter_seen_mark(st->seen, dl->idempotency_key) < 0) {
 			snprintf(reason, reasonlen, "journal failed");
