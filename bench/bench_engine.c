@@ -85,7 +85,8 @@ int main(int argc, char **argv)
 	}
 	while (w.ndocs < MAXDOCS && fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0] && secmx_file_read(line, 64u << 20, &w.buf[w.ndocs], &w.len[w.ndocs]) == 0)
+		if (line[0] &&
+		    secmx_file_read(line, 64u << 20, &w.buf[w.ndocs], &w.len[w.ndocs]) == 0)
 			w.ndocs++;
 	}
 	if (w.ndocs == 0 || engine_global_init() < 0)
@@ -105,9 +106,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	t1 = now();
-	printf("engine-only: threads=%d documents=%ld invalid=%ld seconds=%.3f rate=%.1f docs/s%s\n",
-	       nth, (long)atomic_load(&w.done), (long)atomic_load(&w.invalid), t1 - t0,
-	       (double)atomic_load(&w.done) / (t1 - t0), key ? " (signing)" : "");
+	printf(
+	    "engine-only: threads=%d documents=%ld invalid=%ld seconds=%.3f rate=%.1f docs/s%s\n",
+	    nth, (long)atomic_load(&w.done), (long)atomic_load(&w.invalid), t1 - t0,
+	    (double)atomic_load(&w.done) / (t1 - t0), key ? " (signing)" : "");
 	for (i = 0; i < (int)w.ndocs; i++)
 		free(w.buf[i]);
 	engine_key_free(key);

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_open("secmxd", cfg.log_dest == 1 ? LOG_DEST_SYSLOG : LOG_DEST_STDERR,
-		 (enum log_level)cfg.log_level);
+	         (enum log_level)cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	if (engine_global_init() < 0) {
 		log_event(LOGL_ERR, "-", "daemon.failed", "error=%s", "engine initialisation");
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 	}
 	if ((rc = daemon_new(file, &cfg, &d, err, sizeof(err))) < 0) {
 		log_event(LOGL_ERR, "-", "daemon.failed", "error=%s",
-			  err[0] ? err : secmx_strerror(rc));
+		          err[0] ? err : secmx_strerror(rc));
 		goto out;
 	}
 	rc = daemon_run(d);

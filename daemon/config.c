@@ -44,18 +44,17 @@ static const struct config_key daemon_keys[] = {
     {"intake", "max_inflight", CONFIG_INT, CONFIG_RELOAD, "256", 1, 4096, NULL,
      D(intake_inflight, long long),
      "Most documents taken and not yet committed at once (bounds memory)."},
-    {"bus", "endpoint", CONFIG_ENDPOINT, CONFIG_REQUIRED, NULL, 0, 0, NULL,
-     D(endpoint, char *), "Where adapters connect: `ipc:///path` or `tcp://host:port`."},
+    {"bus", "endpoint", CONFIG_ENDPOINT, CONFIG_REQUIRED, NULL, 0, 0, NULL, D(endpoint, char *),
+     "Where adapters connect: `ipc:///path` or `tcp://host:port`."},
     {"bus", "curve_secret", CONFIG_SECRET_PATH, 0, NULL, 0, 0, NULL, D(curve_secret, char *),
      "The server's CURVE secret key file (`secmx bus keygen`); required for tcp://."},
     {"bus", "allow_list", CONFIG_PATH, 0, NULL, 0, 0, NULL, D(allow_list, char *),
      "File of adapter public keys allowed to connect over tcp:// (docs/protocol.md)."},
-    {"bus", "heartbeat", CONFIG_DURATION, 0, "5s", 100, 600000, NULL,
-     D(heartbeat_ms, long long), "Heartbeat after this much silence; a peer silent for three "
+    {"bus", "heartbeat", CONFIG_DURATION, 0, "5s", 100, 600000, NULL, D(heartbeat_ms, long long),
+     "Heartbeat after this much silence; a peer silent for three "
      "heartbeats is gone."},
     {"bus", "ack_timeout", CONFIG_DURATION, 0, "60s", 100, 86400000LL, NULL,
-     D(ack_timeout_ms, long long),
-     "A delivery not acknowledged this long is offered again."},
+     D(ack_timeout_ms, long long), "A delivery not acknowledged this long is offered again."},
     {"bus", "drain_timeout", CONFIG_DURATION, CONFIG_RELOAD, "5s", 0, 600000, NULL,
      D(drain_timeout_ms, long long),
      "On SIGTERM, how long to wait for adapters to acknowledge deliveries in flight."},
@@ -96,7 +95,8 @@ int daemon_config_check(const struct daemon_config *cfg, char *err, size_t errle
 		size_t n = colon ? (size_t)(colon - item) : 0;
 
 		if (colon == NULL || n == 0 || n > BUS_MAX_ID || !bus_pattern_ok(colon + 1)) {
-			secmx_errf(err, errlen, "routing.routes: \"%s\" is not adapter:pattern", item);
+			secmx_errf(err, errlen, "routing.routes: \"%s\" is not adapter:pattern",
+			           item);
 			return SECMX_ECONFIG;
 		}
 		memcpy(name, item, n);
@@ -107,7 +107,8 @@ int daemon_config_check(const struct daemon_config *cfg, char *err, size_t errle
 		}
 	}
 	if (strncmp(cfg->endpoint, "tcp://", 6) == 0 && (!cfg->curve_secret || !cfg->allow_list)) {
-		secmx_errf(err, errlen, "bus.endpoint: tcp:// needs bus.curve_secret and bus.allow_list");
+		secmx_errf(err, errlen,
+		           "bus.endpoint: tcp:// needs bus.curve_secret and bus.allow_list");
 		return SECMX_ECONFIG;
 	}
 	if (cfg->engine.sign_key && !cfg->engine.sign_cert) {

@@ -91,7 +91,7 @@ static void routes_free(struct route *r, size_t n)
 
 /* route_add: append (ADAPTER, PATTERN) to *R of *N. */
 static int route_add(struct route **r, size_t *n, const char *adapter, size_t alen,
-		     const char *pattern)
+                     const char *pattern)
 {
 	struct route *nr = realloc(*r, (*n + 1) * sizeof(**r));
 
@@ -127,7 +127,7 @@ static int publish(struct daemon *d, struct kit *kit)
 	}
 	for (i = 0; rc == 0 && i < d->nhello; i++)
 		rc = route_add(&s->routes, &s->nroutes, d->hello[i].adapter,
-			       strlen(d->hello[i].adapter), d->hello[i].pattern);
+		               strlen(d->hello[i].adapter), d->hello[i].pattern);
 	atomic_fetch_add(&kit->refs, 1);
 	s->kit = kit;
 	if (rc < 0) {
@@ -174,16 +174,16 @@ static int kit_build(const struct daemon_config *cfg, struct kit **out, char *er
 		if (cfg->engine.sign_key_password_env &&
 		    (pw = getenv(cfg->engine.sign_key_password_env)) == NULL) {
 			secmx_errf(err, errlen, "engine.sign_key_password_env: %s is not set",
-				   cfg->engine.sign_key_password_env);
+			           cfg->engine.sign_key_password_env);
 			rc = SECMX_ECONFIG;
 			goto fail;
 		}
 		if ((rc = engine_key_load(cfg->engine.sign_key, cfg->engine.sign_cert, pw, &k->key,
-					  err, errlen)) < 0)
+		                          err, errlen)) < 0)
 			goto fail;
 	}
-	if (cfg->engine.trust &&
-	    (rc = engine_trust_load(cfg->engine.trust, cfg->engine.crl, &k->trust, err, errlen)) < 0)
+	if (cfg->engine.trust && (rc = engine_trust_load(cfg->engine.trust, cfg->engine.crl,
+	                                                 &k->trust, err, errlen)) < 0)
 		goto fail;
 	*out = k;
 	return 0;
@@ -234,7 +234,7 @@ static void take(struct daemon *d, const char *name, int retake)
 	if (!retake && renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
 		if (errno != EEXIST && errno != ENOENT)
 			log_event(LOGL_WARNING, "-", "intake.take-failed", "file=%s errno=%d", name,
-				  errno);
+			          errno);
 		return; /* EEXIST: the same name is still in flight; next scan */
 	}
 	if ((it = calloc(1, sizeof(*it))) == NULL)
@@ -242,7 +242,7 @@ static void take(struct daemon *d, const char *name, int retake)
 	secmx_strlcpy(it->name, name, sizeof(it->name));
 	if ((rc = secmx_file_read(dst, 64u << 20, (char **)&it->data, &it->len)) < 0) {
 		log_event(LOGL_ERR, "-", "intake.read-failed", "file=%s error=%s", name,
-			  secmx_strerror(rc));
+		          secmx_strerror(rc));
 		intake_free(it);
 		return;
 	}
@@ -256,7 +256,7 @@ static void take(struct daemon *d, const char *name, int retake)
 	it->in.doc_id = it->doc_id;
 	if ((rc = queue_msg_submit(d->q, &it->in, put_cb, it)) < 0) {
 		log_event(LOGL_ERR, "-", "intake.refused", "file=%s error=%s", name,
-			  secmx_strerror(rc));
+		          secmx_strerror(rc));
 		if (rename(dst, src) < 0)
 			log_event(LOGL_ERR, "-", "intake.stuck", "file=%s errno=%d", name, errno);
 		intake_free(it);
@@ -321,30 +321,32 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 
 			snprintf(msgid, sizeof(msgid), "m%lld", (long long)first);
 			bus_submit_reply(d->bus, it->adapter, it->request_id, ok,
-					 it->rc == 0 ? msgid : "duplicate",
-					 ok ? NULL : secmx_strerror(it->rc));
+			                 it->rc == 0 ? msgid : "duplicate",
+			                 ok ? NULL : secmx_strerror(it->rc));
 			log_event(ok ? LOGL_INFO : LOGL_ERR, ok ? mid : "-", "intake.submit",
-				  "adapter=%s key=%s result=%s dup_of=%lld", it->adapter, it->key,
-				  ok ? "stored" : secmx_strerror(it->rc), (long long)it->res.dup_of);
+			          "adapter=%s key=%s result=%s dup_of=%lld", it->adapter, it->key,
+			          ok ? "stored" : secmx_strerror(it->rc),
+			          (long long)it->res.dup_of);
 		} else {
 			if (path_join(path, sizeof(path), d->taking, it->name) == 0) {
 				if (ok) {
 					if (unlink(path) < 0)
 						log_event(LOGL_ERR, mid, "intake.unlink-failed",
-							  "file=%s errno=%d", it->name, errno);
+						          "file=%s errno=%d", it->name, errno);
 				} else {
 					char back[PATH_MAX];
 
-					if (path_join(back, sizeof(back), d->cfg.drop_dir, it->name) == 0 &&
+					if (path_join(back, sizeof(back), d->cfg.drop_dir,
+					              it->name) == 0 &&
 					    rename(path, back) < 0)
 						log_event(LOGL_ERR, "-", "intake.stuck", "file=%s",
-							  it->name);
+						          it->name);
 				}
 			}
 			log_event(ok ? LOGL_INFO : LOGL_ERR, ok && it->rc == 0 ? mid : "-",
-				  "intake.file", "file=%s size=%zu result=%s dup_of=%lld", it->name,
-				  it->len, ok ? "stored" : secmx_strerror(it->rc),
-				  (long long)it->res.dup_of);
+			          "intake.file", "file=%s size=%zu result=%s dup_of=%lld", it->name,
+			          it->len, ok ? "stored" : secmx_strerror(it->rc),
+			          (long long)it->res.dup_of);
 		}
 		d->inflight--;
 		intake_free(it);
@@ -371,7 +373,7 @@ static void on_scan(evutil_socket_t fd, short what, void *arg)
 /* ---- bus ops (loop thread) ---- */
 
 static int op_hello(void *arg, const char *adapter, const char *const *patterns, size_t n,
-		    char *reason, size_t reasonlen)
+                    char *reason, size_t reasonlen)
 {
 	struct daemon *d = arg;
 	struct route *keep = NULL;
@@ -383,7 +385,7 @@ static int op_hello(void *arg, const char *adapter, const char *const *patterns,
 	for (i = 0; rc == 0 && i < d->nhello; i++)
 		if (strcmp(d->hello[i].adapter, adapter) != 0)
 			rc = route_add(&keep, &nkeep, d->hello[i].adapter,
-				       strlen(d->hello[i].adapter), d->hello[i].pattern);
+			               strlen(d->hello[i].adapter), d->hello[i].pattern);
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = route_add(&keep, &nkeep, adapter, strlen(adapter), patterns[i]);
 	if (rc < 0) {
@@ -420,7 +422,7 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	    (env = json_loadb(buf, (size_t)(nl - (char *)buf), 0, NULL)) == NULL) {
 		queue_delivery_nack(d->q, qd.id, 1, "bundle unreadable");
 		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=q%lld reason=bundle-unreadable",
-			  (long long)qd.id);
+		          (long long)qd.id);
 		free(buf);
 		return 0;
 	}
@@ -447,7 +449,7 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	free(buf);
 	d->outstanding++;
 	log_event(LOGL_DEBUG, qd.idem_key, "delivery.sent", "adapter=%s delivery=%s attempt=%u",
-		  adapter, out->delivery_id, qd.attempts);
+	          adapter, out->delivery_id, qd.attempts);
 	return 1;
 }
 
@@ -475,12 +477,14 @@ static void op_ack(void *arg, const char *adapter, const char *delivery_id)
 	if (rc == 0 && d->outstanding > 0)
 		d->outstanding--;
 	log_event(rc < 0 ? LOGL_ERR : LOGL_INFO, delivery_id, "delivery.acked",
-		  "adapter=%s result=%s", adapter,
-		  rc < 0 ? secmx_strerror(rc) : rc == 1 ? "again" : "ok");
+	          "adapter=%s result=%s", adapter,
+	          rc < 0    ? secmx_strerror(rc)
+	          : rc == 1 ? "again"
+	                    : "ok");
 }
 
 static void op_nack(void *arg, const char *adapter, const char *delivery_id, int kind,
-		    const char *reason)
+                    const char *reason)
 {
 	struct daemon *d = arg;
 	int64_t id = delivery_num(delivery_id);
@@ -491,13 +495,17 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
 	rc = queue_delivery_nack(d->q, id, kind == BUS_NACK_PERMANENT, reason);
 	if (rc >= 0 && d->outstanding > 0)
 		d->outstanding--;
-	log_event(LOGL_WARNING, delivery_id, "delivery.nacked", "adapter=%s kind=%s result=%s reason=%s",
-		  adapter, kind == BUS_NACK_PERMANENT ? "permanent" : "transient",
-		  rc < 0 ? secmx_strerror(rc) : rc == 1 ? "dead" : "retry", reason);
+	log_event(LOGL_WARNING, delivery_id, "delivery.nacked",
+	          "adapter=%s kind=%s result=%s reason=%s", adapter,
+	          kind == BUS_NACK_PERMANENT ? "permanent" : "transient",
+	          rc < 0    ? secmx_strerror(rc)
+	          : rc == 1 ? "dead"
+	                    : "retry",
+	          reason);
 }
 
 static int op_submit(void *arg, const char *adapter, const struct bus_submit *s, char *message_id,
-		     size_t idlen, char *reason, size_t reasonlen)
+                     size_t idlen, char *reason, size_t reasonlen)
 {
 	struct daemon *d = arg;
 	struct intake *it;
@@ -506,7 +514,7 @@ static int op_submit(void *arg, const char *adapter, const struct bus_submit *s,
 	(void)message_id, (void)idlen;
 	if (d->draining || d->inflight >= d->cfg.intake_inflight) {
 		snprintf(reason, reasonlen, "%s; retry later",
-			 d->draining ? "shutting down" : "busy");
+		         d->draining ? "shutting down" : "busy");
 		return BUS_SUBMIT_REFUSED;
 	}
 	if ((it = calloc(1, sizeof(*it))) == NULL || (it->data = malloc(s->doc_len + 1)) == NULL) {
@@ -562,7 +570,7 @@ static void start_drain(struct daemon *d)
 		return;
 	d->draining = 1;
 	log_event(LOGL_NOTICE, "-", "daemon.draining", "inflight=%ld outstanding=%ld", d->inflight,
-		  d->outstanding);
+	          d->outstanding);
 	evtimer_del(d->ev_scan);
 	atomic_store(&d->stopping, 1);
 	for (i = 0; i < d->nthreads; i++)
@@ -639,7 +647,7 @@ int daemon_reload(struct daemon *d)
 	int rc;
 
 	rc = config_reload(&daemon_config_table, d->config_file, &d->cfg, &next, restart,
-			   sizeof(restart), err, sizeof(err));
+	                   sizeof(restart), err, sizeof(err));
 	if (rc < 0) {
 		log_event(LOGL_ERR, "-", "config.reload-refused", "error=%s", err);
 		return rc;
@@ -656,13 +664,13 @@ int daemon_reload(struct daemon *d)
 	rc = publish(d, kit);
 	daemon__kit_put(kit);
 	log_event(LOGL_NOTICE, "-", "config.reloaded", "file=%s routes=%zu restart_needed=%s",
-		  d->config_file, d->cfg.routes.n, restart[0] ? restart : "none");
+	          d->config_file, d->cfg.routes.n, restart[0] ? restart : "none");
 	return rc;
 }
 
 /* daemon_new: see daemon.h. */
 int daemon_new(const char *config_file, const struct daemon_config *cfg, struct daemon **out,
-	       char *err, size_t errlen)
+               char *err, size_t errlen)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct queue_config qc;
@@ -686,7 +694,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	/* A deep copy of CFG through the file again is the simplest: reload
 	 * with no reloadable change gives exactly CFG. */
 	if ((rc = config_reload(&daemon_config_table, config_file, cfg, &d->cfg, NULL, 0, err,
-				errlen)) < 0)
+	                        errlen)) < 0)
 		goto fail;
 	if ((rc = kit_build(&d->cfg, &kit, err, errlen)) < 0)
 		goto fail;
@@ -707,7 +715,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 		goto fail;
 	}
 	log_event(LOGL_NOTICE, "-", "queue.recovered", "leases=%u deliveries=%u",
-		  rec.leases_released, rec.deliveries_requeued);
+	          rec.leases_released, rec.deliveries_requeued);
 	d->deliver_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	d->work_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->deliver_efd < 0 || d->work_efd < 0 || pipe2(d->done_pipe, O_CLOEXEC) < 0) {
@@ -735,7 +743,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 		if (path_join(d->taking, sizeof(d->taking), d->cfg.drop_dir, ".taking") < 0 ||
 		    (mkdir(d->taking, 0700) < 0 && errno != EEXIST)) {
 			secmx_errf(err, errlen, "intake.drop_dir: cannot create %s/.taking",
-				   d->cfg.drop_dir);
+			           d->cfg.drop_dir);
 			rc = SECMX_ECONFIG;
 			goto fail;
 		}
@@ -787,9 +795,9 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 		d->nthreads++;
 	}
 	daemon__kit_put(kit);
-	log_event(LOGL_NOTICE, "-", "daemon.started", "version=%s endpoint=%s workers=%lld drop_dir=%s",
-		  SECMX_VERSION, bus_endpoint(d->bus), d->cfg.workers,
-		  d->cfg.drop_dir ? d->cfg.drop_dir : "-");
+	log_event(LOGL_NOTICE, "-", "daemon.started",
+	          "version=%s endpoint=%s workers=%lld drop_dir=%s", SECMX_VERSION,
+	          bus_endpoint(d->bus), d->cfg.workers, d->cfg.drop_dir ? d->cfg.drop_dir : "-");
 	*out = d;
 	return 0;
 fail:

@@ -79,7 +79,7 @@ struct daemon;
  * engine and keys, starts the workers. *OUT: free with daemon_free().
  */
 int daemon_new(const char *config_file, const struct daemon_config *cfg, struct daemon **out,
-	       char *err, size_t errlen);
+               char *err, size_t errlen);
 /* daemon_run: the event loop; returns 0 after a clean drain. */
 int daemon_run(struct daemon *d);
 /* daemon_stop: start the drain (async-signal-safe). */

@@ -55,7 +55,7 @@ struct daemon {
 	int done_pipe[2];
 	pthread_t *threads;
 	size_t nthreads;
-	atomic_int stopping;   /* workers: finish the current message and exit */
+	atomic_int stopping; /* workers: finish the current message and exit */
 	volatile sig_atomic_t stop_requested;
 	int draining;
 	pthread_mutex_t snap_lock;
@@ -65,7 +65,7 @@ struct daemon {
 	size_t nhello;
 	/* intake bookkeeping (loop thread only) */
 	long inflight;
-	long outstanding;      /* deliveries handed to the bus and not yet answered */
+	long outstanding; /* deliveries handed to the bus and not yet answered */
 	int64_t drain_deadline;
 	struct event *ev_bus, *ev_bus_timer, *ev_scan, *ev_deliver, *ev_done, *ev_sigterm,
 	    *ev_sigint, *ev_sighup, *ev_requeue, *ev_drain;

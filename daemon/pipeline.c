@@ -117,7 +117,8 @@ static json_t *step_detail(struct queue *q, int64_t id, const char *step)
 	if (queue_show_json(q, id, &msg) < 0)
 		return NULL;
 	steps = json_object_get(msg, "steps");
-	json_array_foreach(steps, i, st) {
+	json_array_foreach(steps, i, st)
+	{
 		const char *name = json_string_value(json_object_get(st, "step"));
 		const char *detail = json_string_value(json_object_get(st, "detail"));
 
@@ -132,7 +133,7 @@ static json_t *step_detail(struct queue *q, int64_t id, const char *step)
 
 /* record: queue_step_record with DETAIL serialised; steals DETAIL. */
 static int record(struct daemon *d, const struct queue_lease *l, const char *step,
-		  const char *result, json_t *detail, const char *next)
+                  const char *result, json_t *detail, const char *next)
 {
 	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
 	int rc;
@@ -169,7 +170,7 @@ static int has_signature(const char *buf, size_t len)
 
 /* parse_classify: parse and classify BUF; *DOC on success (free it). */
 static int parse_classify(const struct engine *eng, const void *buf, size_t len, int64_t id,
-			  struct engine_doc **doc, struct engine_report *rep)
+                          struct engine_doc **doc, struct engine_report *rep)
 {
 	char name[32];
 	int rc;
@@ -186,7 +187,7 @@ static int parse_classify(const struct engine *eng, const void *buf, size_t len,
 
 /* step_validate: parse, classify, validate, verify; record the summary. */
 static int step_validate(struct daemon *d, struct snap *s, const struct queue_lease *l,
-			 const struct queue_msg_info *info)
+                         const struct queue_msg_info *info)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
@@ -209,13 +210,14 @@ static int step_validate(struct daemon *d, struct snap *s, const struct queue_le
 		rc = engine_doc_validate(s->kit->eng, doc, 0, NULL, rep);
 		if (rc < 0 && rc != SECMX_EINVALID)
 			engine_report_add(rep, "SECMX-VALIDATE", ENGINE_FATAL, 0, "",
-					  "validation could not run: %s", secmx_strerror(rc));
+			                  "validation could not run: %s", secmx_strerror(rc));
 		valid = rc == 0;
 		if (has_signature(buf, len)) {
 			if (s->kit->trust) {
 				struct engine_verify_opts o = {0, s->kit->verify_flags};
 
-				rc = engine_doc_verify(s->kit->eng, doc, s->kit->trust, &o, rep, NULL);
+				rc = engine_doc_verify(s->kit->eng, doc, s->kit->trust, &o, rep,
+				                       NULL);
 				sig = rc == 0 ? "valid" : "invalid";
 				if (rc < 0)
 					valid = 0;
@@ -237,8 +239,8 @@ static int step_validate(struct daemon *d, struct snap *s, const struct queue_le
 	json_object_set_new(det, "report", report_json(rep));
 	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
 	log_event(valid ? LOGL_INFO : LOGL_NOTICE, idbuf, "doc.validated",
-		  "type=%s valid=%d errors=%zu warnings=%zu signature=%s",
-		  t ? t->name : "unknown", valid, fatal, all - fatal, sig);
+	          "type=%s valid=%d errors=%zu warnings=%zu signature=%s", t ? t->name : "unknown",
+	          valid, fatal, all - fatal, sig);
 	rc = record(d, l, "validate", valid ? "ok" : "invalid", det, "validated");
 	det = NULL;
 done:
@@ -258,7 +260,7 @@ static int64_t first_id(const struct queue_msg_info *info)
 
 /* step_correlate: put the document into its transaction. */
 static int step_correlate(struct daemon *d, struct snap *s, const struct queue_lease *l,
-			  const struct queue_msg_info *info)
+                          const struct queue_msg_info *info)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
@@ -289,11 +291,11 @@ static int step_correlate(struct daemon *d, struct snap *s, const struct queue_l
 			char text[600];
 
 			snprintf(text, sizeof(text), "rejected: %lld errors; first: [%s] %s",
-				 (long long)json_integer_value(json_object_get(v, "errors")),
-				 f ? json_string_value(json_object_get(f, "rule")) : "-",
-				 f ? json_string_value(json_object_get(f, "message")) : "-");
-			if ((rc = queue_txn_finding_add(d->q, res.txn_id, info->id, "SECMX-REJECTED",
-							"fatal", text)) < 0)
+			         (long long)json_integer_value(json_object_get(v, "errors")),
+			         f ? json_string_value(json_object_get(f, "rule")) : "-",
+			         f ? json_string_value(json_object_get(f, "message")) : "-");
+			if ((rc = queue_txn_finding_add(d->q, res.txn_id, info->id,
+			                                "SECMX-REJECTED", "fatal", text)) < 0)
 				goto done;
 		}
 		json_object_set_new(det, "key", json_string(res.key));
@@ -301,7 +303,7 @@ static int step_correlate(struct daemon *d, struct snap *s, const struct queue_l
 		json_object_set_new(det, "state", json_string(res.state));
 		json_object_set_new(det, "created", json_boolean(res.created));
 		log_event(LOGL_INFO, idbuf, "doc.correlated", "txn=%s state=%s created=%d", res.key,
-			  res.state, res.created);
+		          res.state, res.created);
 	}
 	rc = record(d, l, "correlate", "ok", det, "correlated");
 	det = NULL;
@@ -317,7 +319,7 @@ done:
 /* envelope_new: the envelope (docs/protocol.md section 5, without the
  * per-delivery fields) for message INFO from the recorded details. */
 static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t *c,
-			    const char *route_type, const char *attestation)
+                            const char *route_type, const char *attestation)
 {
 	json_t *env = json_object(), *val = json_object(), *meta = json_object();
 	const char *sig = json_string_value(json_object_get(v, "signature"));
@@ -334,7 +336,7 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 		json_object_set_new(env, "transaction_id", json_string(key));
 	} else if (key && *key) {
 		snprintf(buf, sizeof(buf), "txn:%lld",
-			 (long long)json_integer_value(json_object_get(c, "txn_id")));
+		         (long long)json_integer_value(json_object_get(c, "txn_id")));
 		json_object_set_new(env, "transaction_id", json_string(buf));
 	}
 	json_object_set_new(env, "document_type", json_string(route_type));
@@ -348,7 +350,7 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 	json_object_set(val, "errors", json_object_get(v, "errors"));
 	json_object_set(val, "warnings", json_object_get(v, "warnings"));
 	json_object_set_new(val, "signature",
-			    json_string(sig && strcmp(sig, "unverified") == 0 ? "none" : sig));
+	                    json_string(sig && strcmp(sig, "unverified") == 0 ? "none" : sig));
 	json_object_set_new(env, "validation", val);
 	json_object_set_new(meta, "queue_id", json_integer(info->id));
 	json_object_set_new(meta, "source", json_string(info->source));
@@ -369,7 +371,7 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 
 /* step_attest: sign a valid document and store the delivery bundle. */
 static int step_attest(struct daemon *d, struct snap *s, const struct queue_lease *l,
-		       const struct queue_msg_info *info)
+                       const struct queue_msg_info *info)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
@@ -410,8 +412,8 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 		body_len = signed_len;
 		attest = "signed";
 	}
-	snprintf(route_type, sizeof(route_type), "%s%s", valid ? "" : "reject:",
-		 type ? type : "unknown");
+	snprintf(route_type, sizeof(route_type), "%s%s",
+	         valid ? "" : "reject:", type ? type : "unknown");
 	if ((env = envelope_new(info, v, c, route_type, attest)) == NULL ||
 	    (envtext = json_dumps(env, JSON_COMPACT)) == NULL) {
 		rc = SECMX_ENOMEM;
@@ -445,14 +447,14 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 	json_object_set_new(det, "route_type", json_string(route_type));
 	json_object_set_new(det, "attestation", json_string(attest));
 	log_event(LOGL_INFO, idbuf, "doc.attested", "attestation=%s bundle=%lld route_type=%s",
-		  attest, (long long)res.id, route_type);
+	          attest, (long long)res.id, route_type);
 	rc = record(d, l, "attest", attest, det, "attested");
 done:
 	if (rc < 0 && engine_report_count(rep) > 0) {
 		const struct engine_finding *f = engine_report_at(rep, 0);
 
 		log_event(LOGL_ERR, info->id ? idbuf : "-", "doc.attest-failed",
-			  "rule=%s message=%s", f->rule, f->message);
+		          "rule=%s message=%s", f->rule, f->message);
 	}
 	json_decref(v);
 	json_decref(c);
@@ -478,7 +480,7 @@ static int route_matches(const struct route *r, const char *route_type)
 
 /* step_route: one delivery per subscribed adapter. */
 static int step_route(struct daemon *d, struct snap *s, const struct queue_lease *l,
-		      const struct queue_msg_info *info)
+                      const struct queue_msg_info *info)
 {
 	json_t *a = step_detail(d->q, info->id, "attest"), *det = NULL, *names = NULL;
 	struct queue_msg_info first;
@@ -511,14 +513,15 @@ static int step_route(struct daemon *d, struct snap *s, const struct queue_lease
 		if (!route_matches(r, route_type))
 			continue;
 		for (j = 0; j < json_array_size(names); j++)
-			seen |= strcmp(json_string_value(json_array_get(names, j)), r->adapter) == 0;
+			seen |=
+			    strcmp(json_string_value(json_array_get(names, j)), r->adapter) == 0;
 		if (seen)
 			continue;
 		if ((rc = queue_delivery_add(d->q, bundle, r->adapter, idem, NULL)) < 0)
 			goto done;
 		json_array_append_new(names, json_string(r->adapter));
-		log_event(LOGL_INFO, idbuf, "doc.routed", "adapter=%s type=%s idem=%s%s", r->adapter,
-			  route_type, idem, rc == 1 ? " duplicate=1" : "");
+		log_event(LOGL_INFO, idbuf, "doc.routed", "adapter=%s type=%s idem=%s%s",
+		          r->adapter, route_type, idem, rc == 1 ? " duplicate=1" : "");
 	}
 	if (json_array_size(names) == 0)
 		log_event(LOGL_NOTICE, idbuf, "doc.unrouted", "type=%s", route_type);
@@ -537,7 +540,7 @@ done:
 }
 
 typedef int (*step_fn)(struct daemon *, struct snap *, const struct queue_lease *,
-		       const struct queue_msg_info *);
+                       const struct queue_msg_info *);
 
 /* Latest step first: finish messages before starting new ones. */
 static const struct {
@@ -572,7 +575,7 @@ static int run_one(struct daemon *d)
 			snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info.id);
 			rc = queue_msg_defer(d->q, &lease, secmx_strerror(rc), 0);
 			log_event(LOGL_WARNING, idbuf, rc == 1 ? "doc.dead" : "doc.deferred",
-				  "step=%s attempts=%u", STEPS[i].step, info.attempts + 1);
+			          "step=%s attempts=%u", STEPS[i].step, info.attempts + 1);
 		}
 		return 1;
 	}

@@ -75,8 +75,8 @@ static int deliver(void *arg, const struct adapter_delivery *dl, char *reason, s
 		json_decref(env);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		n = snprintf(line, sizeof(line), "%s %s %zu %s %lld\n", dl->idempotency_key,
-			     dl->document_type, dl->doc_len, id,
-			     (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		             dl->document_type, dl->doc_len, id,
+		             (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 		if (write(st->journal, line, (size_t)n) != n || fsync(st->journal) < 0 ||
 		    adapter_seen_mark(st->seen, dl->idempotency_key) < 0) {
 			snprintf(reason, reasonlen, "journal failed");
@@ -118,23 +118,38 @@ int main(int argc, char **argv)
 	adapter_config_default(&cfg);
 	while ((opt = getopt(argc, argv, "e:n:p:s:j:c:t:k:")) != -1) {
 		switch (opt) {
-		case 'e': cfg.endpoint = optarg; break;
-		case 'n': cfg.name = optarg; break;
+		case 'e':
+			cfg.endpoint = optarg;
+			break;
+		case 'n':
+			cfg.name = optarg;
+			break;
 		case 'p':
 			if (np < 16)
 				patterns[np++] = optarg;
 			break;
-		case 's': seen = optarg; break;
-		case 'j': journal = optarg; break;
-		case 'c': st.target = strtol(optarg, NULL, 10); break;
-		case 't': timeout = strtol(optarg, NULL, 10); break;
-		case 'k': cfg.credit = (int)strtol(optarg, NULL, 10); break;
-		default: return 2;
+		case 's':
+			seen = optarg;
+			break;
+		case 'j':
+			journal = optarg;
+			break;
+		case 'c':
+			st.target = strtol(optarg, NULL, 10);
+			break;
+		case 't':
+			timeout = strtol(optarg, NULL, 10);
+			break;
+		case 'k':
+			cfg.credit = (int)strtol(optarg, NULL, 10);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!cfg.endpoint || !cfg.name || np == 0 || !seen || !journal) {
 		fprintf(stderr, "usage: test_adapter -e EP -n NAME -p PAT... -s SEEN -j JOURNAL "
-				"[-c COUNT] [-t MS] [-k CREDIT]\n");
+		                "[-c COUNT] [-t MS] [-k CREDIT]\n");
 		return 2;
 	}
 	cfg.patterns = patterns;
