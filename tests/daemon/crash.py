@@ -5,7 +5,8 @@ Feeds DOCS generated documents (orders and the invoices that reference them,
 tests/daemon/gen.py's variants, every 10th one invalid) into secmxd's drop
 directory while killing secmxd and the two C SDK adapters (fin: Invoice;
 records: * and reject:*) with SIGKILL at seeded random moments (KILLS
-kills), restarting each at once. Then lets everything finish and checks:
+kills; a killed secmxd is restarted at once and the next kill waits until it
+has logged daemon.started, so every kill lands while documents move). Then lets everything finish and checks:
 
   - every fed file is in the queue, every original message in its final
     state ("done"; "dropped" for a duplicate), none dead or quarantined;
@@ -93,15 +94,25 @@ def make_docs(src, corpus, count, invalid_every):
 
 
 def feed(docs, drop, stop):
-    """Producer: batches of 40 every 50 ms, written as .tmp and renamed."""
-    for j in range(0, len(docs), 40):
-        for name, text, _, _, _ in docs[j:j + 40]:
+    """Producer: batches of 10 every 100 ms (so intake overlaps the kills),
+    written as .tmp and renamed."""
+    for j in range(0, len(docs), 10):
+        for name, text, _, _, _ in docs[j:j + 10]:
             tmp = os.path.join(drop, name + ".tmp")
             with open(tmp, "w", encoding="utf-8") as fp:
                 fp.write(text)
             os.rename(tmp, os.path.join(drop, name))
-        if stop.wait(0.05):
+        if stop.wait(0.1):
             return
+
+
+def started(d):
+    """How many times secmxd has logged daemon.started."""
+    try:
+        with open(os.path.join(d, "secmxd.log"), errors="replace") as fp:
+            return sum(1 for line in fp if " daemon.started " in line)
+    except OSError:
+        return 0
 
 
 def seen_keys(path):
@@ -182,6 +193,9 @@ def main():
     want_rec = {x[4] for x in docs}
     for p in procs.values():
         p.start()
+    end = time.monotonic() + 20
+    while started(d) < 1 and time.monotonic() < end:
+        time.sleep(0.02)
     stop = threading.Event()
     feeder = threading.Thread(target=feed, args=(docs, drop, stop))
     feeder.start()
@@ -196,7 +210,14 @@ def main():
         kills[v] += 1
         n += 1
         time.sleep(rng.uniform(0.0, 0.1))
+        before = started(d)
         procs[v].start()
+        if v == "secmxd":
+            # Let it finish starting (the engine compiles its schemas), so
+            # that every kill lands while documents are moving, not in start-up.
+            end = time.monotonic() + 20
+            while started(d) <= before and time.monotonic() < end:
+                time.sleep(0.02)
     feeder.join()
     t_kills = time.monotonic() - t0
     log("%d kills in %.1f s (secmxd %d, fin %d, records %d); seed %d"
