@@ -407,7 +407,8 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	struct daemon *d = arg;
 	struct queue_delivery qd;
 	json_t *env = NULL;
-	char *nl, *envtext = NULL;
+	const char *msgid;
+	char *nl, *envtext = NULL, mid[24];
 	void *buf = NULL;
 	size_t len = 0, elen;
 	int rc;
@@ -427,10 +428,12 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 		return 0;
 	}
 	json_object_set_new(env, "idempotency_key", json_string(qd.idem_key));
+	msgid = json_string_value(json_object_get(env, "message_id"));
+	snprintf(mid, sizeof(mid), "%s", msgid ? msgid : "-");
 	envtext = json_dumps(env, JSON_COMPACT);
 	json_decref(env);
 	elen = (size_t)(nl - (char *)buf) + 1;
-	out->delivery_id = malloc(32);
+	out->delivery_id = malloc(BUS_MAX_ID + 1);
 	out->doc = malloc(len - elen + 1);
 	if (!envtext || !out->delivery_id || !out->doc) {
 		free(envtext);
@@ -441,34 +444,41 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 		out->doc = NULL;
 		return SECMX_ENOMEM;
 	}
-	snprintf(out->delivery_id, 32, "q%lld", (long long)qd.id);
+	/* "<message id>.q<delivery id>": the ACK's log line can name the message. */
+	snprintf(out->delivery_id, BUS_MAX_ID + 1, "%s.q%lld", mid, (long long)qd.id);
 	memcpy(out->doc, (char *)buf + elen, len - elen);
 	out->doc_len = len - elen;
 	out->envelope = envtext;
 	out->attempt = qd.attempts;
 	free(buf);
 	d->outstanding++;
-	log_event(LOGL_DEBUG, qd.idem_key, "delivery.sent", "adapter=%s delivery=%s attempt=%u",
-	          adapter, out->delivery_id, qd.attempts);
+	log_event(LOGL_DEBUG, mid, "delivery.sent", "adapter=%s delivery=%s idem=%s attempt=%u",
+	          adapter, out->delivery_id, qd.idem_key, qd.attempts);
 	return 1;
 }
 
-/* delivery_num: "qN" → N, or 0. */
-static int64_t delivery_num(const char *id)
+/* delivery_num: "mM.qN" → N (0 if malformed); the message id "mM" into MID. */
+static int64_t delivery_num(const char *id, char *mid, size_t midlen)
 {
+	const char *q = id ? strstr(id, ".q") : NULL;
 	char *end;
 	long long v;
 
-	if (id == NULL || id[0] != 'q')
+	snprintf(mid, midlen, "-");
+	if (q == NULL)
 		return 0;
-	v = strtoll(id + 1, &end, 10);
-	return *end || v <= 0 ? 0 : (int64_t)v;
+	v = strtoll(q + 2, &end, 10);
+	if (*end || v <= 0)
+		return 0;
+	snprintf(mid, midlen, "%.*s", (int)(q - id), id);
+	return (int64_t)v;
 }
 
 static void op_ack(void *arg, const char *adapter, const char *delivery_id)
 {
 	struct daemon *d = arg;
-	int64_t id = delivery_num(delivery_id);
+	char mid[BUS_MAX_ID + 1];
+	int64_t id = delivery_num(delivery_id, mid, sizeof(mid));
 	int rc;
 
 	if (id == 0)
@@ -476,8 +486,8 @@ static void op_ack(void *arg, const char *adapter, const char *delivery_id)
 	rc = queue_delivery_ack(d->q, id);
 	if (rc == 0 && d->outstanding > 0)
 		d->outstanding--;
-	log_event(rc < 0 ? LOGL_ERR : LOGL_INFO, delivery_id, "delivery.acked",
-	          "adapter=%s result=%s", adapter,
+	log_event(rc < 0 ? LOGL_ERR : LOGL_INFO, mid, "delivery.acked",
+	          "adapter=%s delivery=%s result=%s", adapter, delivery_id,
 	          rc < 0    ? secmx_strerror(rc)
 	          : rc == 1 ? "again"
 	                    : "ok");
@@ -487,7 +497,8 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
                     const char *reason)
 {
 	struct daemon *d = arg;
-	int64_t id = delivery_num(delivery_id);
+	char mid[BUS_MAX_ID + 1];
+	int64_t id = delivery_num(delivery_id, mid, sizeof(mid));
 	int rc;
 
 	if (id == 0)
@@ -495,8 +506,8 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
 	rc = queue_delivery_nack(d->q, id, kind == BUS_NACK_PERMANENT, reason);
 	if (rc >= 0 && d->outstanding > 0)
 		d->outstanding--;
-	log_event(LOGL_WARNING, delivery_id, "delivery.nacked",
-	          "adapter=%s kind=%s result=%s reason=%s", adapter,
+	log_event(LOGL_WARNING, mid, "delivery.nacked",
+	          "adapter=%s delivery=%s kind=%s result=%s reason=%s", adapter, delivery_id,
 	          kind == BUS_NACK_PERMANENT ? "permanent" : "transient",
 	          rc < 0    ? secmx_strerror(rc)
 	          : rc == 1 ? "dead"
