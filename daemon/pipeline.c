@@ -520,8 +520,8 @@ static int step_route(struct daemon *d, struct snap *s, const struct queue_lease
 		if ((rc = queue_delivery_add(d->q, bundle, r->adapter, idem, NULL)) < 0)
 			goto done;
 		json_array_append_new(names, json_string(r->adapter));
-		log_event(LOGL_INFO, idbuf, "doc.routed", "adapter=%s type=%s idem=%s%s",
-		          r->adapter, route_type, idem, rc == 1 ? " duplicate=1" : "");
+		log_event(LOGL_INFO, idbuf, "doc.routed", "adapter=%s type=%s idem=%s duplicate=%d",
+		          r->adapter, route_type, idem, rc == 1);
 	}
 	if (json_array_size(names) == 0)
 		log_event(LOGL_NOTICE, idbuf, "doc.unrouted", "type=%s", route_type);

@@ -58,13 +58,18 @@ printf '[queue]\ndb = %s/q.db\n[bus]\nendpoint = ipc://%s/b.sock\n[routing]\nrou
 	fail "a routing item without adapter:pattern was accepted"
 grep -q "routing.routes" "$dir/bad3.err" || fail "bad route not named"
 
+printf '[queue]\ndb = %s/q.db\n[bus]\nendpoint = tcp://127.0.0.1:5999\n' "$dir" >"$dir/tcp.conf"
+"$SECMXD" -c "$dir/tcp.conf" --check-config >/dev/null 2>"$dir/tcp.err" &&
+	fail "tcp:// without CURVE keys was accepted"
+grep -q "bus.curve_secret" "$dir/tcp.err" || fail "tcp:// refusal does not name the keys"
+
 chmod 644 "$dir/org.key"
 rc=0
 "$SECMXD" -c "$conf" --check-config >/dev/null 2>"$dir/mode.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "engine.sign_key" "$dir/mode.err" ||
 	fail "a signing key readable by others was accepted ($rc): $(cat "$dir/mode.err")"
 chmod 600 "$dir/org.key"
-echo "ok: --check-config (dump, unknown key, bound, route, secret file mode)"
+echo "ok: --check-config (dump, unknown key, bound, route, tcp without keys, secret file mode)"
 
 # ---- 2. intake and delivery -------------------------------------------------
 "$SECMXD" -c "$conf" 2>"$dir/d.log" &
@@ -118,7 +123,18 @@ xmlsec1 --verify --trusted-pem "$dir/org.crt" "$nz" >/dev/null 2>"$dir/xmlsec.er
 [ -z "$(ls -A "$dir/drop/.taking")" ] || fail ".taking not empty"
 grep -q '^m[0-9]* doc.validated type=Invoice valid=0' "$dir/d.log" >/dev/null 2>&1 ||
 	grep -q 'doc.validated type=Invoice valid=0' "$dir/d.log" || fail "no log line for the reject"
-echo "ok: intake, validation, attestation (xmlsec1 verifies), routing, rejects, SUBMIT"
+# The same SUBMIT again (a retry after a lost reply): the same answer, no new delivery.
+"$PY" "$SECMX_SRC/adapters/examples/python/adapter.py" --endpoint "ipc://$dir/bus.sock" \
+	--name pyfin --pattern Invoice --outdir "$dir/py" --count 7 --timeout 20 \
+	--submit "$SECMX_SRC/tests/data/invoice-nz.xml" --submit-key nz-submit-1 \
+	>"$dir/py2.out" 2>"$dir/py2.err" || fail "second SUBMIT run failed"
+[ "$(cat "$dir/py.out")" = "$(cat "$dir/py2.out")" ] ||
+	fail "a repeated SUBMIT got another answer: $(cat "$dir/py.out") / $(cat "$dir/py2.out")"
+wait_for 10 log_has "$dir/d.log" "doc.routed adapter=pyfin type=Invoice idem=.* duplicate=1" ||
+	fail "the repeated SUBMIT was not recognised as the same document"
+[ "$(grep -c 'doc.routed adapter=records .*duplicate=0' "$dir/d.log")" -eq 19 ] ||
+	fail "records was routed something twice"
+echo "ok: intake, validation, attestation (xmlsec1 verifies), routing, rejects, SUBMIT (and its retry)"
 
 # ---- 3. SIGHUP --------------------------------------------------------------
 mkconf "$dir" "$conf" "cfin:Invoice, cfin:CreditNote, records:*, records:reject:*"
