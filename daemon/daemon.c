@@ -601,7 +601,8 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	pump(d);
 	if (d->inflight == 0 && (d->outstanding <= 0 || daemon__now_ms() >= d->drain_deadline)) {
-		log_event(LOGL_NOTICE, "-", "daemon.drained", "unacknowledged=%ld", d->outstanding);
+		log_event(LOGL_NOTICE, "-", "daemon.drained", "unacknowledged=%ld processed=%lu",
+		          d->outstanding, (unsigned long)atomic_load(&d->processed));
 		event_base_loopbreak(d->base);
 		return;
 	}
