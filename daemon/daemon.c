@@ -42,6 +42,11 @@
 #include "bus.h"
 #include "daemon_int.h"
 
+/* Largest file taken from the drop directory; larger ones go to .failed.
+ * (The engine's own limit, engine.max_doc_bytes, applies later and turns a
+ * smaller but still too large document into a reject with a report.) */
+#define INTAKE_MAX (64u << 20)
+
 /* One intake in flight: a file or a SUBMIT, from take to commit. */
 struct intake {
 	int is_submit;
@@ -240,9 +245,18 @@ static void take(struct daemon *d, const char *name, int retake)
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return;
 	secmx_strlcpy(it->name, name, sizeof(it->name));
-	if ((rc = secmx_file_read(dst, 64u << 20, (char **)&it->data, &it->len)) < 0) {
-		log_event(LOGL_ERR, "-", "intake.read-failed", "file=%s error=%s", name,
-		          secmx_strerror(rc));
+	if ((rc = secmx_file_read(dst, INTAKE_MAX, (char **)&it->data, &it->len)) < 0) {
+		char fdir[PATH_MAX], failed[PATH_MAX];
+		int moved = 0;
+
+		/* Too large (or unreadable): set aside in DROP/.failed, never retried
+		 * by itself; the operator decides. */
+		if (path_join(fdir, sizeof(fdir), d->cfg.drop_dir, ".failed") == 0 &&
+		    (mkdir(fdir, 0700) == 0 || errno == EEXIST) &&
+		    path_join(failed, sizeof(failed), fdir, name) == 0 && rename(dst, failed) == 0)
+			moved = 1;
+		log_event(LOGL_ERR, "-", "intake.read-failed", "file=%s error=%s moved_to=%s", name,
+		          secmx_strerror(rc), moved ? ".failed" : "-");
 		intake_free(it);
 		return;
 	}

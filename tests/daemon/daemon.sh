@@ -100,6 +100,8 @@ printf '<note>not a business document</note>\n' >"$dir/drop/note.xml"
 sed 's|<cbc:IssueDate>2026-11-20</cbc:IssueDate>||; s|INV-2026-00417|INV-BAD-1|' \
 	"$SECMX_SRC/tests/data/invoice-nz.xml" >"$dir/drop/nz-invalid.xml.tmp"
 mv "$dir/drop/nz-invalid.xml.tmp" "$dir/drop/nz-invalid.xml"
+truncate -s 65M "$dir/drop/huge.xml.tmp" # sparse: over the 64 MiB intake bound
+mv "$dir/drop/huge.xml.tmp" "$dir/drop/huge.xml"
 
 wait "$cfin" || fail "cfin did not get its 7 invoices: $(cat "$dir/cfin.out")"
 wait "$rec" || fail "records did not get its 19 documents: $(cat "$dir/rec.out")"
@@ -119,8 +121,11 @@ nz=$(grep -l 'INV-2026-00417' "$dir/py"/*.xml | head -1)
 grep -q 'SignatureValue' "$nz" || fail "the NZ invoice was delivered unsigned"
 xmlsec1 --verify --trusted-pem "$dir/org.crt" "$nz" >/dev/null 2>"$dir/xmlsec.err" ||
 	fail "xmlsec1 does not verify our attestation: $(cat "$dir/xmlsec.err")"
-[ -z "$(ls -A "$dir/drop" | grep -v '^\.taking$')" ] || fail "drop dir not empty: $(ls -A "$dir/drop")"
+[ -z "$(ls -A "$dir/drop" | grep -v '^\.taking$\|^\.failed$')" ] ||
+	fail "drop dir not empty: $(ls -A "$dir/drop")"
 [ -z "$(ls -A "$dir/drop/.taking")" ] || fail ".taking not empty"
+[ -f "$dir/drop/.failed/huge.xml" ] && grep -q 'intake.read-failed file=huge.xml .*moved_to=.failed' "$dir/d.log" ||
+	fail "a file over 64 MiB was not set aside in .failed"
 grep -q '^m[0-9]* doc.validated type=Invoice valid=0' "$dir/d.log" >/dev/null 2>&1 ||
 	grep -q 'doc.validated type=Invoice valid=0' "$dir/d.log" || fail "no log line for the reject"
 # The same SUBMIT again (a retry after a lost reply): the same answer, no new delivery.
@@ -134,7 +139,7 @@ wait_for 10 log_has "$dir/d.log" "doc.routed adapter=pyfin type=Invoice idem=.* 
 	fail "the repeated SUBMIT was not recognised as the same document"
 [ "$(grep -c 'doc.routed adapter=records .*duplicate=0' "$dir/d.log")" -eq 19 ] ||
 	fail "records was routed something twice"
-echo "ok: intake, validation, attestation (xmlsec1 verifies), routing, rejects, SUBMIT (and its retry)"
+echo "ok: intake (a file over 64 MiB set aside), validation, attestation (xmlsec1 verifies), routing, rejects, SUBMIT (and its retry)"
 
 # ---- 3. SIGHUP --------------------------------------------------------------
 mkconf "$dir" "$conf" "cfin:Invoice, cfin:CreditNote, records:*, records:reject:*"
