@@ -18,8 +18,10 @@
 #include <string.h>
 
 #include "common.h"
+#include "daemon.h"
 
-static const struct config_table *const tables[] = {&config_engine_table};
+/* The daemon's table includes [engine] (config_engine_table) as a sub-table. */
+static const struct config_table *const tables[] = {&daemon_config_table};
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 static const char begin_mark[] = "<!-- config-doc:begin -->\n";

@@ -1,0 +1,908 @@
+/*
+ * daemon.c — the secmxd core: the event loop (libevent) that owns the bus,
+ * the drop-directory intake, timers and signals; start-up, reload, drain.
+ * The per-message pipeline runs in worker threads (pipeline.c).
+ *
+ * Interface: daemon.h (daemon_new, daemon_run, daemon_stop, daemon_reload,
+ * daemon_free). Errors: negative SECMX_E* with a reason in ERR.
+ *
+ * Intake, drop directory: a file NAME is taken by rename(2) (renameat2 with
+ * RENAME_NOREPLACE) into DROP/.taking/NAME — atomic, so a file is taken by
+ * exactly one taker and never while half-written under its final name
+ * (producers write ".name" or "name.tmp" and rename; both are ignored). It
+ * is stored with queue_msg_submit() under the identity (sender "dropdir",
+ * type "file", id "NAME@SHA256"), and unlinked only after the callback
+ * reported the commit. A crash between commit and unlink leaves the file in
+ * .taking; at start-up it is taken again and the queue's duplicate
+ * detection marks it (policy flag/drop/reject), so nothing is delivered
+ * twice (pipeline.c keys deliveries on the first message).
+ *
+ * Intake, bus SUBMIT: the same, with identity (adapter, "bus-submit",
+ * idempotency key); SUBMIT_RESULT is sent after the commit.
+ *
+ * Threads: everything here runs on the loop thread except daemon_stop()
+ * and put_done(), the queue committer's callback, which only writes a
+ * pointer to a pipe.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "bus.h"
+#include "daemon_int.h"
+
+/* Largest file taken from the drop directory; larger ones go to .failed.
+ * (The engine's own limit, engine.max_doc_bytes, applies later and turns a
+ * smaller but still too large document into a reject with a report.) */
+#define INTAKE_MAX (64u << 20)
+
+/* One intake in flight: a file or a SUBMIT, from take to commit. */
+struct intake {
+	int is_submit;
+	struct queue_msg_in in;
+	void *data;
+	size_t len;
+	int rc;
+	struct queue_put_result res;
+	char name[NAME_MAX + 1];
+	char doc_id[NAME_MAX + 80];
+	char adapter[BUS_MAX_ID + 1];
+	char request_id[BUS_MAX_ID + 1];
+	char key[BUS_MAX_KEY + 1];
+};
+
+/* path_join: DIR/NAME into BUF; 0 or -1 when it does not fit. */
+static int path_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* sha256_hex: digest of DATA as 64 hex digits into OUT (65 bytes). */
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	unsigned i;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* routes_free: free N routes. */
+static void routes_free(struct route *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(r[i].adapter);
+		free(r[i].pattern);
+	}
+	free(r);
+}
+
+/* route_add: append (ADAPTER, PATTERN) to *R of *N. */
+static int route_add(struct route **r, size_t *n, const char *adapter, size_t alen,
+                     const char *pattern)
+{
+	struct route *nr = realloc(*r, (*n + 1) * sizeof(**r));
+
+	if (nr == NULL)
+		return SECMX_ENOMEM;
+	*r = nr;
+	nr[*n].adapter = strndup(adapter, alen);
+	nr[*n].pattern = strdup(pattern);
+	if (!nr[*n].adapter || !nr[*n].pattern) {
+		free(nr[*n].adapter);
+		free(nr[*n].pattern);
+		return SECMX_ENOMEM;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* publish: a new snapshot with KIT (reference taken) and the configured plus
+ * HELLO routes, replacing the current one. */
+static int publish(struct daemon *d, struct kit *kit)
+{
+	struct snap *s = calloc(1, sizeof(*s)), *old;
+	size_t i;
+	int rc = 0;
+
+	if (s == NULL)
+		return SECMX_ENOMEM;
+	atomic_init(&s->refs, 1);
+	for (i = 0; rc == 0 && i < d->cfg.routes.n; i++) {
+		const char *it = d->cfg.routes.v[i], *colon = strchr(it, ':');
+
+		rc = route_add(&s->routes, &s->nroutes, it, (size_t)(colon - it), colon + 1);
+	}
+	for (i = 0; rc == 0 && i < d->nhello; i++)
+		rc = route_add(&s->routes, &s->nroutes, d->hello[i].adapter,
+		               strlen(d->hello[i].adapter), d->hello[i].pattern);
+	atomic_fetch_add(&kit->refs, 1);
+	s->kit = kit;
+	if (rc < 0) {
+		daemon__snap_put(s);
+		return rc;
+	}
+	pthread_mutex_lock(&d->snap_lock);
+	old = d->snap;
+	d->snap = s;
+	pthread_mutex_unlock(&d->snap_lock);
+	daemon__snap_put(old);
+	return 0;
+}
+
+/* kit_build: engine, signing key and trust from CFG. */
+static int kit_build(const struct daemon_config *cfg, struct kit **out, char *err, size_t errlen)
+{
+	struct engine_config ec;
+	struct kit *k = calloc(1, sizeof(*k));
+	const char *pw = NULL;
+	int rc;
+
+	*out = NULL;
+	if (k == NULL)
+		return SECMX_ENOMEM;
+	atomic_init(&k->refs, 1);
+	engine_config_default(&ec);
+	if (cfg->engine.schema_dir)
+		ec.schema_dir = cfg->engine.schema_dir;
+	if (cfg->engine.rules_dir)
+		ec.rules_dir = cfg->engine.rules_dir;
+	ec.limits.max_doc_bytes = cfg->engine.max_doc_bytes;
+	ec.limits.max_depth = (unsigned)cfg->engine.max_depth;
+	ec.limits.max_attr_bytes = cfg->engine.max_attr_bytes;
+	ec.limits.max_text_bytes = cfg->engine.max_text_bytes;
+	ec.limits.max_nodes = (size_t)cfg->engine.max_nodes;
+	ec.limits.max_attrs = (unsigned)cfg->engine.max_attrs;
+	if (cfg->engine.allow_sha1)
+		ec.flags |= ENGINE_CFG_ALLOW_SHA1;
+	k->verify_flags = ec.flags & ENGINE_CFG_ALLOW_SHA1;
+	if ((rc = engine_new(&ec, &k->eng, err, errlen)) < 0)
+		goto fail;
+	if (cfg->engine.sign_key) {
+		if (cfg->engine.sign_key_password_env &&
+		    (pw = getenv(cfg->engine.sign_key_password_env)) == NULL) {
+			secmx_errf(err, errlen, "engine.sign_key_password_env: %s is not set",
+			           cfg->engine.sign_key_password_env);
+			rc = SECMX_ECONFIG;
+			goto fail;
+		}
+		if ((rc = engine_key_load(cfg->engine.sign_key, cfg->engine.sign_cert, pw, &k->key,
+		                          err, errlen)) < 0)
+			goto fail;
+	}
+	if (cfg->engine.trust && (rc = engine_trust_load(cfg->engine.trust, cfg->engine.crl,
+	                                                 &k->trust, err, errlen)) < 0)
+		goto fail;
+	*out = k;
+	return 0;
+fail:
+	daemon__kit_put(k);
+	return rc;
+}
+
+/* The committer's callbacks write finished records to the loop's pipe. The
+ * callback gets one pointer (the record), so the pipe's write end is kept
+ * here: one daemon per process. */
+static int g_done_fd = -1;
+
+/* put_cb: record the outcome and hand the record to the loop (committer
+ * thread; the pipe holds every record in flight: at most
+ * intake.max_inflight pointers, well under the pipe's capacity). */
+static void put_cb(void *arg, int rc, const struct queue_put_result *res)
+{
+	struct intake *it = arg;
+
+	it->rc = rc;
+	if (res)
+		it->res = *res;
+	if (write(g_done_fd, &it, sizeof(it)) != (ssize_t)sizeof(it))
+		abort(); /* a lost completion would lose a document: never continue */
+}
+
+/* intake_free: release a record. */
+static void intake_free(struct intake *it)
+{
+	if (it) {
+		free(it->data);
+		free(it);
+	}
+}
+
+/* take: take file NAME (from the drop directory, or already in .taking when
+ * RETAKE) and submit it to the queue. */
+static void take(struct daemon *d, const char *name, int retake)
+{
+	char src[PATH_MAX], dst[PATH_MAX], sha[65];
+	struct intake *it;
+	int rc;
+
+	if (path_join(src, sizeof(src), d->cfg.drop_dir, name) < 0 ||
+	    path_join(dst, sizeof(dst), d->taking, name) < 0)
+		return;
+	if (!retake && renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
+		if (errno != EEXIST && errno != ENOENT)
+			log_event(LOGL_WARNING, "-", "intake.take-failed", "file=%s errno=%d", name,
+			          errno);
+		return; /* EEXIST: the same name is still in flight; next scan */
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return;
+	secmx_strlcpy(it->name, name, sizeof(it->name));
+	if ((rc = secmx_file_read(dst, INTAKE_MAX, (char **)&it->data, &it->len)) < 0) {
+		char fdir[PATH_MAX], failed[PATH_MAX];
+		int moved = 0;
+
+		/* Too large (or unreadable): set aside in DROP/.failed, never retried
+		 * by itself; the operator decides. */
+		if (path_join(fdir, sizeof(fdir), d->cfg.drop_dir, ".failed") == 0 &&
+		    (mkdir(fdir, 0700) == 0 || errno == EEXIST) &&
+		    path_join(failed, sizeof(failed), fdir, name) == 0 && rename(dst, failed) == 0)
+			moved = 1;
+		log_event(LOGL_ERR, "-", "intake.read-failed", "file=%s error=%s moved_to=%s", name,
+		          secmx_strerror(rc), moved ? ".failed" : "-");
+		intake_free(it);
+		return;
+	}
+	sha256_hex(it->data, it->len, sha);
+	snprintf(it->doc_id, sizeof(it->doc_id), "%s@%s", name, sha);
+	it->in.data = it->data;
+	it->in.len = it->len;
+	it->in.source = "dropdir";
+	it->in.sender = "dropdir";
+	it->in.doc_type = "file";
+	it->in.doc_id = it->doc_id;
+	if ((rc = queue_msg_submit(d->q, &it->in, put_cb, it)) < 0) {
+		log_event(LOGL_ERR, "-", "intake.refused", "file=%s error=%s", name,
+		          secmx_strerror(rc));
+		if (rename(dst, src) < 0)
+			log_event(LOGL_ERR, "-", "intake.stuck", "file=%s errno=%d", name, errno);
+		intake_free(it);
+		return;
+	}
+	d->inflight++;
+}
+
+/* scan_dir: take what DIR holds (the drop directory, or .taking at start). */
+static void scan_dir(struct daemon *d, const char *dir, int retake)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	if (dp == NULL) {
+		log_event(LOGL_ERR, "-", "intake.scan-failed", "dir=%s errno=%d", dir, errno);
+		return;
+	}
+	while (d->inflight < d->cfg.intake_inflight && (e = readdir(dp)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || (n >= 4 && strcmp(e->d_name + n - 4, ".tmp") == 0))
+			continue;
+		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
+			continue;
+		take(d, e->d_name, retake);
+	}
+	closedir(dp);
+}
+
+/* pump: run the bus until it has nothing more to do now; arm its timer. */
+static void pump(struct daemon *d)
+{
+	struct timeval tv;
+	int i, t = 0;
+
+	for (i = 0; i < 64; i++)
+		if ((t = bus_process(d->bus)) != 0)
+			break;
+	if (t <= 0)
+		t = 1;
+	tv.tv_sec = t / 1000;
+	tv.tv_usec = (t % 1000) * 1000;
+	evtimer_add(d->ev_bus_timer, &tv);
+}
+
+/* on_done: committed intakes from the committer thread. */
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct intake *it;
+	char path[PATH_MAX], mid[32];
+
+	(void)what;
+	while (read(fd, &it, sizeof(it)) == (ssize_t)sizeof(it)) {
+		int ok = it->rc == 0 || it->rc == SECMX_EDUPLICATE;
+		int64_t first = it->res.dup_of ? it->res.dup_of : it->res.id;
+
+		snprintf(mid, sizeof(mid), "m%lld", (long long)it->res.id);
+		if (it->is_submit) {
+			char msgid[32];
+
+			snprintf(msgid, sizeof(msgid), "m%lld", (long long)first);
+			bus_submit_reply(d->bus, it->adapter, it->request_id, ok,
+			                 it->rc == 0 ? msgid : "duplicate",
+			                 ok ? NULL : secmx_strerror(it->rc));
+			log_event(ok ? LOGL_INFO : LOGL_ERR, ok ? mid : "-", "intake.submit",
+			          "adapter=%s key=%s result=%s dup_of=%lld", it->adapter, it->key,
+			          ok ? "stored" : secmx_strerror(it->rc),
+			          (long long)it->res.dup_of);
+		} else {
+			if (path_join(path, sizeof(path), d->taking, it->name) == 0) {
+				if (ok) {
+					if (unlink(path) < 0)
+						log_event(LOGL_ERR, mid, "intake.unlink-failed",
+						          "file=%s errno=%d", it->name, errno);
+				} else {
+					char back[PATH_MAX];
+
+					if (path_join(back, sizeof(back), d->cfg.drop_dir,
+					              it->name) == 0 &&
+					    rename(path, back) < 0)
+						log_event(LOGL_ERR, "-", "intake.stuck", "file=%s",
+						          it->name);
+				}
+			}
+			log_event(ok ? LOGL_INFO : LOGL_ERR, ok && it->rc == 0 ? mid : "-",
+			          "intake.file", "file=%s size=%zu result=%s dup_of=%lld", it->name,
+			          it->len, ok ? "stored" : secmx_strerror(it->rc),
+			          (long long)it->res.dup_of);
+		}
+		d->inflight--;
+		intake_free(it);
+		daemon__efd_signal(d->work_efd);
+	}
+	pump(d);
+}
+
+/* on_scan: the drop-directory timer. */
+static void on_scan(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv;
+
+	(void)fd, (void)what;
+	if (d->draining)
+		return;
+	scan_dir(d, d->cfg.drop_dir, 0);
+	tv.tv_sec = d->cfg.poll_interval_ms / 1000;
+	tv.tv_usec = (d->cfg.poll_interval_ms % 1000) * 1000;
+	evtimer_add(d->ev_scan, &tv);
+}
+
+/* ---- bus ops (loop thread) ---- */
+
+static int op_hello(void *arg, const char *adapter, const char *const *patterns, size_t n,
+                    char *reason, size_t reasonlen)
+{
+	struct daemon *d = arg;
+	struct route *keep = NULL;
+	size_t i, nkeep = 0;
+	struct snap *s;
+	int rc = 0;
+
+	(void)reason, (void)reasonlen;
+	for (i = 0; rc == 0 && i < d->nhello; i++)
+		if (strcmp(d->hello[i].adapter, adapter) != 0)
+			rc = route_add(&keep, &nkeep, d->hello[i].adapter,
+			               strlen(d->hello[i].adapter), d->hello[i].pattern);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = route_add(&keep, &nkeep, adapter, strlen(adapter), patterns[i]);
+	if (rc < 0) {
+		routes_free(keep, nkeep);
+		return rc;
+	}
+	routes_free(d->hello, d->nhello);
+	d->hello = keep;
+	d->nhello = nkeep;
+	s = daemon__snap_get(d);
+	rc = publish(d, s->kit);
+	daemon__snap_put(s);
+	log_event(LOGL_INFO, "-", "bus.hello", "adapter=%s patterns=%zu", adapter, n);
+	return rc;
+}
+
+static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
+{
+	struct daemon *d = arg;
+	struct queue_delivery qd;
+	json_t *env = NULL;
+	const char *msgid;
+	char *nl, *envtext = NULL, mid[24];
+	void *buf = NULL;
+	size_t len = 0, elen;
+	int rc;
+
+	if (d->draining)
+		return 0;
+	rc = queue_delivery_next(d->q, adapter, d->cfg.ack_timeout_ms * 10, &qd);
+	if (rc <= 0)
+		return rc;
+	if ((rc = queue_msg_get(d->q, qd.msg_id, &buf, &len)) < 0 ||
+	    (nl = memchr(buf, '\n', len)) == NULL ||
+	    (env = json_loadb(buf, (size_t)(nl - (char *)buf), 0, NULL)) == NULL) {
+		queue_delivery_nack(d->q, qd.id, 1, "bundle unreadable");
+		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=q%lld reason=bundle-unreadable",
+		          (long long)qd.id);
+		free(buf);
+		return 0;
+	}
+	json_object_set_new(env, "idempotency_key", json_string(qd.idem_key));
+	msgid = json_string_value(json_object_get(env, "message_id"));
+	snprintf(mid, sizeof(mid), "%s", msgid ? msgid : "-");
+	envtext = json_dumps(env, JSON_COMPACT);
+	json_decref(env);
+	elen = (size_t)(nl - (char *)buf) + 1;
+	out->delivery_id = malloc(BUS_MAX_ID + 1);
+	out->doc = malloc(len - elen + 1);
+	if (!envtext || !out->delivery_id || !out->doc) {
+		free(envtext);
+		free(out->delivery_id);
+		free(out->doc);
+		free(buf);
+		out->delivery_id = NULL;
+		out->doc = NULL;
+		return SECMX_ENOMEM;
+	}
+	/* "<message id>.q<delivery id>": the ACK's log line can name the message. */
+	snprintf(out->delivery_id, BUS_MAX_ID + 1, "%s.q%lld", mid, (long long)qd.id);
+	memcpy(out->doc, (char *)buf + elen, len - elen);
+	out->doc_len = len - elen;
+	out->envelope = envtext;
+	out->attempt = qd.attempts;
+	free(buf);
+	d->outstanding++;
+	log_event(LOGL_DEBUG, mid, "delivery.sent", "adapter=%s delivery=%s idem=%s attempt=%u",
+	          adapter, out->delivery_id, qd.idem_key, qd.attempts);
+	return 1;
+}
+
+/* delivery_num: "mM.qN" → N (0 if malformed); the message id "mM" into MID. */
+static int64_t delivery_num(const char *id, char *mid, size_t midlen)
+{
+	const char *q = id ? strstr(id, ".q") : NULL;
+	char *end;
+	long long v;
+
+	snprintf(mid, midlen, "-");
+	if (q == NULL)
+		return 0;
+	v = strtoll(q + 2, &end, 10);
+	if (*end || v <= 0)
+		return 0;
+	snprintf(mid, midlen, "%.*s", (int)(q - id), id);
+	return (int64_t)v;
+}
+
+static void op_ack(void *arg, const char *adapter, const char *delivery_id)
+{
+	struct daemon *d = arg;
+	char mid[BUS_MAX_ID + 1];
+	int64_t id = delivery_num(delivery_id, mid, sizeof(mid));
+	int rc;
+
+	if (id == 0)
+		return;
+	rc = queue_delivery_ack(d->q, id);
+	if (rc == 0 && d->outstanding > 0)
+		d->outstanding--;
+	log_event(rc < 0 ? LOGL_ERR : LOGL_INFO, mid, "delivery.acked",
+	          "adapter=%s delivery=%s result=%s", adapter, delivery_id,
+	          rc < 0    ? secmx_strerror(rc)
+	          : rc == 1 ? "again"
+	                    : "ok");
+}
+
+static void op_nack(void *arg, const char *adapter, const char *delivery_id, int kind,
+                    const char *reason)
+{
+	struct daemon *d = arg;
+	char mid[BUS_MAX_ID + 1];
+	int64_t id = delivery_num(delivery_id, mid, sizeof(mid));
+	int rc;
+
+	if (id == 0)
+		return;
+	rc = queue_delivery_nack(d->q, id, kind == BUS_NACK_PERMANENT, reason);
+	if (rc >= 0 && d->outstanding > 0)
+		d->outstanding--;
+	log_event(LOGL_WARNING, mid, "delivery.nacked",
+	          "adapter=%s delivery=%s kind=%s result=%s reason=%s", adapter, delivery_id,
+	          kind == BUS_NACK_PERMANENT ? "permanent" : "transient",
+	          rc < 0    ? secmx_strerror(rc)
+	          : rc == 1 ? "dead"
+	                    : "retry",
+	          reason);
+}
+
+static int op_submit(void *arg, const char *adapter, const struct bus_submit *s, char *message_id,
+                     size_t idlen, char *reason, size_t reasonlen)
+{
+	struct daemon *d = arg;
+	struct intake *it;
+	int rc;
+
+	(void)message_id, (void)idlen;
+	if (d->draining || d->inflight >= d->cfg.intake_inflight) {
+		snprintf(reason, reasonlen, "%s; retry later",
+		         d->draining ? "shutting down" : "busy");
+		return BUS_SUBMIT_REFUSED;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL || (it->data = malloc(s->doc_len + 1)) == NULL) {
+		intake_free(it);
+		snprintf(reason, reasonlen, "out of memory");
+		return BUS_SUBMIT_REFUSED;
+	}
+	it->is_submit = 1;
+	memcpy(it->data, s->doc, s->doc_len);
+	it->len = s->doc_len;
+	secmx_strlcpy(it->adapter, adapter, sizeof(it->adapter));
+	secmx_strlcpy(it->request_id, s->request_id, sizeof(it->request_id));
+	secmx_strlcpy(it->key, s->idempotency_key, sizeof(it->key));
+	it->in.data = it->data;
+	it->in.len = it->len;
+	it->in.source = "bus";
+	it->in.sender = it->adapter;
+	it->in.doc_type = "bus-submit";
+	it->in.doc_id = it->key;
+	if ((rc = queue_msg_submit(d->q, &it->in, put_cb, it)) < 0) {
+		snprintf(reason, reasonlen, "not stored: %s", secmx_strerror(rc));
+		intake_free(it);
+		return BUS_SUBMIT_REFUSED;
+	}
+	d->inflight++;
+	return BUS_SUBMIT_PENDING;
+}
+
+static void op_log(void *arg, int level, const char *line)
+{
+	static const enum log_level map[] = {LOGL_DEBUG, LOGL_INFO, LOGL_WARNING, LOGL_ERR};
+
+	(void)arg;
+	log_event(map[level >= 0 && level <= 3 ? level : 1], "-", "bus", "line=%s", line);
+}
+
+/* ---- events ---- */
+
+static void on_bus(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	pump(arg);
+}
+
+/* start_drain: stop intake and workers; the loop ends when commits and
+ * acknowledgements are in (or the drain timeout passed). */
+static void start_drain(struct daemon *d)
+{
+	struct timeval tv = {0, 50000};
+	size_t i;
+
+	if (d->draining)
+		return;
+	d->draining = 1;
+	log_event(LOGL_NOTICE, "-", "daemon.draining", "inflight=%ld outstanding=%ld", d->inflight,
+	          d->outstanding);
+	evtimer_del(d->ev_scan);
+	atomic_store(&d->stopping, 1);
+	for (i = 0; i < d->nthreads; i++)
+		daemon__efd_signal(d->work_efd);
+	for (i = 0; i < d->nthreads; i++)
+		pthread_join(d->threads[i], NULL);
+	d->nthreads = 0;
+	d->drain_deadline = daemon__now_ms() + d->cfg.drain_timeout_ms;
+	evtimer_add(d->ev_drain, &tv);
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = {0, 50000};
+
+	(void)fd, (void)what;
+	pump(d);
+	if (d->inflight == 0 && (d->outstanding <= 0 || daemon__now_ms() >= d->drain_deadline)) {
+		log_event(LOGL_NOTICE, "-", "daemon.drained", "unacknowledged=%ld processed=%lu",
+		          d->outstanding, (unsigned long)atomic_load(&d->processed));
+		event_base_loopbreak(d->base);
+		return;
+	}
+	evtimer_add(d->ev_drain, &tv);
+}
+
+/* on_deliver: workers routed something (or daemon_stop was called). */
+static void on_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	if (d->stop_requested)
+		start_drain(d);
+	pump(d);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		daemon_reload(d);
+		return;
+	}
+	log_event(LOGL_NOTICE, "-", "daemon.signal", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	start_drain(d);
+}
+
+/* on_requeue: safety net: deliveries far past their ack deadline (the bus
+ * lost them, e.g. the adapter's name never came back) are offered again. */
+static void on_requeue(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int n;
+
+	(void)fd, (void)what;
+	if ((n = queue_delivery_requeue(d->q, NULL, 0)) > 0) {
+		log_event(LOGL_NOTICE, "-", "delivery.requeued", "count=%d", n);
+		pump(d);
+	}
+}
+
+/* daemon_reload: see daemon.h. */
+int daemon_reload(struct daemon *d)
+{
+	struct daemon_config next;
+	char restart[1024] = "", err[1024] = "";
+	struct kit *kit = NULL;
+	int rc;
+
+	rc = config_reload(&daemon_config_table, d->config_file, &d->cfg, &next, restart,
+	                   sizeof(restart), err, sizeof(err));
+	if (rc < 0) {
+		log_event(LOGL_ERR, "-", "config.reload-refused", "error=%s", err);
+		return rc;
+	}
+	if ((rc = daemon_config_check(&next, err, sizeof(err))) < 0 ||
+	    (rc = kit_build(&next, &kit, err, sizeof(err))) < 0) {
+		log_event(LOGL_ERR, "-", "config.reload-refused", "error=%s", err);
+		config_free(&daemon_config_table, &next);
+		return rc;
+	}
+	config_free(&daemon_config_table, &d->cfg);
+	d->cfg = next;
+	log_set_level((enum log_level)d->cfg.log_level);
+	rc = publish(d, kit);
+	daemon__kit_put(kit);
+	log_event(LOGL_NOTICE, "-", "config.reloaded", "file=%s routes=%zu restart_needed=%s",
+	          d->config_file, d->cfg.routes.n, restart[0] ? restart : "none");
+	return rc;
+}
+
+/* daemon_new: see daemon.h. */
+int daemon_new(const char *config_file, const struct daemon_config *cfg, struct daemon **out,
+               char *err, size_t errlen)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct queue_config qc;
+	struct bus_config bc;
+	struct bus_ops ops = {NULL, op_hello, op_next, op_ack, op_nack, op_submit, op_log};
+	struct queue_recovery rec;
+	struct kit *kit = NULL;
+	struct timeval tv = {0, 0};
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (d == NULL)
+		return SECMX_ENOMEM;
+	d->deliver_efd = d->work_efd = d->done_pipe[0] = d->done_pipe[1] = -1;
+	pthread_mutex_init(&d->snap_lock, NULL);
+	if ((d->config_file = strdup(config_file)) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto fail;
+	}
+	/* A deep copy of CFG through the file again is the simplest: reload
+	 * with no reloadable change gives exactly CFG. */
+	if ((rc = config_reload(&daemon_config_table, config_file, cfg, &d->cfg, NULL, 0, err,
+	                        errlen)) < 0)
+		goto fail;
+	if ((rc = kit_build(&d->cfg, &kit, err, errlen)) < 0)
+		goto fail;
+	queue_config_default(&qc);
+	qc.group_commit = d->cfg.group_commit;
+	qc.backoff_base_ms = d->cfg.retry_base_ms;
+	qc.backoff_max_ms = d->cfg.retry_max_ms;
+	qc.max_attempts = (unsigned)d->cfg.max_attempts;
+	qc.max_age_ms = d->cfg.max_age_ms;
+	qc.dup_policy = (enum queue_dup_policy)d->cfg.duplicates;
+	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
+	qc.recover = 0;
+	if ((rc = queue_open(d->cfg.queue_db, &qc, &d->q, err, errlen)) < 0)
+		goto fail;
+	/* We are the store's only worker: everything in flight was ours. */
+	if ((rc = queue_recover(d->q, 1, &rec)) < 0) {
+		secmx_errf(err, errlen, "queue recovery: %s", secmx_strerror(rc));
+		goto fail;
+	}
+	log_event(LOGL_NOTICE, "-", "queue.recovered", "leases=%u deliveries=%u",
+	          rec.leases_released, rec.deliveries_requeued);
+	d->deliver_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->work_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->deliver_efd < 0 || d->work_efd < 0 || pipe2(d->done_pipe, O_CLOEXEC) < 0) {
+		secmx_errf(err, errlen, "eventfd/pipe: %s", strerror(errno));
+		rc = SECMX_EIO;
+		goto fail;
+	}
+	fcntl(d->done_pipe[0], F_SETFL, O_NONBLOCK);
+	g_done_fd = d->done_pipe[1];
+	if (publish(d, kit) < 0) {
+		rc = SECMX_ENOMEM;
+		goto fail;
+	}
+	bus_config_default(&bc);
+	bc.endpoint = d->cfg.endpoint;
+	bc.curve_secret_file = d->cfg.curve_secret;
+	bc.allow_list_file = d->cfg.allow_list;
+	bc.heartbeat_ms = (int)d->cfg.heartbeat_ms;
+	bc.dead_ms = (int)d->cfg.heartbeat_ms * 3;
+	bc.ack_timeout_ms = (int)d->cfg.ack_timeout_ms;
+	ops.arg = d;
+	if ((rc = bus_new(&bc, &ops, &d->bus, err, errlen)) < 0)
+		goto fail;
+	if (d->cfg.drop_dir) {
+		if (path_join(d->taking, sizeof(d->taking), d->cfg.drop_dir, ".taking") < 0 ||
+		    (mkdir(d->taking, 0700) < 0 && errno != EEXIST)) {
+			secmx_errf(err, errlen, "intake.drop_dir: cannot create %s/.taking",
+			           d->cfg.drop_dir);
+			rc = SECMX_ECONFIG;
+			goto fail;
+		}
+	}
+	if ((d->base = event_base_new()) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto fail;
+	}
+	d->ev_bus = event_new(d->base, bus_fd(d->bus), EV_READ | EV_PERSIST, on_bus, d);
+	d->ev_bus_timer = evtimer_new(d->base, on_bus, d);
+	d->ev_scan = evtimer_new(d->base, on_scan, d);
+	d->ev_deliver = event_new(d->base, d->deliver_efd, EV_READ | EV_PERSIST, on_deliver, d);
+	d->ev_done = event_new(d->base, d->done_pipe[0], EV_READ | EV_PERSIST, on_done, d);
+	d->ev_sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->ev_sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->ev_sighup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	d->ev_requeue = event_new(d->base, -1, EV_PERSIST, on_requeue, d);
+	d->ev_drain = evtimer_new(d->base, on_drain, d);
+	if (!d->ev_bus || !d->ev_bus_timer || !d->ev_scan || !d->ev_deliver || !d->ev_done ||
+	    !d->ev_sigterm || !d->ev_sigint || !d->ev_sighup || !d->ev_requeue || !d->ev_drain) {
+		rc = SECMX_ENOMEM;
+		goto fail;
+	}
+	event_add(d->ev_bus, NULL);
+	event_add(d->ev_deliver, NULL);
+	event_add(d->ev_done, NULL);
+	event_add(d->ev_sigterm, NULL);
+	event_add(d->ev_sigint, NULL);
+	event_add(d->ev_sighup, NULL);
+	tv.tv_sec = d->cfg.ack_timeout_ms / 1000 + 1;
+	event_add(d->ev_requeue, &tv);
+	/* Files left in .taking by a crash first, then the drop directory. */
+	if (d->cfg.drop_dir) {
+		scan_dir(d, d->taking, 1);
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+		evtimer_add(d->ev_scan, &tv);
+	}
+	if ((d->threads = calloc((size_t)d->cfg.workers, sizeof(pthread_t))) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < (size_t)d->cfg.workers; i++) {
+		if (pthread_create(&d->threads[i], NULL, daemon__worker, d) != 0) {
+			secmx_errf(err, errlen, "cannot start worker threads");
+			rc = SECMX_EINTERNAL;
+			goto fail;
+		}
+		d->nthreads++;
+	}
+	daemon__kit_put(kit);
+	log_event(LOGL_NOTICE, "-", "daemon.started",
+	          "version=%s endpoint=%s workers=%lld drop_dir=%s", SECMX_VERSION,
+	          bus_endpoint(d->bus), d->cfg.workers, d->cfg.drop_dir ? d->cfg.drop_dir : "-");
+	*out = d;
+	return 0;
+fail:
+	daemon__kit_put(kit);
+	daemon_free(d);
+	return rc;
+}
+
+/* daemon_run: see daemon.h. */
+int daemon_run(struct daemon *d)
+{
+	pump(d);
+	if (event_base_dispatch(d->base) < 0)
+		return SECMX_EINTERNAL;
+	return 0;
+}
+
+/* daemon_stop: see daemon.h. */
+void daemon_stop(struct daemon *d)
+{
+	d->stop_requested = 1;
+	daemon__efd_signal(d->deliver_efd);
+}
+
+/* daemon_free: see daemon.h. */
+void daemon_free(struct daemon *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	atomic_store(&d->stopping, 1);
+	for (i = 0; i < d->nthreads; i++)
+		daemon__efd_signal(d->work_efd);
+	for (i = 0; i < d->nthreads; i++)
+		pthread_join(d->threads[i], NULL);
+	free(d->threads);
+	if (d->ev_bus)
+		event_free(d->ev_bus);
+	if (d->ev_bus_timer)
+		event_free(d->ev_bus_timer);
+	if (d->ev_scan)
+		event_free(d->ev_scan);
+	if (d->ev_deliver)
+		event_free(d->ev_deliver);
+	if (d->ev_done)
+		event_free(d->ev_done);
+	if (d->ev_sigterm)
+		event_free(d->ev_sigterm);
+	if (d->ev_sigint)
+		event_free(d->ev_sigint);
+	if (d->ev_sighup)
+		event_free(d->ev_sighup);
+	if (d->ev_requeue)
+		event_free(d->ev_requeue);
+	if (d->ev_drain)
+		event_free(d->ev_drain);
+	bus_free(d->bus);
+	queue_close(d->q); /* waits for every submitted put's callback */
+	if (d->done_pipe[0] >= 0) {
+		struct intake *it;
+
+		while (read(d->done_pipe[0], &it, sizeof(it)) == (ssize_t)sizeof(it))
+			intake_free(it);
+	}
+	if (d->base)
+		event_base_free(d->base);
+	daemon__snap_put(d->snap);
+	routes_free(d->hello, d->nhello);
+	if (d->deliver_efd >= 0)
+		close(d->deliver_efd);
+	if (d->work_efd >= 0)
+		close(d->work_efd);
+	if (d->done_pipe[0] >= 0) {
+		close(d->done_pipe[0]);
+		close(d->done_pipe[1]);
+	}
+	config_free(&daemon_config_table, &d->cfg);
+	free(d->config_file);
+	pthread_mutex_destroy(&d->snap_lock);
+	free(d);
+}

@@ -1,0 +1,91 @@
+/*
+ * daemon_int.h — private to daemon/: the daemon's state shared between the
+ * loop (daemon.c) and the worker pipeline (pipeline.c).
+ *
+ * Shared state is limited to: the queue (thread-safe), the reference-
+ * counted snapshots below (immutable once published; swapped under
+ * snap_lock), eventfds for notification, and atomic flags.
+ */
+#ifndef SECMX_DAEMON_INT_H
+#define SECMX_DAEMON_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "daemon.h"
+#include "engine.h"
+#include "queue.h"
+
+/* One route: documents whose type matches PATTERN go to ADAPTER. */
+struct route {
+	char *adapter;
+	char *pattern;
+};
+
+/* The engine and its keys, built once per (re)load; reference-counted. */
+struct kit {
+	atomic_int refs;
+	struct engine *eng;
+	struct engine_key *key;     /* NULL: no attestation */
+	struct engine_trust *trust; /* NULL: sender signatures not verified */
+	unsigned verify_flags;
+};
+
+/* An immutable snapshot of what the workers need: the kit and the routes.
+ * Reference-counted; replaced as a whole on SIGHUP or a new HELLO. */
+struct snap {
+	atomic_int refs;
+	struct kit *kit;
+	struct route *routes;
+	size_t nroutes;
+};
+
+struct daemon {
+	char *config_file;
+	struct daemon_config cfg;
+	struct queue *q;
+	struct bus *bus;
+	struct event_base *base;
+	/* notification: workers → loop (deliveries due), loop → workers (work) */
+	int deliver_efd;
+	int work_efd;
+	/* committer thread → loop: finished intake records (pointers) */
+	int done_pipe[2];
+	pthread_t *threads;
+	size_t nthreads;
+	atomic_int stopping; /* workers: finish the current message and exit */
+	volatile sig_atomic_t stop_requested;
+	int draining;
+	pthread_mutex_t snap_lock;
+	struct snap *snap;
+	/* HELLO subscriptions (loop thread only), published into snap->routes */
+	struct route *hello;
+	size_t nhello;
+	/* intake bookkeeping (loop thread only) */
+	long inflight;
+	long outstanding; /* deliveries handed to the bus and not yet answered */
+	int64_t drain_deadline;
+	struct event *ev_bus, *ev_bus_timer, *ev_scan, *ev_deliver, *ev_done, *ev_sigterm,
+	    *ev_sigint, *ev_sighup, *ev_requeue, *ev_drain;
+	char taking[4096];      /* DROP/.taking: files taken and not yet committed */
+	atomic_ulong processed; /* messages routed (step "route" recorded) since start */
+};
+
+/* pipeline.c */
+/* daemon__worker: the worker thread body (ARG is the struct daemon). */
+void *daemon__worker(void *arg);
+/* daemon__snap_get / daemon__snap_put: take and drop a snapshot reference. */
+struct snap *daemon__snap_get(struct daemon *d);
+void daemon__snap_put(struct snap *s);
+/* daemon__kit_put: drop a kit reference (frees engine, key, trust at 0). */
+void daemon__kit_put(struct kit *k);
+/* daemon__efd_signal: add 1 to an eventfd (never blocks). */
+void daemon__efd_signal(int fd);
+/* daemon__now_ms: the real clock in ms. */
+int64_t daemon__now_ms(void);
+/* daemon__iso_time: MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into BUF (32 bytes). */
+void daemon__iso_time(int64_t ms, char *buf, size_t len);
+
+#endif

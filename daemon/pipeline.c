@@ -1,0 +1,600 @@
+/*
+ * pipeline.c — the worker threads: claim a message in a pipeline state, run
+ * that step, and record its result with queue_step_record() (one commit that
+ * also moves the message on) before any next step can see it. A crash
+ * repeats at most the step that was running.
+ *
+ *   state       step        next        what
+ *   new         validate    validated   parse, classify, validate (XSD + rules),
+ *                                       verify the sender's signature if any
+ *   validated   correlate   correlated  engine_txn_correlate(); a reject adds a
+ *                                       finding with its report to the transaction
+ *   correlated  attest      attested    sign with the organisation's key (valid
+ *                                       documents only) and store the delivery
+ *                                       bundle: envelope line + document bytes, a
+ *                                       queue message in state "bundle"
+ *   attested    route       done        one delivery per subscribed adapter
+ *
+ * Parse, classify, validate and verify have no side effects, so they are one
+ * recorded step: repeating them after a crash is harmless. Every later step
+ * reads what it needs from the recorded results of the earlier ones.
+ *
+ * Functions (daemon_int.h): daemon__worker, daemon__snap_get/put,
+ * daemon__kit_put, daemon__efd_signal, daemon__now_ms, daemon__iso_time.
+ * Ownership: everything allocated in a step is freed in it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon_int.h"
+
+#define REPORT_MAX 40 /* findings carried in step details and envelopes */
+
+/* daemon__now_ms: wall clock in ms. */
+int64_t daemon__now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* daemon__iso_time: MS since the epoch as ISO 8601 UTC with milliseconds. */
+void daemon__iso_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[24];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+/* daemon__efd_signal: wake whoever waits on eventfd FD. */
+void daemon__efd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return; /* the counter is full: a wake-up is pending anyway */
+}
+
+/* daemon__kit_put: drop a kit reference. */
+void daemon__kit_put(struct kit *k)
+{
+	if (k == NULL || atomic_fetch_sub(&k->refs, 1) != 1)
+		return;
+	engine_key_free(k->key);
+	engine_trust_free(k->trust);
+	engine_free(k->eng);
+	free(k);
+}
+
+/* daemon__snap_get: the current snapshot, with a reference. */
+struct snap *daemon__snap_get(struct daemon *d)
+{
+	struct snap *s;
+
+	pthread_mutex_lock(&d->snap_lock);
+	s = d->snap;
+	atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&d->snap_lock);
+	return s;
+}
+
+/* daemon__snap_put: drop a snapshot reference. */
+void daemon__snap_put(struct snap *s)
+{
+	size_t i;
+
+	if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	daemon__kit_put(s->kit);
+	for (i = 0; i < s->nroutes; i++) {
+		free(s->routes[i].adapter);
+		free(s->routes[i].pattern);
+	}
+	free(s->routes);
+	free(s);
+}
+
+/* step_detail: the recorded detail of STEP of message ID, parsed (new
+ * reference, json_decref), or NULL. */
+static json_t *step_detail(struct queue *q, int64_t id, const char *step)
+{
+	json_t *msg = NULL, *steps, *st, *out = NULL;
+	size_t i;
+
+	if (queue_show_json(q, id, &msg) < 0)
+		return NULL;
+	steps = json_object_get(msg, "steps");
+	json_array_foreach(steps, i, st)
+	{
+		const char *name = json_string_value(json_object_get(st, "step"));
+		const char *detail = json_string_value(json_object_get(st, "detail"));
+
+		if (name && detail && strcmp(name, step) == 0) {
+			out = json_loads(detail, 0, NULL);
+			break;
+		}
+	}
+	json_decref(msg);
+	return out;
+}
+
+/* record: queue_step_record with DETAIL serialised; steals DETAIL. */
+static int record(struct daemon *d, const struct queue_lease *l, const char *step,
+                  const char *result, json_t *detail, const char *next)
+{
+	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(detail);
+	if (detail && text == NULL)
+		return SECMX_ENOMEM;
+	rc = queue_step_record(d->q, l, step, result, text, next);
+	free(text);
+	return rc < 0 ? rc : 0;
+}
+
+/* report_json: at most REPORT_MAX findings of REP as a new array. */
+static json_t *report_json(const struct engine_report *rep)
+{
+	json_t *all = engine_report_json(rep), *out;
+	size_t i;
+
+	if (all == NULL || json_array_size(all) <= REPORT_MAX)
+		return all;
+	out = json_array();
+	for (i = 0; out && i < REPORT_MAX; i++)
+		json_array_append(out, json_array_get(all, i));
+	json_decref(all);
+	return out;
+}
+
+/* has_signature: does the document carry an XML-DSig Signature element? */
+static int has_signature(const char *buf, size_t len)
+{
+	return memmem(buf, len, "http://www.w3.org/2000/09/xmldsig#", 34) != NULL &&
+	       memmem(buf, len, "Signature", 9) != NULL;
+}
+
+/* parse_classify: parse and classify BUF; *DOC on success (free it). */
+static int parse_classify(const struct engine *eng, const void *buf, size_t len, int64_t id,
+                          struct engine_doc **doc, struct engine_report *rep)
+{
+	char name[32];
+	int rc;
+
+	snprintf(name, sizeof(name), "m%lld", (long long)id);
+	if ((rc = engine_doc_parse(eng, buf, len, name, doc, rep)) < 0)
+		return rc;
+	if ((rc = engine_doc_classify(eng, *doc, rep)) < 0) {
+		engine_doc_free(*doc);
+		*doc = NULL;
+	}
+	return rc;
+}
+
+/* step_validate: parse, classify, validate, verify; record the summary. */
+static int step_validate(struct daemon *d, struct snap *s, const struct queue_lease *l,
+                         const struct queue_msg_info *info)
+{
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+	const struct engine_doctype *t = NULL;
+	json_t *det = json_object();
+	const char *sig = "none";
+	char idbuf[32];
+	void *buf = NULL;
+	size_t len = 0, fatal, all;
+	int rc, valid = 0;
+
+	if (rep == NULL || det == NULL) {
+		rc = SECMX_ENOMEM;
+		goto done;
+	}
+	if ((rc = queue_msg_get(d->q, info->id, &buf, &len)) < 0)
+		goto done;
+	if (parse_classify(s->kit->eng, buf, len, info->id, &doc, rep) >= 0) {
+		t = engine_doc_type(doc);
+		rc = engine_doc_validate(s->kit->eng, doc, 0, NULL, rep);
+		if (rc < 0 && rc != SECMX_EINVALID)
+			engine_report_add(rep, "SECMX-VALIDATE", ENGINE_FATAL, 0, "",
+			                  "validation could not run: %s", secmx_strerror(rc));
+		valid = rc == 0;
+		if (has_signature(buf, len)) {
+			if (s->kit->trust) {
+				struct engine_verify_opts o = {0, s->kit->verify_flags};
+
+				rc = engine_doc_verify(s->kit->eng, doc, s->kit->trust, &o, rep,
+				                       NULL);
+				sig = rc == 0 ? "valid" : "invalid";
+				if (rc < 0)
+					valid = 0;
+			} else {
+				sig = "unverified";
+			}
+		}
+		json_object_set_new(det, "type", json_string(t->name));
+		json_object_set_new(det, "profile", json_string(engine_doc_profile(doc)));
+		if (engine_doc_id(doc))
+			json_object_set_new(det, "id", json_string(engine_doc_id(doc)));
+	}
+	fatal = engine_report_fatal_count(rep);
+	all = engine_report_count(rep);
+	json_object_set_new(det, "valid", json_boolean(valid));
+	json_object_set_new(det, "errors", json_integer((json_int_t)fatal));
+	json_object_set_new(det, "warnings", json_integer((json_int_t)(all - fatal)));
+	json_object_set_new(det, "signature", json_string(sig));
+	json_object_set_new(det, "report", report_json(rep));
+	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
+	log_event(valid ? LOGL_INFO : LOGL_NOTICE, idbuf, "doc.validated",
+	          "type=%s valid=%d errors=%zu warnings=%zu signature=%s", t ? t->name : "unknown",
+	          valid, fatal, all - fatal, sig);
+	rc = record(d, l, "validate", valid ? "ok" : "invalid", det, "validated");
+	det = NULL;
+done:
+	json_decref(det);
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	free(buf);
+	return rc;
+}
+
+/* first_id: the message whose identity this one carries (a duplicate is
+ * delivered and correlated as the first of its kind). */
+static int64_t first_id(const struct queue_msg_info *info)
+{
+	return info->dup_of ? info->dup_of : info->id;
+}
+
+/* step_correlate: put the document into its transaction. */
+static int step_correlate(struct daemon *d, struct snap *s, const struct queue_lease *l,
+                          const struct queue_msg_info *info)
+{
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+	struct engine_txn_result res;
+	json_t *v = step_detail(d->q, info->id, "validate"), *det = json_object();
+	void *buf = NULL;
+	size_t len = 0;
+	char idbuf[32];
+	int rc, valid;
+
+	memset(&res, 0, sizeof(res));
+	if (v == NULL || det == NULL || rep == NULL) {
+		rc = v == NULL ? SECMX_ENOTFOUND : SECMX_ENOMEM;
+		goto done;
+	}
+	valid = json_is_true(json_object_get(v, "valid"));
+	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
+	if (json_object_get(v, "type")) {
+		if ((rc = queue_msg_get(d->q, info->id, &buf, &len)) < 0)
+			goto done;
+		if ((rc = parse_classify(s->kit->eng, buf, len, info->id, &doc, rep)) < 0)
+			goto done;
+		rc = engine_txn_correlate(s->kit->eng, d->q, doc, first_id(info), &res, rep);
+		if (rc < 0)
+			goto done;
+		if (!valid) {
+			json_t *f = json_array_get(json_object_get(v, "report"), 0);
+			char text[600];
+
+			snprintf(text, sizeof(text), "rejected: %lld errors; first: [%s] %s",
+			         (long long)json_integer_value(json_object_get(v, "errors")),
+			         f ? json_string_value(json_object_get(f, "rule")) : "-",
+			         f ? json_string_value(json_object_get(f, "message")) : "-");
+			if ((rc = queue_txn_finding_add(d->q, res.txn_id, info->id,
+			                                "SECMX-REJECTED", "fatal", text)) < 0)
+				goto done;
+		}
+		json_object_set_new(det, "key", json_string(res.key));
+		json_object_set_new(det, "txn_id", json_integer(res.txn_id));
+		json_object_set_new(det, "state", json_string(res.state));
+		json_object_set_new(det, "created", json_boolean(res.created));
+		log_event(LOGL_INFO, idbuf, "doc.correlated", "txn=%s state=%s created=%d", res.key,
+		          res.state, res.created);
+	}
+	rc = record(d, l, "correlate", "ok", det, "correlated");
+	det = NULL;
+done:
+	json_decref(v);
+	json_decref(det);
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	free(buf);
+	return rc;
+}
+
+/* envelope_new: the envelope (docs/protocol.md section 5, without the
+ * per-delivery fields) for message INFO from the recorded details. */
+static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t *c,
+                            const char *route_type, const char *attestation)
+{
+	json_t *env = json_object(), *val = json_object(), *meta = json_object();
+	const char *sig = json_string_value(json_object_get(v, "signature"));
+	const char *key = json_string_value(json_object_get(c, "key"));
+	const char *profile = json_string_value(json_object_get(v, "profile"));
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "m%lld", (long long)first_id(info));
+	json_object_set_new(env, "message_id", json_string(buf));
+	/* transaction_id must be a bus key (printable ASCII, no space, at most
+	 * 256 bytes); a key that is not one is named by the queue's id. The
+	 * transaction key itself is always in meta.transaction_key. */
+	if (key && *key && bus_key_ok(key)) {
+		json_object_set_new(env, "transaction_id", json_string(key));
+	} else if (key && *key) {
+		snprintf(buf, sizeof(buf), "txn:%lld",
+		         (long long)json_integer_value(json_object_get(c, "txn_id")));
+		json_object_set_new(env, "transaction_id", json_string(buf));
+	}
+	json_object_set_new(env, "document_type", json_string(route_type));
+	if (profile)
+		json_object_set_new(env, "profile", json_string(profile));
+	if (info->sender[0])
+		json_object_set_new(env, "sender", json_string(info->sender));
+	daemon__iso_time(info->created_at, buf, sizeof(buf));
+	json_object_set_new(env, "received_at", json_string(buf));
+	json_object_set(val, "valid", json_object_get(v, "valid"));
+	json_object_set(val, "errors", json_object_get(v, "errors"));
+	json_object_set(val, "warnings", json_object_get(v, "warnings"));
+	json_object_set_new(val, "signature",
+	                    json_string(sig && strcmp(sig, "unverified") == 0 ? "none" : sig));
+	json_object_set_new(env, "validation", val);
+	json_object_set_new(meta, "queue_id", json_integer(info->id));
+	json_object_set_new(meta, "source", json_string(info->source));
+	json_object_set_new(meta, "original_sha256", json_string(info->sha256));
+	json_object_set_new(meta, "attestation", json_string(attestation));
+	json_object_set_new(meta, "signature", json_string(sig ? sig : "none"));
+	if (json_object_get(v, "id"))
+		json_object_set(meta, "document_id", json_object_get(v, "id"));
+	if (key && *key)
+		json_object_set_new(meta, "transaction_key", json_string(key));
+	if (json_object_get(c, "state"))
+		json_object_set(meta, "transaction_state", json_object_get(c, "state"));
+	if (!json_is_true(json_object_get(v, "valid")))
+		json_object_set(meta, "report", json_object_get(v, "report"));
+	json_object_set_new(env, "meta", meta);
+	return env;
+}
+
+/* step_attest: sign a valid document and store the delivery bundle. */
+static int step_attest(struct daemon *d, struct snap *s, const struct queue_lease *l,
+                       const struct queue_msg_info *info)
+{
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+	json_t *v = step_detail(d->q, info->id, "validate");
+	json_t *c = step_detail(d->q, info->id, "correlate"), *env = NULL, *det = NULL;
+	const char *attest = "none", *type, *sig, *key;
+	char route_type[BUS_MAX_ID + 1], idbuf[32], docid[96], *envtext = NULL, *bundle = NULL;
+	char *signed_buf = NULL;
+	void *buf = NULL;
+	size_t len = 0, signed_len = 0, elen;
+	struct queue_msg_in in;
+	struct queue_put_result res;
+	const void *body;
+	size_t body_len;
+	int rc, valid;
+
+	if (v == NULL || c == NULL || rep == NULL) {
+		rc = v == NULL || c == NULL ? SECMX_ENOTFOUND : SECMX_ENOMEM;
+		goto done;
+	}
+	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
+	valid = json_is_true(json_object_get(v, "valid"));
+	type = json_string_value(json_object_get(v, "type"));
+	sig = json_string_value(json_object_get(v, "signature"));
+	key = json_string_value(json_object_get(c, "key"));
+	if ((rc = queue_msg_get(d->q, info->id, &buf, &len)) < 0)
+		goto done;
+	body = buf;
+	body_len = len;
+	if (valid && s->kit->key && sig && strcmp(sig, "none") != 0) {
+		attest = "not-added:sender-signed"; /* one signature per document */
+	} else if (valid && s->kit->key) {
+		if ((rc = parse_classify(s->kit->eng, buf, len, info->id, &doc, rep)) < 0 ||
+		    (rc = engine_doc_sign(s->kit->eng, doc, s->kit->key, rep)) < 0 ||
+		    (rc = engine_doc_serialize(doc, &signed_buf, &signed_len)) < 0)
+			goto done;
+		body = signed_buf;
+		body_len = signed_len;
+		attest = "signed";
+	}
+	snprintf(route_type, sizeof(route_type), "%s%s",
+	         valid ? "" : "reject:", type ? type : "unknown");
+	if ((env = envelope_new(info, v, c, route_type, attest)) == NULL ||
+	    (envtext = json_dumps(env, JSON_COMPACT)) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto done;
+	}
+	elen = strlen(envtext);
+	if ((bundle = malloc(elen + 1 + body_len)) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto done;
+	}
+	memcpy(bundle, envtext, elen);
+	bundle[elen] = '\n';
+	memcpy(bundle + elen + 1, body, body_len);
+	/* The bundle's own identity is unique per attempt (lease token), so the
+	 * duplicate policy never refuses it; a crash before the step record
+	 * leaves an unreferenced bundle, never a second delivery. */
+	snprintf(docid, sizeof(docid), "%s.%s", idbuf, l->token);
+	memset(&in, 0, sizeof(in));
+	in.data = bundle;
+	in.len = elen + 1 + body_len;
+	in.source = "bundle";
+	in.sender = "secmxd";
+	in.doc_type = route_type;
+	in.doc_id = docid;
+	in.txn_key = key && *key ? key : NULL;
+	in.state = "bundle";
+	if ((rc = queue_msg_put(d->q, &in, &res)) < 0)
+		goto done;
+	det = json_object();
+	json_object_set_new(det, "bundle", json_integer(res.id));
+	json_object_set_new(det, "route_type", json_string(route_type));
+	json_object_set_new(det, "attestation", json_string(attest));
+	log_event(LOGL_INFO, idbuf, "doc.attested", "attestation=%s bundle=%lld route_type=%s",
+	          attest, (long long)res.id, route_type);
+	rc = record(d, l, "attest", attest, det, "attested");
+done:
+	if (rc < 0 && engine_report_count(rep) > 0) {
+		const struct engine_finding *f = engine_report_at(rep, 0);
+
+		log_event(LOGL_ERR, info->id ? idbuf : "-", "doc.attest-failed",
+		          "rule=%s message=%s", f->rule, f->message);
+	}
+	json_decref(v);
+	json_decref(c);
+	json_decref(env);
+	free(envtext);
+	free(bundle);
+	free(signed_buf);
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	free(buf);
+	return rc;
+}
+
+/* route_matches: does route R take documents of ROUTE_TYPE? Patterns
+ * starting with "reject:" take only rejects, all others only valid ones. */
+static int route_matches(const struct route *r, const char *route_type)
+{
+	int rej_pat = strncmp(r->pattern, "reject:", 7) == 0;
+	int rej_doc = strncmp(route_type, "reject:", 7) == 0;
+
+	return rej_pat == rej_doc && bus_pattern_match(r->pattern, route_type);
+}
+
+/* step_route: one delivery per subscribed adapter. */
+static int step_route(struct daemon *d, struct snap *s, const struct queue_lease *l,
+                      const struct queue_msg_info *info)
+{
+	json_t *a = step_detail(d->q, info->id, "attest"), *det = NULL, *names = NULL;
+	struct queue_msg_info first;
+	const char *route_type;
+	char idem[BUS_MAX_KEY], idbuf[32];
+	int64_t bundle;
+	size_t i, j;
+	int rc;
+
+	if (a == NULL)
+		return SECMX_ENOTFOUND;
+	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
+	route_type = json_string_value(json_object_get(a, "route_type"));
+	bundle = json_integer_value(json_object_get(a, "bundle"));
+	if (route_type == NULL || bundle <= 0) {
+		rc = SECMX_ECORRUPT;
+		goto done;
+	}
+	first = *info;
+	if (info->dup_of && (rc = queue_msg_info(d->q, info->dup_of, &first)) < 0)
+		goto done;
+	/* The same key for every copy of the same document to the same adapter:
+	 * the first message's id and the start of its digest. */
+	snprintf(idem, sizeof(idem), "m%lld-%.16s", (long long)first.id, first.sha256);
+	names = json_array();
+	for (i = 0; i < s->nroutes; i++) {
+		const struct route *r = &s->routes[i];
+		int seen = 0;
+
+		if (!route_matches(r, route_type))
+			continue;
+		for (j = 0; j < json_array_size(names); j++)
+			seen |=
+			    strcmp(json_string_value(json_array_get(names, j)), r->adapter) == 0;
+		if (seen)
+			continue;
+		if ((rc = queue_delivery_add(d->q, bundle, r->adapter, idem, NULL)) < 0)
+			goto done;
+		json_array_append_new(names, json_string(r->adapter));
+		log_event(LOGL_INFO, idbuf, "doc.routed", "adapter=%s type=%s idem=%s duplicate=%d",
+		          r->adapter, route_type, idem, rc == 1);
+	}
+	if (json_array_size(names) == 0)
+		log_event(LOGL_NOTICE, idbuf, "doc.unrouted", "type=%s", route_type);
+	det = json_object();
+	json_object_set_new(det, "adapters", names);
+	names = NULL;
+	rc = record(d, l, "route", "ok", det, QUEUE_STATE_DONE);
+	if (rc == 0) {
+		atomic_fetch_add(&d->processed, 1);
+		daemon__efd_signal(d->deliver_efd);
+	}
+done:
+	json_decref(names);
+	json_decref(a);
+	return rc;
+}
+
+typedef int (*step_fn)(struct daemon *, struct snap *, const struct queue_lease *,
+                       const struct queue_msg_info *);
+
+/* Latest step first: finish messages before starting new ones. */
+static const struct {
+	const char *state;
+	const char *step;
+	step_fn fn;
+} STEPS[] = {
+    {"attested", "route", step_route},
+    {"correlated", "attest", step_attest},
+    {"validated", "correlate", step_correlate},
+    {QUEUE_STATE_NEW, "validate", step_validate},
+};
+
+/* run_one: claim and run one step; 1 if something was done, 0 if idle. */
+static int run_one(struct daemon *d)
+{
+	struct queue_lease lease;
+	struct queue_msg_info info;
+	size_t i;
+
+	for (i = 0; i < sizeof(STEPS) / sizeof(STEPS[0]); i++) {
+		struct snap *s;
+		char idbuf[32];
+		int rc;
+
+		if (queue_claim(d->q, STEPS[i].state, 0, &lease, &info) != 1)
+			continue;
+		s = daemon__snap_get(d);
+		rc = STEPS[i].fn(d, s, &lease, &info);
+		daemon__snap_put(s);
+		if (rc < 0 && rc != SECMX_ESTATE && rc != SECMX_ECORRUPT) {
+			snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info.id);
+			rc = queue_msg_defer(d->q, &lease, secmx_strerror(rc), 0);
+			log_event(LOGL_WARNING, idbuf, rc == 1 ? "doc.dead" : "doc.deferred",
+			          "step=%s attempts=%u", STEPS[i].step, info.attempts + 1);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* daemon__worker: claim and run steps until the daemon stops; a claimed
+ * message is always finished first. Idle: wait on work_efd (or 250 ms). */
+void *daemon__worker(void *arg)
+{
+	struct daemon *d = arg;
+	struct pollfd p = {.fd = d->work_efd, .events = POLLIN};
+	uint64_t v;
+
+	while (!atomic_load(&d->stopping)) {
+		if (run_one(d))
+			continue;
+		if (poll(&p, 1, 250) > 0 && read(d->work_efd, &v, sizeof(v)) < 0)
+			continue; /* another worker took the wake-up */
+	}
+	return NULL;
+}
