@@ -650,12 +650,14 @@ static void fn_dec_sum(xmlXPathParserContextPtr ctxt, int nargs)
 	int ok = 1, i;
 
 	ARITY(1, 1);
-	if ((ns = xmlXPathPopNodeSet(ctxt)) == NULL || ctxt->error) {
-		if (ns == NULL && !ctxt->error)
-			xmlXPathSetTypeError(ctxt);
+	/* libxml2 gives an empty step result as a node-set object without a
+	 * set (NULL): that is the empty node-set, not a type error. */
+	ns = xmlXPathPopNodeSet(ctxt);
+	if (ctxt->error) {
+		xmlXPathFreeNodeSet(ns);
 		return;
 	}
-	for (i = 0; ok && i < ns->nodeNr; i++) {
+	for (i = 0; ok && ns != NULL && i < ns->nodeNr; i++) {
 		xmlChar *s = xmlXPathCastNodeToString(ns->nodeTab[i]);
 		ok = s != NULL && engine__dec_parse((const char *)s, &x) == 0 &&
 		     engine__dec_add(&acc, &x, &acc) == 0;
@@ -889,13 +891,13 @@ static void fn_string_join(xmlXPathParserContextPtr ctxt, int nargs)
 	ARITY(2, 2);
 	if ((sep = xmlXPathPopString(ctxt)) == NULL)
 		return;
-	if ((ns = xmlXPathPopNodeSet(ctxt)) == NULL || ctxt->error) {
-		if (!ctxt->error)
-			xmlXPathSetTypeError(ctxt);
+	ns = xmlXPathPopNodeSet(ctxt); /* NULL without an error: empty */
+	if (ctxt->error) {
+		xmlXPathFreeNodeSet(ns);
 		xmlFree(sep);
 		return;
 	}
-	for (i = 0; i < ns->nodeNr; i++) {
+	for (i = 0; ns != NULL && i < ns->nodeNr; i++) {
 		xmlChar *s = xmlXPathCastNodeToString(ns->nodeTab[i]);
 		if (i > 0)
 			out = xmlStrcat(out, sep);
@@ -916,9 +918,13 @@ static void fn_distinct_count(xmlXPathParserContextPtr ctxt, int nargs)
 	int i, j, n = 0;
 
 	ARITY(1, 1);
-	if ((ns = xmlXPathPopNodeSet(ctxt)) == NULL || ctxt->error) {
-		if (!ctxt->error)
-			xmlXPathSetTypeError(ctxt);
+	ns = xmlXPathPopNodeSet(ctxt); /* NULL without an error: empty */
+	if (ctxt->error) {
+		xmlXPathFreeNodeSet(ns);
+		return;
+	}
+	if (ns == NULL) {
+		xmlXPathReturnNumber(ctxt, 0);
 		return;
 	}
 	if ((v = calloc((size_t)ns->nodeNr + 1, sizeof(*v))) == NULL) {
