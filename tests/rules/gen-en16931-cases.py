@@ -358,6 +358,26 @@ case("BR-DEC-19", "fires", "three-decimals", "a taxable amount with 3 decimals",
 case("BR-DEC-20", "fires", "three-decimals", "a category tax amount with 3 decimals", B, ("set", BD + "/cbc:TaxAmount", "252.501"))
 case("BR-DEC-23", "fires", "three-decimals", "a line net amount with 3 decimals", B, ("set", L1 + "/cbc:LineExtensionAmount", "600.001"))
 
+# ---- the same rules on credit notes (cac:CreditNoteLine, cbc:CreditedQuantity) ----
+CN1 = "cac:CreditNoteLine[1]"
+CNB = "creditnote-S"
+for r, op, what in (("BR-21", ("set", CN1 + "/cbc:ID", ""), "a credit note line with an empty identifier"),
+		    ("BR-22", ("del", CN1 + "/cbc:CreditedQuantity"), "a credit note line without a quantity"),
+		    ("BR-24", ("del", CN1 + "/cbc:LineExtensionAmount"), "a credit note line without a net amount"),
+		    ("BR-25", ("del", CN1 + "/cac:Item/cbc:Name"), "a credit note item without a name"),
+		    ("BR-26", ("del", CN1 + "/cac:Price/cbc:PriceAmount"), "a credit note line without a price"),
+		    ("BR-27", ("set", CN1 + "/cac:Price/cbc:PriceAmount", "-1"), "a negative credit note price"),
+		    ("BR-CO-04", ("del", CN1 + "/cac:Item/cac:ClassifiedTaxCategory"), "a credit note line without a VAT category"),
+		    ("BR-CO-10", ("set", LMT + "/cbc:LineExtensionAmount", "999.99"), "credit note line sum off by 0.01"),
+		    ("BR-DEC-23", ("set", CN1 + "/cbc:LineExtensionAmount", "600.001"), "a credit note line amount with 3 decimals"),
+		    ("BR-S-05", ("set", CN1 + "/cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", "0"), "a standard rated credit note line at 0 %"),
+		    ("BR-S-08", ("set", BD + "/cbc:TaxableAmount", "1100.00"), "a credit note breakdown taxable amount off by 90"),
+		    ("BR-CL-01", ("set", "cbc:CreditNoteTypeCode", "380"), "an invoice type code as credit note type code"),
+		    ("BR-CL-23", ("attr", CN1 + "/cbc:CreditedQuantity", "unitCode", "PIECES"), "a credited quantity with an unknown unit")):
+	case(r, "fires", "credit-note", what, CNB, op)
+case("BR-Z-08", "fires", "credit-note", "a zero rated credit note breakdown off by 0.01", "creditnote-Z", ("set", BD + "/cbc:TaxableAmount", "1010.01"))
+case("BR-Z-05", "fires", "credit-note", "a zero rated credit note line at 25 %", "creditnote-Z", ("set", CN1 + "/cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", "25"))
+
 # ---- VAT categories: each family from its own clean base ----
 FAMS = {"S": "BR-S", "Z": "BR-Z", "E": "BR-E", "AE": "BR-AE", "K": "BR-IC", "G": "BR-G", "O": "BR-O", "L": "BR-IG", "M": "BR-IP"}
 for cat, pre in FAMS.items():
