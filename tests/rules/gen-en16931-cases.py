@@ -309,6 +309,12 @@ case("BR-64", "fires", "no-scheme", "an item standard identifier without a schem
 case("BR-64", "passes", "gtin", "an item standard identifier with a scheme", B, ("add", L1 + "/cac:Item", "<cac:StandardItemIdentification><cbc:ID schemeID=\"0160\">7300010000001</cbc:ID></cac:StandardItemIdentification>"))
 case("BR-65", "fires", "no-list", "an item classification without a list id", B, ("add", L1 + "/cac:Item", "<cac:CommodityClassification><cbc:ItemClassificationCode>123</cbc:ItemClassificationCode></cac:CommodityClassification>"))
 case("BR-65", "passes", "list", "an item classification with a list id", B, ("add", L1 + "/cac:Item", "<cac:CommodityClassification><cbc:ItemClassificationCode listID=\"STI\">123</cbc:ItemClassificationCode></cac:CommodityClassification>"))
+CARD = "<cac:PaymentMeans><cbc:PaymentMeansCode>48</cbc:PaymentMeansCode><cac:CardAccount><cbc:PrimaryAccountNumberID>1234</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount></cac:PaymentMeans>"
+MANDATE = "<cac:PaymentMeans><cbc:PaymentMeansCode>59</cbc:PaymentMeansCode><cac:PaymentMandate><cbc:ID>M-1</cbc:ID></cac:PaymentMandate></cac:PaymentMeans>"
+case("BR-66", "fires", "two-cards", "two payment cards", B, ("add", ".", CARD), ("add", ".", CARD))
+case("BR-66", "passes", "one-card", "one payment card", B, ("add", ".", CARD))
+case("BR-67", "fires", "two-mandates", "two direct debit mandates", B, ("add", ".", MANDATE), ("add", ".", MANDATE))
+case("BR-67", "passes", "one-mandate", "one direct debit mandate", B, ("add", ".", MANDATE))
 # ---- model: calculations ----
 case("BR-CO-03", "fires", "both", "a VAT point date and a VAT point date code", B, ("add", ".", "<cbc:TaxPointDate>2024-03-01</cbc:TaxPointDate><cac:InvoicePeriod><cbc:StartDate>2024-02-01</cbc:StartDate><cbc:DescriptionCode>3</cbc:DescriptionCode></cac:InvoicePeriod>"))
 case("BR-CO-03", "passes", "date-only", "a VAT point date alone", B, ("add", ".", "<cbc:TaxPointDate>2024-03-01</cbc:TaxPointDate>"))
