@@ -57,9 +57,11 @@ static const struct engine_doctype DOCTYPES[] = {
 /* The profiles; the first one is the fallback for documents that name none. */
 static const struct engine_profile PROFILES[] = {
 	{"ubl-2.1", "UBL 2.1 structural rules only", "ubl21.sch"},
-	{"en16931", "EN 16931 core invoice (UBL syntax)", "ubl21.sch,en16931.sch"},
+	{"en16931", "EN 16931 core invoice (UBL syntax)",
+	 "ubl21.sch,en16931-model.sch,en16931-vat.sch,en16931-codes.sch,en16931-syntax.sch"},
 	{"peppol-bis-billing-3", "Peppol BIS Billing 3.0",
-	 "ubl21.sch,en16931.sch,peppol-bis-billing-3.sch"},
+	 "ubl21.sch,en16931-model.sch,en16931-vat.sch,en16931-codes.sch,en16931-syntax.sch,"
+	 "peppol-bis-billing-3.sch"},
 	{"pint-aunz-billing", "PINT A-NZ Billing", "ubl21.sch,pint-aunz.sch"},
 	{"pint-aunz-selfbilling", "PINT A-NZ Self-Billing", "ubl21.sch,pint-aunz.sch"},
 	{"peppol-ordering-3", "Peppol BIS Ordering 3.0 (and Invoice Response, MLR)",

@@ -84,7 +84,10 @@ expect_rc 0 "--list-rules --json" "$SECMX_BIN" validate --list-rules peppol-bis-
 python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$tmp/out" && ok "--list-rules JSON lines" || bad "--list-rules JSON"
 expect_rc 2 "--list-rules of an unknown profile" "$SECMX_BIN" validate --list-rules nope
 expect_rc 2 "unknown --profile" "$SECMX_BIN" validate --profile nope "$inv"
-expect_rc 0 "--profile forces a rule set" "$SECMX_BIN" validate --profile en16931 "$inv"
+# Forcing EN 16931 on the NZ (GST) invoice applies the EN rules: its tax
+# categories are not VAT, so BR-CO-04 fires.
+expect_rc 1 "--profile forces a rule set" "$SECMX_BIN" validate --profile en16931 "$inv"
+grep -q "BR-CO-04" "$tmp/out" && ok "the forced profile's rules ran" || bad "no BR-CO-04 under --profile en16931"
 expect_rc 0 "--skip-schema" "$SECMX_BIN" validate --skip-schema "$inv"
 expect_rc 0 "--schemas with the official UBL 2.1 set" "$SECMX_BIN" validate --schemas "$SECMX_CORPUS/ubl21-xsd/xsdrt" "$inv"
 expect_rc 2 "--schemas with a directory that is no schema set" "$SECMX_BIN" validate --schemas "$tmp" "$inv"

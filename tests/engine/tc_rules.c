@@ -174,10 +174,19 @@ static void check_case(struct engine *eng, const char *set, const char *rule, co
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = test_parse_file(eng, path, rep);
+	char pfile[1024], profile[64] = "";
+	FILE *fp;
 	int has;
 
-	(void)set;
-	engine_doc_validate_rules(eng, doc, NULL, rep);
+	/* tests/rules/<set>/PROFILE, when present, names the profile to apply
+	 * (a case may break the cbc:CustomizationID that would select it). */
+	snprintf(pfile, sizeof(pfile), "%s/%s/PROFILE", RULES_CASES, set);
+	if ((fp = fopen(pfile, "r")) != NULL) {
+		if (fgets(profile, sizeof(profile), fp) != NULL)
+			profile[strcspn(profile, "\r\n")] = '\0';
+		fclose(fp);
+	}
+	engine_doc_validate_rules(eng, doc, profile[0] ? profile : NULL, rep);
 	has = report_has(rep, rule);
 	if (has != fires)
 		dump(rep);
@@ -227,6 +236,51 @@ START_TEST(rule_coverage)
 		ck_assert_msg(f > 0 && p > 0, "rule %s needs fires-* and passes-* cases", ri->id);
 	}
 	ck_assert_ptr_null(engine_rules_at(eng, "ubl-2.1", n));
+	engine_free(eng);
+}
+END_TEST
+
+/* rule_coverage_en16931: each implemented rule of the EN 16931 sets
+ * (en16931-*.sch) has fires- and passes- cases in tests/rules/<set>/<RULE-ID>/;
+ * tests/rules/gen-en16931-cases.py writes them. */
+START_TEST(rule_coverage_en16931)
+{
+	struct engine *eng = new_engine(NULL, NULL, NULL, 0);
+	size_t i, n = engine_rules_count(eng, "en16931"), checked = 0, pending = 0;
+
+	ck_assert_int_ge(n, 900);
+	for (i = 0; i < n; i++) {
+		const struct engine_rule_info *ri = engine_rules_at(eng, "en16931", i);
+		char dir[1024], set[256];
+		const char *dot;
+		DIR *d;
+		struct dirent *e;
+		int f = 0, p = 0;
+
+		ck_assert_ptr_nonnull(ri);
+		if (strncmp(ri->file, "en16931-", 8) != 0)
+			continue;
+		if (!ri->implemented) {
+			ck_assert_ptr_nonnull(ri->reason);
+			pending++;
+			continue;
+		}
+		dot = strstr(ri->file, ".sch");
+		ck_assert_ptr_nonnull(dot);
+		snprintf(set, sizeof(set), "%.*s", (int)(dot - ri->file), ri->file);
+		snprintf(dir, sizeof(dir), "%s/%s/%s", RULES_CASES, set, ri->id);
+		d = opendir(dir);
+		ck_assert_msg(d != NULL, "rule %s has no test cases in %s", ri->id, dir);
+		while ((e = readdir(d)) != NULL) {
+			f += strncmp(e->d_name, "fires-", 6) == 0;
+			p += strncmp(e->d_name, "passes-", 7) == 0;
+		}
+		closedir(d);
+		ck_assert_msg(f > 0 && p > 0, "rule %s needs fires-* and passes-* cases", ri->id);
+		checked++;
+	}
+	ck_assert_int_ge(checked, 900);
+	ck_assert_int_le(pending, 10);
 	engine_free(eng);
 }
 END_TEST
@@ -325,6 +379,10 @@ static const struct fn_case FN_CASES[] = {
 	{"secmx:dec-round('1', 2)", "1.00"},
 	{"secmx:dec-sum(//cac:LegalMonetaryTotal/*)", "15.00"},
 	{"secmx:dec-sum(//cbc:Nothing)", "0"},
+	/* an empty relative step (libxml2: a node-set object without a set) is empty */
+	{"secmx:dec-sum(/*/cac:LegalMonetaryTotal/cbc:Nothing)", "0"},
+	{"secmx:distinct-count(/*/cac:LegalMonetaryTotal/cbc:Nothing)", "0"},
+	{"concat('[', secmx:string-join(/*/cac:LegalMonetaryTotal/cbc:Nothing, ','), ']')", "[]"},
 	{"secmx:dec-sum(//cbc:Note)", "NaN"},
 	{"secmx:dec-abs('-0.50')", "0.50"},
 	{"secmx:dec-cmp('1.0', '1')", "0"},
@@ -642,35 +700,41 @@ END_TEST
 
 START_TEST(missing_rule_files_warn_and_list)
 {
-	struct engine *eng = new_engine(NULL, NULL, NULL, 0);
+	/* A rules directory holding only ubl21.sch: every other file the
+	 * peppol-bis-billing-3 profile names is missing. */
+	static const char sch[] = SCH_HEAD
+		"<pattern><rule context='/*'><assert id='M-1' test='cbc:ID'>m</assert></rule></pattern>\n"
+		SCH_TAIL;
+	struct engine *eng = new_engine(rules_dir_with(sch), NULL, NULL, 0);
 	struct engine_report *rep = engine_report_new();
-	struct engine_doc *doc = test_parse_file(
-		eng, corpus("ubl-examples/peppol-bis-billing3/base-example.xml"), rep);
+	struct engine_doc *doc;
 	size_t i, n, missing = 0, ubl = 0;
 
+	rules_dir_remove();
+	doc = test_parse_file(eng, corpus("ubl-examples/peppol-bis-billing3/base-example.xml"), rep);
 	engine_doc_validate_rules(eng, doc, NULL, rep);
-	ck_assert_int_eq(count_rule(rep, "SECMX-RULES-MISSING"), 2);
-	ck_assert_ptr_nonnull(strstr(first(rep, "SECMX-RULES-MISSING")->message, "en16931.sch"));
+	ck_assert_int_ge(count_rule(rep, "SECMX-RULES-MISSING"), 2);
+	ck_assert_ptr_nonnull(strstr(first(rep, "SECMX-RULES-MISSING")->message, "en16931"));
 	ck_assert_int_eq(first(rep, "SECMX-RULES-MISSING")->severity, ENGINE_WARNING);
 	ck_assert(!report_has(rep, "SECMX-PROFILE"));
 	/* The listing says which files are absent, and they are not "implemented". */
 	n = engine_rules_count(eng, "peppol-bis-billing-3");
-	ck_assert_int_eq(n, engine_rules_count(eng, "ubl-2.1") + 2);
 	for (i = 0; i < n; i++) {
 		const struct engine_rule_info *ri = engine_rules_at(eng, "peppol-bis-billing-3", i);
 		if (strcmp(ri->id, "SECMX-RULES-MISSING") == 0) {
 			missing++;
 			ck_assert_int_eq(ri->implemented, 0);
 			ck_assert_ptr_nonnull(ri->reason);
-			ck_assert(strcmp(ri->file, "en16931.sch") == 0 ||
-				  strcmp(ri->file, "peppol-bis-billing-3.sch") == 0);
+			ck_assert(strcmp(ri->file, "ubl21.sch") != 0);
+			ck_assert(strstr(ri->file, ".sch") != NULL);
 		} else {
 			ubl++;
 			ck_assert_str_eq(ri->file, "ubl21.sch");
 		}
 	}
-	ck_assert_int_eq(missing, 2);
+	ck_assert_int_eq(missing, count_rule(rep, "SECMX-RULES-MISSING"));
 	ck_assert_int_eq(ubl, engine_rules_count(eng, "ubl-2.1"));
+	ck_assert_int_eq(n, engine_rules_count(eng, "ubl-2.1") + missing);
 	ck_assert_int_eq(engine_rules_count(eng, "no-such-profile"), 0);
 	ck_assert_ptr_null(engine_rules_at(eng, "no-such-profile", 0));
 	engine_doc_free(doc);
@@ -788,7 +852,14 @@ static size_t ntdocs;
 static void collect(struct engine *eng, const char *set, const char *rule, const char *path,
 		    int fires)
 {
-	(void)eng, (void)set, (void)rule, (void)fires;
+	static unsigned seen;
+
+	(void)eng, (void)rule, (void)fires;
+	/* The EN 16931 sets hold close to 2,000 cases: every 4th of those keeps
+	 * the test within its time limit on a loaded machine while still
+	 * covering every set (the cases are all run once by rule_cases). */
+	if (strncmp(set, "en16931", 7) == 0 && seen++ % 4 != 0)
+		return;
 	tdocs = realloc(tdocs, (ntdocs + 1) * sizeof(*tdocs));
 	ck_assert_int_eq(secmx_file_read(path, 1u << 20, &tdocs[ntdocs].xml, &tdocs[ntdocs].len), 0);
 	ntdocs++;
@@ -994,6 +1065,7 @@ TCase *tc_rules(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, rule_cases);
 	tcase_add_test(tc, rule_coverage);
+	tcase_add_test(tc, rule_coverage_en16931);
 	tcase_add_loop_test(tc, corpus_no_fatal, 0, N_CORPUS);
 	tcase_add_test(tc, finding_has_message_line_path);
 	tcase_add_test(tc, extension_functions);
