@@ -362,6 +362,88 @@ static int nz_ird(const char *v)
 	return chk == d[8] - '0';
 }
 
+/* fixed_digits: VALUE is exactly N digits (copied to OUT, cap 32). */
+static int fixed_digits(const char *v, int n, char *out)
+{
+	return digits_only(v, NULL, out, 32) == n;
+}
+
+/* no_orgnr: Norwegian organisation number, 9 digits, mod 11 with weights 2..7
+ * repeating from the right; a remainder giving 10 is never valid; not all zero. */
+static int no_orgnr(const char *v)
+{
+	char d[32];
+	int i, sum = 0, zero = 1;
+
+	if (!fixed_digits(v, 9, d))
+		return 0;
+	for (i = 7; i >= 0; i--) {
+		sum += (d[i] - '0') * ((7 - i) % 6 + 2);
+		zero &= d[i] == '0';
+	}
+	return !(zero && d[8] == '0') && (11 - sum % 11) % 11 == d[8] - '0';
+}
+
+/* be_enterprise: Belgian enterprise number (ICD 0208), 10 digits: the last two
+ * are 97 minus the first eight modulo 97. */
+static int be_enterprise(const char *v)
+{
+	char d[32];
+	long head;
+
+	if (!fixed_digits(v, 10, d))
+		return 0;
+	head = (long)mod97(d, 0, 8);
+	return 97 - head == (d[8] - '0') * 10 + (d[9] - '0');
+}
+
+/* se_orgnr: Swedish organisation number, 10 digits, Luhn check digit. */
+static int se_orgnr(const char *v)
+{
+	char d[32];
+
+	return fixed_digits(v, 10, d) && luhn(d);
+}
+
+/* it_piva: Italian VAT number (partita IVA), 11 digits, Luhn check digit. */
+static int it_piva(const char *v)
+{
+	char d[32];
+
+	return fixed_digits(v, 11, d) && luhn(d);
+}
+
+/* dk_cvr: Danish CVR number, 8 digits (an optional DK prefix is skipped),
+ * weights 2,7,6,5,4,3,2,1, weighted sum divisible by 11. */
+static int dk_cvr(const char *v)
+{
+	static const int W[8] = {2, 7, 6, 5, 4, 3, 2, 1};
+	char d[32];
+	int i, sum = 0;
+
+	if (strncmp(v, "DK", 2) == 0)
+		v += 2;
+	if (!fixed_digits(v, 8, d) || d[0] == '0')
+		return 0;
+	for (i = 0; i < 8; i++)
+		sum += (d[i] - '0') * W[i];
+	return sum % 11 == 0;
+}
+
+/* gr_tin: Greek tax number (AFM), 9 digits: weights 256..2 on the first eight,
+ * (sum mod 11) mod 10 is the ninth. */
+static int gr_tin(const char *v)
+{
+	char d[32];
+	int i, sum = 0;
+
+	if (!fixed_digits(v, 9, d))
+		return 0;
+	for (i = 0; i < 8; i++)
+		sum += (d[i] - '0') << (8 - i);
+	return sum % 11 % 10 == d[8] - '0';
+}
+
 /* engine__check_digit: dispatch VALUE to the check of SCHEME. */
 int engine__check_digit(const char *value, const char *scheme)
 {
@@ -372,6 +454,9 @@ int engine__check_digit(const char *value, const char *scheme)
 		{"gs1", gs1},   {"gln", gs1},   {"nzbn", gs1},  {"luhn", luhn},
 		{"mod97-10", iso7064_97},       {"iban", iban}, {"abn", abn},
 		{"nz-ird", nz_ird},             {"nz-gst", nz_ird},
+		{"no-orgnr", no_orgnr},         {"be-enterprise", be_enterprise},
+		{"se-orgnr", se_orgnr},         {"it-piva", it_piva},
+		{"dk-cvr", dk_cvr},             {"gr-tin", gr_tin},
 	};
 	size_t i;
 
@@ -967,7 +1052,8 @@ static void fn_in_codelist(xmlXPathParserContextPtr ctxt, int nargs)
 	free_strs(a, 2);
 }
 
-/* secmx:check-digit(value, scheme): gs1|gln|nzbn|luhn|mod97-10|iban|abn|nz-ird|nz-gst. */
+/* secmx:check-digit(value, scheme): gs1|gln|nzbn|luhn|mod97-10|iban|abn|nz-ird|nz-gst|
+ * no-orgnr|be-enterprise|se-orgnr|it-piva|dk-cvr|gr-tin. */
 static void fn_check_digit(xmlXPathParserContextPtr ctxt, int nargs)
 {
 	char *a[2];
