@@ -727,6 +727,27 @@ static void fn_dec_mul(xmlXPathParserContextPtr ctxt, int nargs)
 	dec_binop(ctxt, nargs, '*');
 }
 
+/* pop_nodeset: pop a node-set argument; libxml2 represents an empty node-set
+ * by a NULL set, which becomes an empty set here. NULL only on an error (set).
+ * Caller frees the result with xmlXPathFreeNodeSet(). */
+static xmlNodeSetPtr pop_nodeset(xmlXPathParserContextPtr ctxt)
+{
+	xmlXPathObjectPtr obj = valuePop(ctxt);
+	xmlNodeSetPtr ns;
+
+	if (obj == NULL || (obj->type != XPATH_NODESET && obj->type != XPATH_XSLT_TREE)) {
+		xmlXPathFreeObject(obj);
+		xmlXPathSetTypeError(ctxt);
+		return NULL;
+	}
+	ns = obj->nodesetval;
+	obj->nodesetval = NULL;
+	xmlXPathFreeObject(obj);
+	if (ns == NULL && (ns = xmlXPathNodeSetCreate(NULL)) == NULL)
+		xmlXPathSetError(ctxt, XPATH_MEMORY_ERROR);
+	return ns;
+}
+
 /* secmx:dec-sum(node-set): the exact sum of the nodes' string values ("0" if empty). */
 static void fn_dec_sum(xmlXPathParserContextPtr ctxt, int nargs)
 {
@@ -735,11 +756,8 @@ static void fn_dec_sum(xmlXPathParserContextPtr ctxt, int nargs)
 	int ok = 1, i;
 
 	ARITY(1, 1);
-	if ((ns = xmlXPathPopNodeSet(ctxt)) == NULL || ctxt->error) {
-		if (ns == NULL && !ctxt->error)
-			xmlXPathSetTypeError(ctxt);
+	if ((ns = pop_nodeset(ctxt)) == NULL)
 		return;
-	}
 	for (i = 0; ok && i < ns->nodeNr; i++) {
 		xmlChar *s = xmlXPathCastNodeToString(ns->nodeTab[i]);
 		ok = s != NULL && engine__dec_parse((const char *)s, &x) == 0 &&
@@ -974,9 +992,7 @@ static void fn_string_join(xmlXPathParserContextPtr ctxt, int nargs)
 	ARITY(2, 2);
 	if ((sep = xmlXPathPopString(ctxt)) == NULL)
 		return;
-	if ((ns = xmlXPathPopNodeSet(ctxt)) == NULL || ctxt->error) {
-		if (!ctxt->error)
-			xmlXPathSetTypeError(ctxt);
+	if ((ns = pop_nodeset(ctxt)) == NULL) {
 		xmlFree(sep);
 		return;
 	}
@@ -1001,11 +1017,8 @@ static void fn_distinct_count(xmlXPathParserContextPtr ctxt, int nargs)
 	int i, j, n = 0;
 
 	ARITY(1, 1);
-	if ((ns = xmlXPathPopNodeSet(ctxt)) == NULL || ctxt->error) {
-		if (!ctxt->error)
-			xmlXPathSetTypeError(ctxt);
+	if ((ns = pop_nodeset(ctxt)) == NULL)
 		return;
-	}
 	if ((v = calloc((size_t)ns->nodeNr + 1, sizeof(*v))) == NULL) {
 		xmlXPathFreeNodeSet(ns);
 		xmlXPathErr(ctxt, XPATH_MEMORY_ERROR);
