@@ -231,6 +231,55 @@ START_TEST(rule_coverage)
 }
 END_TEST
 
+/* rule_coverage_sets: every implemented rule of a further rule set that has a
+ * test directory tests/rules/<set>/ has fires- and passes- cases. */
+START_TEST(rule_coverage_sets)
+{
+	static const char *const PROFILES_WITH_CASES[] = {"peppol-bis-billing-3",
+							   "pint-aunz-billing",
+							   "pint-aunz-selfbilling"};
+	struct engine *eng = new_engine(NULL, NULL, NULL, 0);
+	size_t p, i, checked = 0;
+
+	for (p = 0; p < sizeof(PROFILES_WITH_CASES) / sizeof(PROFILES_WITH_CASES[0]); p++) {
+		const char *prof = PROFILES_WITH_CASES[p];
+		size_t n = engine_rules_count(eng, prof);
+
+		for (i = 0; i < n; i++) {
+			const struct engine_rule_info *ri = engine_rules_at(eng, prof, i);
+			char set[256], dir[1024];
+			size_t len = strlen(ri->file);
+			DIR *d;
+			struct dirent *e;
+			int f = 0, ps = 0;
+
+			if (!ri->implemented || strcmp(ri->file, "ubl21.sch") == 0 || len < 5 ||
+			    len - 4 >= sizeof(set))
+				continue;
+			memcpy(set, ri->file, len - 4);
+			set[len - 4] = '\0';
+			snprintf(dir, sizeof(dir), "%s/%s", RULES_CASES, set);
+			if ((d = opendir(dir)) == NULL)
+				continue; /* a set without a test directory (yet) */
+			closedir(d);
+			snprintf(dir, sizeof(dir), "%s/%s/%s", RULES_CASES, set, ri->id);
+			d = opendir(dir);
+			ck_assert_msg(d != NULL, "rule %s has no test cases in %s", ri->id, dir);
+			while ((e = readdir(d)) != NULL) {
+				f += strncmp(e->d_name, "fires-", 6) == 0;
+				ps += strncmp(e->d_name, "passes-", 7) == 0;
+			}
+			closedir(d);
+			ck_assert_msg(f > 0 && ps > 0, "rule %s needs fires-* and passes-* cases",
+				      ri->id);
+			checked++;
+		}
+	}
+	ck_assert_int_ge(checked, 100);
+	engine_free(eng);
+}
+END_TEST
+
 /* ---- the corpus ---- */
 
 static const char *const CORPUS_FILES[] = {
@@ -1024,6 +1073,7 @@ TCase *tc_rules(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, rule_cases);
 	tcase_add_test(tc, rule_coverage);
+	tcase_add_test(tc, rule_coverage_sets);
 	tcase_add_loop_test(tc, corpus_no_fatal, 0, N_CORPUS);
 	tcase_add_test(tc, finding_has_message_line_path);
 	tcase_add_test(tc, extension_functions);
