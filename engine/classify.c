@@ -60,8 +60,9 @@ static const struct engine_profile PROFILES[] = {
 	{"en16931", "EN 16931 core invoice (UBL syntax)", "ubl21.sch,en16931.sch"},
 	{"peppol-bis-billing-3", "Peppol BIS Billing 3.0",
 	 "ubl21.sch,en16931.sch,peppol-bis-billing-3.sch"},
-	{"pint-aunz-billing", "PINT A-NZ Billing", "ubl21.sch,pint-aunz.sch"},
-	{"pint-aunz-selfbilling", "PINT A-NZ Self-Billing", "ubl21.sch,pint-aunz.sch"},
+	{"pint-aunz-billing", "PINT A-NZ Billing", "ubl21.sch,pint-aunz.sch,pint-aunz-billing.sch"},
+	{"pint-aunz-selfbilling", "PINT A-NZ Self-Billing",
+	 "ubl21.sch,pint-aunz.sch,pint-aunz-selfbilling.sch"},
 	{"peppol-ordering-3", "Peppol BIS Ordering 3.0 (and Invoice Response, MLR)",
 	 "ubl21.sch,peppol-ordering-3.sch"},
 };
