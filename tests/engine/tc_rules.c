@@ -169,6 +169,21 @@ static int for_each_case(void (*fn)(struct engine *, const char *, const char *,
 	return n;
 }
 
+/* case_profile: the profile a case of SET runs under when the document names
+ * none we know (a case that breaks the CustomizationID): the profile named like
+ * the set, pint-aunz-billing for the shared pint-aunz set, else none. */
+static const char *case_profile(struct engine *eng, const struct engine_doc *doc,
+				const char *set)
+{
+	const char *named = engine_doc_profile(doc);
+
+	if (named != NULL && strcmp(named, "ubl-2.1") != 0)
+		return NULL;
+	if (strcmp(set, "pint-aunz") == 0)
+		return "pint-aunz-billing";
+	return engine_rules_count(eng, set) > 0 ? set : NULL;
+}
+
 static void check_case(struct engine *eng, const char *set, const char *rule, const char *path,
 		       int fires)
 {
@@ -176,8 +191,7 @@ static void check_case(struct engine *eng, const char *set, const char *rule, co
 	struct engine_doc *doc = test_parse_file(eng, path, rep);
 	int has;
 
-	(void)set;
-	engine_doc_validate_rules(eng, doc, NULL, rep);
+	engine_doc_validate_rules(eng, doc, case_profile(eng, doc, set), rep);
 	has = report_has(rep, rule);
 	if (has != fires)
 		dump(rep);
@@ -879,7 +893,7 @@ START_TEST(threads_identical)
 	struct engine *eng = new_engine(NULL, NULL, NULL, 0);
 	struct tjob jobs[N_THREADS];
 	pthread_t th[N_THREADS];
-	size_t i, k;
+	size_t i, k, with_findings = 0;
 
 	for (i = 0; i < N_CORPUS; i++) {
 		tdocs = realloc(tdocs, (ntdocs + 1) * sizeof(*tdocs));
@@ -896,7 +910,7 @@ START_TEST(threads_identical)
 		pthread_join(th[k], NULL);
 	for (i = 0; i < ntdocs; i++) {
 		char *base = run_one(eng, &tdocs[i]); /* single-threaded reference */
-		ck_assert_ptr_nonnull(strstr(base, "|")); /* every doc has some finding */
+		with_findings += strstr(base, "|") != NULL;
 		for (k = 0; k < N_THREADS; k++) {
 			ck_assert_int_eq(jobs[k].failed, 0);
 			ck_assert_msg(strcmp(jobs[k].out[i], base) == 0,
@@ -905,6 +919,8 @@ START_TEST(threads_identical)
 		}
 		free(base);
 	}
+	/* the comparison is not trivially empty: most documents have findings */
+	ck_assert_uint_gt(with_findings, ntdocs / 2);
 	for (k = 0; k < N_THREADS; k++) {
 		for (i = 0; i < ntdocs; i++)
 			free(jobs[k].out[i]);
