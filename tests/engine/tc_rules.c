@@ -725,6 +725,33 @@ START_TEST(rule_lets_and_warning_flag)
 }
 END_TEST
 
+/* secmx:empty-leaves() finds the same elements as the XPath descendant search for
+ * elements without element children and with blank text. */
+START_TEST(empty_leaves_matches_xpath)
+{
+	static const char sch[] = SCH_HEAD
+		"<pattern><rule context='/*'><report id='E-1' test='true()'>"
+		"<value-of select='count(secmx:empty-leaves(/))'/>/"
+		"<value-of select='count(//*[not(*) and not(normalize-space())])'/>/"
+		"<value-of select='name(secmx:empty-leaves(/))'/>/"
+		"<value-of select='count(secmx:empty-leaves(/*/cac:PaymentTerms))'/>"
+		"</report></rule></pattern>\n" SCH_TAIL;
+	static const char xml[] = DOC_HEAD "<cbc:ID>A</cbc:ID><cbc:Note> </cbc:Note><cac:Delivery/>"
+				  "<cac:PaymentTerms><cbc:Note><![CDATA[ \t]]></cbc:Note>"
+				  "<cbc:Amount currencyID='NZD'>1</cbc:Amount></cac:PaymentTerms>" DOC_TAIL;
+	struct engine *eng = new_engine(rules_dir_with(sch), NULL, NULL, 0);
+	struct engine_report *rep;
+	int rc;
+
+	rules_dir_remove();
+	rep = validate(eng, xml, NULL, &rc);
+	ck_assert_ptr_nonnull(first(rep, "E-1"));
+	ck_assert_str_eq(first(rep, "E-1")->message, "3/3/cbc:Note/1");
+	engine_report_free(rep);
+	engine_free(eng);
+}
+END_TEST
+
 /* ---- missing and not-implemented rule sets ---- */
 
 START_TEST(missing_rule_files_warn_and_list)
@@ -1090,6 +1117,7 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, rule_cases);
 	tcase_add_test(tc, rule_coverage);
 	tcase_add_test(tc, rule_coverage_sets);
+	tcase_add_test(tc, empty_leaves_matches_xpath);
 	tcase_add_loop_test(tc, corpus_no_fatal, 0, N_CORPUS);
 	tcase_add_test(tc, finding_has_message_line_path);
 	tcase_add_test(tc, extension_functions);
