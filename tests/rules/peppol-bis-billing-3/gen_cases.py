@@ -421,6 +421,34 @@ CASES = [
     ('PEPPOL-EN16931-CL008', 0, 'scheme-0088', 'endpoint scheme 0088', []),
 ]
 
+# Germany
+DE = country('DE', 'DE')
+PFA = '<cac:PayeeFinancialAccount>\n      <cbc:ID>GB82WEST12345698765432</cbc:ID>\n    </cac:PayeeFinancialAccount>'
+CARD = '<cac:CardAccount><cbc:PrimaryAccountNumberID>1234</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>'
+MANDATE = '<cac:PaymentMandate><cbc:ID>M1</cbc:ID><cac:PayerFinancialAccount><cbc:ID>%s</cbc:ID></cac:PayerFinancialAccount></cac:PaymentMandate>'
+CASES += [
+    ('DE-R-014', 1, 'no-rate', 'German parties, a VAT breakdown without rate', DE + [(TAXCAT + '\n        <cbc:Percent>25</cbc:Percent>', TAXCAT)]),
+    ('DE-R-014', 0, 'rate', 'German parties, VAT breakdown with rate', DE),
+    ('DE-R-019', 1, 'bad-iban', 'German SEPA transfer to DE89370400440532013001', DE + pm('58', 'DE89370400440532013001')),
+    ('DE-R-019', 0, 'iban', 'German SEPA transfer to DE89 3704 0044 0532 0130 00', DE + pm('58', 'DE89 3704 0044 0532 0130 00')),
+    ('DE-R-023-1', 1, 'no-account', 'German credit transfer without account', DE + [(PFA, '')]),
+    ('DE-R-023-1', 0, 'account', 'German credit transfer with account', DE),
+    ('DE-R-023-2', 1, 'mandate', 'German credit transfer with a mandate', DE + [(PFA, PFA + MANDATE % 'DE89370400440532013000')]),
+    ('DE-R-023-2', 0, 'account-only', 'German credit transfer with account only', DE),
+    ('DE-R-024-1', 1, 'no-card', 'German card payment without card', DE + pm('48') + [(PFA, '')]),
+    ('DE-R-024-1', 0, 'card', 'German card payment with card', DE + pm('48') + [(PFA, CARD)]),
+    ('DE-R-024-2', 1, 'card-and-account', 'German card payment with a transfer account too', DE + pm('48') + [(PFA, PFA + CARD)]),
+    ('DE-R-024-2', 0, 'card', 'German card payment with card only', DE + pm('48') + [(PFA, CARD)]),
+    ('DE-R-025-1', 1, 'no-mandate', 'German direct debit without mandate', DE + pm('59') + [(PFA, '')]),
+    ('DE-R-025-1', 0, 'mandate', 'German direct debit with mandate', DE + pm('59') + [(PFA, MANDATE % 'DE89370400440532013000')]),
+    ('DE-R-025-2', 1, 'mandate-and-account', 'German direct debit with a transfer account too', DE + pm('59') + [(PFA, PFA + MANDATE % 'DE89370400440532013000')]),
+    ('DE-R-025-2', 0, 'mandate', 'German direct debit with mandate only', DE + pm('59') + [(PFA, MANDATE % 'DE89370400440532013000')]),
+    ('DE-R-020', 1, 'bad-iban', 'German direct debit from DE89370400440532013001', DE + pm('59') + [(PFA, MANDATE % 'DE89370400440532013001')]),
+    ('DE-R-020', 0, 'iban', 'German direct debit from DE89370400440532013000', DE + pm('59') + [(PFA, MANDATE % 'DE89370400440532013000')]),
+    ('PEPPOL-EN16931-P0112', 1, 'type-326-gb', 'invoice type 326 from a British seller', [('<cbc:InvoiceTypeCode>380', '<cbc:InvoiceTypeCode>326')]),
+    ('PEPPOL-EN16931-P0112', 0, 'type-326-de', 'invoice type 326 between German parties', DE + [('<cbc:InvoiceTypeCode>380', '<cbc:InvoiceTypeCode>326')]),
+]
+
 VATEX = [('P0104', 'G', 'G'), ('P0105', 'O', 'O'), ('P0106', 'IC', 'K'), ('P0107', 'AE', 'AE'),
          ('P0108', 'D', 'E'), ('P0109', 'F', 'E'), ('P0110', 'I', 'E'), ('P0111', 'J', 'E')]
 for rule, code, cat in VATEX:
