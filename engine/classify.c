@@ -62,8 +62,9 @@ static const struct engine_profile PROFILES[] = {
 	{"peppol-bis-billing-3", "Peppol BIS Billing 3.0",
 	 "ubl21.sch,en16931-model.sch,en16931-vat.sch,en16931-codes.sch,en16931-syntax.sch,"
 	 "peppol-bis-billing-3.sch"},
-	{"pint-aunz-billing", "PINT A-NZ Billing", "ubl21.sch,pint-aunz.sch"},
-	{"pint-aunz-selfbilling", "PINT A-NZ Self-Billing", "ubl21.sch,pint-aunz.sch"},
+	{"pint-aunz-billing", "PINT A-NZ Billing", "ubl21.sch,pint-aunz.sch,pint-aunz-billing.sch"},
+	{"pint-aunz-selfbilling", "PINT A-NZ Self-Billing",
+	 "ubl21.sch,pint-aunz.sch,pint-aunz-selfbilling.sch"},
 	{"peppol-ordering-3", "Peppol BIS Ordering 3.0 (and Invoice Response, MLR)",
 	 "ubl21.sch,peppol-ordering-3.sch"},
 	{"secmx-nz-remittance", "secmx NZ remittance advice (RemittanceAdvice)",

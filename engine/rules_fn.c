@@ -8,7 +8,7 @@
  *   decimals   dec-valid dec-add dec-sub dec-mul dec-sum dec-round dec-abs
  *              dec-cmp dec-eq
  *   text       matches upper-case lower-case ends-with trim string-join
- *              distinct-count
+ *              distinct-count empty-leaves
  *   codes      in-codelist check-digit
  *   dates      date-valid date-cmp
  *   unprefixed current() (XSLT: the rule's context node)
@@ -362,6 +362,88 @@ static int nz_ird(const char *v)
 	return chk == d[8] - '0';
 }
 
+/* fixed_digits: VALUE is exactly N digits (copied to OUT, cap 32). */
+static int fixed_digits(const char *v, int n, char *out)
+{
+	return digits_only(v, NULL, out, 32) == n;
+}
+
+/* no_orgnr: Norwegian organisation number, 9 digits, mod 11 with weights 2..7
+ * repeating from the right; a remainder giving 10 is never valid; not all zero. */
+static int no_orgnr(const char *v)
+{
+	char d[32];
+	int i, sum = 0, zero = 1;
+
+	if (!fixed_digits(v, 9, d))
+		return 0;
+	for (i = 7; i >= 0; i--) {
+		sum += (d[i] - '0') * ((7 - i) % 6 + 2);
+		zero &= d[i] == '0';
+	}
+	return !(zero && d[8] == '0') && (11 - sum % 11) % 11 == d[8] - '0';
+}
+
+/* be_enterprise: Belgian enterprise number (ICD 0208), 10 digits: the last two
+ * are 97 minus the first eight modulo 97. */
+static int be_enterprise(const char *v)
+{
+	char d[32];
+	long head;
+
+	if (!fixed_digits(v, 10, d))
+		return 0;
+	head = (long)mod97(d, 0, 8);
+	return 97 - head == (d[8] - '0') * 10 + (d[9] - '0');
+}
+
+/* se_orgnr: Swedish organisation number, 10 digits, Luhn check digit. */
+static int se_orgnr(const char *v)
+{
+	char d[32];
+
+	return fixed_digits(v, 10, d) && luhn(d);
+}
+
+/* it_piva: Italian VAT number (partita IVA), 11 digits, Luhn check digit. */
+static int it_piva(const char *v)
+{
+	char d[32];
+
+	return fixed_digits(v, 11, d) && luhn(d);
+}
+
+/* dk_cvr: Danish CVR number, 8 digits (an optional DK prefix is skipped),
+ * weights 2,7,6,5,4,3,2,1, weighted sum divisible by 11. */
+static int dk_cvr(const char *v)
+{
+	static const int W[8] = {2, 7, 6, 5, 4, 3, 2, 1};
+	char d[32];
+	int i, sum = 0;
+
+	if (strncmp(v, "DK", 2) == 0)
+		v += 2;
+	if (!fixed_digits(v, 8, d) || d[0] == '0')
+		return 0;
+	for (i = 0; i < 8; i++)
+		sum += (d[i] - '0') * W[i];
+	return sum % 11 == 0;
+}
+
+/* gr_tin: Greek tax number (AFM), 9 digits: weights 256..2 on the first eight,
+ * (sum mod 11) mod 10 is the ninth. */
+static int gr_tin(const char *v)
+{
+	char d[32];
+	int i, sum = 0;
+
+	if (!fixed_digits(v, 9, d))
+		return 0;
+	for (i = 0; i < 8; i++)
+		sum += (d[i] - '0') << (8 - i);
+	return sum % 11 % 10 == d[8] - '0';
+}
+
 /* engine__check_digit: dispatch VALUE to the check of SCHEME. */
 int engine__check_digit(const char *value, const char *scheme)
 {
@@ -372,6 +454,9 @@ int engine__check_digit(const char *value, const char *scheme)
 		{"gs1", gs1},   {"gln", gs1},   {"nzbn", gs1},  {"luhn", luhn},
 		{"mod97-10", iso7064_97},       {"iban", iban}, {"abn", abn},
 		{"nz-ird", nz_ird},             {"nz-gst", nz_ird},
+		{"no-orgnr", no_orgnr},         {"be-enterprise", be_enterprise},
+		{"se-orgnr", se_orgnr},         {"it-piva", it_piva},
+		{"dk-cvr", dk_cvr},             {"gr-tin", gr_tin},
 	};
 	size_t i;
 
@@ -642,6 +727,27 @@ static void fn_dec_mul(xmlXPathParserContextPtr ctxt, int nargs)
 	dec_binop(ctxt, nargs, '*');
 }
 
+/* pop_nodeset: pop a node-set argument; libxml2 represents an empty node-set
+ * by a NULL set, which becomes an empty set here. NULL only on an error (set).
+ * Caller frees the result with xmlXPathFreeNodeSet(). */
+static xmlNodeSetPtr pop_nodeset(xmlXPathParserContextPtr ctxt)
+{
+	xmlXPathObjectPtr obj = valuePop(ctxt);
+	xmlNodeSetPtr ns;
+
+	if (obj == NULL || (obj->type != XPATH_NODESET && obj->type != XPATH_XSLT_TREE)) {
+		xmlXPathFreeObject(obj);
+		xmlXPathSetTypeError(ctxt);
+		return NULL;
+	}
+	ns = obj->nodesetval;
+	obj->nodesetval = NULL;
+	xmlXPathFreeObject(obj);
+	if (ns == NULL && (ns = xmlXPathNodeSetCreate(NULL)) == NULL)
+		xmlXPathSetError(ctxt, XPATH_MEMORY_ERROR);
+	return ns;
+}
+
 /* secmx:dec-sum(node-set): the exact sum of the nodes' string values ("0" if empty). */
 static void fn_dec_sum(xmlXPathParserContextPtr ctxt, int nargs)
 {
@@ -650,14 +756,9 @@ static void fn_dec_sum(xmlXPathParserContextPtr ctxt, int nargs)
 	int ok = 1, i;
 
 	ARITY(1, 1);
-	/* NULL without an error is an empty node-set: libxml2 2.9 gives one for a
-	 * path whose first step selects nothing (/ord:Order/... on another root). */
-	ns = xmlXPathPopNodeSet(ctxt);
-	if (ctxt->error) {
-		xmlXPathFreeNodeSet(ns);
+	if ((ns = pop_nodeset(ctxt)) == NULL)
 		return;
-	}
-	for (i = 0; ns != NULL && ok && i < ns->nodeNr; i++) {
+	for (i = 0; ok && i < ns->nodeNr; i++) {
 		xmlChar *s = xmlXPathCastNodeToString(ns->nodeTab[i]);
 		ok = s != NULL && engine__dec_parse((const char *)s, &x) == 0 &&
 		     engine__dec_add(&acc, &x, &acc) == 0;
@@ -891,9 +992,7 @@ static void fn_string_join(xmlXPathParserContextPtr ctxt, int nargs)
 	ARITY(2, 2);
 	if ((sep = xmlXPathPopString(ctxt)) == NULL)
 		return;
-	ns = xmlXPathPopNodeSet(ctxt); /* NULL without an error: empty (see dec-sum) */
-	if (ctxt->error) {
-		xmlXPathFreeNodeSet(ns);
+	if ((ns = pop_nodeset(ctxt)) == NULL) {
 		xmlFree(sep);
 		return;
 	}
@@ -909,6 +1008,60 @@ static void fn_string_join(xmlXPathParserContextPtr ctxt, int nargs)
 	xmlXPathReturnString(ctxt, out ? out : xmlStrdup((const xmlChar *)""));
 }
 
+/* empty_leaves_add: add to OUT every element under N (N included) that has no
+ * element child and only XML whitespace as text, in document order. */
+static int empty_leaves_add(xmlNodePtr n, xmlNodeSetPtr out)
+{
+	xmlNodePtr c;
+	int leaf = 1, blank = 1;
+
+	for (c = n->children; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE) {
+			leaf = 0;
+		} else if (blank && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+			   c->content != NULL) {
+			const xmlChar *t = c->content;
+			while (*t == ' ' || *t == '\t' || *t == '\r' || *t == '\n')
+				t++;
+			blank = *t == '\0';
+		}
+	}
+	if (n->type == XML_ELEMENT_NODE && leaf && blank)
+		return xmlXPathNodeSetAdd(out, n);
+	for (c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && empty_leaves_add(c, out) < 0)
+			return -1;
+	return 0;
+}
+
+/* secmx:empty-leaves(node-set): the elements at or under the nodes that have no
+ * element child and no text but whitespace (XPath: *[not(*) and
+ * not(normalize-space())]), in one C walk instead of an XPath // search. */
+static void fn_empty_leaves(xmlXPathParserContextPtr ctxt, int nargs)
+{
+	xmlNodeSetPtr ns, out;
+	int i;
+
+	ARITY(1, 1);
+	if ((ns = pop_nodeset(ctxt)) == NULL)
+		return;
+	if ((out = xmlXPathNodeSetCreate(NULL)) == NULL) {
+		xmlXPathFreeNodeSet(ns);
+		xmlXPathErr(ctxt, XPATH_MEMORY_ERROR);
+		return;
+	}
+	for (i = 0; i < ns->nodeNr; i++) {
+		if (empty_leaves_add(ns->nodeTab[i], out) < 0) {
+			xmlXPathFreeNodeSet(out);
+			xmlXPathFreeNodeSet(ns);
+			xmlXPathErr(ctxt, XPATH_MEMORY_ERROR);
+			return;
+		}
+	}
+	xmlXPathFreeNodeSet(ns);
+	valuePush(ctxt, xmlXPathWrapNodeSet(out));
+}
+
 /* secmx:distinct-count(node-set): how many different string values (XPath 2.0's
  * count(distinct-values(...))). Quadratic; node-sets here are small. */
 static void fn_distinct_count(xmlXPathParserContextPtr ctxt, int nargs)
@@ -918,15 +1071,8 @@ static void fn_distinct_count(xmlXPathParserContextPtr ctxt, int nargs)
 	int i, j, n = 0;
 
 	ARITY(1, 1);
-	ns = xmlXPathPopNodeSet(ctxt); /* NULL without an error: empty (see dec-sum) */
-	if (ctxt->error) {
-		xmlXPathFreeNodeSet(ns);
+	if ((ns = pop_nodeset(ctxt)) == NULL)
 		return;
-	}
-	if (ns == NULL) {
-		xmlXPathReturnNumber(ctxt, 0);
-		return;
-	}
 	if ((v = calloc((size_t)ns->nodeNr + 1, sizeof(*v))) == NULL) {
 		xmlXPathFreeNodeSet(ns);
 		xmlXPathErr(ctxt, XPATH_MEMORY_ERROR);
@@ -973,7 +1119,8 @@ static void fn_in_codelist(xmlXPathParserContextPtr ctxt, int nargs)
 	free_strs(a, 2);
 }
 
-/* secmx:check-digit(value, scheme): gs1|gln|nzbn|luhn|mod97-10|iban|abn|nz-ird|nz-gst. */
+/* secmx:check-digit(value, scheme): gs1|gln|nzbn|luhn|mod97-10|iban|abn|nz-ird|nz-gst|
+ * no-orgnr|be-enterprise|se-orgnr|it-piva|dk-cvr|gr-tin. */
 static void fn_check_digit(xmlXPathParserContextPtr ctxt, int nargs)
 {
 	char *a[2];
@@ -1043,6 +1190,7 @@ static const struct {
 	{"dec-sum", fn_dec_sum},
 	{"dec-valid", fn_dec_valid},
 	{"distinct-count", fn_distinct_count},
+	{"empty-leaves", fn_empty_leaves},
 	{"ends-with", fn_ends_with},
 	{"in-codelist", fn_in_codelist},
 	{"lower-case", fn_lower},

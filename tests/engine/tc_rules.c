@@ -169,6 +169,21 @@ static int for_each_case(void (*fn)(struct engine *, const char *, const char *,
 	return n;
 }
 
+/* case_profile: the profile a case of SET runs under when the document names
+ * none we know (a case that breaks the CustomizationID): the profile named like
+ * the set, pint-aunz-billing for the shared pint-aunz set, else none. */
+static const char *case_profile(struct engine *eng, const struct engine_doc *doc,
+				const char *set)
+{
+	const char *named = engine_doc_profile(doc);
+
+	if (named != NULL && strcmp(named, "ubl-2.1") != 0)
+		return NULL;
+	if (strcmp(set, "pint-aunz") == 0)
+		return "pint-aunz-billing";
+	return engine_rules_count(eng, set) > 0 ? set : NULL;
+}
+
 static void check_case(struct engine *eng, const char *set, const char *rule, const char *path,
 		       int fires)
 {
@@ -186,7 +201,7 @@ static void check_case(struct engine *eng, const char *set, const char *rule, co
 			profile[strcspn(profile, "\r\n")] = '\0';
 		fclose(fp);
 	}
-	engine_doc_validate_rules(eng, doc, profile[0] ? profile : NULL, rep);
+	engine_doc_validate_rules(eng, doc, profile[0] ? profile : case_profile(eng, doc, set), rep);
 	has = report_has(rep, rule);
 	if (has != fires)
 		dump(rep);
@@ -281,6 +296,55 @@ START_TEST(rule_coverage_en16931)
 	}
 	ck_assert_int_ge(checked, 900);
 	ck_assert_int_le(pending, 10);
+	engine_free(eng);
+}
+END_TEST
+
+/* rule_coverage_sets: every implemented rule of a further rule set that has a
+ * test directory tests/rules/<set>/ has fires- and passes- cases. */
+START_TEST(rule_coverage_sets)
+{
+	static const char *const PROFILES_WITH_CASES[] = {"peppol-bis-billing-3",
+							   "pint-aunz-billing",
+							   "pint-aunz-selfbilling"};
+	struct engine *eng = new_engine(NULL, NULL, NULL, 0);
+	size_t p, i, checked = 0;
+
+	for (p = 0; p < sizeof(PROFILES_WITH_CASES) / sizeof(PROFILES_WITH_CASES[0]); p++) {
+		const char *prof = PROFILES_WITH_CASES[p];
+		size_t n = engine_rules_count(eng, prof);
+
+		for (i = 0; i < n; i++) {
+			const struct engine_rule_info *ri = engine_rules_at(eng, prof, i);
+			char set[256], dir[1024];
+			size_t len = strlen(ri->file);
+			DIR *d;
+			struct dirent *e;
+			int f = 0, ps = 0;
+
+			if (!ri->implemented || strcmp(ri->file, "ubl21.sch") == 0 || len < 5 ||
+			    len - 4 >= sizeof(set))
+				continue;
+			memcpy(set, ri->file, len - 4);
+			set[len - 4] = '\0';
+			snprintf(dir, sizeof(dir), "%s/%s", RULES_CASES, set);
+			if ((d = opendir(dir)) == NULL)
+				continue; /* a set without a test directory (yet) */
+			closedir(d);
+			snprintf(dir, sizeof(dir), "%s/%s/%s", RULES_CASES, set, ri->id);
+			d = opendir(dir);
+			ck_assert_msg(d != NULL, "rule %s has no test cases in %s", ri->id, dir);
+			while ((e = readdir(d)) != NULL) {
+				f += strncmp(e->d_name, "fires-", 6) == 0;
+				ps += strncmp(e->d_name, "passes-", 7) == 0;
+			}
+			closedir(d);
+			ck_assert_msg(f > 0 && ps > 0, "rule %s needs fires-* and passes-* cases",
+				      ri->id);
+			checked++;
+		}
+	}
+	ck_assert_int_ge(checked, 100);
 	engine_free(eng);
 }
 END_TEST
@@ -434,6 +498,30 @@ static const struct fn_case FN_CASES[] = {
 	{"secmx:check-digit('136410133', 'nz-ird')", "false"},
 	{"secmx:check-digit('9125568', 'nz-ird')", "false"},
 	{"secmx:check-digit('', 'gs1')", "false"},
+	/* an empty node-set (libxml2 may pass it as a NULL set) */
+	{"secmx:dec-sum(/*/no-such-element)", "0"},
+	{"secmx:dec-round(secmx:dec-sum(/*/no-such-element), 2, 'half-ceiling')", "0.00"},
+	{"secmx:string-join(/*/no-such-element, ',')", ""},
+	{"secmx:distinct-count(/*/no-such-element)", "0"},
+	/* national identifiers of the Peppol COMMON and country rules */
+	{"secmx:check-digit('974760673', 'no-orgnr')", "true"},
+	{"secmx:check-digit('974760674', 'no-orgnr')", "false"},
+	{"secmx:check-digit('97476067', 'no-orgnr')", "false"},
+	{"secmx:check-digit('000000000', 'no-orgnr')", "false"},
+	{"secmx:check-digit('0202239951', 'be-enterprise')", "true"},
+	{"secmx:check-digit('0403170701', 'be-enterprise')", "true"},
+	{"secmx:check-digit('0403170702', 'be-enterprise')", "false"},
+	{"secmx:check-digit('5560125790', 'se-orgnr')", "true"},
+	{"secmx:check-digit('5560125791', 'se-orgnr')", "false"},
+	{"secmx:check-digit('556012579', 'se-orgnr')", "false"},
+	{"secmx:check-digit('00743110157', 'it-piva')", "true"},
+	{"secmx:check-digit('00743110158', 'it-piva')", "false"},
+	{"secmx:check-digit('13585628', 'dk-cvr')", "true"},
+	{"secmx:check-digit('DK10403782', 'dk-cvr')", "true"},
+	{"secmx:check-digit('13585627', 'dk-cvr')", "false"},
+	{"secmx:check-digit('094014201', 'gr-tin')", "true"},
+	{"secmx:check-digit('094014202', 'gr-tin')", "false"},
+	{"secmx:check-digit('09401420', 'gr-tin')", "false"},
 	{"secmx:check-digit('12a4', 'luhn')", "false"},
 	/* dates */
 	{"secmx:date-valid('2024-02-29')", "true"},
@@ -691,6 +779,33 @@ START_TEST(rule_lets_and_warning_flag)
 	ck_assert_int_eq(first(rep, "L-1")->severity, ENGINE_WARNING);
 	ck_assert_str_eq(first(rep, "L-1")->path,
 			 "/Invoice/cac:LegalMonetaryTotal/cbc:AllowanceTotalAmount");
+	engine_report_free(rep);
+	engine_free(eng);
+}
+END_TEST
+
+/* secmx:empty-leaves() finds the same elements as the XPath descendant search for
+ * elements without element children and with blank text. */
+START_TEST(empty_leaves_matches_xpath)
+{
+	static const char sch[] = SCH_HEAD
+		"<pattern><rule context='/*'><report id='E-1' test='true()'>"
+		"<value-of select='count(secmx:empty-leaves(/))'/>/"
+		"<value-of select='count(//*[not(*) and not(normalize-space())])'/>/"
+		"<value-of select='name(secmx:empty-leaves(/))'/>/"
+		"<value-of select='count(secmx:empty-leaves(/*/cac:PaymentTerms))'/>"
+		"</report></rule></pattern>\n" SCH_TAIL;
+	static const char xml[] = DOC_HEAD "<cbc:ID>A</cbc:ID><cbc:Note> </cbc:Note><cac:Delivery/>"
+				  "<cac:PaymentTerms><cbc:Note><![CDATA[ \t]]></cbc:Note>"
+				  "<cbc:Amount currencyID='NZD'>1</cbc:Amount></cac:PaymentTerms>" DOC_TAIL;
+	struct engine *eng = new_engine(rules_dir_with(sch), NULL, NULL, 0);
+	struct engine_report *rep;
+	int rc;
+
+	rules_dir_remove();
+	rep = validate(eng, xml, NULL, &rc);
+	ck_assert_ptr_nonnull(first(rep, "E-1"));
+	ck_assert_str_eq(first(rep, "E-1")->message, "3/3/cbc:Note/1");
 	engine_report_free(rep);
 	engine_free(eng);
 }
@@ -1066,6 +1181,8 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, rule_cases);
 	tcase_add_test(tc, rule_coverage);
 	tcase_add_test(tc, rule_coverage_en16931);
+	tcase_add_test(tc, rule_coverage_sets);
+	tcase_add_test(tc, empty_leaves_matches_xpath);
 	tcase_add_loop_test(tc, corpus_no_fatal, 0, N_CORPUS);
 	tcase_add_test(tc, finding_has_message_line_path);
 	tcase_add_test(tc, extension_functions);
