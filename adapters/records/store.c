@@ -625,12 +625,14 @@ static json_t *build_meta(struct records *r, json_t *env, const void *doc, size_
 	json_t *v = json_object_get(env, "validation");
 	json_t *meta;
 
+	const char *shown = strncmp(type, "reject:", 7) == 0 ? type + 7 : type;
+
 	doc_facts(doc, len, docid, sizeof(docid), date, sizeof(date), root, sizeof(root));
 	if (docid[0])
-		snprintf(title, sizeof(title), "%s%s %s%s%s", reject ? "Rejected " : "", type,
+		snprintf(title, sizeof(title), "%s%s %s%s%s", reject ? "Rejected " : "", shown,
 			 docid, sender[0] ? " from " : "", sender);
 	else
-		snprintf(title, sizeof(title), "%s%s message %s", reject ? "Rejected " : "", type,
+		snprintf(title, sizeof(title), "%s%s message %s", reject ? "Rejected " : "", shown,
 			 str_or(env, "message_id", "?"));
 	retention_for(r, type, received, cls, sizeof(cls), until);
 	records__fmt_time(records__now(r), now);
