@@ -2,7 +2,8 @@
  * check_records.c — the records archive suite (adapters/records): store
  * atomicity and layout (tc_store.c), the hash chain and verify against each
  * kind of tampering (tc_chain.c), retention and disposal with a fake clock
- * (tc_retention.c), idempotency and export bookkeeping (tc_idem.c).
+ * (tc_retention.c), idempotency and export bookkeeping (tc_idem.c), the
+ * [records] configuration and its documentation (tc_config.c).
  */
 #include <stdlib.h>
 
@@ -20,6 +21,7 @@ int main(void)
 	suite_add_tcase(s, tc_chain());
 	suite_add_tcase(s, tc_retention());
 	suite_add_tcase(s, tc_idem());
+	suite_add_tcase(s, tc_config());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -14,6 +14,7 @@ TCase *tc_store(void);
 TCase *tc_chain(void);
 TCase *tc_retention(void);
 TCase *tc_idem(void);
+TCase *tc_config(void);
 
 /* rt_store: a new empty store directory (path static until the next call)
  * opened into *R with the default retention classes. */
