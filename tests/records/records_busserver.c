@@ -4,8 +4,9 @@
  * end-to-end test, then exits 0 once every delivery is ACKed (1 on timeout
  * or a NACK, 2 on usage errors).
  *
- *   records_busserver ENDPOINT TIMEOUT_MS MANIFEST
+ *   records_busserver ENDPOINT TIMEOUT_MS MANIFEST [SECRET_KEY_FILE ALLOW_LIST]
  *
+ * For tcp:// the last two arguments are required (CURVE with an allow-list).
  * MANIFEST: one delivery per line, fields separated by '|':
  *   idempotency_key|document_type|transaction_id|received_at|flags|file
  * flags: "v" valid (signed document delivered), "r" reject (validation
@@ -182,8 +183,9 @@ int main(int argc, char **argv)
 	int acked = 0, nacked = 0, i;
 	FILE *fp;
 
-	if (argc != 4 || (timeout = strtol(argv[2], NULL, 10)) <= 0 || !(fp = fopen(argv[3], "r"))) {
-		fprintf(stderr, "usage: records_busserver ENDPOINT TIMEOUT_MS MANIFEST\n");
+	if ((argc != 4 && argc != 6) || (timeout = strtol(argv[2], NULL, 10)) <= 0 || !(fp = fopen(argv[3], "r"))) {
+		fprintf(stderr, "usage: records_busserver ENDPOINT TIMEOUT_MS MANIFEST "
+				"[SECRET_KEY_FILE ALLOW_LIST]\n");
 		return 2;
 	}
 	while (c.n < MAXD && fgets(line, sizeof(line), fp)) {
@@ -204,6 +206,10 @@ int main(int argc, char **argv)
 	cfg.endpoint = argv[1];
 	cfg.heartbeat_ms = 200;
 	cfg.dead_ms = 2000;
+	if (argc == 6) {
+		cfg.curve_secret_file = argv[4];
+		cfg.allow_list_file = argv[5];
+	}
 	if (bus_new(&cfg, &ops, &b, err, sizeof(err)) < 0) {
 		fprintf(stderr, "records_busserver: %s\n", err);
 		return 2;
