@@ -41,8 +41,8 @@ static void today(const struct records *r, char buf[16])
 }
 
 /* records_dispose_approve: see records.h. */
-int records_dispose_approve(struct records *r, const char *id, const char *by,
-			    const char *reason, char *err, size_t errlen)
+int records_dispose_approve(struct records *r, const char *id, const char *by, const char *reason,
+                            char *err, size_t errlen)
 {
 	sqlite3 *db = records__db(r);
 	sqlite3_stmt *st = NULL;
@@ -57,7 +57,7 @@ int records_dispose_approve(struct records *r, const char *id, const char *by,
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	if (sqlite3_prepare_v2(db, "SELECT state, retain_until FROM records WHERE id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -77,7 +77,7 @@ int records_dispose_approve(struct records *r, const char *id, const char *by,
 	}
 	if (strcmp(day, until) < 0) {
 		secmx_errf(err, errlen, "record %s must be kept until %s (today is %s)", id, until,
-			   day);
+		           day);
 		goto out;
 	}
 	d = json_pack("{s:s,s:s,s:s}", "reason", reason, "retain_until", until, "approved_on", day);
@@ -88,11 +88,11 @@ int records_dispose_approve(struct records *r, const char *id, const char *by,
 	if ((rc = records__append(r, id, "disposal-approved", by, d, err, errlen)) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(db, "UPDATE records SET state = 'approved' WHERE id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) !=
-						       SQLITE_OK)
+	if (sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_finalize(st);
 	json_decref(d);
@@ -116,11 +116,12 @@ static int shared(struct records *r, const char *id, const char *hex)
 	int n = 1; /* on error, keep the object */
 
 	snprintf(like, sizeof(like), "%%%s%%", hex);
-	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT COUNT(*) FROM entries e JOIN records c ON c.id = e.record_id"
-			       " WHERE e.action = 'received' AND c.state != 'disposed' AND c.id != ?"
-			       " AND e.detail LIKE ?",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        records__db(r),
+	        "SELECT COUNT(*) FROM entries e JOIN records c ON c.id = e.record_id"
+	        " WHERE e.action = 'received' AND c.state != 'disposed' AND c.id != ?"
+	        " AND e.detail LIKE ?",
+	        -1, &st, NULL) != SQLITE_OK)
 		return 1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
@@ -136,9 +137,10 @@ static json_t *content_objects(struct records *r, const char *id)
 	sqlite3_stmt *st = NULL;
 	json_t *d = NULL, *o = NULL;
 
-	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT detail FROM entries WHERE record_id = ? AND action = 'received'",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        records__db(r),
+	        "SELECT detail FROM entries WHERE record_id = ? AND action = 'received'", -1, &st,
+	        NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -157,8 +159,8 @@ static void unlink_content(struct records *r, const char *id, json_t *objs)
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		const char *hex = json_string_value(
-		    json_object_get(json_object_get(objs, roles[i]), "sha256"));
+		const char *hex =
+		    json_string_value(json_object_get(json_object_get(objs, roles[i]), "sha256"));
 
 		if (!hex || shared(r, id, hex))
 			continue;
@@ -168,8 +170,7 @@ static void unlink_content(struct records *r, const char *id, json_t *objs)
 }
 
 /* dispose_one: the tombstone for approved record ID. */
-static int dispose_one(struct records *r, const char *id, const char *by, char *err,
-		       size_t errlen)
+static int dispose_one(struct records *r, const char *id, const char *by, char *err, size_t errlen)
 {
 	sqlite3 *db = records__db(r);
 	sqlite3_stmt *st = NULL;
@@ -196,9 +197,9 @@ static int dispose_one(struct records *r, const char *id, const char *by, char *
 		goto rollback;
 	rc = SECMX_EIO;
 	if (sqlite3_prepare_v2(db,
-			       "UPDATE records SET state = 'disposed' WHERE id = ? AND"
-			       " state = 'approved'",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "UPDATE records SET state = 'disposed' WHERE id = ? AND"
+	                       " state = 'approved'",
+	                       -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1 ||
@@ -237,8 +238,7 @@ static json_t *collect(struct records *r, const char *sql, const char *day)
 }
 
 /* records_dispose_execute: see records.h. */
-int records_dispose_execute(struct records *r, const char *by, FILE *out, char *err,
-			    size_t errlen)
+int records_dispose_execute(struct records *r, const char *by, FILE *out, char *err, size_t errlen)
 {
 	char day[16];
 	json_t *ids, *v;
@@ -252,7 +252,8 @@ int records_dispose_execute(struct records *r, const char *by, FILE *out, char *
 	today(r, day);
 	/* sweep what an interrupted earlier execution left behind */
 	ids = collect(r, "SELECT id FROM records WHERE state = 'disposed' AND ? IS NOT NULL", day);
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		json_t *objs = content_objects(r, json_string_value(v));
 
 		unlink_content(r, json_string_value(v), objs);
@@ -260,12 +261,13 @@ int records_dispose_execute(struct records *r, const char *by, FILE *out, char *
 	}
 	json_decref(ids);
 	ids = collect(r,
-		      "SELECT id FROM records WHERE state = 'approved' AND retain_until <= ?"
-		      " ORDER BY seq",
-		      day);
+	              "SELECT id FROM records WHERE state = 'approved' AND retain_until <= ?"
+	              " ORDER BY seq",
+	              day);
 	if (!ids)
 		return SECMX_EIO;
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		if ((rc = dispose_one(r, json_string_value(v), by, err, errlen)) < 0)
 			break;
 		n++;
@@ -285,16 +287,16 @@ int records_dispose_due(struct records *r, FILE *out)
 
 	today(r, day);
 	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT id, state, retain_until, title FROM records WHERE"
-			       " state != 'disposed' AND retain_until <= ? ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT id, state, retain_until, title FROM records WHERE"
+	                       " state != 'disposed' AND retain_until <= ? ORDER BY seq",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return SECMX_EIO;
 	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		n++;
 		fprintf(out, "%s  %-8s  expired %s  %s\n", sqlite3_column_text(st, 0),
-			sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-			sqlite3_column_text(st, 3));
+		        sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+		        sqlite3_column_text(st, 3));
 	}
 	sqlite3_finalize(st);
 	return n;

@@ -129,14 +129,14 @@ static void one_line(const char *s, char *buf, size_t len)
 
 /* export_record: the files of one record into data/ID/. */
 static int export_record(struct records *r, struct bag *g, const char *id, const char *state,
-			 json_t *index)
+                         json_t *index)
 {
 	static const struct {
 		const char *role, *name;
 	} files[] = {{"original", "original"},
-		     {"signed", "signed"},
-		     {"report", "report"},
-		     {"envelope", "envelope"}};
+	             {"signed", "signed"},
+	             {"report", "report"},
+	             {"envelope", "envelope"}};
 	json_t *acts = records__actions(r, id), *det, *meta, *objs, *out = NULL, *fl;
 	char rel[512], dir[4096], path[4096];
 	char *text = NULL, *buf = NULL;
@@ -163,7 +163,8 @@ static int export_record(struct records *r, struct bag *g, const char *id, const
 		if (strcmp(files[i].role, "report") == 0)
 			ext = json_string_value(json_object_get(o, "format"));
 		else if (strcmp(files[i].role, "envelope") != 0)
-			ext = *json_string_value(json_object_get(meta, "root_element")) ? "xml" : "bin";
+			ext = *json_string_value(json_object_get(meta, "root_element")) ? "xml"
+			                                                                : "bin";
 		records__object_path(r, hex, path, sizeof(path));
 		if (secmx_file_read(path, RECORDS_MAX_DOC + 1024 * 1024, &buf, &len) < 0)
 			goto out;
@@ -180,7 +181,7 @@ static int export_record(struct records *r, struct bag *g, const char *id, const
 		buf = NULL;
 	}
 	out = json_pack("{s:s,s:s,s:O,s:O,s:o,s:O}", "id", id, "state", state, "metadata", meta,
-			"objects", objs, "files", fl, "actions", acts);
+	                "objects", objs, "files", fl, "actions", acts);
 	text = out ? json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 	if (!text) {
 		rc = SECMX_ENOMEM;
@@ -202,9 +203,9 @@ static int export_record(struct records *r, struct bag *g, const char *id, const
 		free(t2);
 	}
 	if (rc == 0)
-		json_array_append_new(index, json_pack("{s:s,s:s,s:s}", "id", id, "state", state,
-						       "title",
-						       json_string_value(json_object_get(meta, "title"))));
+		json_array_append_new(index,
+		                      json_pack("{s:s,s:s,s:s}", "id", id, "state", state, "title",
+		                                json_string_value(json_object_get(meta, "title"))));
 out:
 	free(buf);
 	free(text);
@@ -223,7 +224,7 @@ static int valid_day(const char *s)
 
 /* records_export: see records.h and the header comment. */
 int records_export(struct records *r, const struct records_select *sel, const char *outdir,
-		   const char *organisation, const char *actor, char *err, size_t errlen)
+                   const char *organisation, const char *actor, char *err, size_t errlen)
 {
 	sqlite3 *db = records__db(r);
 	sqlite3_stmt *st = NULL;
@@ -239,7 +240,8 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 
 	memset(&g, 0, sizeof(g));
 	if (!sel->txn && (!valid_day(sel->from) || !valid_day(sel->to))) {
-		secmx_errf(err, errlen, "export needs --from DATE --to DATE (YYYY-MM-DD) or --txn KEY");
+		secmx_errf(err, errlen,
+		           "export needs --from DATE --to DATE (YYYY-MM-DD) or --txn KEY");
 		rc = SECMX_EINVAL;
 		goto out;
 	}
@@ -253,26 +255,28 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 	}
 	if (sel->txn) {
 		if (sqlite3_prepare_v2(db,
-				       "SELECT id, state FROM records WHERE transaction_id = ?"
-				       " ORDER BY seq",
-				       -1, &st, NULL) != SQLITE_OK)
+		                       "SELECT id, state FROM records WHERE transaction_id = ?"
+		                       " ORDER BY seq",
+		                       -1, &st, NULL) != SQLITE_OK)
 			goto dberr;
 		sqlite3_bind_text(st, 1, sel->txn, -1, SQLITE_STATIC);
-		snprintf(sel_text, sizeof(sel_text), "Records of business transaction %s", sel->txn);
+		snprintf(sel_text, sizeof(sel_text), "Records of business transaction %s",
+		         sel->txn);
 	} else {
-		if (sqlite3_prepare_v2(db,
-				       "SELECT id, state FROM records WHERE substr(received_at, 1, 10)"
-				       " BETWEEN ? AND ? ORDER BY seq",
-				       -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(
+		        db,
+		        "SELECT id, state FROM records WHERE substr(received_at, 1, 10)"
+		        " BETWEEN ? AND ? ORDER BY seq",
+		        -1, &st, NULL) != SQLITE_OK)
 			goto dberr;
 		sqlite3_bind_text(st, 1, sel->from, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, sel->to, -1, SQLITE_STATIC);
 		snprintf(sel_text, sizeof(sel_text), "Records received from %s to %s", sel->from,
-			 sel->to);
+		         sel->to);
 	}
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(ids, json_pack("[s,s]", sqlite3_column_text(st, 0),
-						     sqlite3_column_text(st, 1)));
+		                                     sqlite3_column_text(st, 1)));
 	sqlite3_finalize(st);
 	st = NULL;
 	if (json_array_size(ids) == 0) {
@@ -287,12 +291,13 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 	snprintf(path, sizeof(path), "%s/data", g.root);
 	if (mkdir(path, 0750) != 0)
 		goto out;
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		rc = export_record(r, &g, json_string_value(json_array_get(v, 0)),
-				   json_string_value(json_array_get(v, 1)), index);
+		                   json_string_value(json_array_get(v, 1)), index);
 		if (rc < 0) {
 			secmx_errf(err, errlen, "record %s: %s",
-				   json_string_value(json_array_get(v, 0)), secmx_strerror(rc));
+			           json_string_value(json_array_get(v, 0)), secmx_strerror(rc));
 			goto out;
 		}
 	}
@@ -308,13 +313,13 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 	st = NULL;
 	records__fmt_time(records__now(r), now);
 	snprintf(ext_id, sizeof(ext_id), "secmx-records-export-%lld-%.4s%.2s%.2sT%.2s%.2s%.2sZ",
-		 hseq, now, now + 5, now + 8, now + 11, now + 14, now + 17);
+	         hseq, now, now + 5, now + 8, now + 11, now + 14, now + 17);
 	one_line(organisation, org, sizeof(org));
 	summary = json_pack("{s:s,s:s,s:s,s:s,s:{s:s?,s:s?,s:s?},s:{s:I,s:s},s:O}", "organisation",
-			    org, "external_identifier", ext_id, "exported_at", now, "software",
-			    RECORDS_SOFTWARE, "selection", "from", sel->txn ? NULL : sel->from, "to",
-			    sel->txn ? NULL : sel->to, "transaction", sel->txn, "chain_head",
-			    "seq", (json_int_t)hseq, "hash", hh, "records", index);
+	                    org, "external_identifier", ext_id, "exported_at", now, "software",
+	                    RECORDS_SOFTWARE, "selection", "from", sel->txn ? NULL : sel->from,
+	                    "to", sel->txn ? NULL : sel->to, "transaction", sel->txn, "chain_head",
+	                    "seq", (json_int_t)hseq, "hash", hh, "records", index);
 	text = summary ? json_dumps(summary, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 	if (!text) {
 		rc = SECMX_ENOMEM;
@@ -323,19 +328,19 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 	if ((rc = bag_file(&g, "data/export.json", text, strlen(text))) < 0)
 		goto out;
 	if ((rc = sb_add(&info,
-			 "Source-Organization: %s\n"
-			 "Bagging-Date: %.10s\n"
-			 "Payload-Oxum: %llu.%lu\n"
-			 "Bag-Count: 1 of 1\n"
-			 "External-Identifier: %s\n"
-			 "External-Description: %s, exported by %s\n"
-			 "Bag-Software-Agent: %s (secmx %s)\n"
-			 "Internal-Sender-Identifier: chain head %lld %s\n",
-			 org, now, g.octets, g.files, ext_id, sel_text, actor, RECORDS_SOFTWARE,
-			 SECMX_VERSION, hseq, hh)) < 0)
+	                 "Source-Organization: %s\n"
+	                 "Bagging-Date: %.10s\n"
+	                 "Payload-Oxum: %llu.%lu\n"
+	                 "Bag-Count: 1 of 1\n"
+	                 "External-Identifier: %s\n"
+	                 "External-Description: %s, exported by %s\n"
+	                 "Bag-Software-Agent: %s (secmx %s)\n"
+	                 "Internal-Sender-Identifier: chain head %lld %s\n",
+	                 org, now, g.octets, g.files, ext_id, sel_text, actor, RECORDS_SOFTWARE,
+	                 SECMX_VERSION, hseq, hh)) < 0)
 		goto out;
 	if ((rc = tag_file(&g, &tags, "bagit.txt",
-			   "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")) < 0 ||
+	                   "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")) < 0 ||
 	    (rc = tag_file(&g, &tags, "bag-info.txt", info.p)) < 0 ||
 	    (rc = tag_file(&g, &tags, "manifest-sha256.txt", g.manifest.p)) < 0 ||
 	    (rc = tag_file(&g, NULL, "tagmanifest-sha256.txt", tags.p)) < 0)
@@ -345,14 +350,15 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	began = 1;
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		d = json_pack("{s:s,s:s}", "bag", ext_id, "selection", sel_text);
 		if (!d) {
 			rc = SECMX_ENOMEM;
 			goto out;
 		}
 		if ((rc = records__append(r, json_string_value(json_array_get(v, 0)), "exported",
-					  actor, d, err, errlen)) < 0)
+		                          actor, d, err, errlen)) < 0)
 			goto out;
 		json_decref(d);
 		d = NULL;

@@ -63,7 +63,7 @@ void records_set_fail(struct records *r, enum records_fail f);
  * order; bus patterns ("Invoice", "Order*", "reject:*", "*"). Copied. A type
  * that matches none is kept forever (no disposal). */
 int records_set_retention(struct records *r, const char *const *items, size_t n, char *err,
-			  size_t errlen);
+                          size_t errlen);
 /* records_parse_time: "YYYY-MM-DD" or RFC 3339 UTC ("...T..Z") into *T. */
 int records_parse_time(const char *s, time_t *t);
 
@@ -73,9 +73,8 @@ int records_parse_time(const char *s, time_t *t);
  * already stored under the same idempotency key (ID set to the record),
  * or a negative code.
  */
-int records_ingest(struct records *r, const char *envelope_json, const void *doc,
-		   size_t doc_len, const char *actor, char *id, size_t idlen, char *err,
-		   size_t errlen);
+int records_ingest(struct records *r, const char *envelope_json, const void *doc, size_t doc_len,
+                   const char *actor, char *id, size_t idlen, char *err, size_t errlen);
 
 /*
  * records_verify: check everything, writing one line per problem to OUT
@@ -102,17 +101,16 @@ struct records_select {
  * "exported" entry per record by ACTOR. Returns the number of records.
  */
 int records_export(struct records *r, const struct records_select *sel, const char *outdir,
-		   const char *organisation, const char *actor, char *err, size_t errlen);
+                   const char *organisation, const char *actor, char *err, size_t errlen);
 
 /* records_dispose_approve: record BY's approval (with REASON) to dispose of
  * record ID, allowed only once its retention has expired. */
-int records_dispose_approve(struct records *r, const char *id, const char *by,
-			    const char *reason, char *err, size_t errlen);
+int records_dispose_approve(struct records *r, const char *id, const char *by, const char *reason,
+                            char *err, size_t errlen);
 /* records_dispose_execute: dispose of every approved, expired record: remove
  * its content objects, keep its metadata and hashes, append a "disposed"
  * tombstone by BY. One line per record to OUT (may be NULL). Returns how many. */
-int records_dispose_execute(struct records *r, const char *by, FILE *out, char *err,
-			    size_t errlen);
+int records_dispose_execute(struct records *r, const char *by, FILE *out, char *err, size_t errlen);
 /* records_dispose_due: list records whose retention has expired (not disposed). */
 int records_dispose_due(struct records *r, FILE *out);
 
@@ -126,8 +124,8 @@ time_t records__now(const struct records *r);
 /* records__object_path: the path of object HEX into BUF. */
 void records__object_path(const struct records *r, const char *hex, char *buf, size_t len);
 /* records__append: append one chain entry (inside the caller's transaction). */
-int records__append(struct records *r, const char *record_id, const char *action,
-		    const char *actor, struct json_t *detail, char *err, size_t errlen);
+int records__append(struct records *r, const char *record_id, const char *action, const char *actor,
+                    struct json_t *detail, char *err, size_t errlen);
 /* records__head_sync: write chain.head from the index (after a commit). */
 int records__head_sync(struct records *r);
 /* records__sha256_hex: SHA-256 of BUF as 64 hex chars + NUL into HEX. */
@@ -138,8 +136,8 @@ int records__write_atomic(const char *path, const void *buf, size_t len);
 void records__fmt_time(time_t t, char buf[32]);
 /* records__entry_hash: the chain hash of one entry (see store.c) into HEX. */
 void records__entry_hash(long long seq, const char *record_id, const char *action,
-			 const char *actor, const char *at, const char *detail, const char *prev,
-			 char hex[65]);
+                         const char *actor, const char *at, const char *detail, const char *prev,
+                         char hex[65]);
 /* records__actions: the chain entries of record ID as a JSON array (new ref). */
 struct json_t *records__actions(struct records *r, const char *id);
 

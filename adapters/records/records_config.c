@@ -20,8 +20,7 @@ static const struct config_key records_keys[] = {
      "documents secmxd refused (delivered with document type `reject:TYPE`)."},
     {"records", "credit", CONFIG_INT, 0, "1", 1, 1024, NULL, R(credit, long long),
      "Deliveries in flight at most. 1 keeps strict per-transaction order."},
-    {"records", "server_public_key", CONFIG_PATH, 0, NULL, 0, 0, NULL,
-     R(server_public_key, char *),
+    {"records", "server_public_key", CONFIG_PATH, 0, NULL, 0, 0, NULL, R(server_public_key, char *),
      "File with secmxd's Z85 CURVE public key (`bus-server.pub`); required for `tcp://`."},
     {"records", "public_key", CONFIG_PATH, 0, NULL, 0, 0, NULL, R(public_key, char *),
      "File with this adapter's Z85 CURVE public key."},
@@ -38,8 +37,8 @@ static const struct config_key records_keys[] = {
      R(retention, struct config_list),
      "Retention classes `PATTERN=Ny`, first match wins, counted from the legal time of "
      "receipt. A type matching none is kept permanently."},
-    {"records", "log_level", CONFIG_STRING, CONFIG_RELOAD, "info", 0, 0, NULL,
-     R(log_level, char *), "Least severe log level written: err, warning, notice, info, debug."},
+    {"records", "log_level", CONFIG_STRING, CONFIG_RELOAD, "info", 0, 0, NULL, R(log_level, char *),
+     "Least severe log level written: err, warning, notice, info, debug."},
 };
 
 /* records_config_table: the [records] section (also for the docs test). */
@@ -49,4 +48,3 @@ const struct config_table records_config_table = {
     .keys = records_keys,
     .nkeys = sizeof(records_keys) / sizeof(records_keys[0]),
 };
-

@@ -97,22 +97,23 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 	int rc;
 
 	rc = records_ingest(c->r, d->envelope_json, d->doc, d->doc_len, c->name, id, sizeof(id),
-			    err, sizeof(err));
+	                    err, sizeof(err));
 	if (rc >= 0) {
 		if (rc == 1)
 			c->stored++;
 		else
 			c->duplicates++;
-		log_event(LOGL_INFO, d->idempotency_key, rc == 1 ? "records.stored" : "records.duplicate",
-			  "record=%s type=%s delivery=%s attempt=%ld", id, d->document_type,
-			  d->delivery_id, d->attempt);
+		log_event(LOGL_INFO, d->idempotency_key,
+		          rc == 1 ? "records.stored" : "records.duplicate",
+		          "record=%s type=%s delivery=%s attempt=%ld", id, d->document_type,
+		          d->delivery_id, d->attempt);
 		return ADAPTER_ACK;
 	}
 	snprintf(reason, reasonlen, "records: %s: %s", secmx_strerror(rc), err);
 	log_event(LOGL_ERR, d->idempotency_key, "records.failed", "delivery=%s error=%s reason=%s",
-		  d->delivery_id, secmx_strerror(rc), err);
+	          d->delivery_id, secmx_strerror(rc), err);
 	return rc == SECMX_EPARSE || rc == SECMX_ELIMIT ? ADAPTER_NACK_PERMANENT
-							: ADAPTER_NACK_TRANSIENT;
+	                                                : ADAPTER_NACK_TRANSIENT;
 }
 
 /* cmd_run: the adapter loop. */
@@ -134,13 +135,13 @@ static int cmd_run(const struct records_cfg *cfg, struct records *r, long timeou
 	if (cfg->server_public_key || cfg->public_key || cfg->secret_key) {
 		if (!cfg->server_public_key || !cfg->public_key || !cfg->secret_key) {
 			fprintf(stderr, "secmx-records: CURVE needs server_public_key, public_key "
-					"and secret_key\n");
+			                "and secret_key\n");
 			return 2;
 		}
-		if (read_key(cfg->server_public_key, spub) < 0 || read_key(cfg->public_key, pub) < 0 ||
-		    read_key(cfg->secret_key, sec) < 0) {
+		if (read_key(cfg->server_public_key, spub) < 0 ||
+		    read_key(cfg->public_key, pub) < 0 || read_key(cfg->secret_key, sec) < 0) {
 			fprintf(stderr, "secmx-records: a CURVE key file is unreadable or not 40 "
-					"Z85 characters\n");
+			                "Z85 characters\n");
 			return 2;
 		}
 		ac.server_public_key = spub;
@@ -161,10 +162,10 @@ static int cmd_run(const struct records_cfg *cfg, struct records *r, long timeou
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	log_event(LOGL_NOTICE, "-", "records.start", "name=%s endpoint=%s store=%s", cfg->name,
-		  cfg->endpoint, cfg->store_dir);
+	          cfg->endpoint, cfg->store_dir);
 	rc = g_stop ? 0 : adapter_run(g_adapter, deliver, &ctx, (int)timeout_ms);
 	log_event(LOGL_NOTICE, "-", "records.stop", "stored=%lu duplicates=%lu status=%s",
-		  ctx.stored, ctx.duplicates, secmx_strerror(rc));
+	          ctx.stored, ctx.duplicates, secmx_strerror(rc));
 	adapter_free(g_adapter);
 	g_adapter = NULL;
 	return rc < 0 ? 3 : 0;
@@ -208,13 +209,13 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-#define OPT(name, var)                                                                         \
-	if (strcmp(a, name) == 0) {                                                            \
-		if (!v)                                                                        \
-			return usage();                                                        \
-		var = v;                                                                       \
-		i++;                                                                           \
-		continue;                                                                      \
+#define OPT(name, var)                                                                             \
+	if (strcmp(a, name) == 0) {                                                                \
+		if (!v)                                                                            \
+			return usage();                                                            \
+		var = v;                                                                           \
+		i++;                                                                               \
+		continue;                                                                          \
 	}
 		OPT("-c", conf)
 		OPT("--store", store)
@@ -266,7 +267,8 @@ int main(int argc, char **argv)
 			org = cfg.organisation;
 		rc = log_level_parse(cfg.log_level);
 		if (rc < 0) {
-			fprintf(stderr, "secmx-records: %s: records.log_level: unknown level\n", conf);
+			fprintf(stderr, "secmx-records: %s: records.log_level: unknown level\n",
+			        conf);
 			status = 2;
 			goto out;
 		}
@@ -282,15 +284,15 @@ int main(int argc, char **argv)
 	}
 	if (now) {
 		if (records_parse_time(now, &t) < 0) {
-			fprintf(stderr, "secmx-records: --now %s: want YYYY-MM-DD or RFC 3339 UTC\n",
-				now);
+			fprintf(stderr,
+			        "secmx-records: --now %s: want YYYY-MM-DD or RFC 3339 UTC\n", now);
 			status = 2;
 			goto out;
 		}
 		records_set_now(r, t);
 	}
 	if (loaded && (rc = records_set_retention(r, (const char *const *)cfg.retention.v,
-						  cfg.retention.n, err, sizeof(err))) < 0) {
+	                                          cfg.retention.n, err, sizeof(err))) < 0) {
 		fprintf(stderr, "secmx-records: %s: records.retention: %s\n", conf, err);
 		status = 2;
 		goto out;
@@ -320,7 +322,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		rc = records_export(r, &sel, outdir, org ? org : "(organisation not configured)",
-				    who(by), err, sizeof(err));
+		                    who(by), err, sizeof(err));
 		if (rc < 0)
 			fprintf(stderr, "secmx-records: export: %s\n", err);
 		else

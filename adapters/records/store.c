@@ -62,21 +62,21 @@ struct records {
 };
 
 static const char schema_sql[] =
-	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=FULL;"
-	"CREATE TABLE IF NOT EXISTS entries(seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL,"
-	" action TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL,"
-	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS entries_record ON entries(record_id);"
-	"CREATE TABLE IF NOT EXISTS records(id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE,"
-	" seq INTEGER NOT NULL, title TEXT NOT NULL, document_type TEXT NOT NULL,"
-	" sender TEXT NOT NULL, transaction_id TEXT NOT NULL, received_at TEXT NOT NULL,"
-	" retain_until TEXT NOT NULL, state TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS records_received ON records(received_at);"
-	"CREATE INDEX IF NOT EXISTS records_txn ON records(transaction_id);"
-	"CREATE TABLE IF NOT EXISTS head(one INTEGER PRIMARY KEY CHECK(one = 1),"
-	" seq INTEGER NOT NULL, hash TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "CREATE TABLE IF NOT EXISTS entries(seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL,"
+    " action TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL,"
+    " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS entries_record ON entries(record_id);"
+    "CREATE TABLE IF NOT EXISTS records(id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE,"
+    " seq INTEGER NOT NULL, title TEXT NOT NULL, document_type TEXT NOT NULL,"
+    " sender TEXT NOT NULL, transaction_id TEXT NOT NULL, received_at TEXT NOT NULL,"
+    " retain_until TEXT NOT NULL, state TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS records_received ON records(received_at);"
+    "CREATE INDEX IF NOT EXISTS records_txn ON records(transaction_id);"
+    "CREATE TABLE IF NOT EXISTS head(one INTEGER PRIMARY KEY CHECK(one = 1),"
+    " seq INTEGER NOT NULL, hash TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /* records__db: the index handle. */
 sqlite3 *records__db(struct records *r)
@@ -278,9 +278,8 @@ int records_open(const char *dir, int create, struct records **out, char *err, s
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/index.db", dir);
-	if (sqlite3_open_v2(path, &r->db,
-			    SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+	                    NULL) != SQLITE_OK) {
 		secmx_errf(err, errlen, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "open");
 		goto fail;
 	}
@@ -310,7 +309,7 @@ void records_close(struct records *r)
 
 /* records_set_retention: parse "PATTERN=Ny" items. */
 int records_set_retention(struct records *r, const char *const *items, size_t n, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	size_t i;
 
@@ -328,15 +327,15 @@ int records_set_retention(struct records *r, const char *const *items, size_t n,
 		y = strtol(eq + 1, &end, 10);
 		if (end == eq + 1 || strcmp(end, "y") != 0 || y < 1 || y > 200)
 			goto bad;
-		snprintf(r->ret[i].pattern, sizeof(r->ret[i].pattern), "%.*s",
-			 (int)(eq - items[i]), items[i]);
+		snprintf(r->ret[i].pattern, sizeof(r->ret[i].pattern), "%.*s", (int)(eq - items[i]),
+		         items[i]);
 		if (!bus_pattern_ok(r->ret[i].pattern))
 			goto bad;
 		r->ret[i].years = (int)y;
 		continue;
-bad:
+	bad:
 		secmx_errf(err, errlen, "retention class \"%s\": want PATTERN=Ny (N 1..200)",
-			   items[i]);
+		           items[i]);
 		return SECMX_ECONFIG;
 	}
 	r->nret = n;
@@ -345,7 +344,7 @@ bad:
 
 /* retention_for: the class pattern and RETAIN_UNTIL date for TYPE received at T. */
 static void retention_for(const struct records *r, const char *type, time_t t, char *cls,
-			  size_t clslen, char until[16])
+                          size_t clslen, char until[16])
 {
 	struct tm tm;
 	size_t i;
@@ -380,8 +379,8 @@ static void hash_field(EVP_MD_CTX *ctx, const char *s)
 
 /* records__entry_hash: the chain hash of one entry into HEX. */
 void records__entry_hash(long long seq, const char *record_id, const char *action,
-			 const char *actor, const char *at, const char *detail, const char *prev,
-			 char hex[65])
+                         const char *actor, const char *at, const char *detail, const char *prev,
+                         char hex[65])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char md[32];
@@ -417,8 +416,8 @@ static int head_get(struct records *r, long long *seq, char hash[65])
 	*seq = 0;
 	memset(hash, '0', 64);
 	hash[64] = '\0';
-	if (sqlite3_prepare_v2(r->db, "SELECT seq, hash FROM head WHERE one = 1", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(r->db, "SELECT seq, hash FROM head WHERE one = 1", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return SECMX_EIO;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -430,8 +429,8 @@ static int head_get(struct records *r, long long *seq, char hash[65])
 }
 
 /* records__append: hash and insert one entry after the head; move the head. */
-int records__append(struct records *r, const char *record_id, const char *action,
-		    const char *actor, json_t *detail, char *err, size_t errlen)
+int records__append(struct records *r, const char *record_id, const char *action, const char *actor,
+                    json_t *detail, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	char prev[65], hash[65], at[32];
@@ -451,9 +450,9 @@ int records__append(struct records *r, const char *record_id, const char *action
 	}
 	records__entry_hash(seq, record_id, action, actor, at, text, prev, hash);
 	if (sqlite3_prepare_v2(r->db,
-			       "INSERT INTO entries(seq, record_id, action, actor, at, detail,"
-			       " prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "INSERT INTO entries(seq, record_id, action, actor, at, detail,"
+	                       " prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)",
+	                       -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, record_id, -1, SQLITE_STATIC);
@@ -468,9 +467,9 @@ int records__append(struct records *r, const char *record_id, const char *action
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(r->db,
-			       "INSERT INTO head(one, seq, hash) VALUES(1, ?, ?) ON CONFLICT(one)"
-			       " DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "INSERT INTO head(one, seq, hash) VALUES(1, ?, ?) ON CONFLICT(one)"
+	                       " DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+	                       -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
@@ -523,7 +522,7 @@ static char *child_text(xmlNode *root, const char *name)
 /* doc_facts: the document's own id, issue date and supplier name, where
  * parseable (no network, no entities, no DTD). Missing facts stay "". */
 static void doc_facts(const void *doc, size_t len, char *id, size_t idlen, char *date,
-		      size_t datelen, char *root_name, size_t rootlen)
+                      size_t datelen, char *root_name, size_t rootlen)
 {
 	xmlDoc *x;
 	xmlNode *root;
@@ -533,7 +532,7 @@ static void doc_facts(const void *doc, size_t len, char *id, size_t idlen, char 
 	if (len > INT32_MAX)
 		return;
 	x = xmlReadMemory(doc, (int)len, NULL, NULL,
-			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!x)
 		return;
 	root = xmlDocGetRootElement(x);
@@ -581,7 +580,7 @@ static const char *activity_for(const char *type, int reject)
 
 /* add_object: store BUF and describe it in OBJS under ROLE. */
 static int add_object(struct records *r, json_t *objs, const char *role, const void *buf,
-		      size_t len)
+                      size_t len)
 {
 	char hex[65];
 	int rc;
@@ -589,7 +588,7 @@ static int add_object(struct records *r, json_t *objs, const char *role, const v
 	if ((rc = object_put(r, buf, len, hex)) < 0)
 		return rc;
 	json_object_set_new(objs, role,
-			    json_pack("{s:s,s:I}", "sha256", hex, "size", (json_int_t)len));
+	                    json_pack("{s:s,s:I}", "sha256", hex, "size", (json_int_t)len));
 	return 0;
 }
 
@@ -599,8 +598,8 @@ static int existing(struct records *r, const char *key, char *id, size_t idlen)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(r->db, "SELECT id FROM records WHERE idem_key = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(r->db, "SELECT id FROM records WHERE idem_key = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return SECMX_EIO;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -617,7 +616,7 @@ static int existing(struct records *r, const char *key, char *id, size_t idlen)
 
 /* build_meta: the recordkeeping metadata of a delivery (new reference). */
 static json_t *build_meta(struct records *r, json_t *env, const void *doc, size_t len,
-			  const char *rid, int reject, time_t received)
+                          const char *rid, int reject, time_t received)
 {
 	char docid[256], date[64], root[128], title[600], cls[160], until[16], now[32];
 	const char *type = str_or(env, "document_type", "Unknown");
@@ -630,29 +629,28 @@ static json_t *build_meta(struct records *r, json_t *env, const void *doc, size_
 	doc_facts(doc, len, docid, sizeof(docid), date, sizeof(date), root, sizeof(root));
 	if (docid[0])
 		snprintf(title, sizeof(title), "%s%s %s%s%s", reject ? "Rejected " : "", shown,
-			 docid, sender[0] ? " from " : "", sender);
+		         docid, sender[0] ? " from " : "", sender);
 	else
 		snprintf(title, sizeof(title), "%s%s message %s", reject ? "Rejected " : "", shown,
-			 str_or(env, "message_id", "?"));
+		         str_or(env, "message_id", "?"));
 	retention_for(r, type, received, cls, sizeof(cls), until);
 	records__fmt_time(records__now(r), now);
-	meta = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s}",
-			 "id", rid, "title", title, "document_type", type, "document_id", docid,
-			 "profile", str_or(env, "profile", ""), "date_created", date,
-			 "received_at", str_or(env, "received_at", ""), "archived_at", now,
-			 "creator", sender, "message_id", str_or(env, "message_id", ""),
-			 "transaction_id", str_or(env, "transaction_id", ""),
-			 "idempotency_key", str_or(env, "idempotency_key", ""), "reject",
-			 reject, "business_activity", activity_for(type, reject),
-			 "retention_class", cls, "retain_until", until);
+	meta = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s}", "id",
+	                 rid, "title", title, "document_type", type, "document_id", docid,
+	                 "profile", str_or(env, "profile", ""), "date_created", date, "received_at",
+	                 str_or(env, "received_at", ""), "archived_at", now, "creator", sender,
+	                 "message_id", str_or(env, "message_id", ""), "transaction_id",
+	                 str_or(env, "transaction_id", ""), "idempotency_key",
+	                 str_or(env, "idempotency_key", ""), "reject", reject, "business_activity",
+	                 activity_for(type, reject), "retention_class", cls, "retain_until", until);
 	if (!meta)
 		return NULL;
 	json_object_set_new(meta, "root_element", json_string(root));
 	json_object_set_new(meta, "software",
-			    json_pack("{s:s,s:s}", "archive", RECORDS_SOFTWARE " (secmx " SECMX_VERSION ")",
-				      "gateway",
-				      str_or(json_object_get(env, "meta"), "software",
-					     "secmxd (version not stated in the envelope)")));
+	                    json_pack("{s:s,s:s}", "archive",
+	                              RECORDS_SOFTWARE " (secmx " SECMX_VERSION ")", "gateway",
+	                              str_or(json_object_get(env, "meta"), "software",
+	                                     "secmxd (version not stated in the envelope)")));
 	json_object_set(meta, "validation", v ? v : json_null());
 	return meta;
 }
@@ -673,8 +671,8 @@ static int report_bytes(json_t *env, char **out, size_t *len, const char **ext)
 		*ext = "json";
 	} else {
 		json_t *o = json_pack("{s:s,s:O?}", "source",
-				      "envelope validation summary (no full report delivered)",
-				      "validation", json_object_get(env, "validation"));
+		                      "envelope validation summary (no full report delivered)",
+		                      "validation", json_object_get(env, "validation"));
 
 		*out = o ? json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 		json_decref(o);
@@ -688,9 +686,8 @@ static int report_bytes(json_t *env, char **out, size_t *len, const char **ext)
 
 /* records_ingest: objects first (durable, idempotent by content), then the
  * record row and the "received" entry in one SQLite transaction. */
-int records_ingest(struct records *r, const char *envelope_json, const void *doc,
-		   size_t doc_len, const char *actor, char *id, size_t idlen, char *err,
-		   size_t errlen)
+int records_ingest(struct records *r, const char *envelope_json, const void *doc, size_t doc_len,
+                   const char *actor, char *id, size_t idlen, char *err, size_t errlen)
 {
 	json_t *env = NULL, *objs = NULL, *meta = NULL, *detail = NULL, *v;
 	unsigned char *orig = NULL;
@@ -715,8 +712,9 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 	type = str_or(env, "document_type", NULL);
 	if (!key || !type || !str_or(env, "message_id", NULL) ||
 	    records_parse_time(str_or(env, "received_at", ""), &received) < 0) {
-		secmx_errf(err, errlen, "envelope lacks idempotency_key, message_id, "
-					"document_type or a valid received_at");
+		secmx_errf(err, errlen,
+		           "envelope lacks idempotency_key, message_id, "
+		           "document_type or a valid received_at");
 		rc = SECMX_EPARSE;
 		goto out;
 	}
@@ -729,8 +727,8 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 		goto out;
 	}
 	v = json_object_get(env, "validation");
-	reject = strncmp(type, "reject:", 7) == 0 ||
-		 (v && json_is_false(json_object_get(v, "valid")));
+	reject =
+	    strncmp(type, "reject:", 7) == 0 || (v && json_is_false(json_object_get(v, "valid")));
 
 	/* objects: see docs/records.md "What the delivery gives" */
 	objs = json_object();
@@ -777,7 +775,7 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 	}
 	snprintf(rid, sizeof(rid), "REC-%08lld", seq + 1);
 	meta = build_meta(r, env, ext_b64 ? (const void *)orig : doc,
-			  ext_b64 ? (size_t)olen : doc_len, rid, reject, received);
+	                  ext_b64 ? (size_t)olen : doc_len, rid, reject, received);
 	detail = meta ? json_pack("{s:O,s:O}", "record", meta, "objects", objs) : NULL;
 	if (!detail) {
 		rc = SECMX_ENOMEM;
@@ -785,11 +783,12 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 	}
 	if ((rc = records__append(r, rid, "received", actor, detail, err, errlen)) < 0)
 		goto out;
-	if (sqlite3_prepare_v2(r->db,
-			       "INSERT INTO records(id, idem_key, seq, title, document_type, sender,"
-			       " transaction_id, received_at, retain_until, state)"
-			       " VALUES(?,?,?,?,?,?,?,?,?,'kept')",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        r->db,
+	        "INSERT INTO records(id, idem_key, seq, title, document_type, sender,"
+	        " transaction_id, received_at, retain_until, state)"
+	        " VALUES(?,?,?,?,?,?,?,?,?,'kept')",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -836,9 +835,9 @@ json_t *records__actions(struct records *r, const char *id)
 	json_t *a = json_array();
 
 	if (!a || sqlite3_prepare_v2(r->db,
-				     "SELECT seq, action, actor, at, detail, hash FROM entries"
-				     " WHERE record_id = ? ORDER BY seq",
-				     -1, &st, NULL) != SQLITE_OK) {
+	                             "SELECT seq, action, actor, at, detail, hash FROM entries"
+	                             " WHERE record_id = ? ORDER BY seq",
+	                             -1, &st, NULL) != SQLITE_OK) {
 		json_decref(a);
 		return NULL;
 	}
@@ -848,11 +847,11 @@ json_t *records__actions(struct records *r, const char *id)
 
 		json_array_append_new(
 		    a, json_pack("{s:I,s:s,s:s,s:s,s:o?,s:s}", "seq",
-				 (json_int_t)sqlite3_column_int64(st, 0), "action",
-				 (const char *)sqlite3_column_text(st, 1), "actor",
-				 (const char *)sqlite3_column_text(st, 2), "at",
-				 (const char *)sqlite3_column_text(st, 3), "detail", d, "entry_hash",
-				 (const char *)sqlite3_column_text(st, 5)));
+		                 (json_int_t)sqlite3_column_int64(st, 0), "action",
+		                 (const char *)sqlite3_column_text(st, 1), "actor",
+		                 (const char *)sqlite3_column_text(st, 2), "at",
+		                 (const char *)sqlite3_column_text(st, 3), "detail", d,
+		                 "entry_hash", (const char *)sqlite3_column_text(st, 5)));
 	}
 	sqlite3_finalize(st);
 	return a;

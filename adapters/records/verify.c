@@ -62,26 +62,29 @@ static int check_chain(struct records *r, FILE *out, int *np, long long *last, c
 	*last = 0;
 	snprintf(lasthash, 65, "%s", prev);
 	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT seq, record_id, action, actor, at, detail, prev_hash, hash"
-			       " FROM entries ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "SELECT seq, record_id, action, actor, at, detail, prev_hash, hash"
+	                       " FROM entries ORDER BY seq",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return SECMX_EIO;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(st, 0);
 		if (seq != expect)
-			problem(out, np, "entry %lld (%s): expected entry %lld here: entries %lld..%lld "
-					 "deleted or renumbered",
-				seq, col(st, 1), expect, expect, seq - 1);
+			problem(out, np,
+			        "entry %lld (%s): expected entry %lld here: entries %lld..%lld "
+			        "deleted or renumbered",
+			        seq, col(st, 1), expect, expect, seq - 1);
 		if (strcmp(col(st, 6), prev) != 0)
-			problem(out, np, "entry %lld (%s): prev_hash does not match the hash of the "
-					 "entry before it (entries deleted, inserted or reordered)",
-				seq, col(st, 1));
+			problem(out, np,
+			        "entry %lld (%s): prev_hash does not match the hash of the "
+			        "entry before it (entries deleted, inserted or reordered)",
+			        seq, col(st, 1));
 		records__entry_hash(seq, col(st, 1), col(st, 2), col(st, 3), col(st, 4), col(st, 5),
-				    col(st, 6), h);
+		                    col(st, 6), h);
 		if (strcmp(h, col(st, 7)) != 0)
-			problem(out, np, "entry %lld (%s, %s): contents changed: stored hash %.16s..., "
-					 "recomputed %.16s...",
-				seq, col(st, 1), col(st, 2), col(st, 7), h);
+			problem(out, np,
+			        "entry %lld (%s, %s): contents changed: stored hash %.16s..., "
+			        "recomputed %.16s...",
+			        seq, col(st, 1), col(st, 2), col(st, 7), h);
 		snprintf(prev, sizeof(prev), "%s", col(st, 7));
 		*last = seq;
 		snprintf(lasthash, 65, "%s", prev);
@@ -92,8 +95,8 @@ static int check_chain(struct records *r, FILE *out, int *np, long long *last, c
 }
 
 /* check_head: the index head and chain.head against the chain's end. */
-static void check_head(struct records *r, FILE *out, int *np, long long last,
-		       const char *lasthash, const char *dir)
+static void check_head(struct records *r, FILE *out, int *np, long long last, const char *lasthash,
+                       const char *dir)
 {
 	sqlite3_stmt *st = NULL;
 	char path[4096], *text = NULL, fhash[65];
@@ -102,14 +105,15 @@ static void check_head(struct records *r, FILE *out, int *np, long long last,
 	int found = 0;
 
 	if (sqlite3_prepare_v2(records__db(r), "SELECT seq, hash FROM head", -1, &st, NULL) ==
-		    SQLITE_OK &&
+	        SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		found = 1;
 		hseq = sqlite3_column_int64(st, 0);
 		if (hseq != last || strcmp(col(st, 1), lasthash) != 0)
-			problem(out, np, "head: the index head is entry %lld (%.16s...) but the chain "
-					 "ends at entry %lld (%.16s...): entries removed or added",
-				hseq, col(st, 1), last, lasthash);
+			problem(out, np,
+			        "head: the index head is entry %lld (%.16s...) but the chain "
+			        "ends at entry %lld (%.16s...): entries removed or added",
+			        hseq, col(st, 1), last, lasthash);
 	}
 	sqlite3_finalize(st);
 	if (!found && last > 0)
@@ -123,25 +127,28 @@ static void check_head(struct records *r, FILE *out, int *np, long long last,
 	if (sscanf(text, "%lld %64s", &fseq, fhash) != 2) {
 		problem(out, np, "head: %s is malformed", path);
 	} else if (fseq > last) {
-		problem(out, np, "head: chain.head names entry %lld but the chain ends at %lld: "
-				 "entries removed from the end",
-			fseq, last);
+		problem(out, np,
+		        "head: chain.head names entry %lld but the chain ends at %lld: "
+		        "entries removed from the end",
+		        fseq, last);
 	} else if (fseq > 0) {
 		sqlite3_stmt *q = NULL;
 
 		if (sqlite3_prepare_v2(records__db(r), "SELECT hash FROM entries WHERE seq = ?", -1,
-				       &q, NULL) == SQLITE_OK) {
+		                       &q, NULL) == SQLITE_OK) {
 			sqlite3_bind_int64(q, 1, fseq);
 			if (sqlite3_step(q) != SQLITE_ROW || strcmp(col(q, 0), fhash) != 0)
-				problem(out, np, "head: chain.head (entry %lld, %.16s...) does not match "
-						 "the chain's entry %lld",
-					fseq, fhash, fseq);
+				problem(out, np,
+				        "head: chain.head (entry %lld, %.16s...) does not match "
+				        "the chain's entry %lld",
+				        fseq, fhash, fseq);
 			sqlite3_finalize(q);
 		}
 		if (fseq < last && out)
-			fprintf(out, "note: chain.head lags (entry %lld of %lld; a crash before "
-				     "it was rewritten)\n",
-				fseq, last);
+			fprintf(out,
+			        "note: chain.head lags (entry %lld of %lld; a crash before "
+			        "it was rewritten)\n",
+			        fseq, last);
 	}
 	free(text);
 }
@@ -153,8 +160,8 @@ static const char *state_of(struct records *r, const char *id)
 	const char *s = "kept";
 
 	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT action FROM entries WHERE record_id = ? ORDER BY seq", -1, &st,
-			       NULL) != SQLITE_OK)
+	                       "SELECT action FROM entries WHERE record_id = ? ORDER BY seq", -1,
+	                       &st, NULL) != SQLITE_OK)
 		return "?";
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -169,13 +176,14 @@ static const char *state_of(struct records *r, const char *id)
 
 /* check_objects: each object of OBJS against its SHA-256 (not for disposed). */
 static int check_objects(struct records *r, FILE *out, int *np, long long seq, const char *id,
-			 json_t *objs, int disposed)
+                         json_t *objs, int disposed)
 {
 	const char *role;
 	json_t *o;
 	int n = 0;
 
-	json_object_foreach(objs, role, o) {
+	json_object_foreach(objs, role, o)
+	{
 		const char *hex = json_string_value(json_object_get(o, "sha256"));
 		char path[4096], h[65];
 		char *buf = NULL;
@@ -183,7 +191,7 @@ static int check_objects(struct records *r, FILE *out, int *np, long long seq, c
 
 		if (!hex || strlen(hex) != 64) {
 			problem(out, np, "entry %lld (%s): object %s has no valid sha256", seq, id,
-				role);
+			        role);
 			continue;
 		}
 		records__object_path(r, hex, path, sizeof(path));
@@ -191,16 +199,17 @@ static int check_objects(struct records *r, FILE *out, int *np, long long seq, c
 			continue; /* removed by disposal; its hash stays in the chain */
 		if (secmx_file_read(path, RECORDS_MAX_DOC + 1024 * 1024, &buf, &len) < 0) {
 			problem(out, np, "entry %lld (%s): object %s %.16s... is missing", seq, id,
-				role, hex);
+			        role, hex);
 			continue;
 		}
 		records__sha256_hex(buf, len, h);
 		free(buf);
 		n++;
 		if (strcmp(h, hex) != 0)
-			problem(out, np, "entry %lld (%s): object %s %.16s... changed on disk (now "
-					 "%.16s..., %zu bytes)",
-				seq, id, role, hex, h, len);
+			problem(out, np,
+			        "entry %lld (%s): object %s %.16s... changed on disk (now "
+			        "%.16s..., %zu bytes)",
+			        seq, id, role, hex, h, len);
 	}
 	return n;
 }
@@ -208,19 +217,21 @@ static int check_objects(struct records *r, FILE *out, int *np, long long seq, c
 /* check_records: pass 2, each received record against its index row. */
 static int check_records(struct records *r, FILE *out, int *np, long *nrec, long *nobj)
 {
-	static const char *const cols[] = {"idempotency_key", "title", "document_type", "creator",
-					   "transaction_id", "received_at", "retain_until"};
+	static const char *const cols[] = {"idempotency_key", "title",          "document_type",
+	                                   "creator",         "transaction_id", "received_at",
+	                                   "retain_until"};
 	sqlite3_stmt *st = NULL, *row = NULL;
 	int rc = SECMX_EIO;
 
-	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT seq, record_id, detail FROM entries WHERE action = 'received'"
-			       " ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(
+	        records__db(r),
+	        "SELECT seq, record_id, detail FROM entries WHERE action = 'received'"
+	        " ORDER BY seq",
+	        -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(records__db(r),
-			       "SELECT idem_key, title, document_type, sender, transaction_id,"
-			       " received_at, retain_until, seq, state FROM records WHERE id = ?",
-			       -1, &row, NULL) != SQLITE_OK)
+	                       "SELECT idem_key, title, document_type, sender, transaction_id,"
+	                       " received_at, retain_until, seq, state FROM records WHERE id = ?",
+	                       -1, &row, NULL) != SQLITE_OK)
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long seq = sqlite3_column_int64(st, 0);
@@ -238,8 +249,8 @@ static int check_records(struct records *r, FILE *out, int *np, long *nrec, long
 		sqlite3_reset(row);
 		sqlite3_bind_text(row, 1, id, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(row) != SQLITE_ROW) {
-			problem(out, np, "entry %lld (%s): the index has no row for this record", seq,
-				id);
+			problem(out, np, "entry %lld (%s): the index has no row for this record",
+			        seq, id);
 			json_decref(d);
 			continue;
 		}
@@ -247,32 +258,35 @@ static int check_records(struct records *r, FILE *out, int *np, long *nrec, long
 			const char *want = json_string_value(json_object_get(meta, cols[i]));
 
 			if (!want || strcmp(want, col(row, (int)i)) != 0)
-				problem(out, np, "entry %lld (%s): index metadata %s is \"%s\", the "
-						 "chain says \"%s\"",
-					seq, id, cols[i], col(row, (int)i), want ? want : "");
+				problem(out, np,
+				        "entry %lld (%s): index metadata %s is \"%s\", the "
+				        "chain says \"%s\"",
+				        seq, id, cols[i], col(row, (int)i), want ? want : "");
 		}
 		if (sqlite3_column_int64(row, 7) != seq)
 			problem(out, np, "entry %lld (%s): index row names entry %lld", seq, id,
-				(long long)sqlite3_column_int64(row, 7));
+			        (long long)sqlite3_column_int64(row, 7));
 		state = state_of(r, id);
 		if (strcmp(state, col(row, 8)) != 0)
-			problem(out, np, "entry %lld (%s): index state is \"%s\", the chain says "
-					 "\"%s\"",
-				seq, id, col(row, 8), state);
+			problem(out, np,
+			        "entry %lld (%s): index state is \"%s\", the chain says "
+			        "\"%s\"",
+			        seq, id, col(row, 8), state);
 		*nobj += check_objects(r, out, np, seq, id, json_object_get(d, "objects"),
-				       strcmp(state, "disposed") == 0);
+		                       strcmp(state, "disposed") == 0);
 		json_decref(d);
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT id FROM records WHERE id NOT IN (SELECT record_id FROM entries"
-			       " WHERE action = 'received')",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        records__db(r),
+	        "SELECT id FROM records WHERE id NOT IN (SELECT record_id FROM entries"
+	        " WHERE action = 'received')",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		problem(out, np, "index: record %s has no \"received\" entry in the chain",
-			col(st, 0));
+		        col(st, 0));
 	rc = 0;
 out:
 	sqlite3_finalize(st);
@@ -315,11 +329,11 @@ int records_verify(struct records *r, FILE *out, int record, const char *actor)
 		return rc;
 	if (out)
 		fprintf(out, "%s: %lld entries, %ld records, %ld objects checked; head %lld %s\n",
-			np ? "FAILED" : "OK", last, nrec, nobj, last, lasthash);
+		        np ? "FAILED" : "OK", last, nrec, nobj, last, lasthash);
 	if (np || !record)
 		return np;
-	d = json_pack("{s:I,s:I,s:I,s:s}", "entries", (json_int_t)last, "records",
-		      (json_int_t)nrec, "objects", (json_int_t)nobj, "head", lasthash);
+	d = json_pack("{s:I,s:I,s:I,s:s}", "entries", (json_int_t)last, "records", (json_int_t)nrec,
+	              "objects", (json_int_t)nobj, "head", lasthash);
 	if (!d)
 		return SECMX_ENOMEM;
 	if (sqlite3_exec(records__db(r), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -343,9 +357,9 @@ int records_list(struct records *r, FILE *out, int json)
 	json_t *a = json ? json_array() : NULL;
 
 	if (sqlite3_prepare_v2(records__db(r),
-			       "SELECT id, state, received_at, document_type, retain_until, title,"
-			       " transaction_id FROM records ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK) {
+	                       "SELECT id, state, received_at, document_type, retain_until, title,"
+	                       " transaction_id FROM records ORDER BY seq",
+	                       -1, &st, NULL) != SQLITE_OK) {
 		json_decref(a);
 		return SECMX_EIO;
 	}
@@ -353,12 +367,12 @@ int records_list(struct records *r, FILE *out, int json)
 		if (a)
 			json_array_append_new(
 			    a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", col(st, 0), "state",
-					 col(st, 1), "received_at", col(st, 2), "document_type",
-					 col(st, 3), "retain_until", col(st, 4), "title", col(st, 5),
-					 "transaction_id", col(st, 6)));
+			                 col(st, 1), "received_at", col(st, 2), "document_type",
+			                 col(st, 3), "retain_until", col(st, 4), "title",
+			                 col(st, 5), "transaction_id", col(st, 6)));
 		else
 			fprintf(out, "%s  %-8s  %s  %-18s  keep-until %s  %s\n", col(st, 0),
-				col(st, 1), col(st, 2), col(st, 3), col(st, 4), col(st, 5));
+			        col(st, 1), col(st, 2), col(st, 3), col(st, 4), col(st, 5));
 	}
 	sqlite3_finalize(st);
 	if (a) {
@@ -380,15 +394,15 @@ int records_show(struct records *r, const char *id, FILE *out, int json)
 		return SECMX_EIO;
 	if (json_array_size(acts) == 0 ||
 	    strcmp(json_string_value(json_object_get(json_array_get(acts, 0), "action")),
-		   "received") != 0) {
+	           "received") != 0) {
 		json_decref(acts);
 		return SECMX_ENOTFOUND;
 	}
 	state = state_of(r, id);
 	det = json_object_get(json_array_get(acts, 0), "detail");
 	rec = json_pack("{s:s,s:s,s:O,s:O,s:O}", "id", id, "state", state, "metadata",
-			json_object_get(det, "record"), "objects", json_object_get(det, "objects"),
-			"actions", acts);
+	                json_object_get(det, "record"), "objects", json_object_get(det, "objects"),
+	                "actions", acts);
 	json_decref(acts);
 	if (!rec)
 		return SECMX_ENOMEM;
@@ -400,22 +414,23 @@ int records_show(struct records *r, const char *id, FILE *out, int json)
 	}
 	fprintf(out, "record %s (%s)\n", id, state);
 	meta = json_object_get(rec, "metadata");
-	json_object_foreach(meta, k, v) {
+	json_object_foreach(meta, k, v)
+	{
 		char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
 		fprintf(out, "  %-18s %s\n", k, s ? s : json_string_value(v));
 		free(s);
 	}
 	json_object_foreach(json_object_get(rec, "objects"), k, o)
-		fprintf(out, "  object %-10s sha256:%s %lld bytes\n", k,
-			json_string_value(json_object_get(o, "sha256")),
-			(long long)json_integer_value(json_object_get(o, "size")));
+	    fprintf(out, "  object %-10s sha256:%s %lld bytes\n", k,
+	            json_string_value(json_object_get(o, "sha256")),
+	            (long long)json_integer_value(json_object_get(o, "size")));
 	json_array_foreach(json_object_get(rec, "actions"), i, o)
-		fprintf(out, "  action #%lld %-17s %s by %s\n",
-			(long long)json_integer_value(json_object_get(o, "seq")),
-			json_string_value(json_object_get(o, "action")),
-			json_string_value(json_object_get(o, "at")),
-			json_string_value(json_object_get(o, "actor")));
+	    fprintf(out, "  action #%lld %-17s %s by %s\n",
+	            (long long)json_integer_value(json_object_get(o, "seq")),
+	            json_string_value(json_object_get(o, "action")),
+	            json_string_value(json_object_get(o, "at")),
+	            json_string_value(json_object_get(o, "actor")));
 	json_decref(rec);
 	return 0;
 }

@@ -13,8 +13,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-static const char *const default_ret[] = {"Invoice=7y", "CreditNote=7y", "Order*=7y",
-					  "reject:*=1y", "*=7y"};
+static const char *const default_ret[] = {"Invoice=7y", "CreditNote=7y", "Order*=7y", "reject:*=1y",
+                                          "*=7y"};
 
 /* rt_store: see helpers.h. */
 const char *rt_store(struct records **r)
@@ -62,27 +62,27 @@ const char *rt_invoice(int num)
 	static char buf[512];
 
 	snprintf(buf, sizeof(buf),
-		 "<?xml version=\"1.0\"?>\n<Invoice xmlns=\"urn:oasis:names:specification:ubl:"
-		 "schema:xsd:Invoice-2\" xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:"
-		 "xsd:CommonBasicComponents-2\"><cbc:ID>INV-%d</cbc:ID><cbc:IssueDate>2026-11-0%d"
-		 "</cbc:IssueDate></Invoice>\n",
-		 num, 1 + num % 9);
+	         "<?xml version=\"1.0\"?>\n<Invoice xmlns=\"urn:oasis:names:specification:ubl:"
+	         "schema:xsd:Invoice-2\" xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:"
+	         "xsd:CommonBasicComponents-2\"><cbc:ID>INV-%d</cbc:ID><cbc:IssueDate>2026-11-0%d"
+	         "</cbc:IssueDate></Invoice>\n",
+	         num, 1 + num % 9);
 	return buf;
 }
 
 /* rt_deliver: see helpers.h. */
 int rt_deliver(struct records *r, const char *key, const char *type, const char *txn,
-	       const char *received_at, int valid, const char *doc, char *id, size_t idlen)
+               const char *received_at, int valid, const char *doc, char *id, size_t idlen)
 {
-	json_t *env = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:{s:b,s:i,s:i}}",
-				"delivery_id", "d1", "idempotency_key", key, "message_id", key,
-				"transaction_id", txn, "document_type", type, "sender",
-				"ap@supplier.example", "received_at", received_at, "attempt", 1,
-				"profile", "peppol-bis-billing-3", "validation", "valid", valid,
-				"errors", valid ? 0 : 3, "warnings", 0);
+	json_t *env =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:{s:b,s:i,s:i}}", "delivery_id", "d1",
+	              "idempotency_key", key, "message_id", key, "transaction_id", txn,
+	              "document_type", type, "sender", "ap@supplier.example", "received_at",
+	              received_at, "attempt", 1, "profile", "peppol-bis-billing-3", "validation",
+	              "valid", valid, "errors", valid ? 0 : 3, "warnings", 0);
 	char *text = json_dumps(env, JSON_COMPACT), err[256] = "";
-	int rc = records_ingest(r, text, doc, strlen(doc), "records-test", id, idlen, err,
-				sizeof(err));
+	int rc =
+	    records_ingest(r, text, doc, strlen(doc), "records-test", id, idlen, err, sizeof(err));
 
 	if (rc < 0)
 		fprintf(stderr, "ingest: %s\n", err);
@@ -123,7 +123,7 @@ int rt_sql(const char *dir, const char *sql)
 
 /* rt_object: see helpers.h. */
 int rt_object(struct records *r, const char *dir, const char *id, const char *role, char *buf,
-	      size_t len)
+              size_t len)
 {
 	char tmp[65536];
 	FILE *fp = fmemopen(tmp, sizeof(tmp), "w");
@@ -139,8 +139,8 @@ int rt_object(struct records *r, const char *dir, const char *id, const char *ro
 	fclose(fp);
 	tmp[sizeof(tmp) - 1] = '\0';
 	o = json_loads(tmp, 0, NULL);
-	hex = json_string_value(json_object_get(
-	    json_object_get(json_object_get(o, "objects"), role), "sha256"));
+	hex = json_string_value(
+	    json_object_get(json_object_get(json_object_get(o, "objects"), role), "sha256"));
 	if (!hex) {
 		json_decref(o);
 		return -1;

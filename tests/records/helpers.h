@@ -24,7 +24,7 @@ void rt_rm(const char *dir);
 /* rt_deliver: ingest DOC with an envelope made of the arguments
  * (VALID 0: a reject). Returns records_ingest's value; ID gets the record id. */
 int rt_deliver(struct records *r, const char *key, const char *type, const char *txn,
-	       const char *received_at, int valid, const char *doc, char *id, size_t idlen);
+               const char *received_at, int valid, const char *doc, char *id, size_t idlen);
 /* rt_invoice: an invoice document with ID NUM (static buffer). */
 const char *rt_invoice(int num);
 /* rt_verify: verify without recording; the report into BUF. Problems count. */
@@ -33,7 +33,7 @@ int rt_verify(struct records *r, char *buf, size_t len);
 int rt_sql(const char *dir, const char *sql);
 /* rt_object: the path of the object of ROLE of record ID into BUF; 0 or -1. */
 int rt_object(struct records *r, const char *dir, const char *id, const char *role, char *buf,
-	      size_t len);
+              size_t len);
 /* rt_count_tmp: temp files (.tmp-*) anywhere under DIR. */
 int rt_count_tmp(const char *dir);
 

@@ -68,7 +68,7 @@ static char *b64(const unsigned char *buf, size_t len)
 }
 
 static int on_hello(void *arg, const char *adapter, const char *const *patterns, size_t n,
-		    char *reason, size_t reasonlen)
+                    char *reason, size_t reasonlen)
 {
 	size_t i;
 
@@ -101,11 +101,11 @@ static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 		exit(2);
 	}
 	env = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:b,s:i,s:i,s:s}}", "idempotency_key",
-			it->key, "message_id", it->key, "transaction_id", it->txn, "document_type",
-			it->type, "profile", "peppol-bis-billing-3", "sender",
-			"ap@supplier.example", "received_at", it->at, "validation", "valid",
-			!strchr(it->flags, 'r'), "errors", strchr(it->flags, 'r') ? 2 : 0,
-			"warnings", 0, "signature", strchr(it->flags, 'r') ? "none" : "valid");
+	                it->key, "message_id", it->key, "transaction_id", it->txn, "document_type",
+	                it->type, "profile", "peppol-bis-billing-3", "sender",
+	                "ap@supplier.example", "received_at", it->at, "validation", "valid",
+	                !strchr(it->flags, 'r'), "errors", strchr(it->flags, 'r') ? 2 : 0,
+	                "warnings", 0, "signature", strchr(it->flags, 'r') ? "none" : "valid");
 	if (strchr(it->flags, 's')) {
 		char *o = b64((unsigned char *)doc, len);
 		char *signed_doc = malloc(len + 32);
@@ -118,7 +118,7 @@ static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 		doc = signed_doc;
 		len += 16;
 		meta = json_pack("{s:s,s:s,s:{s:b,s:[]}}", "original_b64", o, "software",
-				 "secmxd 0.1.0 (test server)", "report", "valid", 1, "findings");
+		                 "secmxd 0.1.0 (test server)", "report", "valid", 1, "findings");
 		free(o);
 		json_object_set_new(env, "meta", meta);
 	}
@@ -183,9 +183,10 @@ int main(int argc, char **argv)
 	int acked = 0, nacked = 0, i;
 	FILE *fp;
 
-	if ((argc != 4 && argc != 6) || (timeout = strtol(argv[2], NULL, 10)) <= 0 || !(fp = fopen(argv[3], "r"))) {
+	if ((argc != 4 && argc != 6) || (timeout = strtol(argv[2], NULL, 10)) <= 0 ||
+	    !(fp = fopen(argv[3], "r"))) {
 		fprintf(stderr, "usage: records_busserver ENDPOINT TIMEOUT_MS MANIFEST "
-				"[SECRET_KEY_FILE ALLOW_LIST]\n");
+		                "[SECRET_KEY_FILE ALLOW_LIST]\n");
 		return 2;
 	}
 	while (c.n < MAXD && fgets(line, sizeof(line), fp)) {
@@ -195,7 +196,7 @@ int main(int argc, char **argv)
 		if (!line[0] || line[0] == '#')
 			continue;
 		if (sscanf(line, "%127[^|]|%63[^|]|%63[^|]|%39[^|]|%7[^|]|%1023[^|]", it->key,
-			   it->type, it->txn, it->at, it->flags, it->file) != 6) {
+		           it->type, it->txn, it->at, it->flags, it->file) != 6) {
 			fprintf(stderr, "bad manifest line: %s\n", line);
 			return 2;
 		}

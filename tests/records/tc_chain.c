@@ -31,8 +31,8 @@ static void setup(void)
 
 		snprintf(key, sizeof(key), "k%d", i);
 		ck_assert_int_eq(rt_deliver(r, key, "Invoice", "t1", "2026-11-29T01:02:03Z", 1,
-					    rt_invoice(i), id, sizeof(id)),
-				 1);
+		                            rt_invoice(i), id, sizeof(id)),
+		                 1);
 	}
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 }
@@ -110,8 +110,8 @@ END_TEST
 START_TEST(edited_metadata_row)
 {
 	ck_assert_int_eq(rt_sql(dir, "UPDATE records SET sender = 'evil@attacker.example'"
-				     " WHERE id = 'REC-00000003'"),
-			 0);
+	                             " WHERE id = 'REC-00000003'"),
+	                 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 1);
 	has("entry 3 (REC-00000003): index metadata creator is \"evil@attacker.example\", the "
 	    "chain says \"ap@supplier.example\"");
@@ -121,8 +121,8 @@ END_TEST
 START_TEST(edited_retention_and_state)
 {
 	ck_assert_int_eq(rt_sql(dir, "UPDATE records SET retain_until = '2000-01-01',"
-				     " state = 'approved' WHERE id = 'REC-00000001'"),
-			 0);
+	                             " state = 'approved' WHERE id = 'REC-00000001'"),
+	                 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 2);
 	has("entry 1 (REC-00000001): index metadata retain_until is \"2000-01-01\"");
 	has("entry 1 (REC-00000001): index state is \"approved\", the chain says \"kept\"");
@@ -132,14 +132,14 @@ END_TEST
 START_TEST(edited_entry)
 {
 	ck_assert_int_eq(rt_sql(dir, "UPDATE entries SET detail = replace(detail, 'INV-2', 'INV-9')"
-				     " WHERE seq = 2"),
-			 0);
+	                             " WHERE seq = 2"),
+	                 0);
 	ck_assert_int_gt(rt_verify(r, out, sizeof(out)), 0);
 	has("entry 2 (REC-00000002, received): contents changed");
 	ck_assert_int_eq(rt_sql(dir, "UPDATE entries SET detail = replace(detail, 'INV-9', 'INV-2')"
-				     " WHERE seq = 2; UPDATE entries SET actor = 'mallory'"
-				     " WHERE seq = 4"),
-			 0);
+	                             " WHERE seq = 2; UPDATE entries SET actor = 'mallory'"
+	                             " WHERE seq = 4"),
+	                 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 1);
 	has("entry 4 (REC-00000004, received): contents changed");
 }
@@ -160,10 +160,10 @@ END_TEST
 START_TEST(truncated_end)
 {
 	ck_assert_int_eq(rt_sql(dir, "DELETE FROM entries WHERE seq = 4;"
-				     " DELETE FROM records WHERE id = 'REC-00000004';"
-				     " UPDATE head SET seq = 3, hash = (SELECT hash FROM entries"
-				     " WHERE seq = 3)"),
-			 0);
+	                             " DELETE FROM records WHERE id = 'REC-00000004';"
+	                             " UPDATE head SET seq = 3, hash = (SELECT hash FROM entries"
+	                             " WHERE seq = 3)"),
+	                 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 1);
 	has("head: chain.head names entry 4 but the chain ends at 3");
 }
@@ -172,9 +172,9 @@ END_TEST
 START_TEST(reordered_entries)
 {
 	ck_assert_int_eq(rt_sql(dir, "UPDATE entries SET seq = -1 WHERE seq = 2;"
-				     " UPDATE entries SET seq = 2 WHERE seq = 3;"
-				     " UPDATE entries SET seq = 3 WHERE seq = -1"),
-			 0);
+	                             " UPDATE entries SET seq = 2 WHERE seq = 3;"
+	                             " UPDATE entries SET seq = 3 WHERE seq = -1"),
+	                 0);
 	ck_assert_int_gt(rt_verify(r, out, sizeof(out)), 0);
 	has("entry 2 (REC-00000003): prev_hash does not match");
 	has("entry 2 (REC-00000003, received): contents changed");

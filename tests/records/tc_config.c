@@ -20,7 +20,7 @@ START_TEST(documented)
 	size_t len;
 
 	ck_assert_int_eq(secmx_file_read(SECMX_SOURCE_DIR "/docs/records.md", 1 << 20, &doc, &len),
-			 0);
+	                 0);
 	if (config_doc_missing(&records_config_table, doc, missing, sizeof(missing)) != 0)
 		ck_abort_msg("docs/records.md lacks: %s", missing);
 	free(doc);
@@ -47,8 +47,8 @@ START_TEST(defaults_and_load)
 	ck_assert_int_eq(cfg.credit, 1);
 	ck_assert_str_eq(cfg.organisation, "Example Ltd");
 	ck_assert_int_eq(records_set_retention(r, (const char *const *)cfg.retention.v,
-					       cfg.retention.n, err, sizeof(err)),
-			 0);
+	                                       cfg.retention.n, err, sizeof(err)),
+	                 0);
 	config_free(&records_config_table, &cfg);
 
 	fp = fopen(path, "w");
@@ -56,14 +56,14 @@ START_TEST(defaults_and_load)
 	fprintf(fp, "[records]\nstore_dir = %s/store\norganisation = X\nretension = 1\n", dir);
 	fclose(fp);
 	ck_assert_int_eq(config_load(&records_config_table, path, &cfg, err, sizeof(err)),
-			 SECMX_ECONFIG);
+	                 SECMX_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(err, "r.ini:4"));
 	fp = fopen(path, "w");
 	ck_assert_ptr_nonnull(fp);
 	fprintf(fp, "[records]\norganisation = X\n");
 	fclose(fp);
 	ck_assert_int_eq(config_load(&records_config_table, path, &cfg, err, sizeof(err)),
-			 SECMX_ECONFIG); /* store_dir is required */
+	                 SECMX_ECONFIG); /* store_dir is required */
 	records_close(r);
 	rt_rm(dir);
 }

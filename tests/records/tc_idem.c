@@ -6,6 +6,7 @@
  * directory is refused).
  */
 #define _GNU_SOURCE
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +18,27 @@
 #include "common.h"
 #include "helpers.h"
 
-/* count_files: regular files under objects/ of DIR. */
+static int nfiles;
+
+/* count_one: nftw callback counting regular files. */
+static int count_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)path;
+	(void)st;
+	(void)f;
+	nfiles += flag == FTW_F;
+	return 0;
+}
+
+/* count_objects: regular files under objects/ of DIR. */
 static int count_objects(const char *dir)
 {
-	char cmd[512];
-	FILE *p;
-	int n = -1;
+	char path[256];
 
-	snprintf(cmd, sizeof(cmd), "find '%s/objects' -type f | wc -l", dir);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(fscanf(p, "%d", &n), 1);
-	pclose(p);
-	return n;
+	nfiles = 0;
+	snprintf(path, sizeof(path), "%s/objects", dir);
+	ck_assert_int_eq(nftw(path, count_one, 16, FTW_PHYS), 0);
+	return nfiles;
 }
 
 START_TEST(redelivery_stores_once)
@@ -40,26 +49,26 @@ START_TEST(redelivery_stores_once)
 	int objs;
 
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(1), id1, sizeof(id1)),
-			 1);
+	                            rt_invoice(1), id1, sizeof(id1)),
+	                 1);
 	objs = count_objects(dir);
 	ck_assert_int_eq(objs, 3); /* document (original = signed), report, envelope */
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(1), id2, sizeof(id2)),
-			 0);
+	                            rt_invoice(1), id2, sizeof(id2)),
+	                 0);
 	ck_assert_str_eq(id1, id2);
 	records_close(r);
 	ck_assert_int_eq(records_open(dir, 0, &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(1), id2, sizeof(id2)),
-			 0);
+	                            rt_invoice(1), id2, sizeof(id2)),
+	                 0);
 	ck_assert_int_eq(count_objects(dir), objs);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "OK: 1 entries, 1 records"));
 	/* same bytes, another key: a second record, the document object shared */
 	ck_assert_int_eq(rt_deliver(r, "k2", "Invoice", "t", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(1), id2, sizeof(id2)),
-			 1);
+	                            rt_invoice(1), id2, sizeof(id2)),
+	                 1);
 	ck_assert_str_eq(id2, "REC-00000002");
 	ck_assert_int_eq(count_objects(dir), objs + 1); /* only the new envelope */
 	records_close(r);
@@ -80,20 +89,20 @@ START_TEST(export_bookkeeping)
 	size_t len;
 
 	ck_assert_int_eq(rt_deliver(r, "k1", "Order", "t-A", "2026-10-31T23:59:59Z", 1,
-				    rt_invoice(1), id, sizeof(id)),
-			 1);
+	                            rt_invoice(1), id, sizeof(id)),
+	                 1);
 	ck_assert_int_eq(rt_deliver(r, "k2", "Invoice", "t-A", "2026-11-01T00:00:00Z", 1,
-				    rt_invoice(2), id, sizeof(id)),
-			 1);
+	                            rt_invoice(2), id, sizeof(id)),
+	                 1);
 	ck_assert_int_eq(rt_deliver(r, "k3", "Invoice", "t-B", "2026-11-30T23:59:59Z", 1,
-				    rt_invoice(3), id, sizeof(id)),
-			 1);
+	                            rt_invoice(3), id, sizeof(id)),
+	                 1);
 	ck_assert_int_eq(rt_deliver(r, "k4", "Invoice", "t-B", "2026-12-01T00:00:00Z", 1,
-				    rt_invoice(4), id, sizeof(id)),
-			 1);
+	                            rt_invoice(4), id, sizeof(id)),
+	                 1);
 	snprintf(bag, sizeof(bag), "%s-bag1", dir);
 	ck_assert_int_eq(records_export(r, &by_txn, bag, "Test Org", "archivist", err, sizeof(err)),
-			 2);
+	                 2);
 	snprintf(path, sizeof(path), "%s/data/REC-00000001/original.xml", bag);
 	ck_assert_int_eq(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/data/REC-00000003", bag);
@@ -105,11 +114,11 @@ START_TEST(export_bookkeeping)
 	free(buf);
 	/* the same directory again: refused, nothing recorded */
 	ck_assert_int_lt(records_export(r, &by_txn, bag, "Test Org", "archivist", err, sizeof(err)),
-			 0);
+	                 0);
 	rt_rm(bag);
 	snprintf(bag, sizeof(bag), "%s-bag2", dir);
-	ck_assert_int_eq(records_export(r, &by_date, bag, "Test Org", "archivist", err, sizeof(err)),
-			 2);
+	ck_assert_int_eq(
+	    records_export(r, &by_date, bag, "Test Org", "archivist", err, sizeof(err)), 2);
 	snprintf(path, sizeof(path), "%s/data/REC-00000002/metadata.json", bag);
 	ck_assert_int_eq(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/data/REC-00000003/metadata.json", bag);
@@ -117,7 +126,7 @@ START_TEST(export_bookkeeping)
 	rt_rm(bag);
 	ck_assert_int_eq(records_export(r, &bad, bag, "O", "a", err, sizeof(err)), SECMX_EINVAL);
 	ck_assert_int_eq(records_export(r, &none, bag, "O", "a", err, sizeof(err)),
-			 SECMX_ENOTFOUND);
+	                 SECMX_ENOTFOUND);
 	ck_assert_int_eq(access(bag, F_OK), -1);
 	/* 4 received + 2 + 2 exported */
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
@@ -132,12 +141,12 @@ START_TEST(export_bookkeeping)
 		o = json_loads(sbuf, 0, NULL);
 		acts = json_object_get(o, "actions");
 		ck_assert_uint_eq(json_array_size(acts), 3);
-		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(acts, 2),
-								   "action")),
-				 "exported");
-		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(acts, 2),
-								   "actor")),
-				 "archivist");
+		ck_assert_str_eq(
+		    json_string_value(json_object_get(json_array_get(acts, 2), "action")),
+		    "exported");
+		ck_assert_str_eq(
+		    json_string_value(json_object_get(json_array_get(acts, 2), "actor")),
+		    "archivist");
 		json_decref(o);
 	}
 	records_close(r);

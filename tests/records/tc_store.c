@@ -26,9 +26,9 @@ START_TEST(object_layout)
 	size_t len = 0;
 	struct stat st;
 
-	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t1", "2026-11-29T01:02:03Z", 1, doc, id,
-				    sizeof(id)),
-			 1);
+	ck_assert_int_eq(
+	    rt_deliver(r, "k1", "Invoice", "t1", "2026-11-29T01:02:03Z", 1, doc, id, sizeof(id)),
+	    1);
 	ck_assert_str_eq(id, "REC-00000001");
 	records__sha256_hex(doc, strlen(doc), hex);
 	snprintf(want, sizeof(want), "%s/objects/%.2s/%s", dir, hex, hex + 2);
@@ -83,8 +83,8 @@ START_TEST(crash_between_objects_and_index)
 
 	records_set_fail(r, RECORDS_FAIL_AFTER_OBJECTS);
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t1", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(1), id, sizeof(id)),
-			 SECMX_EIO);
+	                            rt_invoice(1), id, sizeof(id)),
+	                 SECMX_EIO);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "OK: 0 entries, 0 records"));
 	records_set_fail(r, RECORDS_FAIL_NONE);
@@ -94,11 +94,11 @@ START_TEST(crash_between_objects_and_index)
 	fputs("half an obj", fp);
 	fclose(fp);
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t1", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(1), id, sizeof(id)),
-			 1);
+	                            rt_invoice(1), id, sizeof(id)),
+	                 1);
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t1", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(1), id, sizeof(id)),
-			 0);
+	                            rt_invoice(1), id, sizeof(id)),
+	                 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "OK: 1 entries, 1 records, 4 objects"));
 	records_close(r);
@@ -131,36 +131,36 @@ START_TEST(metadata)
 	json_t *o, *m;
 
 	ck_assert_int_eq(rt_deliver(r, "k7", "Invoice", "t-9", "2026-11-29T01:02:03Z", 1,
-				    rt_invoice(7), id, sizeof(id)),
-			 1);
+	                            rt_invoice(7), id, sizeof(id)),
+	                 1);
 	o = show_json(r, id);
 	m = json_object_get(o, "metadata");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "id")), id);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "title")),
-			 "Invoice INV-7 from ap@supplier.example");
+	                 "Invoice INV-7 from ap@supplier.example");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "date_created")), "2026-11-08");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "received_at")),
-			 "2026-11-29T01:02:03Z");
+	                 "2026-11-29T01:02:03Z");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "creator")), "ap@supplier.example");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "business_activity")),
-			 "Accounts payable: supplier invoice received");
+	                 "Accounts payable: supplier invoice received");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "transaction_id")), "t-9");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "retention_class")), "Invoice=7y");
 	ck_assert_str_eq(json_string_value(json_object_get(m, "retain_until")), "2033-11-29");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-					 json_object_get(m, "software"), "archive")),
-				     "secmx-records"));
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-			     json_object_get(o, "actions"), 0), "action")),
-			 "received");
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-			     json_object_get(o, "actions"), 0), "actor")),
-			 "records-test");
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(json_object_get(m, "software"), "archive")),
+	           "secmx-records"));
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     json_array_get(json_object_get(o, "actions"), 0), "action")),
+	                 "received");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     json_array_get(json_object_get(o, "actions"), 0), "actor")),
+	                 "records-test");
 	/* valid: original and signed are the delivered bytes (no original sent) */
 	ck_assert_str_eq(json_string_value(json_object_get(
-			     json_object_get(json_object_get(o, "objects"), "original"), "sha256")),
-			 json_string_value(json_object_get(
-			     json_object_get(json_object_get(o, "objects"), "signed"), "sha256")));
+	                     json_object_get(json_object_get(o, "objects"), "original"), "sha256")),
+	                 json_string_value(json_object_get(
+	                     json_object_get(json_object_get(o, "objects"), "signed"), "sha256")));
 	json_decref(o);
 	ck_assert_int_eq(records_show(r, "REC-99999999", stdout, 0), SECMX_ENOTFOUND);
 	records_close(r);
@@ -175,17 +175,17 @@ START_TEST(original_signed_reject)
 	struct records *r;
 	const char *dir = rt_store(&r);
 	const char *env = "{\"idempotency_key\":\"k-s\",\"message_id\":\"<m@x>\","
-			  "\"document_type\":\"Invoice\",\"received_at\":\"2026-11-29T01:02:03Z\","
-			  "\"validation\":{\"valid\":true},\"meta\":{\"original_b64\":"
-			  "\"PE9yaWdpbmFsLz4=\",\"report\":{\"findings\":[]}}}";
+	                  "\"document_type\":\"Invoice\",\"received_at\":\"2026-11-29T01:02:03Z\","
+	                  "\"validation\":{\"valid\":true},\"meta\":{\"original_b64\":"
+	                  "\"PE9yaWdpbmFsLz4=\",\"report\":{\"findings\":[]}}}";
 	const char *signed_doc = "<Original/><!-- signed -->";
 	char id[32], id2[32], p1[512], p2[512], *buf = NULL, err[256];
 	size_t len;
 	json_t *o;
 
-	ck_assert_int_eq(records_ingest(r, env, signed_doc, strlen(signed_doc), "t", id,
-					sizeof(id), err, sizeof(err)),
-			 1);
+	ck_assert_int_eq(records_ingest(r, env, signed_doc, strlen(signed_doc), "t", id, sizeof(id),
+	                                err, sizeof(err)),
+	                 1);
 	ck_assert_int_eq(rt_object(r, dir, id, "original", p1, sizeof(p1)), 0);
 	ck_assert_int_eq(rt_object(r, dir, id, "signed", p2, sizeof(p2)), 0);
 	ck_assert_int_eq(secmx_file_read(p1, 1000, &buf, &len), 0);
@@ -200,8 +200,8 @@ START_TEST(original_signed_reject)
 	free(buf);
 
 	ck_assert_int_eq(rt_deliver(r, "k-r", "reject:Invoice", "t1", "2026-11-29T01:02:03Z", 0,
-				    "<Invoice>broken", id2, sizeof(id2)),
-			 1);
+	                            "<Invoice>broken", id2, sizeof(id2)),
+	                 1);
 	ck_assert_int_eq(rt_object(r, dir, id2, "original", p1, sizeof(p1)), 0);
 	ck_assert_int_eq(rt_object(r, dir, id2, "signed", p2, sizeof(p2)), -1);
 	{
@@ -213,17 +213,17 @@ START_TEST(original_signed_reject)
 		o = json_loads(sbuf, 0, NULL);
 	}
 	ck_assert(json_is_true(json_object_get(json_object_get(o, "metadata"), "reject")));
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "metadata"),
-							   "retain_until")),
-			 "2027-11-29");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(o, "metadata"), "retain_until")),
+	    "2027-11-29");
 	json_decref(o);
 	/* an envelope without the required fields is refused, nothing stored */
 	ck_assert_int_eq(records_ingest(r, "{\"document_type\":\"Invoice\"}", "x", 1, "t", id,
-					sizeof(id), err, sizeof(err)),
-			 SECMX_EPARSE);
-	ck_assert_int_eq(records_ingest(r, "not json", "x", 1, "t", id, sizeof(id), err,
-					sizeof(err)),
-			 SECMX_EPARSE);
+	                                sizeof(id), err, sizeof(err)),
+	                 SECMX_EPARSE);
+	ck_assert_int_eq(
+	    records_ingest(r, "not json", "x", 1, "t", id, sizeof(id), err, sizeof(err)),
+	    SECMX_EPARSE);
 	records_close(r);
 	rt_rm(dir);
 }
