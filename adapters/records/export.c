@@ -137,7 +137,7 @@ static int export_record(struct records *r, struct bag *g, const char *id, const
 	             {"signed", "signed"},
 	             {"report", "report"},
 	             {"envelope", "envelope"}};
-	json_t *acts = records__actions(r, id), *det, *meta, *objs, *out = NULL, *fl;
+	json_t *acts = records__actions(r, id), *det, *meta, *objs, *out = NULL, *fl = NULL;
 	char rel[512], dir[4096], path[4096];
 	char *text = NULL, *buf = NULL;
 	size_t i, len;
@@ -182,6 +182,7 @@ static int export_record(struct records *r, struct bag *g, const char *id, const
 	}
 	out = json_pack("{s:s,s:s,s:O,s:O,s:o,s:O}", "id", id, "state", state, "metadata", meta,
 	                "objects", objs, "files", fl, "actions", acts);
+	fl = NULL;
 	text = out ? json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 	if (!text) {
 		rc = SECMX_ENOMEM;
@@ -209,6 +210,7 @@ static int export_record(struct records *r, struct bag *g, const char *id, const
 out:
 	free(buf);
 	free(text);
+	json_decref(fl);
 	json_decref(out);
 	json_decref(acts);
 	return rc;

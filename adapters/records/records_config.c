@@ -32,8 +32,8 @@ static const struct config_key records_keys[] = {
     {"records", "organisation", CONFIG_STRING, CONFIG_REQUIRED, NULL, 0, 0, NULL,
      R(organisation, char *),
      "The organisation whose records these are (BagIt `Source-Organization`)."},
-    {"records", "retention", CONFIG_LIST, 0,
-     "Invoice=7y, CreditNote=7y, Order*=7y, *Advice=7y, reject:*=1y, *=7y", 0, 64, NULL,
+    {"records", "retention", CONFIG_LIST, CONFIG_RELOAD,
+     "reject:*=1y, Invoice=7y, CreditNote=7y, Order*=7y, *Advice=7y, *=7y", 0, 64, NULL,
      R(retention, struct config_list),
      "Retention classes `PATTERN=Ny`, first match wins, counted from the legal time of "
      "receipt. A type matching none is kept permanently."},

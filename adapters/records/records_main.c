@@ -6,7 +6,9 @@
  *     run [--timeout MS]       the adapter loop (needs -c): every delivery
  *                              is stored (records_ingest) and ACKed; a bad
  *                              envelope is NACKed permanently, a store
- *                              failure transiently. SIGTERM/SIGINT stop it.
+ *                              failure transiently. SIGTERM/SIGINT stop it;
+ *                              SIGHUP reloads records.retention and
+ *                              records.log_level.
  *     list [--json]            show ID [--json]
  *     verify [--readonly]      exit 0 intact, 1 damaged (lines on stdout)
  *     export (--from D --to D | --txn KEY) -o DIR [--by WHO]
@@ -31,13 +33,22 @@
 #include "secmx_adapter.h"
 
 static struct adapter *g_adapter;
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_hup;
 
 /* on_signal: stop the adapter loop. */
 static void on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
+	if (g_adapter)
+		adapter_stop(g_adapter);
+}
+
+/* on_hangup: reload the reloadable keys (between deliveries). */
+static void on_hangup(int sig)
+{
+	(void)sig;
+	g_hup = 1;
 	if (g_adapter)
 		adapter_stop(g_adapter);
 }
@@ -85,7 +96,7 @@ static void adapter_log(void *arg, const char *line)
 
 struct run_ctx {
 	struct records *r;
-	const char *name;
+	const struct records_cfg *cfg; /* name: the actor of "received" entries */
 	unsigned long stored, duplicates;
 };
 
@@ -96,8 +107,8 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 	char id[64] = "", err[256] = "";
 	int rc;
 
-	rc = records_ingest(c->r, d->envelope_json, d->doc, d->doc_len, c->name, id, sizeof(id),
-	                    err, sizeof(err));
+	rc = records_ingest(c->r, d->envelope_json, d->doc, d->doc_len, c->cfg->name, id,
+	                    sizeof(id), err, sizeof(err));
 	if (rc >= 0) {
 		if (rc == 1)
 			c->stored++;
@@ -116,11 +127,40 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 	                                                : ADAPTER_NACK_TRANSIENT;
 }
 
+/* reload: SIGHUP: take records.retention and records.log_level from FILE
+ * (all or nothing); other changed keys are logged as needing a restart. */
+static void reload(const char *file, struct records_cfg *cfg, struct records *r)
+{
+	struct records_cfg next;
+	char restart[512] = "", err[512] = "";
+	int rc, lvl;
+
+	rc = config_reload(&records_config_table, file, cfg, &next, restart, sizeof(restart), err,
+	                   sizeof(err));
+	if (rc < 0) {
+		log_event(LOGL_ERR, "-", "records.reload", "status=%s error=%s", "refused", err);
+		return;
+	}
+	lvl = log_level_parse(next.log_level);
+	if (lvl < 0 || records_set_retention(r, (const char *const *)next.retention.v,
+	                                     next.retention.n, err, sizeof(err)) < 0) {
+		log_event(LOGL_ERR, "-", "records.reload", "status=%s error=%s", "refused",
+		          lvl < 0 ? "records.log_level: unknown level" : err);
+		config_free(&records_config_table, &next);
+		return;
+	}
+	log_set_level((enum log_level)lvl);
+	config_free(&records_config_table, cfg);
+	*cfg = next;
+	log_event(LOGL_NOTICE, "-", "records.reload", "status=%s classes=%zu restart_needed=%s",
+	          "ok", cfg->retention.n, restart[0] ? restart : "-");
+}
+
 /* cmd_run: the adapter loop. */
-static int cmd_run(const struct records_cfg *cfg, struct records *r, long timeout_ms)
+static int cmd_run(const char *file, struct records_cfg *cfg, struct records *r, long timeout_ms)
 {
 	struct adapter_config ac;
-	struct run_ctx ctx = {r, cfg->name, 0, 0};
+	struct run_ctx ctx = {r, cfg, 0, 0};
 	struct sigaction sa;
 	char spub[41], pub[41], sec[41], err[256] = "";
 	int rc;
@@ -161,9 +201,17 @@ static int cmd_run(const struct records_cfg *cfg, struct records *r, long timeou
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hangup;
+	sigaction(SIGHUP, &sa, NULL);
 	log_event(LOGL_NOTICE, "-", "records.start", "name=%s endpoint=%s store=%s", cfg->name,
 	          cfg->endpoint, cfg->store_dir);
-	rc = g_stop ? 0 : adapter_run(g_adapter, deliver, &ctx, (int)timeout_ms);
+	for (rc = 0; !g_stop;) {
+		rc = adapter_run(g_adapter, deliver, &ctx, (int)timeout_ms);
+		if (rc < 0 || !g_hup)
+			break;
+		g_hup = 0;
+		reload(file, cfg, r);
+	}
 	log_event(LOGL_NOTICE, "-", "records.stop", "stored=%lu duplicates=%lu status=%s",
 	          ctx.stored, ctx.duplicates, secmx_strerror(rc));
 	adapter_free(g_adapter);
@@ -299,7 +347,7 @@ int main(int argc, char **argv)
 	}
 
 	if (strcmp(cmd, "run") == 0) {
-		status = cmd_run(&cfg, r, timeout);
+		status = cmd_run(conf, &cfg, r, timeout);
 	} else if (strcmp(cmd, "list") == 0) {
 		status = records_list(r, stdout, json) < 0 ? 3 : 0;
 	} else if (strcmp(cmd, "show") == 0) {

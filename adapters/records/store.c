@@ -307,10 +307,11 @@ void records_close(struct records *r)
 	free(r);
 }
 
-/* records_set_retention: parse "PATTERN=Ny" items. */
+/* records_set_retention: parse "PATTERN=Ny" items; all or nothing. */
 int records_set_retention(struct records *r, const char *const *items, size_t n, char *err,
                           size_t errlen)
 {
+	struct retention tmp[MAX_RET];
 	size_t i;
 
 	if (n > MAX_RET) {
@@ -327,17 +328,18 @@ int records_set_retention(struct records *r, const char *const *items, size_t n,
 		y = strtol(eq + 1, &end, 10);
 		if (end == eq + 1 || strcmp(end, "y") != 0 || y < 1 || y > 200)
 			goto bad;
-		snprintf(r->ret[i].pattern, sizeof(r->ret[i].pattern), "%.*s", (int)(eq - items[i]),
+		snprintf(tmp[i].pattern, sizeof(tmp[i].pattern), "%.*s", (int)(eq - items[i]),
 		         items[i]);
-		if (!bus_pattern_ok(r->ret[i].pattern))
+		if (!bus_pattern_ok(tmp[i].pattern))
 			goto bad;
-		r->ret[i].years = (int)y;
+		tmp[i].years = (int)y;
 		continue;
 	bad:
 		secmx_errf(err, errlen, "retention class \"%s\": want PATTERN=Ny (N 1..200)",
 		           items[i]);
 		return SECMX_ECONFIG;
 	}
+	memcpy(r->ret, tmp, n * sizeof(tmp[0]));
 	r->nret = n;
 	return 0;
 }

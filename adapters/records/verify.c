@@ -383,6 +383,24 @@ int records_list(struct records *r, FILE *out, int json)
 	return 0;
 }
 
+/* last_verified: the latest archive-wide "verified" entry (new reference),
+ * or JSON null: a verification covers every record received before it. */
+static json_t *last_verified(struct records *r)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o = NULL;
+
+	if (sqlite3_prepare_v2(records__db(r),
+	                       "SELECT seq, at, actor FROM entries WHERE record_id = '*' AND"
+	                       " action = 'verified' ORDER BY seq DESC LIMIT 1",
+	                       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		o = json_pack("{s:I,s:s,s:s}", "seq", (json_int_t)sqlite3_column_int64(st, 0), "at",
+		              col(st, 1), "actor", col(st, 2));
+	sqlite3_finalize(st);
+	return o ? o : json_null();
+}
+
 /* records_show: metadata, objects, state and actions of record ID. */
 int records_show(struct records *r, const char *id, FILE *out, int json)
 {
@@ -406,6 +424,7 @@ int records_show(struct records *r, const char *id, FILE *out, int json)
 	json_decref(acts);
 	if (!rec)
 		return SECMX_ENOMEM;
+	json_object_set_new(rec, "last_verified", last_verified(r));
 	if (json) {
 		json_dumpf(rec, out, JSON_INDENT(1) | JSON_SORT_KEYS);
 		fputc('\n', out);
@@ -422,15 +441,25 @@ int records_show(struct records *r, const char *id, FILE *out, int json)
 		free(s);
 	}
 	json_object_foreach(json_object_get(rec, "objects"), k, o)
-	    fprintf(out, "  object %-10s sha256:%s %lld bytes\n", k,
-	            json_string_value(json_object_get(o, "sha256")),
-	            (long long)json_integer_value(json_object_get(o, "size")));
+	{
+		fprintf(out, "  object %-10s sha256:%s %lld bytes\n", k,
+		        json_string_value(json_object_get(o, "sha256")),
+		        (long long)json_integer_value(json_object_get(o, "size")));
+	}
 	json_array_foreach(json_object_get(rec, "actions"), i, o)
-	    fprintf(out, "  action #%lld %-17s %s by %s\n",
-	            (long long)json_integer_value(json_object_get(o, "seq")),
-	            json_string_value(json_object_get(o, "action")),
-	            json_string_value(json_object_get(o, "at")),
-	            json_string_value(json_object_get(o, "actor")));
+	{
+		fprintf(out, "  action #%lld %-17s %s by %s\n",
+		        (long long)json_integer_value(json_object_get(o, "seq")),
+		        json_string_value(json_object_get(o, "action")),
+		        json_string_value(json_object_get(o, "at")),
+		        json_string_value(json_object_get(o, "actor")));
+	}
+	o = json_object_get(rec, "last_verified");
+	if (json_is_object(o))
+		fprintf(out, "  archive verified #%lld %s by %s (whole chain)\n",
+		        (long long)json_integer_value(json_object_get(o, "seq")),
+		        json_string_value(json_object_get(o, "at")),
+		        json_string_value(json_object_get(o, "actor")));
 	json_decref(rec);
 	return 0;
 }

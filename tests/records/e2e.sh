@@ -3,7 +3,9 @@
 # bus/bus.h) delivers corpus documents (Order, Invoice with original and
 # signed copies, ReceiptAdvice, CreditNote, Peppol and A-NZ invoices, a
 # reject, and a redelivery of an earlier key) to `secmx-records run`; a
-# second adapter run gets the same deliveries again and stores nothing new.
+# second adapter run gets the same deliveries again and stores nothing new;
+# a third, started before its server, reloads its retention classes on
+# SIGHUP and applies them to the next record.
 # Then verify, export (date range and transaction) checked by the
 # independent Python BagIt checker, disposal on a fake clock, a refused
 # configuration, and tampering (an object byte, an index row with the
@@ -79,6 +81,22 @@ grep -q 'stored=0 duplicates=8' "$dir/adapter.second.err" || { cat "$dir/adapter
 n=$("$REC" -c "$dir/records.ini" list | wc -l)
 [ "$n" -eq 7 ] || fail "records after the second run: $n"
 
+# SIGHUP reloads the retention classes: the next record gets the new class
+printf 'k-bad2|reject:Order|t-5|2026-11-26T09:00:00Z|r|%s/broken.xml\n' "$dir" >"$dir/manifest3"
+"$REC" -c "$dir/records.ini" run 2>"$dir/adapter.third.err" &
+apid=$!
+sleep 0.3
+printf 'retention = reject:*=2y, *=7y\n' >>"$dir/records.ini"
+kill -HUP "$apid"
+i=0
+while ! grep -q 'records.reload status=ok classes=2' "$dir/adapter.third.err" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+grep -q 'records.reload status=ok classes=2' "$dir/adapter.third.err" || { cat "$dir/adapter.third.err"; fail "SIGHUP reload"; }
+"$SERVER" "ipc://$dir/bus.sock" 30000 "$dir/manifest3" >"$dir/server.third.out" 2>"$dir/server.third.err" || { cat "$dir/server.third.err" "$dir/adapter.third.err"; fail "third run"; }
+kill -TERM "$apid"
+wait "$apid" || fail "adapter exit after SIGHUP and SIGTERM"
+apid=""
+"$REC" -c "$dir/records.ini" show REC-00000008 | grep -q 'retain_until *2028-11-26' || { "$REC" -c "$dir/records.ini" show REC-00000008; fail "reloaded retention not applied"; }
+
 "$REC" -c "$dir/records.ini" list
 "$REC" -c "$dir/records.ini" show REC-00000002 >"$dir/show.txt"
 grep -q 'title *Invoice TOSL108 from ap@supplier.example' "$dir/show.txt" || { cat "$dir/show.txt"; fail "show: title"; }
@@ -96,7 +114,7 @@ cat "$dir/verify1"
 # exports, checked by the independent checker
 "$REC" -c "$dir/records.ini" export --from 2026-11-01 --to 2026-11-30 -o "$dir/bag-nov" --by archivist
 "$PY" "$CHECK" "$dir/bag-nov" || fail "November bag invalid"
-[ "$(ls "$dir/bag-nov/data" | grep -c '^REC-')" -eq 6 ] || fail "November bag: want 6 records"
+[ "$(ls "$dir/bag-nov/data" | grep -c '^REC-')" -eq 7 ] || fail "November bag: want 7 records"
 grep -q '^Source-Organization: Example Trading Ltd$' "$dir/bag-nov/bag-info.txt" || fail "bag-info"
 grep -q '^External-Identifier: secmx-records-export-' "$dir/bag-nov/bag-info.txt" || fail "bag-info External-Identifier"
 cmp "$dir/bag-nov/data/REC-00000002/original.xml" "$C/oasis-ubl21/UBL-Invoice-2.1-Example.xml" || fail "original bytes differ in the bag"

@@ -56,6 +56,7 @@ START_TEST(intact_and_recorded)
 {
 	char head[128], path[256], *buf = NULL;
 	size_t len;
+	FILE *fp;
 
 	ck_assert_int_eq(records_verify(r, NULL, 1, "auditor"), 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
@@ -66,6 +67,12 @@ START_TEST(intact_and_recorded)
 	head[strlen(head) - 1] = '\0'; /* newline */
 	has(head);
 	free(buf);
+	/* a record shows the archive verification that covered it */
+	fp = fmemopen(out, sizeof(out), "w");
+	ck_assert_int_eq(records_show(r, "REC-00000001", fp, 0), 0);
+	fclose(fp);
+	has("archive verified #5 ");
+	has(" by auditor (whole chain)");
 }
 END_TEST
 

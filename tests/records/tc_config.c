@@ -32,8 +32,8 @@ START_TEST(defaults_and_load)
 	struct records_cfg cfg;
 	struct records *r;
 	const char *dir = rt_store(&r);
-	char path[256], err[512] = "";
-	FILE *fp;
+	char path[256], err[512] = "", id[32], out[4096];
+	FILE *fp, *list;
 
 	snprintf(path, sizeof(path), "%s/r.ini", dir);
 	fp = fopen(path, "w");
@@ -50,6 +50,21 @@ START_TEST(defaults_and_load)
 	                                       cfg.retention.n, err, sizeof(err)),
 	                 0);
 	config_free(&records_config_table, &cfg);
+	/* the default classes: a refused ReceiptAdvice is a reject (1 year),
+	 * not an Advice (7 years); an Order 7 years */
+	ck_assert_int_eq(rt_deliver(r, "k1", "reject:ReceiptAdvice", "t", "2026-03-01T00:00:00Z", 0,
+	                            "<x", id, sizeof(id)),
+	                 1);
+	ck_assert_int_eq(rt_deliver(r, "k2", "ReceiptAdvice", "t", "2026-03-01T00:00:00Z", 1,
+	                            rt_invoice(2), id, sizeof(id)),
+	                 1);
+	list = fmemopen(out, sizeof(out), "w");
+	ck_assert_int_eq(records_list(r, list, 0), 0);
+	fclose(list);
+	ck_assert_ptr_nonnull(strstr(out, "REC-00000001  kept      2026-03-01T00:00:00Z  "
+	                                  "reject:ReceiptAdvice  keep-until 2027-03-01"));
+	ck_assert_ptr_nonnull(strstr(out, "REC-00000002  kept      2026-03-01T00:00:00Z  "
+	                                  "ReceiptAdvice       keep-until 2033-03-01"));
 
 	fp = fopen(path, "w");
 	ck_assert_ptr_nonnull(fp);
