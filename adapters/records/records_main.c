@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -253,6 +254,7 @@ int main(int argc, char **argv)
 	time_t t;
 
 	memset(&cfg, 0, sizeof(cfg));
+	umask(027); /* records are not for other users; objects 0640, dirs 0750 */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;

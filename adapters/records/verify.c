@@ -96,12 +96,11 @@ static int check_chain(struct records *r, FILE *out, int *np, long long *last, c
 
 /* check_head: the index head and chain.head against the chain's end. */
 static void check_head(struct records *r, FILE *out, int *np, long long last, const char *lasthash,
-                       const char *dir)
+                       const char *text)
 {
 	sqlite3_stmt *st = NULL;
-	char path[4096], *text = NULL, fhash[65];
+	char fhash[65];
 	long long hseq = 0, fseq;
-	size_t len;
 	int found = 0;
 
 	if (sqlite3_prepare_v2(records__db(r), "SELECT seq, hash FROM head", -1, &st, NULL) ==
@@ -118,14 +117,13 @@ static void check_head(struct records *r, FILE *out, int *np, long long last, co
 	sqlite3_finalize(st);
 	if (!found && last > 0)
 		problem(out, np, "head: the index has no head but %lld entries", last);
-	snprintf(path, sizeof(path), "%s/chain.head", dir);
-	if (secmx_file_read(path, 256, &text, &len) < 0) {
+	if (!text) {
 		if (last > 0)
-			problem(out, np, "head: %s is missing", path);
+			problem(out, np, "head: chain.head is missing");
 		return;
 	}
 	if (sscanf(text, "%lld %64s", &fseq, fhash) != 2) {
-		problem(out, np, "head: %s is malformed", path);
+		problem(out, np, "head: chain.head is malformed");
 	} else if (fseq > last) {
 		problem(out, np,
 		        "head: chain.head names entry %lld but the chain ends at %lld: "
@@ -150,7 +148,6 @@ static void check_head(struct records *r, FILE *out, int *np, long long last, co
 			        "it was rewritten)\n",
 			        fseq, last);
 	}
-	free(text);
 }
 
 /* state_of: the state a record's entries give it. */
@@ -310,21 +307,31 @@ static const char *store_dir(struct records *r, char *buf, size_t len)
 /* records_verify: see records.h. */
 int records_verify(struct records *r, FILE *out, int record, const char *actor)
 {
-	char lasthash[65], dir[2048], err[256] = "";
+	char lasthash[65], dir[2048], path[4096], err[256] = "", *headtext = NULL;
+	size_t len = 0;
 	long long last = 0;
 	long nrec = 0, nobj = 0;
 	int np = 0, rc;
 	json_t *d;
 
-	/* one read transaction: a consistent snapshot while the adapter runs */
-	if (sqlite3_exec(records__db(r), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* chain.head first, then one read transaction: the adapter rewrites
+	 * chain.head only after its commit, so the file never names an entry
+	 * newer than the snapshot (no false "removed from the end") */
+	snprintf(path, sizeof(path), "%s/chain.head", store_dir(r, dir, sizeof(dir)));
+	if (secmx_file_read(path, 256, &headtext, &len) < 0)
+		headtext = NULL;
+	if (sqlite3_exec(records__db(r), "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(records__db(r), "SELECT 1 FROM head", NULL, NULL, NULL) != SQLITE_OK) {
+		free(headtext);
 		return SECMX_EIO;
+	}
 	rc = check_chain(r, out, &np, &last, lasthash);
 	if (rc == 0) {
-		check_head(r, out, &np, last, lasthash, store_dir(r, dir, sizeof(dir)));
+		check_head(r, out, &np, last, lasthash, headtext);
 		rc = check_records(r, out, &np, &nrec, &nobj);
 	}
 	sqlite3_exec(records__db(r), "COMMIT", NULL, NULL, NULL);
+	free(headtext);
 	if (rc < 0)
 		return rc;
 	if (out)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -189,11 +190,61 @@ START_TEST(reordered_entries)
 }
 END_TEST
 
+START_TEST(missing_head_file)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/chain.head", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 1);
+	has("head: chain.head is missing");
+}
+END_TEST
+
+/* verify in one process while another appends: never a false problem (the
+ * chain.head file is read before the snapshot). */
+START_TEST(verify_while_ingesting)
+{
+	pid_t pid;
+	int status = 0, runs = 0, done = 0;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct records *w = NULL;
+		char err[256], id[32], key[16];
+		int i, bad = 0;
+
+		if (records_open(dir, 0, &w, err, sizeof(err)) < 0)
+			_exit(2);
+		for (i = 0; i < 30; i++) {
+			snprintf(key, sizeof(key), "w%d", i);
+			bad |= rt_deliver(w, key, "Invoice", "t2", "2026-11-29T01:02:03Z", 1,
+			                  rt_invoice(100 + i), id, sizeof(id)) != 1;
+		}
+		records_close(w);
+		_exit(bad);
+	}
+	while (!done) {
+		done = waitpid(pid, &status, WNOHANG) == pid;
+		if (rt_verify(r, out, sizeof(out)) != 0)
+			fprintf(stderr, "verify during appends:\n%s", out);
+		has("OK: ");
+		runs++;
+	}
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_gt(runs, 1);
+	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
+	has("OK: 34 entries, 34 records");
+}
+END_TEST
+
 TCase *tc_chain(void)
 {
 	TCase *tc = tcase_create("chain");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, intact_and_recorded);
 	tcase_add_test(tc, flipped_object_byte);
 	tcase_add_test(tc, deleted_object);
@@ -203,5 +254,7 @@ TCase *tc_chain(void)
 	tcase_add_test(tc, deleted_entry);
 	tcase_add_test(tc, truncated_end);
 	tcase_add_test(tc, reordered_entries);
+	tcase_add_test(tc, missing_head_file);
+	tcase_add_test(tc, verify_while_ingesting);
 	return tc;
 }
