@@ -57,7 +57,7 @@ static void on_hangup(int sig)
 /* usage: the synopsis, to stderr; returns 2. */
 static int usage(void)
 {
-	fputs("usage: secmx-records [-c FILE | --store DIR] [--now DATE] COMMAND\n"
+	fputs("usage: secmx-records [-c FILE | --store DIR [--org NAME]] [--now DATE] COMMAND\n"
 	      "  run [--timeout MS]\n"
 	      "  list [--json]\n"
 	      "  show ID [--json]\n"
