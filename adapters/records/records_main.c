@@ -33,6 +33,7 @@
 #include "records_config.h"
 #include "secmx_adapter.h"
 
+/* The running adapter and the signal flags (set by the handlers). */
 static struct adapter *g_adapter;
 static volatile sig_atomic_t g_stop, g_hup;
 
@@ -241,6 +242,7 @@ static int exit_for(int rc)
 	return 3;
 }
 
+/* main: parse the options, load the configuration, open the store, run the command. */
 int main(int argc, char **argv)
 {
 	struct records_cfg cfg;

@@ -62,6 +62,7 @@ struct records {
 	size_t nret;
 };
 
+/* The index schema (created if missing; see the header comment). */
 static const char schema_sql[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"

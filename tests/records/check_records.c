@@ -11,6 +11,7 @@
 
 #include "helpers.h"
 
+/* main: run the records suite. */
 int main(void)
 {
 	Suite *s = suite_create("records");

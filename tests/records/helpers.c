@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+/* The retention classes of the tests (as the configuration default). */
 static const char *const default_ret[] = {"Invoice=7y", "CreditNote=7y", "Order*=7y", "reject:*=1y",
                                           "*=7y"};
 
@@ -29,6 +30,7 @@ const char *rt_store(struct records **r)
 	return dir;
 }
 
+/* rm_one: nftw callback removing one entry. */
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st;
@@ -43,6 +45,7 @@ void rt_rm(const char *dir)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* tmp_one: nftw callback stopping at the first temp file. */
 static int tmp_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st;

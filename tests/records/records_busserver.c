@@ -67,6 +67,7 @@ static char *b64(const unsigned char *buf, size_t len)
 	return o;
 }
 
+/* on_hello: accept any adapter; log its patterns for the test to check. */
 static int on_hello(void *arg, const char *adapter, const char *const *patterns, size_t n,
                     char *reason, size_t reasonlen)
 {
@@ -82,6 +83,7 @@ static int on_hello(void *arg, const char *adapter, const char *const *patterns,
 	return 0;
 }
 
+/* next_delivery: the next manifest line as an envelope and document. */
 static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 {
 	struct ctx *c = arg;
@@ -143,6 +145,7 @@ static int idx(const struct ctx *c, const char *id)
 	return v >= 1 && v <= c->n && !*end ? (int)v - 1 : -1;
 }
 
+/* on_ack: count the ACK of a delivery. */
 static void on_ack(void *arg, const char *adapter, const char *id)
 {
 	struct ctx *c = arg;
@@ -153,6 +156,7 @@ static void on_ack(void *arg, const char *adapter, const char *id)
 		c->it[i].acked++;
 }
 
+/* on_nack: count (and print) a NACK; it is not offered again. */
 static void on_nack(void *arg, const char *adapter, const char *id, int kind, const char *reason)
 {
 	struct ctx *c = arg;
@@ -164,6 +168,7 @@ static void on_nack(void *arg, const char *adapter, const char *id, int kind, co
 		c->it[i].nacked++;
 }
 
+/* log_line: bus log lines of level info and up to stderr. */
 static void log_line(void *arg, int level, const char *line)
 {
 	(void)arg;
@@ -171,6 +176,7 @@ static void log_line(void *arg, int level, const char *line)
 		fprintf(stderr, "bus: %s\n", line);
 }
 
+/* main: read the manifest, serve until every delivery is answered. */
 int main(int argc, char **argv)
 {
 	static struct ctx c;

@@ -16,6 +16,7 @@
 #include "common.h"
 #include "helpers.h"
 
+/* The fixture: an open store with four records, and verify's output. */
 static struct records *r;
 static const char *dir;
 static char out[16384];
@@ -38,6 +39,7 @@ static void setup(void)
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 }
 
+/* teardown: close and remove the store. */
 static void teardown(void)
 {
 	records_close(r);
@@ -239,6 +241,7 @@ START_TEST(verify_while_ingesting)
 }
 END_TEST
 
+/* tc_chain: this file's test case. */
 TCase *tc_chain(void)
 {
 	TCase *tc = tcase_create("chain");

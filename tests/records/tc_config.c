@@ -84,6 +84,7 @@ START_TEST(defaults_and_load)
 }
 END_TEST
 
+/* tc_config: this file's test case. */
 TCase *tc_config(void)
 {
 	TCase *tc = tcase_create("config");

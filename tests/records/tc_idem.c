@@ -18,6 +18,7 @@
 #include "common.h"
 #include "helpers.h"
 
+/* Files counted by count_one. */
 static int nfiles;
 
 /* count_one: nftw callback counting regular files. */
@@ -154,6 +155,7 @@ START_TEST(export_bookkeeping)
 }
 END_TEST
 
+/* tc_idem: this file's test case. */
 TCase *tc_idem(void)
 {
 	TCase *tc = tcase_create("idempotency_export");

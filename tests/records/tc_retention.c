@@ -181,6 +181,7 @@ START_TEST(shared_content_kept)
 }
 END_TEST
 
+/* tc_retention: this file's test case. */
 TCase *tc_retention(void)
 {
 	TCase *tc = tcase_create("retention");

@@ -288,6 +288,7 @@ START_TEST(killed_writer)
 }
 END_TEST
 
+/* tc_store: this file's test case. */
 TCase *tc_store(void)
 {
 	TCase *tc = tcase_create("store");
