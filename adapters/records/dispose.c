@@ -30,6 +30,13 @@
 
 #include "common.h"
 
+/* db_fail: the index's error into ERR; returns SECMX_EIO. */
+static int db_fail(sqlite3 *db, char *err, size_t errlen)
+{
+	secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(db));
+	return SECMX_EIO;
+}
+
 /* today: the current UTC date "YYYY-MM-DD". */
 static void today(const struct records *r, char buf[16])
 {
@@ -54,11 +61,15 @@ int records_dispose_approve(struct records *r, const char *id, const char *by, c
 		secmx_errf(err, errlen, "an approval needs --by WHO and --reason TEXT");
 		return SECMX_EINVAL;
 	}
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
 	if (sqlite3_prepare_v2(db, "SELECT state, retain_until FROM records WHERE id = ?", -1, &st,
-	                       NULL) != SQLITE_OK)
-		goto dberr;
+	                       NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		secmx_errf(err, errlen, "no record %s", id);
@@ -88,19 +99,20 @@ int records_dispose_approve(struct records *r, const char *id, const char *by, c
 	if ((rc = records__append(r, id, "disposal-approved", by, d, err, errlen)) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(db, "UPDATE records SET state = 'approved' WHERE id = ?", -1, &st,
-	                       NULL) != SQLITE_OK)
-		goto dberr;
+	                       NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
 	sqlite3_finalize(st);
 	json_decref(d);
 	records__head_sync(r);
 	return 0;
-dberr:
-	secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(db));
-	rc = SECMX_EIO;
 out:
 	sqlite3_finalize(st);
 	json_decref(d);
@@ -177,7 +189,7 @@ static int dispose_one(struct records *r, const char *id, const char *by, char *
 	json_t *objs = content_objects(r, id), *d = NULL, *removed;
 	static const char *const roles[] = {"original", "signed", "report"};
 	size_t i;
-	int rc = SECMX_EIO;
+	int rc = SECMX_EIO, began = 0;
 
 	if (!objs) {
 		secmx_errf(err, errlen, "record %s has no received entry", id);
@@ -191,29 +203,37 @@ static int dispose_one(struct records *r, const char *id, const char *by, char *
 			json_object_set(removed, roles[i], json_object_get(o, "sha256"));
 	}
 	d = json_pack("{s:o,s:s}", "removed", removed, "kept", "metadata, envelope, hashes");
-	if (!d || sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (!d) {
+		rc = SECMX_ENOMEM;
 		goto out;
+	}
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
+	began = 1;
 	if ((rc = records__append(r, id, "disposed", by, d, err, errlen)) < 0)
-		goto rollback;
-	rc = SECMX_EIO;
+		goto out;
 	if (sqlite3_prepare_v2(db,
 	                       "UPDATE records SET state = 'disposed' WHERE id = ? AND"
 	                       " state = 'approved'",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto rollback;
+	                       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1 ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto rollback;
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
+	began = 0;
 	records__head_sync(r);
-	unlink_content(r, id, objs);
+	unlink_content(r, id, objs); /* after the commit: see the header comment */
 	rc = 0;
-	goto out;
-rollback:
-	if (!err || !*err)
-		secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(db));
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:
+	if (began)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_finalize(st);
 	json_decref(d);
 	json_decref(objs);

@@ -31,6 +31,13 @@
 
 #include "common.h"
 
+/* db_fail: the index's error into ERR; returns SECMX_EIO. */
+static int db_fail(sqlite3 *db, char *err, size_t errlen)
+{
+	secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(db));
+	return SECMX_EIO;
+}
+
 /* A growing text buffer. */
 struct sbuf {
 	char *p;
@@ -259,8 +266,10 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 		if (sqlite3_prepare_v2(db,
 		                       "SELECT id, state FROM records WHERE transaction_id = ?"
 		                       " ORDER BY seq",
-		                       -1, &st, NULL) != SQLITE_OK)
-			goto dberr;
+		                       -1, &st, NULL) != SQLITE_OK) {
+			rc = db_fail(db, err, errlen);
+			goto out;
+		}
 		sqlite3_bind_text(st, 1, sel->txn, -1, SQLITE_STATIC);
 		snprintf(sel_text, sizeof(sel_text), "Records of business transaction %s",
 		         sel->txn);
@@ -269,8 +278,10 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 		        db,
 		        "SELECT id, state FROM records WHERE substr(received_at, 1, 10)"
 		        " BETWEEN ? AND ? ORDER BY seq",
-		        -1, &st, NULL) != SQLITE_OK)
-			goto dberr;
+		        -1, &st, NULL) != SQLITE_OK) {
+			rc = db_fail(db, err, errlen);
+			goto out;
+		}
 		sqlite3_bind_text(st, 1, sel->from, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, sel->to, -1, SQLITE_STATIC);
 		snprintf(sel_text, sizeof(sel_text), "Records received from %s to %s", sel->from,
@@ -349,8 +360,10 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 		goto out;
 
 	/* the export is an action in each record's life */
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
 	began = 1;
 	json_array_foreach(ids, i, v)
 	{
@@ -365,8 +378,10 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 		json_decref(d);
 		d = NULL;
 	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(db, err, errlen);
+		goto out;
+	}
 	began = 0;
 	records__head_sync(r);
 	if (rename(g.root, outdir) != 0) {
@@ -375,10 +390,6 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 		goto out;
 	}
 	rc = (int)json_array_size(ids);
-	goto out;
-dberr:
-	secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(db));
-	rc = SECMX_EIO;
 out:
 	if (began)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

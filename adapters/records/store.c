@@ -80,6 +80,20 @@ static const char schema_sql[] =
     " seq INTEGER NOT NULL, hash TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS info(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
+/* db_fail: the index's error into ERR; returns SECMX_EIO. */
+static int db_fail(sqlite3 *db, char *err, size_t errlen)
+{
+	secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(db));
+	return SECMX_EIO;
+}
+
+/* io_fail: an object store error RC (errno set) into ERR; returns RC. */
+static int io_fail(const struct records *r, int rc, char *err, size_t errlen)
+{
+	secmx_errf(err, errlen, "object store %s/objects: %s", r->dir, strerror(errno));
+	return rc;
+}
+
 /* records__db: the index handle. */
 sqlite3 *records__db(struct records *r)
 {
@@ -309,6 +323,25 @@ void records_close(struct records *r)
 	free(r);
 }
 
+/* parse_class: one "PATTERN=Ny" item into *OUT; 0 or SECMX_ECONFIG. */
+static int parse_class(const char *item, struct retention *out)
+{
+	const char *eq = strrchr(item, '=');
+	char *end;
+	long y;
+
+	if (!eq || eq == item || (size_t)(eq - item) > 128)
+		return SECMX_ECONFIG;
+	y = strtol(eq + 1, &end, 10);
+	if (end == eq + 1 || strcmp(end, "y") != 0 || y < 1 || y > 200)
+		return SECMX_ECONFIG;
+	snprintf(out->pattern, sizeof(out->pattern), "%.*s", (int)(eq - item), item);
+	if (!bus_pattern_ok(out->pattern))
+		return SECMX_ECONFIG;
+	out->years = (int)y;
+	return 0;
+}
+
 /* records_set_retention: parse "PATTERN=Ny" items; all or nothing. */
 int records_set_retention(struct records *r, const char *const *items, size_t n, char *err,
                           size_t errlen)
@@ -321,25 +354,11 @@ int records_set_retention(struct records *r, const char *const *items, size_t n,
 		return SECMX_ECONFIG;
 	}
 	for (i = 0; i < n; i++) {
-		const char *eq = strrchr(items[i], '=');
-		char *end;
-		long y;
-
-		if (!eq || eq == items[i] || (size_t)(eq - items[i]) > 128)
-			goto bad;
-		y = strtol(eq + 1, &end, 10);
-		if (end == eq + 1 || strcmp(end, "y") != 0 || y < 1 || y > 200)
-			goto bad;
-		snprintf(tmp[i].pattern, sizeof(tmp[i].pattern), "%.*s", (int)(eq - items[i]),
-		         items[i]);
-		if (!bus_pattern_ok(tmp[i].pattern))
-			goto bad;
-		tmp[i].years = (int)y;
-		continue;
-	bad:
-		secmx_errf(err, errlen, "retention class \"%s\": want PATTERN=Ny (N 1..200)",
-		           items[i]);
-		return SECMX_ECONFIG;
+		if (parse_class(items[i], &tmp[i]) < 0) {
+			secmx_errf(err, errlen,
+			           "retention class \"%s\": want PATTERN=Ny (N 1..200)", items[i]);
+			return SECMX_ECONFIG;
+		}
 	}
 	memcpy(r->ret, tmp, n * sizeof(tmp[0]));
 	r->nret = n;
@@ -456,8 +475,10 @@ int records__append(struct records *r, const char *record_id, const char *action
 	if (sqlite3_prepare_v2(r->db,
 	                       "INSERT INTO entries(seq, record_id, action, actor, at, detail,"
 	                       " prev_hash, hash) VALUES(?,?,?,?,?,?,?,?)",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
+	                       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, record_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
@@ -466,24 +487,26 @@ int records__append(struct records *r, const char *record_id, const char *action
 	sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto dberr;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(r->db,
 	                       "INSERT INTO head(one, seq, hash) VALUES(1, ?, ?) ON CONFLICT(one)"
 	                       " DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
+	                       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto dberr;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
 	rc = (int)seq;
-	goto out;
-dberr:
-	secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(r->db));
-	rc = SECMX_EIO;
 out:
 	sqlite3_finalize(st);
 	free(text);
@@ -744,28 +767,41 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 			rc = SECMX_EPARSE;
 			goto out;
 		}
-		if ((rc = add_object(r, objs, "original", orig, (size_t)olen)) < 0)
-			goto ioerr;
+		if ((rc = add_object(r, objs, "original", orig, (size_t)olen)) < 0) {
+			rc = io_fail(r, rc, err, errlen);
+			goto out;
+		}
 	} else if ((rc = add_object(r, objs, "original", doc, doc_len)) < 0) {
-		goto ioerr;
+		{
+			rc = io_fail(r, rc, err, errlen);
+			goto out;
+		}
 	}
-	if (!reject && (rc = add_object(r, objs, "signed", doc, doc_len)) < 0)
-		goto ioerr;
+	if (!reject && (rc = add_object(r, objs, "signed", doc, doc_len)) < 0) {
+		rc = io_fail(r, rc, err, errlen);
+		goto out;
+	}
 	if ((rc = report_bytes(env, &report, &rlen, &rext)) < 0)
 		goto out;
-	if ((rc = add_object(r, objs, "report", report, rlen)) < 0)
-		goto ioerr;
+	if ((rc = add_object(r, objs, "report", report, rlen)) < 0) {
+		rc = io_fail(r, rc, err, errlen);
+		goto out;
+	}
 	json_object_set_new(json_object_get(objs, "report"), "format", json_string(rext));
-	if ((rc = add_object(r, objs, "envelope", envelope_json, strlen(envelope_json))) < 0)
-		goto ioerr;
+	if ((rc = add_object(r, objs, "envelope", envelope_json, strlen(envelope_json))) < 0) {
+		rc = io_fail(r, rc, err, errlen);
+		goto out;
+	}
 	if (r->fail == RECORDS_FAIL_AFTER_OBJECTS) {
 		secmx_errf(err, errlen, "test hook: failing after the objects");
 		rc = SECMX_EIO;
 		goto out;
 	}
 
-	if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
+	if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
 	began = 1;
 	if ((rc = existing(r, key, id, idlen)) != 0) {
 		rc = rc > 0 ? 0 : rc; /* another process stored it meanwhile */
@@ -792,8 +828,10 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 	        "INSERT INTO records(id, idem_key, seq, title, document_type, sender,"
 	        " transaction_id, received_at, retain_until, state)"
 	        " VALUES(?,?,?,?,?,?,?,?,?,'kept')",
-	        -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
+	        -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
 	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, rc);
@@ -803,22 +841,19 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 	sqlite3_bind_text(st, 7, str_or(meta, "transaction_id", ""), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, str_or(meta, "received_at", ""), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, str_or(meta, "retain_until", ""), -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto dberr;
-	if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto dberr;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
+	if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(r->db, err, errlen);
+		goto out;
+	}
 	began = 0;
 	records__head_sync(r);
 	if (id)
 		snprintf(id, idlen, "%s", rid);
 	rc = 1;
-	goto out;
-ioerr:
-	secmx_errf(err, errlen, "object store %s/objects: %s", r->dir, strerror(errno));
-	goto out;
-dberr:
-	secmx_errf(err, errlen, "index: %s", sqlite3_errmsg(r->db));
-	rc = SECMX_EIO;
 out:
 	sqlite3_finalize(st);
 	if (began)
