@@ -374,6 +374,9 @@ int fin_ubl_read(const void *buf, size_t len, struct fin_doc *d, char *err, size
 	if (!d->due_date)
 		d->due_date = xp_text(ctx, root, "cac:PaymentMeans/cbc:PaymentDueDate");
 	d->currency = xp_text(ctx, root, "cbc:DocumentCurrencyCode");
+	if (!d->currency) /* UBL 2.0 documents may omit it: the amount says it */
+		d->currency = attr_of(
+		    xp_node(ctx, root, "cac:LegalMonetaryTotal/cbc:PayableAmount"), "currencyID");
 	d->order_ref = xp_text(ctx, root, "cac:OrderReference/cbc:ID");
 	d->line_total = xp_text(ctx, root, "cac:LegalMonetaryTotal/cbc:LineExtensionAmount");
 	d->net = xp_text(ctx, root, "cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount");
