@@ -56,6 +56,7 @@ struct run_ctx {
 };
 
 static struct adapter *running; /* for the signal handler */
+static volatile sig_atomic_t stopping; /* SIGTERM/SIGINT seen */
 
 /* usage: the synopsis on FP. */
 static void usage(FILE *fp)
@@ -143,6 +144,7 @@ static int load(const struct opts *o, struct fin_config *cfg, struct ledger **l)
 static void on_signal(int sig)
 {
 	(void)sig;
+	stopping = 1;
 	if (running)
 		adapter_stop(running);
 }
@@ -286,20 +288,26 @@ static int cmd_run(const struct opts *o)
 	struct sigaction sa;
 	int rc, status;
 
+	/* Handlers first: a SIGTERM during start-up still stops cleanly. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	if ((status = load(o, &cfg, &ctx.ledger)) != 0)
 		goto out;
 	if ((status = connect_bus(&cfg, cfg.name, (const char *const *)cfg.patterns.v,
 				  cfg.patterns.n, &a)) != 0)
 		goto out;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
 	running = a;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	log_event(LOGL_NOTICE, "-", "finance.start", "name=%s endpoint=%s ledger=%s",
 		  cfg.name, cfg.endpoint, ledger_backend_name(ctx.ledger));
-	rc = adapter_run(a, deliver, &ctx, -1);
+	/* adapter_run() clears its stop flag on entry, so a signal that lands
+	 * before it starts would be lost: run in 1 s slices and check our own
+	 * flag between them. */
+	rc = 0;
+	while (!stopping && rc >= 0)
+		rc = adapter_run(a, deliver, &ctx, 1000);
 	running = NULL;
 	log_event(LOGL_NOTICE, "-", "finance.stop",
 		  "status=%s recorded=%lu duplicates=%lu refused=%lu failed=%lu",

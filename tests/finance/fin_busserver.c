@@ -15,6 +15,8 @@
  * document written to OUTDIR/submit-N.xml with its key in
  * OUTDIR/submit-N.key. OUTDIR/progress holds the number of answered
  * deliveries (rewritten after each answer) for the test to time its kills.
+ * With FIN_BUS_PACE_MS=N in the environment, new deliveries are offered at
+ * most one per N ms, so that a test can kill the adapter at chosen points.
  * Exits 0 when every SPEC is answered and at least SUBMITS documents were
  * submitted, 1 on timeout, 2 on usage errors; prints one summary line:
  *   acked=A dead=D of=N submitted=S redelivered=R
@@ -42,6 +44,8 @@ struct srv {
 	int submitted;
 	char submit_keys[64][BUS_MAX_KEY + 1];
 	const char *outdir;
+	long pace_ms;
+	struct timespec last_offer;
 };
 
 /* answered: deliveries ACKed or dead-lettered. */
@@ -94,6 +98,14 @@ static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 		i = s->requeue[0];
 		memmove(s->requeue, s->requeue + 1, (size_t)--s->nrequeue * sizeof(int));
 	} else if (s->next < s->n) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (s->pace_ms > 0 && (now.tv_sec - s->last_offer.tv_sec) * 1000 +
+					      (now.tv_nsec - s->last_offer.tv_nsec) / 1000000 <
+					  s->pace_ms)
+			return 0;
+		s->last_offer = now;
 		i = s->next++;
 	} else {
 		return 0;
@@ -246,6 +258,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	s.outdir = argv[2];
+	if (getenv("FIN_BUS_PACE_MS"))
+		s.pace_ms = strtol(getenv("FIN_BUS_PACE_MS"), NULL, 10);
 	for (i = 5; i < argc; i++) {
 		if (load_spec(&s.v[s.n++], argv[i]) < 0) {
 			fprintf(stderr, "fin_busserver: bad spec or unreadable file: %s\n", argv[i]);
@@ -266,7 +280,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((answered(&s) < s.n || s.submitted < submits) && elapsed < timeout) {
-		bus_run_once(b, 50);
+		bus_run_once(b, s.pace_ms > 0 && s.pace_ms < 50 ? (int)s.pace_ms : 50);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		elapsed = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	}
