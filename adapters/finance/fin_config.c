@@ -24,13 +24,12 @@ static const char *const backends[] = {"sqlite", "postgresql", NULL};
 static const char *const levels[] = {"err", "warning", "notice", "info", "debug", NULL};
 
 static const struct config_key finance_keys[] = {
-    {"finance", "endpoint", CONFIG_ENDPOINT, CONFIG_REQUIRED, NULL, 0, 0, NULL,
-     F(endpoint, char *), "The secmx bus: `ipc:///run/secmx/bus.sock` or `tcp://host:port` "
-			  "(tcp needs the three key files below)."},
+    {"finance", "endpoint", CONFIG_ENDPOINT, CONFIG_REQUIRED, NULL, 0, 0, NULL, F(endpoint, char *),
+     "The secmx bus: `ipc:///run/secmx/bus.sock` or `tcp://host:port` "
+     "(tcp needs the three key files below)."},
     {"finance", "name", CONFIG_STRING, 0, "finance", 0, 0, NULL, F(name, char *),
      "Adapter name said in HELLO; secmxd's subscriptions refer to it."},
-    {"finance", "submit_name", CONFIG_STRING, 0, "finance-pay", 0, 0, NULL,
-     F(submit_name, char *),
+    {"finance", "submit_name", CONFIG_STRING, 0, "finance-pay", 0, 0, NULL, F(submit_name, char *),
      "Adapter name `secmx-finance pay` connects under to SUBMIT a remittance, so that it "
      "never takes over the running adapter's session."},
     {"finance", "patterns", CONFIG_LIST, 0, "Invoice,CreditNote", 1, BUS_MAX_PATTERNS, NULL,
@@ -46,22 +45,22 @@ static const struct config_key finance_keys[] = {
      "File with this adapter's Z85 secret key (`finance.key`, mode 0600)."},
     {"finance", "ledger", CONFIG_ENUM, 0, "sqlite", 0, 0, backends, F(ledger, int),
      "Ledger backend: `sqlite` or `postgresql`."},
-    {"finance", "sqlite_path", CONFIG_PATH, CONFIG_CREATE, "/var/lib/secmx/finance.db", 0, 0,
-     NULL, F(sqlite_path, char *), "The SQLite ledger file (created if missing)."},
+    {"finance", "sqlite_path", CONFIG_PATH, CONFIG_CREATE, "/var/lib/secmx/finance.db", 0, 0, NULL,
+     F(sqlite_path, char *), "The SQLite ledger file (created if missing)."},
     {"finance", "pg_conninfo", CONFIG_STRING, 0, NULL, 0, 0, NULL, F(pg_conninfo, char *),
      "libpq connection string for the PostgreSQL ledger (`host=db.example dbname=finance "
      "user=secmx`), without the password."},
     {"finance", "pg_password_file", CONFIG_SECRET_PATH, 0, NULL, 0, 0, NULL,
      F(pg_password_file, char *),
      "File holding the PostgreSQL password (first line; mode 0600). Never logged."},
-    {"finance", "pg_password_env", CONFIG_STRING, 0, NULL, 0, 0, NULL,
-     F(pg_password_env, char *),
+    {"finance", "pg_password_env", CONFIG_STRING, 0, NULL, 0, 0, NULL, F(pg_password_env, char *),
      "Name of an environment variable holding the PostgreSQL password instead."},
-    {"finance", "export_dir", CONFIG_PATH, CONFIG_CREATE, NULL, 0, 0, NULL,
-     F(export_dir, char *), "Directory where `export` writes when `-o` is a bare file name."},
+    {"finance", "export_dir", CONFIG_PATH, CONFIG_CREATE, NULL, 0, 0, NULL, F(export_dir, char *),
+     "Directory where `export` writes when `-o` is a bare file name."},
     {"finance", "submit_timeout", CONFIG_DURATION, 0, "30s", 100, 600000, NULL,
-     F(submit_timeout_ms, long long), "How long `pay` waits for the bus to accept the "
-				      "remittance."},
+     F(submit_timeout_ms, long long),
+     "How long `pay` waits for the bus to accept the "
+     "remittance."},
     {"finance", "org_name", CONFIG_STRING, 0, NULL, 0, 0, NULL, F(org_name, char *),
      "Our organisation's name, the payer in remittances."},
     {"finance", "org_id", CONFIG_STRING, 0, NULL, 0, 0, NULL, F(org_id, char *),
@@ -76,8 +75,8 @@ static const struct config_key finance_keys[] = {
      F(remittance_customization, char *),
      "cbc:CustomizationID put in remittances (e.g. `urn:secmx:nz:remittance:1` once that "
      "profile is installed). Not set: plain UBL 2.1."},
-    {"finance", "log_level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, levels,
-     F(log_level, int), "Least severe log level written to stderr."},
+    {"finance", "log_level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, levels, F(log_level, int),
+     "Least severe log level written to stderr."},
 };
 
 const struct config_table fin_config_table = {
@@ -102,7 +101,7 @@ int fin_config_password(const struct fin_config *c, char **out, char *err, size_
 		rc = secmx_file_read(c->pg_password_file, 4096, &buf, &len);
 		if (rc < 0) {
 			secmx_errf(err, errlen, "%s: cannot read the password file",
-				   c->pg_password_file);
+			           c->pg_password_file);
 			return rc == SECMX_ELIMIT ? SECMX_ECONFIG : SECMX_EIO;
 		}
 		buf[strcspn(buf, "\r\n")] = '\0';
@@ -112,8 +111,10 @@ int fin_config_password(const struct fin_config *c, char **out, char *err, size_
 	if (c->pg_password_env) {
 		v = getenv(c->pg_password_env);
 		if (!v) {
-			secmx_errf(err, errlen, "environment variable %s (finance.pg_password_env) "
-						"is not set", c->pg_password_env);
+			secmx_errf(err, errlen,
+			           "environment variable %s (finance.pg_password_env) "
+			           "is not set",
+			           c->pg_password_env);
 			return SECMX_ECONFIG;
 		}
 		if (!(*out = strdup(v)))
@@ -123,8 +124,7 @@ int fin_config_password(const struct fin_config *c, char **out, char *err, size_
 }
 
 /* fin_config_ledger: the ledger parameters of C. */
-void fin_config_ledger(const struct fin_config *c, const char *password,
-		       struct ledger_params *p)
+void fin_config_ledger(const struct fin_config *c, const char *password, struct ledger_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->kind = c->ledger == 1 ? LEDGER_POSTGRESQL : LEDGER_SQLITE;

@@ -15,10 +15,10 @@
 
 /* The columns, in order: keep docs/finance.md ("CSV layout") in step. */
 static const char *const columns[] = {
-    "type",      "supplier_name", "supplier_id", "supplier_id_scheme", "supplier_tax_id",
-    "invoice_id", "issue_date",   "due_date",    "currency",           "net",
-    "tax",       "gross",         "payable",     "order_reference",    "match_status",
-    "status",    "paid_date",     "paid_amount", "transaction_id",     "message_id",
+    "type",       "supplier_name", "supplier_id", "supplier_id_scheme", "supplier_tax_id",
+    "invoice_id", "issue_date",    "due_date",    "currency",           "net",
+    "tax",        "gross",         "payable",     "order_reference",    "match_status",
+    "status",     "paid_date",     "paid_amount", "transaction_id",     "message_id",
 };
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
 
@@ -64,11 +64,11 @@ int fin_csv_header(FILE *fp)
 /* fin_csv_row: one document. */
 int fin_csv_row(FILE *fp, const struct fin_doc *d)
 {
-	const char *v[] = {d->kind,       d->supplier_name, d->supplier_id,    d->supplier_scheme,
-			   d->supplier_tax_id, d->doc_id,   d->issue_date,     d->due_date,
-			   d->currency,   d->net,           d->tax,            d->gross,
-			   d->payable,    d->order_ref,     d->match_status,   d->status,
-			   d->paid_date,  d->paid_amount,   d->transaction_id, d->message_id};
+	const char *v[] = {
+	    d->kind,   d->supplier_name, d->supplier_id, d->supplier_scheme, d->supplier_tax_id,
+	    d->doc_id, d->issue_date,    d->due_date,    d->currency,        d->net,
+	    d->tax,    d->gross,         d->payable,     d->order_ref,       d->match_status,
+	    d->status, d->paid_date,     d->paid_amount, d->transaction_id,  d->message_id};
 
 	_Static_assert(sizeof(v) / sizeof(v[0]) == NCOLS, "one value per column");
 	return record(fp, v, NCOLS);

@@ -88,7 +88,7 @@ static void esc(struct buf *b, const char *s)
 /* el: <prefix:name>text</prefix:name> at INDENT, when TEXT is set; ATTR
  * and AVAL add one attribute (AVAL NULL: none). */
 static void el(struct buf *b, int indent, const char *name, const char *attr, const char *aval,
-	       const char *text)
+               const char *text)
 {
 	if (!text)
 		return;
@@ -131,7 +131,7 @@ static void close_(struct buf *b, int indent, const char *name)
 
 /* party: a cac:Party (identification, name, tax scheme, legal entity). */
 static void party(struct buf *b, int in, const char *name, const char *id, const char *scheme,
-		  const char *tax_id)
+                  const char *tax_id)
 {
 	open_(b, in, "cac:Party");
 	if (id) {
@@ -162,8 +162,8 @@ static void party(struct buf *b, int in, const char *name, const char *id, const
 }
 
 /* fin_remit_build: see finance.h. */
-int fin_remit_build(const struct fin_doc *d, const struct fin_org *org, char **out,
-		    size_t *outlen, char *err, size_t errlen)
+int fin_remit_build(const struct fin_doc *d, const struct fin_org *org, char **out, size_t *outlen,
+                    char *err, size_t errlen)
 {
 	struct buf b = {0};
 	const char *cur = d->currency;
@@ -173,7 +173,7 @@ int fin_remit_build(const struct fin_doc *d, const struct fin_org *org, char **o
 	if (!d->paid_date || !d->paid_amount || !d->remit_id || !cur || !d->doc_id ||
 	    !fin_amount_ok(d->paid_amount) || !fin_date_ok(d->paid_date)) {
 		secmx_errf(err, errlen, "%s is not marked paid with a date and an amount",
-			   d->doc_id ? d->doc_id : "document");
+		           d->doc_id ? d->doc_id : "document");
 		return SECMX_EINVAL;
 	}
 	if (!org->name) {
@@ -181,12 +181,12 @@ int fin_remit_build(const struct fin_doc *d, const struct fin_org *org, char **o
 		return SECMX_EINVAL;
 	}
 	puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		  "<RemittanceAdvice "
-		  "xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:RemittanceAdvice-2\"\n"
-		  "  xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:"
-		  "CommonAggregateComponents-2\"\n"
-		  "  xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:"
-		  "CommonBasicComponents-2\">\n");
+	          "<RemittanceAdvice "
+	          "xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:RemittanceAdvice-2\"\n"
+	          "  xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:"
+	          "CommonAggregateComponents-2\"\n"
+	          "  xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:"
+	          "CommonBasicComponents-2\">\n");
 	el(&b, 1, "cbc:UBLVersionID", NULL, NULL, "2.1");
 	el(&b, 1, "cbc:CustomizationID", NULL, NULL, org->customization_id);
 	el(&b, 1, "cbc:ID", NULL, NULL, d->remit_id);
@@ -213,9 +213,9 @@ int fin_remit_build(const struct fin_doc *d, const struct fin_org *org, char **o
 	close_(&b, 1, "cac:RemittanceAdviceLine");
 	puts_(&b, "</RemittanceAdvice>\n");
 	if (b.fail) {
-		secmx_errf(err, errlen, "%s", b.fail == SECMX_EINVAL
-						  ? "a name or id holds a control character"
-						  : "out of memory");
+		secmx_errf(err, errlen, "%s",
+		           b.fail == SECMX_EINVAL ? "a name or id holds a control character"
+		                                  : "out of memory");
 		free(b.p);
 		return b.fail;
 	}

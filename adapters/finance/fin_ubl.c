@@ -56,17 +56,37 @@ int fin_set(char **dst, const char *src)
 /* fin_doc_clear: free every string and line. */
 void fin_doc_clear(struct fin_doc *d)
 {
-	char **f[] = {&d->kind,         &d->doc_id,          &d->issue_date,
-		      &d->due_date,     &d->currency,        &d->order_ref,
-		      &d->supplier_key, &d->supplier_name,   &d->supplier_id,
-		      &d->supplier_scheme, &d->supplier_tax_id, &d->supplier_country,
-		      &d->net,          &d->tax,             &d->gross,
-		      &d->payable,      &d->match_status,    &d->status,
-		      &d->reason,       &d->idem_key,        &d->message_id,
-		      &d->transaction_id, &d->received_at,   &d->approved_at,
-		      &d->paid_date,    &d->paid_amount,     &d->remit_id,
-		      &d->remit_state,  &d->remit_message_id, &d->recorded_at,
-		      &d->line_total};
+	char **f[] = {&d->kind,
+	              &d->doc_id,
+	              &d->issue_date,
+	              &d->due_date,
+	              &d->currency,
+	              &d->order_ref,
+	              &d->supplier_key,
+	              &d->supplier_name,
+	              &d->supplier_id,
+	              &d->supplier_scheme,
+	              &d->supplier_tax_id,
+	              &d->supplier_country,
+	              &d->net,
+	              &d->tax,
+	              &d->gross,
+	              &d->payable,
+	              &d->match_status,
+	              &d->status,
+	              &d->reason,
+	              &d->idem_key,
+	              &d->message_id,
+	              &d->transaction_id,
+	              &d->received_at,
+	              &d->approved_at,
+	              &d->paid_date,
+	              &d->paid_amount,
+	              &d->remit_id,
+	              &d->remit_state,
+	              &d->remit_message_id,
+	              &d->recorded_at,
+	              &d->line_total};
 	size_t i;
 
 	if (!d)
@@ -249,7 +269,7 @@ static int read_supplier(xmlXPathContextPtr ctx, xmlNodePtr root, struct fin_doc
 	xmlNodePtr party = xp_node(ctx, root, "cac:AccountingSupplierParty/cac:Party");
 	xmlNodePtr idn;
 	const char *const idpaths[] = {"cac:PartyLegalEntity/cbc:CompanyID",
-				       "cac:PartyIdentification/cbc:ID", "cbc:EndpointID"};
+	                               "cac:PartyIdentification/cbc:ID", "cbc:EndpointID"};
 	char key[512];
 	size_t i;
 
@@ -268,7 +288,7 @@ static int read_supplier(xmlXPathContextPtr ctx, xmlNodePtr root, struct fin_doc
 	    xp_text(ctx, party, "cac:PostalAddress/cac:Country/cbc:IdentificationCode");
 	if (d->supplier_id)
 		snprintf(key, sizeof(key), "%s:%s", d->supplier_scheme ? d->supplier_scheme : "id",
-			 d->supplier_id);
+		         d->supplier_id);
 	else if (d->supplier_tax_id)
 		snprintf(key, sizeof(key), "tax:%s", d->supplier_tax_id);
 	else if (d->supplier_name)
@@ -339,8 +359,8 @@ int fin_ubl_read(const void *buf, size_t len, struct fin_doc *d, char *err, size
 		return SECMX_EPARSE;
 	}
 	doc = xmlReadMemory(buf, (int)len, "delivery.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-				XML_PARSE_NOCDATA);
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+	                        XML_PARSE_NOCDATA);
 	if (!doc) {
 		secmx_errf(err, errlen, "not well-formed XML");
 		goto out;
@@ -355,7 +375,7 @@ int fin_ubl_read(const void *buf, size_t len, struct fin_doc *d, char *err, size
 	if (root && strcmp((const char *)root->name, "Invoice") == 0 && strcmp(ns, NS_INV) == 0)
 		credit = false;
 	else if (root && strcmp((const char *)root->name, "CreditNote") == 0 &&
-		 strcmp(ns, NS_CN) == 0)
+	         strcmp(ns, NS_CN) == 0)
 		credit = true;
 	else {
 		secmx_errf(err, errlen, "not a UBL Invoice or CreditNote");
@@ -385,12 +405,13 @@ int fin_ubl_read(const void *buf, size_t len, struct fin_doc *d, char *err, size
 	/* The tax total in the document currency (a second TaxTotal may give
 	 * the tax in the tax currency). */
 	d->tax = xp_text(ctx, root,
-			 "cac:TaxTotal/cbc:TaxAmount[not(@currencyID) or "
-			 "@currencyID = /*/cbc:DocumentCurrencyCode]");
+	                 "cac:TaxTotal/cbc:TaxAmount[not(@currencyID) or "
+	                 "@currencyID = /*/cbc:DocumentCurrencyCode]");
 	if (!d->tax)
 		d->tax = xp_text(ctx, root, "cac:TaxTotal/cbc:TaxAmount");
 	if (!d->doc_id || !d->issue_date || !d->currency || !d->payable) {
-		secmx_errf(err, errlen, "missing ID, IssueDate, DocumentCurrencyCode or PayableAmount");
+		secmx_errf(err, errlen,
+		           "missing ID, IssueDate, DocumentCurrencyCode or PayableAmount");
 		goto out;
 	}
 	if (!fin_date_ok(d->issue_date) || (d->due_date && !fin_date_ok(d->due_date))) {
@@ -429,7 +450,7 @@ int fin_doc_check(const struct fin_doc *d, char *why, size_t whylen)
 
 	if (d->due_date && d->issue_date && strcmp(d->due_date, d->issue_date) < 0) {
 		secmx_errf(why, whylen, "due date %s before issue date %s", d->due_date,
-			   d->issue_date);
+		           d->issue_date);
 		return 1;
 	}
 	if (d->nlines == 0) {
@@ -439,7 +460,7 @@ int fin_doc_check(const struct fin_doc *d, char *why, size_t whylen)
 	for (i = 0; i < d->nlines; i++) {
 		if (fin_amount_parse(d->lines[i].net, &v) < 0) {
 			secmx_errf(why, whylen, "line %s has no amount",
-				   d->lines[i].line_id ? d->lines[i].line_id : "?");
+			           d->lines[i].line_id ? d->lines[i].line_id : "?");
 			return 1;
 		}
 		if (__builtin_add_overflow(sum, v, &sum)) {
@@ -450,7 +471,7 @@ int fin_doc_check(const struct fin_doc *d, char *why, size_t whylen)
 	if (d->line_total && fin_amount_parse(d->line_total, &total) == 0 && sum != total) {
 		fin_amount_format(sum, a, sizeof(a));
 		secmx_errf(why, whylen, "lines add up to %s, but the line total is %s", a,
-			   d->line_total);
+		           d->line_total);
 		return 1;
 	}
 	if (d->net && d->gross && fin_amount_parse(d->net, &net) == 0 &&
@@ -459,7 +480,7 @@ int fin_doc_check(const struct fin_doc *d, char *why, size_t whylen)
 	    (__builtin_add_overflow(net, tax, &sum) || sum != gross)) {
 		fin_amount_format(sum, a, sizeof(a));
 		secmx_errf(why, whylen, "net %s + tax %s = %s, but gross is %s", d->net,
-			   d->tax ? d->tax : "0", a, d->gross);
+		           d->tax ? d->tax : "0", a, d->gross);
 		return 1;
 	}
 	return 0;
@@ -483,8 +504,8 @@ int fin_envelope_apply(struct fin_doc *d, const char *envelope_json, char *err, 
 	rc = SECMX_ENOMEM;
 	if (fin_set(&d->idem_key, key) < 0 ||
 	    fin_set(&d->message_id, json_string_value(json_object_get(env, "message_id"))) < 0 ||
-	    fin_set(&d->transaction_id,
-		    json_string_value(json_object_get(env, "transaction_id"))) < 0 ||
+	    fin_set(&d->transaction_id, json_string_value(json_object_get(env, "transaction_id"))) <
+	        0 ||
 	    fin_set(&d->received_at, json_string_value(json_object_get(env, "received_at"))) < 0)
 		goto out;
 	val = json_object_get(json_object_get(env, "validation"), "valid");
@@ -493,19 +514,19 @@ int fin_envelope_apply(struct fin_doc *d, const char *envelope_json, char *err, 
 		state = json_string_value(json_object_get(meta, "transaction_state"));
 	if (json_is_false(val)) {
 		secmx_errf(why, sizeof(why), "validation failed (%lld errors)",
-			   (long long)json_integer_value(json_object_get(
-			       json_object_get(env, "validation"), "errors")));
+		           (long long)json_integer_value(
+		               json_object_get(json_object_get(env, "validation"), "errors")));
 		rc = fin_set(&d->match_status, FIN_MATCH_INVALID);
 	} else if (state && strcmp(state, "disputed") == 0) {
 		secmx_errf(why, sizeof(why), "transaction %s is disputed",
-			   d->transaction_id ? d->transaction_id : "-");
+		           d->transaction_id ? d->transaction_id : "-");
 		rc = fin_set(&d->match_status, FIN_MATCH_DISPUTED);
 	} else if (fin_doc_check(d, why, sizeof(why))) {
 		rc = fin_set(&d->match_status, FIN_MATCH_CHECK);
 	} else {
-		rc = fin_set(&d->match_status,
-			     state && strcmp(state, "matched") == 0 ? FIN_MATCH_MATCHED
-								    : FIN_MATCH_OK);
+		rc = fin_set(&d->match_status, state && strcmp(state, "matched") == 0
+		                                   ? FIN_MATCH_MATCHED
+		                                   : FIN_MATCH_OK);
 	}
 	if (rc < 0 || fin_set(&d->status, why[0] ? FIN_PENDING : FIN_APPROVED) < 0 ||
 	    fin_set(&d->reason, why[0] ? why : NULL) < 0) {

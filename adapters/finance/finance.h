@@ -36,10 +36,10 @@
 #define FIN_PAID "paid"
 
 /* Match states (fin_doc.match_status). */
-#define FIN_MATCH_OK "unmatched"      /* valid, no three-way match reported */
-#define FIN_MATCH_MATCHED "matched"   /* the transaction says matched */
-#define FIN_MATCH_INVALID "invalid"   /* the envelope says invalid */
-#define FIN_MATCH_DISPUTED "disputed" /* the transaction is disputed */
+#define FIN_MATCH_OK "unmatched"       /* valid, no three-way match reported */
+#define FIN_MATCH_MATCHED "matched"    /* the transaction says matched */
+#define FIN_MATCH_INVALID "invalid"    /* the envelope says invalid */
+#define FIN_MATCH_DISPUTED "disputed"  /* the transaction is disputed */
 #define FIN_MATCH_CHECK "check-failed" /* our own arithmetic checks failed */
 
 struct fin_line {
@@ -48,8 +48,8 @@ struct fin_line {
 };
 
 struct fin_doc {
-	char *kind;       /* "Invoice" or "CreditNote" */
-	char *doc_id;     /* cbc:ID */
+	char *kind;   /* "Invoice" or "CreditNote" */
+	char *doc_id; /* cbc:ID */
 	char *issue_date, *due_date, *currency, *order_ref;
 	char *supplier_key; /* stable supplier key (scheme:id, tax:id or name:...) */
 	char *supplier_name, *supplier_id, *supplier_scheme, *supplier_tax_id;
@@ -118,9 +118,9 @@ enum ledger_backend_kind { LEDGER_SQLITE = 0, LEDGER_POSTGRESQL = 1 };
 
 struct ledger_params {
 	enum ledger_backend_kind kind;
-	const char *sqlite_path;  /* LEDGER_SQLITE */
-	const char *pg_conninfo;  /* LEDGER_POSTGRESQL: libpq conninfo without password */
-	const char *pg_password;  /* borrowed secret; never logged; may be NULL */
+	const char *sqlite_path; /* LEDGER_SQLITE */
+	const char *pg_conninfo; /* LEDGER_POSTGRESQL: libpq conninfo without password */
+	const char *pg_password; /* borrowed secret; never logged; may be NULL */
 };
 
 /* ledger_open: open (and create the tables of) a ledger. *OUT: ledger_close. */
@@ -151,8 +151,8 @@ typedef int (*ledger_each_fn)(void *arg, const struct fin_doc *d);
  * (issue_date, supplier_key, kind, doc_id) order; WITH_LINES loads lines.
  * Returns how many were passed (>= 0), or SECMX_EIO.
  */
-int ledger_list(struct ledger *l, const char *const *statuses, const char *since,
-		bool with_lines, ledger_each_fn fn, void *arg, char *err, size_t errlen);
+int ledger_list(struct ledger *l, const char *const *statuses, const char *since, bool with_lines,
+                ledger_each_fn fn, void *arg, char *err, size_t errlen);
 
 /*
  * ledger_get: the one document with DOC_ID (and SUPPLIER_KEY, KIND when not
@@ -160,7 +160,7 @@ int ledger_list(struct ledger *l, const char *const *statuses, const char *since
  * when several documents match (give the supplier); SECMX_EIO.
  */
 int ledger_get(struct ledger *l, const char *supplier_key, const char *kind, const char *doc_id,
-	       struct fin_doc *out, char *err, size_t errlen);
+               struct fin_doc *out, char *err, size_t errlen);
 
 /* ledger_approve: move D (by key) from pending to approved, recording when.
  * Returns 1 approved, 0 already approved or paid, SECMX_EIO. */
@@ -172,11 +172,11 @@ int ledger_approve(struct ledger *l, const struct fin_doc *d, char *err, size_t 
  * SECMX_ESTATE (still pending approval), SECMX_EIO.
  */
 int ledger_pay(struct ledger *l, const struct fin_doc *d, const char *date, const char *amount,
-	       const char *remit_id, char *err, size_t errlen);
+               const char *remit_id, char *err, size_t errlen);
 
 /* ledger_remit_sent: record that D's remittance was accepted as MESSAGE_ID. */
-int ledger_remit_sent(struct ledger *l, const struct fin_doc *d, const char *message_id,
-		      char *err, size_t errlen);
+int ledger_remit_sent(struct ledger *l, const struct fin_doc *d, const char *message_id, char *err,
+                      size_t errlen);
 
 /* ledger_count: documents in the ledger (all kinds), or SECMX_EIO. */
 long ledger_count(struct ledger *l, char *err, size_t errlen);
@@ -207,8 +207,8 @@ struct fin_org {
  * always give the same bytes (so a retried SUBMIT is the same document).
  * Returns 0, SECMX_EINVAL (D not paid), SECMX_ENOMEM.
  */
-int fin_remit_build(const struct fin_doc *d, const struct fin_org *org, char **out,
-		    size_t *outlen, char *err, size_t errlen);
+int fin_remit_build(const struct fin_doc *d, const struct fin_org *org, char **out, size_t *outlen,
+                    char *err, size_t errlen);
 
 /* ---- fin_config.c ---- */
 
@@ -218,10 +218,10 @@ struct fin_config {
 	char *submit_name;
 	struct config_list patterns;
 	long long credit;
-	char *server_key;  /* file with the server's Z85 public key */
-	char *public_key;  /* file with our Z85 public key */
-	char *secret_key;  /* secret file with our Z85 secret key */
-	int ledger;        /* enum ledger_backend_kind */
+	char *server_key; /* file with the server's Z85 public key */
+	char *public_key; /* file with our Z85 public key */
+	char *secret_key; /* secret file with our Z85 secret key */
+	int ledger;       /* enum ledger_backend_kind */
 	char *sqlite_path;
 	char *pg_conninfo;
 	char *pg_password_file;
@@ -230,7 +230,7 @@ struct fin_config {
 	long long submit_timeout_ms;
 	char *org_name, *org_id, *org_id_scheme, *org_tax_id, *org_country;
 	char *remittance_customization;
-	int log_level;     /* enum log_level */
+	int log_level; /* enum log_level */
 };
 
 extern const struct config_table fin_config_table;
@@ -241,7 +241,6 @@ extern const struct config_table fin_config_table;
 int fin_config_password(const struct fin_config *c, char **out, char *err, size_t errlen);
 
 /* fin_config_ledger: ledger_params from C (PASSWORD borrowed). */
-void fin_config_ledger(const struct fin_config *c, const char *password,
-		       struct ledger_params *p);
+void fin_config_ledger(const struct fin_config *c, const char *password, struct ledger_params *p);
 
 #endif

@@ -55,7 +55,7 @@ struct run_ctx {
 	unsigned long recorded, duplicates, refused, failed;
 };
 
-static struct adapter *running; /* for the signal handler */
+static struct adapter *running;        /* for the signal handler */
 static volatile sig_atomic_t stopping; /* SIGTERM/SIGINT seen */
 
 /* usage: the synopsis on FP. */
@@ -67,7 +67,8 @@ static void usage(FILE *fp)
 	      "       secmx-finance export  [-c FILE] [--since YYYY-MM-DD] -o FILE.csv\n"
 	      "       secmx-finance pay     [-c FILE] [--supplier KEY] [--date YYYY-MM-DD]\n"
 	      "                             [--amount DECIMAL] INVOICE-ID\n"
-	      "Default configuration: " DEFAULT_CONFIG " (section [finance]); see docs/finance.md.\n",
+	      "Default configuration: " DEFAULT_CONFIG
+	      " (section [finance]); see docs/finance.md.\n",
 	      fp);
 }
 
@@ -75,11 +76,11 @@ static void usage(FILE *fp)
 static int parse_opts(int argc, char **argv, struct opts *o, int npos)
 {
 	static const struct option lo[] = {
-	    {"config", required_argument, NULL, 'c'}, {"status", required_argument, NULL, 's'},
-	    {"since", required_argument, NULL, 'S'},  {"output", required_argument, NULL, 'o'},
+	    {"config", required_argument, NULL, 'c'},   {"status", required_argument, NULL, 's'},
+	    {"since", required_argument, NULL, 'S'},    {"output", required_argument, NULL, 'o'},
 	    {"supplier", required_argument, NULL, 'u'}, {"date", required_argument, NULL, 'd'},
-	    {"amount", required_argument, NULL, 'a'}, {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	    {"amount", required_argument, NULL, 'a'},   {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -87,16 +88,35 @@ static int parse_opts(int argc, char **argv, struct opts *o, int npos)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:o:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 's': o->status = optarg; break;
-		case 'S': o->since = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'u': o->supplier = optarg; break;
-		case 'd': o->date = optarg; break;
-		case 'a': o->amount = optarg; break;
-		case 'j': o->json = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: return 2;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->status = optarg;
+			break;
+		case 'S':
+			o->since = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'u':
+			o->supplier = optarg;
+			break;
+		case 'd':
+			o->date = optarg;
+			break;
+		case 'a':
+			o->amount = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return 2;
 		}
 	}
 	if (argc - optind != npos)
@@ -172,14 +192,15 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		return ADAPTER_NACK_TRANSIENT;
 	}
 	if (r == 1) {
-		log_event(LOGL_INFO, d->idempotency_key, "finance.duplicate", "delivery=%s attempt=%ld",
-			  d->delivery_id, d->attempt);
+		log_event(LOGL_INFO, d->idempotency_key, "finance.duplicate",
+		          "delivery=%s attempt=%ld", d->delivery_id, d->attempt);
 		rc->duplicates++;
 		return ADAPTER_ACK;
 	}
-	if (strcmp(d->document_type, "Invoice") != 0 && strcmp(d->document_type, "CreditNote") != 0) {
+	if (strcmp(d->document_type, "Invoice") != 0 &&
+	    strcmp(d->document_type, "CreditNote") != 0) {
 		log_event(LOGL_NOTICE, d->idempotency_key, "finance.ignored", "type=%s",
-			  d->document_type);
+		          d->document_type);
 		return ADAPTER_ACK;
 	}
 	r = fin_ubl_read(d->doc, d->doc_len, &doc, err, sizeof(err));
@@ -188,7 +209,7 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 	if (r < 0) {
 		fin_doc_clear(&doc);
 		log_event(LOGL_WARNING, d->idempotency_key, "finance.refused", "type=%s error=%s",
-			  d->document_type, err);
+		          d->document_type, err);
 		secmx_errf(reason, reasonlen, "finance: %s", err);
 		if (r == SECMX_ENOMEM) {
 			rc->failed++;
@@ -200,16 +221,16 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 	r = ledger_record(rc->ledger, &doc, err, sizeof(err));
 	if (r < 0) {
 		log_event(LOGL_ERR, d->idempotency_key, "finance.ledger-error", "id=%s error=%s",
-			  doc.doc_id, err);
+		          doc.doc_id, err);
 		secmx_errf(reason, reasonlen, "ledger unavailable");
 		fin_doc_clear(&doc);
 		rc->failed++;
 		return ADAPTER_NACK_TRANSIENT;
 	}
 	log_event(LOGL_INFO, d->idempotency_key, r ? "finance.recorded" : "finance.duplicate",
-		  "kind=%s id=%s supplier=%s payable=%s currency=%s status=%s match=%s",
-		  doc.kind, doc.doc_id, doc.supplier_key, doc.payable, doc.currency, doc.status,
-		  doc.match_status);
+	          "kind=%s id=%s supplier=%s payable=%s currency=%s status=%s match=%s", doc.kind,
+	          doc.doc_id, doc.supplier_key, doc.payable, doc.currency, doc.status,
+	          doc.match_status);
 	if (r)
 		rc->recorded++;
 	else
@@ -242,8 +263,8 @@ static int read_key(const char *path, char *buf, size_t len)
 }
 
 /* connect_bus: an adapter on the configured bus under NAME with PATTERNS. */
-static int connect_bus(const struct fin_config *cfg, const char *name,
-		       const char *const *patterns, size_t npatterns, struct adapter **a)
+static int connect_bus(const struct fin_config *cfg, const char *name, const char *const *patterns,
+                       size_t npatterns, struct adapter **a)
 {
 	struct adapter_config ac;
 	char server[48], pub[48], sec[48], err[512] = "";
@@ -259,7 +280,7 @@ static int connect_bus(const struct fin_config *cfg, const char *name,
 	if (cfg->server_key || cfg->public_key || cfg->secret_key) {
 		if (!cfg->server_key || !cfg->public_key || !cfg->secret_key) {
 			fprintf(stderr, "secmx-finance: CURVE needs finance.server_key, "
-					"finance.public_key and finance.secret_key\n");
+			                "finance.public_key and finance.secret_key\n");
 			return 2;
 		}
 		if (read_key(cfg->server_key, server, sizeof(server)) < 0 ||
@@ -297,11 +318,11 @@ static int cmd_run(const struct opts *o)
 	if ((status = load(o, &cfg, &ctx.ledger)) != 0)
 		goto out;
 	if ((status = connect_bus(&cfg, cfg.name, (const char *const *)cfg.patterns.v,
-				  cfg.patterns.n, &a)) != 0)
+	                          cfg.patterns.n, &a)) != 0)
 		goto out;
 	running = a;
-	log_event(LOGL_NOTICE, "-", "finance.start", "name=%s endpoint=%s ledger=%s",
-		  cfg.name, cfg.endpoint, ledger_backend_name(ctx.ledger));
+	log_event(LOGL_NOTICE, "-", "finance.start", "name=%s endpoint=%s ledger=%s", cfg.name,
+	          cfg.endpoint, ledger_backend_name(ctx.ledger));
 	/* adapter_run() clears its stop flag on entry, so a signal that lands
 	 * before it starts would be lost: run in 1 s slices and check our own
 	 * flag between them. */
@@ -310,9 +331,9 @@ static int cmd_run(const struct opts *o)
 		rc = adapter_run(a, deliver, &ctx, 1000);
 	running = NULL;
 	log_event(LOGL_NOTICE, "-", "finance.stop",
-		  "status=%s recorded=%lu duplicates=%lu refused=%lu failed=%lu",
-		  rc < 0 ? secmx_strerror(rc) : "ok", ctx.recorded, ctx.duplicates, ctx.refused,
-		  ctx.failed);
+	          "status=%s recorded=%lu duplicates=%lu refused=%lu failed=%lu",
+	          rc < 0 ? secmx_strerror(rc) : "ok", ctx.recorded, ctx.duplicates, ctx.refused,
+	          ctx.failed);
 	status = rc < 0 ? 1 : 0;
 out:
 	adapter_free(a);
@@ -361,11 +382,11 @@ static json_t *doc_json(const struct fin_doc *d)
 		const struct fin_line *l = &d->lines[i];
 
 		json_array_append_new(
-		    lines, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "id",
-				     l->line_id, "description", l->description, "quantity",
-				     l->quantity, "unit_code", l->unit_code, "unit_price",
-				     l->unit_price, "net", l->net, "tax_category", l->tax_category,
-				     "tax_percent", l->tax_percent));
+		    lines,
+		    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "id", l->line_id,
+		              "description", l->description, "quantity", l->quantity, "unit_code",
+		              l->unit_code, "unit_price", l->unit_price, "net", l->net,
+		              "tax_category", l->tax_category, "tax_percent", l->tax_percent));
 	}
 	json_object_set_new(o, "lines", lines);
 	return o;
@@ -401,8 +422,8 @@ static int cmd_list(const struct opts *o)
 	if ((status = load(o, &cfg, &l)) != 0)
 		goto out;
 	arr = json_array();
-	rc = ledger_list(l, o->status ? st : NULL, o->since, o->json, o->json ? list_json : list_text,
-			 arr, err, sizeof(err));
+	rc = ledger_list(l, o->status ? st : NULL, o->since, o->json,
+	                 o->json ? list_json : list_text, arr, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "secmx-finance: list: %s\n", err);
 		status = 1;
@@ -441,7 +462,7 @@ static int cmd_approve(const struct opts *o)
 	}
 	if (rc == 1) {
 		log_event(LOGL_NOTICE, d.doc_id, "finance.approved", "supplier=%s was=%s",
-			  d.supplier_key, d.match_status);
+		          d.supplier_key, d.match_status);
 		printf("approved %s %s (%s)\n", d.kind, d.doc_id, d.supplier_key);
 	} else {
 		printf("%s %s is already %s\n", d.kind, d.doc_id, d.status);
@@ -561,7 +582,8 @@ static int cmd_pay(const struct opts *o)
 	struct adapter *a = NULL;
 	struct fin_doc d = {0};
 	struct fin_org org;
-	char key[BUS_MAX_KEY], rid[160], today[16], msgid[BUS_MAX_KEY] = "", reason[BUS_MAX_TEXT] = "";
+	char key[BUS_MAX_KEY], rid[160], today[16], msgid[BUS_MAX_KEY] = "",
+	                                            reason[BUS_MAX_TEXT] = "";
 	char meta[1024], err[512] = "", *xml = NULL;
 	size_t xmllen = 0;
 	time_t t = time(NULL);
@@ -582,15 +604,15 @@ static int cmd_pay(const struct opts *o)
 		goto out;
 	}
 	if (strcmp(d.kind, "Invoice") != 0) {
-		fprintf(stderr, "secmx-finance: pay: %s is a %s: only invoices are paid\n", d.doc_id,
-			d.kind);
+		fprintf(stderr, "secmx-finance: pay: %s is a %s: only invoices are paid\n",
+		        d.doc_id, d.kind);
 		goto out;
 	}
 	gmtime_r(&t, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	remit_key(&d, key, sizeof(key), rid, sizeof(rid));
 	rc = ledger_pay(l, &d, o->date ? o->date : today, o->amount ? o->amount : d.payable, rid,
-			err, sizeof(err));
+	                err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "secmx-finance: pay: %s\n", err);
 		goto out;
@@ -602,15 +624,18 @@ static int cmd_pay(const struct opts *o)
 		goto out;
 	}
 	if (rc == 0)
-		fprintf(stderr, "secmx-finance: %s was already marked paid on %s: sending its "
-				"remittance again\n", d.doc_id, d.paid_date);
+		fprintf(stderr,
+		        "secmx-finance: %s was already marked paid on %s: sending its "
+		        "remittance again\n",
+		        d.doc_id, d.paid_date);
 	fin_doc_clear(&d);
 	if ((rc = ledger_get(l, o->supplier, "Invoice", o->arg, &d, err, sizeof(err))) < 0) {
 		fprintf(stderr, "secmx-finance: pay: %s\n", err);
 		goto out;
 	}
-	log_event(LOGL_NOTICE, d.doc_id, "finance.paid", "supplier=%s date=%s amount=%s remittance=%s",
-		  d.supplier_key, d.paid_date, d.paid_amount, d.remit_id);
+	log_event(LOGL_NOTICE, d.doc_id, "finance.paid",
+	          "supplier=%s date=%s amount=%s remittance=%s", d.supplier_key, d.paid_date,
+	          d.paid_amount, d.remit_id);
 	org.name = cfg.org_name;
 	org.id = cfg.org_id;
 	org.id_scheme = cfg.org_id_scheme;
@@ -622,7 +647,7 @@ static int cmd_pay(const struct opts *o)
 		goto out;
 	}
 	mj = json_pack("{s:s, s:s, s:s}", "invoice_id", d.doc_id, "supplier", d.supplier_key,
-		       "remittance_id", d.remit_id);
+	               "remittance_id", d.remit_id);
 	ms = mj ? json_dumps(mj, JSON_COMPACT) : NULL;
 	json_decref(mj);
 	snprintf(meta, sizeof(meta), "%s", ms ? ms : "{}");
@@ -631,12 +656,13 @@ static int cmd_pay(const struct opts *o)
 		goto unsent;
 	status = 1;
 	rc = adapter_submit(a, xml, xmllen, key, "RemittanceAdvice", meta,
-			    (int)cfg.submit_timeout_ms, msgid, sizeof(msgid), reason, sizeof(reason));
+	                    (int)cfg.submit_timeout_ms, msgid, sizeof(msgid), reason,
+	                    sizeof(reason));
 	if (rc == 1) {
 		if (ledger_remit_sent(l, &d, msgid, err, sizeof(err)) < 0)
 			fprintf(stderr, "secmx-finance: pay: recording the message id: %s\n", err);
-		log_event(LOGL_NOTICE, d.doc_id, "finance.remittance-sent", "remittance=%s message=%s",
-			  d.remit_id, msgid);
+		log_event(LOGL_NOTICE, d.doc_id, "finance.remittance-sent",
+		          "remittance=%s message=%s", d.remit_id, msgid);
 		printf("paid %s (%s %s on %s); remittance %s accepted as %s\n", d.doc_id,
 		       d.paid_amount, d.currency, d.paid_date, d.remit_id, msgid);
 		status = 0;
@@ -647,8 +673,10 @@ static int cmd_pay(const struct opts *o)
 	else
 		fprintf(stderr, "secmx-finance: pay: SUBMIT failed: %s\n", secmx_strerror(rc));
 unsent:
-	fprintf(stderr, "secmx-finance: %s is marked paid; its remittance is not sent yet: run "
-			"`secmx-finance pay %s` again\n", d.doc_id, d.doc_id);
+	fprintf(stderr,
+	        "secmx-finance: %s is marked paid; its remittance is not sent yet: run "
+	        "`secmx-finance pay %s` again\n",
+	        d.doc_id, d.doc_id);
 	status = 1;
 out:
 	free(xml);
@@ -666,8 +694,11 @@ int main(int argc, char **argv)
 		const char *name;
 		int npos;
 		int (*fn)(const struct opts *);
-	} cmds[] = {{"run", 0, cmd_run},         {"list", 0, cmd_list}, {"approve", 1, cmd_approve},
-		    {"export", 0, cmd_export},   {"pay", 1, cmd_pay}};
+	} cmds[] = {{"run", 0, cmd_run},
+	            {"list", 0, cmd_list},
+	            {"approve", 1, cmd_approve},
+	            {"export", 0, cmd_export},
+	            {"pay", 1, cmd_pay}};
 	struct opts o;
 	size_t i;
 

@@ -61,11 +61,11 @@ static const char *const schema[] = {
 };
 
 /* The document columns, in the order doc_from_row() reads them. */
-#define DOC_COLS                                                                            \
-	"d.supplier_key, d.kind, d.doc_id, d.idem_key, d.message_id, d.transaction_id,"     \
-	" d.received_at, d.issue_date, d.due_date, d.currency, d.order_ref, d.net, d.tax,"  \
-	" d.gross, d.payable, d.match_status, d.reason, d.status, d.approved_at,"           \
-	" d.paid_date, d.paid_amount, d.remit_id, d.remit_state, d.remit_message_id,"       \
+#define DOC_COLS                                                                                   \
+	"d.supplier_key, d.kind, d.doc_id, d.idem_key, d.message_id, d.transaction_id,"            \
+	" d.received_at, d.issue_date, d.due_date, d.currency, d.order_ref, d.net, d.tax,"         \
+	" d.gross, d.payable, d.match_status, d.reason, d.status, d.approved_at,"                  \
+	" d.paid_date, d.paid_amount, d.remit_id, d.remit_state, d.remit_message_id,"              \
 	" d.recorded_at, s.name, s.legal_id, s.legal_scheme, s.tax_id, s.country"
 #define DOC_FROM " FROM fin_document d LEFT JOIN fin_supplier s ON s.supplier_key = d.supplier_key"
 #define DOC_NCOLS 30
@@ -88,10 +88,10 @@ int ledger_open(const struct ledger_params *p, struct ledger **out, char *err, s
 	int rc;
 
 	*out = NULL;
-	if (p->kind == LEDGER_POSTGRESQL && p->pg_conninfo &&
-	    strstr(p->pg_conninfo, "password")) {
-		secmx_errf(err, errlen, "pg_conninfo must not hold a password: use "
-					"finance.pg_password_file or finance.pg_password_env");
+	if (p->kind == LEDGER_POSTGRESQL && p->pg_conninfo && strstr(p->pg_conninfo, "password")) {
+		secmx_errf(err, errlen,
+		           "pg_conninfo must not hold a password: use "
+		           "finance.pg_password_file or finance.pg_password_env");
 		return SECMX_ECONFIG;
 	}
 	l = calloc(1, sizeof(*l));
@@ -128,7 +128,7 @@ const char *ledger_backend_name(const struct ledger *l)
 
 /* exec / rollback: shorthands. */
 static int exec(struct ledger *l, const char *sql, const char *const *p, int n, long *changes,
-		char *err, size_t errlen)
+                char *err, size_t errlen)
 {
 	return l->be->exec(l->db, sql, p, n, changes, err, errlen);
 }
@@ -158,9 +158,9 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 		const char *p[] = {d->idem_key, d->kind, now};
 
 		rc = exec(l,
-			  "INSERT INTO fin_delivery (idem_key, document_type, outcome, recorded_at)"
-			  " VALUES ($1, $2, 'recorded', $3) ON CONFLICT DO NOTHING",
-			  p, 3, &changes, err, errlen);
+		          "INSERT INTO fin_delivery (idem_key, document_type, outcome, recorded_at)"
+		          " VALUES ($1, $2, 'recorded', $3) ON CONFLICT DO NOTHING",
+		          p, 3, &changes, err, errlen);
 		if (rc < 0)
 			goto fail;
 		if (changes == 0) { /* this delivery was processed before */
@@ -169,32 +169,37 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 		}
 	}
 	{
-		const char *p[] = {d->supplier_key,    d->supplier_name,    d->supplier_id,
-				   d->supplier_scheme, d->supplier_tax_id,  d->supplier_country,
-				   now};
+		const char *p[] = {d->supplier_key,
+		                   d->supplier_name,
+		                   d->supplier_id,
+		                   d->supplier_scheme,
+		                   d->supplier_tax_id,
+		                   d->supplier_country,
+		                   now};
 
 		rc = exec(l,
-			  "INSERT INTO fin_supplier (supplier_key, name, legal_id, legal_scheme,"
-			  " tax_id, country, first_seen) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-			  " ON CONFLICT DO NOTHING",
-			  p, 7, NULL, err, errlen);
+		          "INSERT INTO fin_supplier (supplier_key, name, legal_id, legal_scheme,"
+		          " tax_id, country, first_seen) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+		          " ON CONFLICT DO NOTHING",
+		          p, 7, NULL, err, errlen);
 		if (rc < 0)
 			goto fail;
 	}
 	{
-		const char *p[] = {d->supplier_key, d->kind,        d->doc_id,       d->idem_key,
-				   d->message_id,   d->transaction_id, d->received_at, d->issue_date,
-				   d->due_date,     d->currency,    d->order_ref,    d->net,
-				   d->tax,          d->gross,       d->payable,      d->match_status,
-				   d->reason,       d->status,      now};
+		const char *p[] = {
+		    d->supplier_key,   d->kind,        d->doc_id,     d->idem_key, d->message_id,
+		    d->transaction_id, d->received_at, d->issue_date, d->due_date, d->currency,
+		    d->order_ref,      d->net,         d->tax,        d->gross,    d->payable,
+		    d->match_status,   d->reason,      d->status,     now};
 
-		rc = exec(l,
-			  "INSERT INTO fin_document (supplier_key, kind, doc_id, idem_key,"
-			  " message_id, transaction_id, received_at, issue_date, due_date, currency,"
-			  " order_ref, net, tax, gross, payable, match_status, reason, status,"
-			  " recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-			  " $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING",
-			  p, 19, &changes, err, errlen);
+		rc =
+		    exec(l,
+		         "INSERT INTO fin_document (supplier_key, kind, doc_id, idem_key,"
+		         " message_id, transaction_id, received_at, issue_date, due_date, currency,"
+		         " order_ref, net, tax, gross, payable, match_status, reason, status,"
+		         " recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+		         " $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING",
+		         p, 19, &changes, err, errlen);
 		if (rc < 0)
 			goto fail;
 		if (changes == 0) {
@@ -202,8 +207,9 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 			 * nothing else. */
 			const char *q[] = {d->idem_key};
 
-			rc = exec(l, "UPDATE fin_delivery SET outcome = 'duplicate' WHERE idem_key = $1",
-				  q, 1, NULL, err, errlen);
+			rc = exec(
+			    l, "UPDATE fin_delivery SET outcome = 'duplicate' WHERE idem_key = $1",
+			    q, 1, NULL, err, errlen);
 			if (rc < 0 || (rc = exec(l, "COMMIT", NULL, 0, NULL, err, errlen)) < 0)
 				goto fail;
 			return 0;
@@ -211,16 +217,18 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 	}
 	for (i = 0; i < d->nlines; i++) {
 		const struct fin_line *ln = &d->lines[i];
-		const char *p[] = {d->supplier_key, d->kind,       d->doc_id,       lineno,
-				   ln->line_id,     ln->description, ln->quantity,  ln->unit_code,
-				   ln->unit_price,  ln->net,       ln->tax_category, ln->tax_percent};
+		const char *p[] = {d->supplier_key, d->kind,          d->doc_id,
+		                   lineno,          ln->line_id,      ln->description,
+		                   ln->quantity,    ln->unit_code,    ln->unit_price,
+		                   ln->net,         ln->tax_category, ln->tax_percent};
 
 		snprintf(lineno, sizeof(lineno), "%zu", i + 1);
-		rc = exec(l,
-			  "INSERT INTO fin_line (supplier_key, kind, doc_id, line_no, line_id,"
-			  " description, quantity, unit_code, unit_price, net, tax_category,"
-			  " tax_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-			  p, 12, NULL, err, errlen);
+		rc =
+		    exec(l,
+		         "INSERT INTO fin_line (supplier_key, kind, doc_id, line_no, line_id,"
+		         " description, quantity, unit_code, unit_price, net, tax_category,"
+		         " tax_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+		         p, 12, NULL, err, errlen);
 		if (rc < 0)
 			goto fail;
 	}
@@ -248,22 +256,43 @@ int ledger_seen(struct ledger *l, const char *key, char *err, size_t errlen)
 	int found = 0, rc;
 
 	rc = l->be->query(l->db, "SELECT 1 FROM fin_delivery WHERE idem_key = $1", p, 1, one_row,
-			  &found, err, errlen);
+	                  &found, err, errlen);
 	return rc < 0 ? rc : found;
 }
 
 /* doc_from_row: the DOC_COLS of one row into *D (cleared first). */
 static int doc_from_row(struct fin_doc *d, const char *const *v)
 {
-	char **f[DOC_NCOLS] = {
-	    &d->supplier_key,  &d->kind,         &d->doc_id,          &d->idem_key,
-	    &d->message_id,    &d->transaction_id, &d->received_at,   &d->issue_date,
-	    &d->due_date,      &d->currency,     &d->order_ref,       &d->net,
-	    &d->tax,           &d->gross,        &d->payable,         &d->match_status,
-	    &d->reason,        &d->status,       &d->approved_at,     &d->paid_date,
-	    &d->paid_amount,   &d->remit_id,     &d->remit_state,     &d->remit_message_id,
-	    &d->recorded_at,   &d->supplier_name, &d->supplier_id,    &d->supplier_scheme,
-	    &d->supplier_tax_id, &d->supplier_country};
+	char **f[DOC_NCOLS] = {&d->supplier_key,
+	                       &d->kind,
+	                       &d->doc_id,
+	                       &d->idem_key,
+	                       &d->message_id,
+	                       &d->transaction_id,
+	                       &d->received_at,
+	                       &d->issue_date,
+	                       &d->due_date,
+	                       &d->currency,
+	                       &d->order_ref,
+	                       &d->net,
+	                       &d->tax,
+	                       &d->gross,
+	                       &d->payable,
+	                       &d->match_status,
+	                       &d->reason,
+	                       &d->status,
+	                       &d->approved_at,
+	                       &d->paid_date,
+	                       &d->paid_amount,
+	                       &d->remit_id,
+	                       &d->remit_state,
+	                       &d->remit_message_id,
+	                       &d->recorded_at,
+	                       &d->supplier_name,
+	                       &d->supplier_id,
+	                       &d->supplier_scheme,
+	                       &d->supplier_tax_id,
+	                       &d->supplier_country};
 	int i;
 
 	fin_doc_clear(d);
@@ -301,10 +330,10 @@ static int load_lines(struct ledger *l, struct fin_doc *d, char *err, size_t err
 	const char *p[] = {d->supplier_key, d->kind, d->doc_id};
 
 	return l->be->query(l->db,
-			    "SELECT line_id, description, quantity, unit_code, unit_price, net,"
-			    " tax_category, tax_percent FROM fin_line WHERE supplier_key = $1"
-			    " AND kind = $2 AND doc_id = $3 ORDER BY line_no",
-			    p, 3, line_row, d, err, errlen);
+	                    "SELECT line_id, description, quantity, unit_code, unit_price, net,"
+	                    " tax_category, tax_percent FROM fin_line WHERE supplier_key = $1"
+	                    " AND kind = $2 AND doc_id = $3 ORDER BY line_no",
+	                    p, 3, line_row, d, err, errlen);
 }
 
 /* A collected result: documents read before callbacks run (a callback may
@@ -354,8 +383,8 @@ static void collect_free(struct collect *c)
 }
 
 /* ledger_list: documents by status and issue date, each to FN. */
-int ledger_list(struct ledger *l, const char *const *statuses, const char *since,
-		bool with_lines, ledger_each_fn fn, void *arg, char *err, size_t errlen)
+int ledger_list(struct ledger *l, const char *const *statuses, const char *since, bool with_lines,
+                ledger_each_fn fn, void *arg, char *err, size_t errlen)
 {
 	char sql[1024];
 	const char *p[LEDGER_MAX_PARAMS];
@@ -369,17 +398,17 @@ int ledger_list(struct ledger *l, const char *const *statuses, const char *since
 		for (i = 0; statuses[i] && np < 8; i++) {
 			p[np++] = statuses[i];
 			off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s$%d",
-						i ? ", " : "", np);
+			                        i ? ", " : "", np);
 		}
 		off += (size_t)snprintf(sql + off, sizeof(sql) - off, ")");
 	}
 	if (since) {
 		p[np++] = since;
-		off += (size_t)snprintf(sql + off, sizeof(sql) - off, " AND d.issue_date >= $%d",
-					np);
+		off +=
+		    (size_t)snprintf(sql + off, sizeof(sql) - off, " AND d.issue_date >= $%d", np);
 	}
 	snprintf(sql + off, sizeof(sql) - off,
-		 " ORDER BY d.issue_date, d.supplier_key, d.kind, d.doc_id");
+	         " ORDER BY d.issue_date, d.supplier_key, d.kind, d.doc_id");
 	rc = l->be->query(l->db, sql, p, np, collect_row, &c, err, errlen);
 	if (rc < 0 || (rc = c.rc) < 0)
 		goto out;
@@ -399,7 +428,7 @@ out:
 
 /* ledger_get: exactly one document by id (and supplier, kind). */
 int ledger_get(struct ledger *l, const char *supplier_key, const char *kind, const char *doc_id,
-	       struct fin_doc *out, char *err, size_t errlen)
+               struct fin_doc *out, char *err, size_t errlen)
 {
 	const char *p[] = {doc_id, supplier_key, kind};
 	struct collect c = {0};
@@ -407,11 +436,11 @@ int ledger_get(struct ledger *l, const char *supplier_key, const char *kind, con
 
 	memset(out, 0, sizeof(*out));
 	rc = l->be->query(l->db,
-			  "SELECT " DOC_COLS DOC_FROM " WHERE d.doc_id = $1"
-			  " AND (CAST($2 AS TEXT) IS NULL OR d.supplier_key = $2)"
-			  " AND (CAST($3 AS TEXT) IS NULL OR d.kind = $3)"
-			  " ORDER BY d.supplier_key, d.kind",
-			  p, 3, collect_row, &c, err, errlen);
+	                  "SELECT " DOC_COLS DOC_FROM " WHERE d.doc_id = $1"
+	                  " AND (CAST($2 AS TEXT) IS NULL OR d.supplier_key = $2)"
+	                  " AND (CAST($3 AS TEXT) IS NULL OR d.kind = $3)"
+	                  " ORDER BY d.supplier_key, d.kind",
+	                  p, 3, collect_row, &c, err, errlen);
 	if (rc < 0 || (rc = c.rc) < 0)
 		goto out;
 	if (c.n == 0) {
@@ -420,8 +449,9 @@ int ledger_get(struct ledger *l, const char *supplier_key, const char *kind, con
 		goto out;
 	}
 	if (c.n > 1) {
-		secmx_errf(err, errlen, "%zu documents have id %s (first supplier %s): give --supplier",
-			   c.n, doc_id, c.v[0].supplier_key);
+		secmx_errf(err, errlen,
+		           "%zu documents have id %s (first supplier %s): give --supplier", c.n,
+		           doc_id, c.v[0].supplier_key);
 		rc = SECMX_EDUPLICATE;
 		goto out;
 	}
@@ -445,47 +475,47 @@ int ledger_approve(struct ledger *l, const struct fin_doc *d, char *err, size_t 
 
 	now_utc(now, sizeof(now));
 	rc = exec(l,
-		  "UPDATE fin_document SET status = 'approved', approved_at = $1"
-		  " WHERE supplier_key = $2 AND kind = $3 AND doc_id = $4 AND status = 'pending'",
-		  p, 4, &changes, err, errlen);
+	          "UPDATE fin_document SET status = 'approved', approved_at = $1"
+	          " WHERE supplier_key = $2 AND kind = $3 AND doc_id = $4 AND status = 'pending'",
+	          p, 4, &changes, err, errlen);
 	return rc < 0 ? rc : changes > 0;
 }
 
 /* ledger_pay: approved → paid, with the payment's date, amount, remittance id. */
 int ledger_pay(struct ledger *l, const struct fin_doc *d, const char *date, const char *amount,
-	       const char *remit_id, char *err, size_t errlen)
+               const char *remit_id, char *err, size_t errlen)
 {
 	const char *p[] = {date, amount, remit_id, d->supplier_key, d->kind, d->doc_id};
 	long changes = 0;
 	int rc;
 
 	rc = exec(l,
-		  "UPDATE fin_document SET status = 'paid', paid_date = $1, paid_amount = $2,"
-		  " remit_id = $3, remit_state = 'unsent' WHERE supplier_key = $4 AND kind = $5"
-		  " AND doc_id = $6 AND status = 'approved'",
-		  p, 6, &changes, err, errlen);
+	          "UPDATE fin_document SET status = 'paid', paid_date = $1, paid_amount = $2,"
+	          " remit_id = $3, remit_state = 'unsent' WHERE supplier_key = $4 AND kind = $5"
+	          " AND doc_id = $6 AND status = 'approved'",
+	          p, 6, &changes, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (changes > 0)
 		return 1;
 	if (d->status && strcmp(d->status, FIN_PENDING) == 0) {
 		secmx_errf(err, errlen, "%s is on the approval list (%s): approve it first",
-			   d->doc_id, d->reason ? d->reason : d->match_status);
+		           d->doc_id, d->reason ? d->reason : d->match_status);
 		return SECMX_ESTATE;
 	}
 	return 0;
 }
 
 /* ledger_remit_sent: the remittance went out as MESSAGE_ID. */
-int ledger_remit_sent(struct ledger *l, const struct fin_doc *d, const char *message_id,
-		      char *err, size_t errlen)
+int ledger_remit_sent(struct ledger *l, const struct fin_doc *d, const char *message_id, char *err,
+                      size_t errlen)
 {
 	const char *p[] = {message_id, d->supplier_key, d->kind, d->doc_id};
 
 	return exec(l,
-		    "UPDATE fin_document SET remit_state = 'sent', remit_message_id = $1"
-		    " WHERE supplier_key = $2 AND kind = $3 AND doc_id = $4",
-		    p, 4, NULL, err, errlen);
+	            "UPDATE fin_document SET remit_state = 'sent', remit_message_id = $1"
+	            " WHERE supplier_key = $2 AND kind = $3 AND doc_id = $4",
+	            p, 4, NULL, err, errlen);
 }
 
 /* count_row: the first column as a number. */
@@ -502,6 +532,6 @@ long ledger_count(struct ledger *l, char *err, size_t errlen)
 	int rc;
 
 	rc = l->be->query(l->db, "SELECT COUNT(*) FROM fin_document", NULL, 0, count_row, &n, err,
-			  errlen);
+	                  errlen);
 	return rc < 0 ? rc : n;
 }

@@ -29,9 +29,9 @@ struct ledger_backend {
 	const char *name;
 	int (*open)(const struct ledger_params *p, void **db, char *err, size_t errlen);
 	int (*exec)(void *db, const char *sql, const char *const *params, int nparams,
-		    long *changes, char *err, size_t errlen);
+	            long *changes, char *err, size_t errlen);
 	int (*query)(void *db, const char *sql, const char *const *params, int nparams,
-		     ledger_row_fn fn, void *arg, char *err, size_t errlen);
+	             ledger_row_fn fn, void *arg, char *err, size_t errlen);
 	int (*begin)(void *db, char *err, size_t errlen);
 	void (*close)(void *db);
 };

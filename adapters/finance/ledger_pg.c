@@ -67,8 +67,8 @@ static int pg_open(const struct ledger_params *p, void **out, char *err, size_t 
 }
 
 /* run: execute SQL with text parameters; *RES: PQclear. */
-static int run(PGconn *c, const char *sql, const char *const *params, int nparams,
-	       PGresult **res, char *err, size_t errlen)
+static int run(PGconn *c, const char *sql, const char *const *params, int nparams, PGresult **res,
+               char *err, size_t errlen)
 {
 	ExecStatusType st;
 
@@ -92,8 +92,8 @@ static int run(PGconn *c, const char *sql, const char *const *params, int nparam
 }
 
 /* pg_exec: one statement; rows changed into *CHANGES. */
-static int pg_exec(void *h, const char *sql, const char *const *params, int nparams,
-		   long *changes, char *err, size_t errlen)
+static int pg_exec(void *h, const char *sql, const char *const *params, int nparams, long *changes,
+                   char *err, size_t errlen)
 {
 	PGresult *r;
 	const char *t;
@@ -111,7 +111,7 @@ static int pg_exec(void *h, const char *sql, const char *const *params, int npar
 
 /* pg_query: one statement, every row to FN. */
 static int pg_query(void *h, const char *sql, const char *const *params, int nparams,
-		    ledger_row_fn fn, void *arg, char *err, size_t errlen)
+                    ledger_row_fn fn, void *arg, char *err, size_t errlen)
 {
 	PGresult *r;
 	const char *vals[64];
@@ -146,5 +146,5 @@ static void pg_close(void *h)
 		PQfinish(h);
 }
 
-const struct ledger_backend ledger__pg = {"postgresql", pg_open, pg_exec, pg_query, pg_begin,
-					  pg_close};
+const struct ledger_backend ledger__pg = {"postgresql", pg_open,  pg_exec,
+                                          pg_query,     pg_begin, pg_close};

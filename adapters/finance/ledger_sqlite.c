@@ -27,12 +27,12 @@ static int sq_open(const struct ledger_params *p, void **out, char *err, size_t 
 		return SECMX_ECONFIG;
 	}
 	if (sqlite3_open_v2(p->sqlite_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK ||
+	                    NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-			 NULL) != SQLITE_OK) {
+	                 NULL) != SQLITE_OK) {
 		secmx_errf(err, errlen, "%s: %s", p->sqlite_path,
-			   db ? sqlite3_errmsg(db) : "cannot open");
+		           db ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);
 		return SECMX_EIO;
 	}
@@ -42,7 +42,7 @@ static int sq_open(const struct ledger_params *p, void **out, char *err, size_t 
 
 /* prepare: compile SQL and bind $1..$N from PARAMS. *ST: sqlite3_finalize. */
 static int prepare(sqlite3 *db, const char *sql, const char *const *params, int nparams,
-		   sqlite3_stmt **st, char *err, size_t errlen)
+                   sqlite3_stmt **st, char *err, size_t errlen)
 {
 	char name[8];
 	int i, idx;
@@ -58,7 +58,7 @@ static int prepare(sqlite3 *db, const char *sql, const char *const *params, int 
 		if (idx == 0)
 			continue; /* not used by this statement */
 		if ((params[i] ? sqlite3_bind_text(*st, idx, params[i], -1, SQLITE_TRANSIENT)
-			       : sqlite3_bind_null(*st, idx)) != SQLITE_OK)
+		               : sqlite3_bind_null(*st, idx)) != SQLITE_OK)
 			goto fail;
 	}
 	return 0;
@@ -70,8 +70,8 @@ fail:
 }
 
 /* sq_exec: run one statement to completion. */
-static int sq_exec(void *h, const char *sql, const char *const *params, int nparams,
-		   long *changes, char *err, size_t errlen)
+static int sq_exec(void *h, const char *sql, const char *const *params, int nparams, long *changes,
+                   char *err, size_t errlen)
 {
 	sqlite3 *db = h;
 	sqlite3_stmt *st = NULL;
@@ -94,7 +94,7 @@ static int sq_exec(void *h, const char *sql, const char *const *params, int npar
 
 /* sq_query: run one statement, every row as text to FN. */
 static int sq_query(void *h, const char *sql, const char *const *params, int nparams,
-		    ledger_row_fn fn, void *arg, char *err, size_t errlen)
+                    ledger_row_fn fn, void *arg, char *err, size_t errlen)
 {
 	sqlite3 *db = h;
 	sqlite3_stmt *st = NULL;
@@ -134,5 +134,5 @@ static void sq_close(void *h)
 	sqlite3_close(h);
 }
 
-const struct ledger_backend ledger__sqlite = {"sqlite", sq_open, sq_exec, sq_query, sq_begin,
-					      sq_close};
+const struct ledger_backend ledger__sqlite = {"sqlite", sq_open,  sq_exec,
+                                              sq_query, sq_begin, sq_close};

@@ -74,7 +74,7 @@ static void progress(const struct srv *s)
 }
 
 static int on_hello(void *arg, const char *adapter, const char *const *patterns, size_t n,
-		    char *reason, size_t reasonlen)
+                    char *reason, size_t reasonlen)
 {
 	(void)arg;
 	(void)patterns;
@@ -102,8 +102,8 @@ static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (s->pace_ms > 0 && (now.tv_sec - s->last_offer.tv_sec) * 1000 +
-					      (now.tv_nsec - s->last_offer.tv_nsec) / 1000000 <
-					  s->pace_ms)
+		                              (now.tv_nsec - s->last_offer.tv_nsec) / 1000000 <
+		                          s->pace_ms)
 			return 0;
 		s->last_offer = now;
 		i = s->next++;
@@ -118,13 +118,13 @@ static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 		abort();
 	snprintf(d->delivery_id, 32, "d%d", i + 1);
 	snprintf(d->envelope, 2048,
-		 "{\"idempotency_key\":\"%s\",\"message_id\":\"<m%d@test.example>\","
-		 "\"transaction_id\":\"t-%d\",\"document_type\":\"%s\","
-		 "\"sender\":\"ap@supplier.example\",\"received_at\":\"2026-11-29T01:02:03Z\","
-		 "\"validation\":{\"valid\":%s,\"errors\":%d,\"warnings\":0}%s%s%s}",
-		 p->key, i + 1, i + 1, p->type, p->valid ? "true" : "false", p->valid ? 0 : 2,
-		 strcmp(p->state, "-") ? ",\"meta\":{\"transaction_state\":\"" : "",
-		 strcmp(p->state, "-") ? p->state : "", strcmp(p->state, "-") ? "\"}" : "");
+	         "{\"idempotency_key\":\"%s\",\"message_id\":\"<m%d@test.example>\","
+	         "\"transaction_id\":\"t-%d\",\"document_type\":\"%s\","
+	         "\"sender\":\"ap@supplier.example\",\"received_at\":\"2026-11-29T01:02:03Z\","
+	         "\"validation\":{\"valid\":%s,\"errors\":%d,\"warnings\":0}%s%s%s}",
+	         p->key, i + 1, i + 1, p->type, p->valid ? "true" : "false", p->valid ? 0 : 2,
+	         strcmp(p->state, "-") ? ",\"meta\":{\"transaction_state\":\"" : "",
+	         strcmp(p->state, "-") ? p->state : "", strcmp(p->state, "-") ? "\"}" : "");
 	memcpy(d->doc, p->doc, p->len);
 	d->doc_len = p->len;
 	d->attempt = ++p->attempts;
@@ -165,7 +165,7 @@ static void on_nack(void *arg, const char *adapter, const char *id, int kind, co
 	if (i < 0)
 		return;
 	fprintf(stderr, "fin_busserver: NACK %s %s %s\n", s->v[i].key,
-		kind == BUS_NACK_PERMANENT ? "permanent" : "transient", reason);
+	        kind == BUS_NACK_PERMANENT ? "permanent" : "transient", reason);
 	if (kind == BUS_NACK_PERMANENT) {
 		s->v[i].dead = 1;
 		progress(s);
@@ -174,8 +174,8 @@ static void on_nack(void *arg, const char *adapter, const char *id, int kind, co
 	}
 }
 
-static int on_submit(void *arg, const char *adapter, const struct bus_submit *sb,
-		     char *message_id, size_t idlen, char *reason, size_t reasonlen)
+static int on_submit(void *arg, const char *adapter, const struct bus_submit *sb, char *message_id,
+                     size_t idlen, char *reason, size_t reasonlen)
 {
 	struct srv *s = arg;
 	char path[4096];
@@ -183,8 +183,8 @@ static int on_submit(void *arg, const char *adapter, const struct bus_submit *sb
 	int i;
 
 	fprintf(stderr, "fin_busserver: SUBMIT from %s key %s type %s meta %s\n", adapter,
-		sb->idempotency_key, sb->document_type ? sb->document_type : "-",
-		sb->metadata_json ? sb->metadata_json : "-");
+	        sb->idempotency_key, sb->document_type ? sb->document_type : "-",
+	        sb->metadata_json ? sb->metadata_json : "-");
 	for (i = 0; i < s->submitted; i++) {
 		if (strcmp(s->submit_keys[i], sb->idempotency_key) == 0) {
 			snprintf(message_id, idlen, "<remit-%d@secmx.test>", i + 1);
@@ -196,7 +196,7 @@ static int on_submit(void *arg, const char *adapter, const struct bus_submit *sb
 		return BUS_SUBMIT_REFUSED;
 	}
 	snprintf(s->submit_keys[s->submitted], sizeof(s->submit_keys[0]), "%s",
-		 sb->idempotency_key);
+	         sb->idempotency_key);
 	s->submitted++;
 	snprintf(path, sizeof(path), "%s/submit-%d.xml", s->outdir, s->submitted);
 	if (!(fp = fopen(path, "w")) || fwrite(sb->doc, 1, sb->doc_len, fp) != sb->doc_len) {
@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 	if (argc < 5 || (timeout = strtol(argv[3], NULL, 10)) <= 0 ||
 	    (submits = (int)strtol(argv[4], NULL, 10)) < 0 || argc - 5 > MAXDOCS) {
 		fprintf(stderr, "usage: fin_busserver ENDPOINT OUTDIR TIMEOUT_MS SUBMITS "
-				"KEY,TYPE,VALID,STATE,PATH...\n");
+		                "KEY,TYPE,VALID,STATE,PATH...\n");
 		return 2;
 	}
 	s.outdir = argv[2];
@@ -262,7 +262,8 @@ int main(int argc, char **argv)
 		s.pace_ms = strtol(getenv("FIN_BUS_PACE_MS"), NULL, 10);
 	for (i = 5; i < argc; i++) {
 		if (load_spec(&s.v[s.n++], argv[i]) < 0) {
-			fprintf(stderr, "fin_busserver: bad spec or unreadable file: %s\n", argv[i]);
+			fprintf(stderr, "fin_busserver: bad spec or unreadable file: %s\n",
+			        argv[i]);
 			return 2;
 		}
 	}

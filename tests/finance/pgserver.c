@@ -119,8 +119,9 @@ int pgserver_start(struct pgserver *s, char *err, size_t errlen)
 
 	memset(s, 0, sizeof(*s));
 	if (find_bindir(s) < 0) {
-		secmx_errf(err, errlen, "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/"
-					"initdb): run scripts/setup (installs postgresql)");
+		secmx_errf(err, errlen,
+		           "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/"
+		           "initdb): run scripts/setup (installs postgresql)");
 		return -1;
 	}
 	snprintf(s->dir, sizeof(s->dir), "/tmp/secmx-pg-XXXXXX");
@@ -130,8 +131,9 @@ int pgserver_start(struct pgserver *s, char *err, size_t errlen)
 	}
 	if (geteuid() == 0) {
 		if (!(pw = getpwnam("postgres"))) {
-			secmx_errf(err, errlen, "running as root and there is no postgres user to "
-						"run the server as (install postgresql)");
+			secmx_errf(err, errlen,
+			           "running as root and there is no postgres user to "
+			           "run the server as (install postgresql)");
 			goto fail;
 		}
 		s->as_postgres = 1;
@@ -142,7 +144,8 @@ int pgserver_start(struct pgserver *s, char *err, size_t errlen)
 	}
 	/* A random password: the server uses scram-sha-256, so the ledger's
 	 * password path is exercised for real. */
-	if ((fd = open("/dev/urandom", O_RDONLY)) < 0 || read(fd, rnd, sizeof(rnd)) != sizeof(rnd)) {
+	if ((fd = open("/dev/urandom", O_RDONLY)) < 0 ||
+	    read(fd, rnd, sizeof(rnd)) != sizeof(rnd)) {
 		secmx_errf(err, errlen, "/dev/urandom: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -166,8 +169,19 @@ int pgserver_start(struct pgserver *s, char *err, size_t errlen)
 		goto fail;
 	snprintf(pwopt, sizeof(pwopt), "--pwfile=%s", pwfile);
 	{
-		char *args[] = {"-D", data, "-U", "secmx_test", pwopt, "-A", "scram-sha-256",
-				"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions", NULL};
+		char *args[] = {"-D",
+		                data,
+		                "-U",
+		                "secmx_test",
+		                pwopt,
+		                "-A",
+		                "scram-sha-256",
+		                "-E",
+		                "UTF8",
+		                "--locale=C",
+		                "--no-sync",
+		                "--no-instructions",
+		                NULL};
 
 		rc = pg_cmd(s, "initdb", args, ilog);
 	}
@@ -179,9 +193,9 @@ int pgserver_start(struct pgserver *s, char *err, size_t errlen)
 	}
 	s->port = 5432;
 	snprintf(opts, sizeof(opts),
-		 "-k %s -c listen_addresses= -p %d -c fsync=off -c synchronous_commit=off "
-		 "-c full_page_writes=off -c max_connections=40",
-		 s->dir, s->port);
+	         "-k %s -c listen_addresses= -p %d -c fsync=off -c synchronous_commit=off "
+	         "-c full_page_writes=off -c max_connections=40",
+	         s->dir, s->port);
 	snprintf(sock, sizeof(sock), "%s/start.log", s->dir);
 	{
 		char *args[] = {"-D", data, "-l", log, "-w", "-t", "60", "-o", opts, "start", NULL};
@@ -196,7 +210,7 @@ int pgserver_start(struct pgserver *s, char *err, size_t errlen)
 	}
 	s->started = 1;
 	snprintf(s->conninfo, sizeof(s->conninfo), "host=%s port=%d user=secmx_test", s->dir,
-		 s->port);
+	         s->port);
 	return 0;
 fail:
 	pgserver_stop(s);

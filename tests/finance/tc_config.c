@@ -16,9 +16,9 @@ START_TEST(documented)
 	size_t len;
 
 	ck_assert_int_eq(secmx_file_read(SECMX_SOURCE_DIR "/docs/finance.md", 1 << 20, &doc, &len),
-			 0);
+	                 0);
 	ck_assert_msg(config_doc_missing(&fin_config_table, doc, missing, sizeof(missing)) == 0,
-		      "keys not documented in docs/finance.md: %s", missing);
+	              "keys not documented in docs/finance.md: %s", missing);
 	free(doc);
 }
 END_TEST
@@ -46,9 +46,9 @@ START_TEST(load_and_password)
 	snprintf(pw, sizeof(pw), "%s/pg.pw", dir);
 	write_file(pw, "s3cret-pw\n", 0644);
 	snprintf(text, sizeof(text),
-		 "[finance]\nendpoint = ipc://%s/bus.sock\nledger = postgresql\n"
-		 "pg_conninfo = host=/tmp dbname=finance\npg_password_file = %s\n",
-		 dir, pw);
+	         "[finance]\nendpoint = ipc://%s/bus.sock\nledger = postgresql\n"
+	         "pg_conninfo = host=/tmp dbname=finance\npg_password_file = %s\n",
+	         dir, pw);
 	write_file(ini, text, 0600);
 	/* The password file is readable by others: refused, with file and line. */
 	ck_assert_int_eq(config_load(&fin_config_table, ini, &c, err, sizeof(err)), SECMX_ECONFIG);
@@ -70,15 +70,15 @@ START_TEST(load_and_password)
 	config_free(&fin_config_table, &c);
 	/* From the environment instead; unset is an error. */
 	snprintf(text, sizeof(text),
-		 "[finance]\nendpoint = ipc://%s/bus.sock\npg_password_env = SECMX_TEST_PGPW\n"
-		 "frobnicate = 1\n",
-		 dir);
+	         "[finance]\nendpoint = ipc://%s/bus.sock\npg_password_env = SECMX_TEST_PGPW\n"
+	         "frobnicate = 1\n",
+	         dir);
 	write_file(ini, text, 0600);
 	ck_assert_int_eq(config_load(&fin_config_table, ini, &c, err, sizeof(err)), SECMX_ECONFIG);
 	ck_assert_msg(strstr(err, ":4:") != NULL, "unknown key not refused with its line: %s", err);
 	snprintf(text, sizeof(text),
-		 "[finance]\nendpoint = ipc://%s/bus.sock\npg_password_env = SECMX_TEST_PGPW\n",
-		 dir);
+	         "[finance]\nendpoint = ipc://%s/bus.sock\npg_password_env = SECMX_TEST_PGPW\n",
+	         dir);
 	write_file(ini, text, 0600);
 	ck_assert_int_eq(config_load(&fin_config_table, ini, &c, err, sizeof(err)), 0);
 	unsetenv("SECMX_TEST_PGPW");

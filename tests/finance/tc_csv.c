@@ -31,9 +31,9 @@ START_TEST(header)
 	char *s = csv_of(NULL, true);
 
 	ck_assert_str_eq(s, "type,supplier_name,supplier_id,supplier_id_scheme,supplier_tax_id,"
-			    "invoice_id,issue_date,due_date,currency,net,tax,gross,payable,"
-			    "order_reference,match_status,status,paid_date,paid_amount,"
-			    "transaction_id,message_id\r\n");
+	                    "invoice_id,issue_date,due_date,currency,net,tax,gross,payable,"
+	                    "order_reference,match_status,status,paid_date,paid_amount,"
+	                    "transaction_id,message_id\r\n");
 	free(s);
 }
 END_TEST
@@ -61,8 +61,8 @@ START_TEST(tricky)
 	fin_set(&d.message_id, "<m1@x>");
 	s = csv_of(&d, false);
 	ck_assert_str_eq(s, "Invoice,\"Smith, \"\"Bob\"\" & Sons\nLtd\",9429041535097,0088,"
-			    "\" 49-091-850\",\"INV,1\r\n2\",2026-11-20,,NZD,709.00,106.35,815.35,"
-			    "-0.000001,Ōtautahi Café — PO 7,unmatched,approved,,,,<m1@x>\r\n");
+	                    "\" 49-091-850\",\"INV,1\r\n2\",2026-11-20,,NZD,709.00,106.35,815.35,"
+	                    "-0.000001,Ōtautahi Café — PO 7,unmatched,approved,,,,<m1@x>\r\n");
 	free(s);
 	fin_doc_clear(&d);
 }
@@ -75,12 +75,12 @@ START_TEST(real_row)
 	char *s;
 
 	read_doc(SECMX_TESTDATA "/invoice-nz.xml",
-		 "{\"idempotency_key\":\"k\",\"message_id\":\"<m@x>\",\"transaction_id\":\"t-1\"}",
-		 &d);
+	         "{\"idempotency_key\":\"k\",\"message_id\":\"<m@x>\",\"transaction_id\":\"t-1\"}",
+	         &d);
 	s = csv_of(&d, false);
 	ck_assert_str_eq(s, "Invoice,Kauri Office Supplies,9429041535097,0088,49091850,"
-			    "INV-2026-00417,2026-11-20,2026-12-20,NZD,709.00,106.35,815.35,815.35,"
-			    "PO-88120,unmatched,approved,,,t-1,<m@x>\r\n");
+	                    "INV-2026-00417,2026-11-20,2026-12-20,NZD,709.00,106.35,815.35,815.35,"
+	                    "PO-88120,unmatched,approved,,,t-1,<m@x>\r\n");
 	free(s);
 	fin_doc_clear(&d);
 }

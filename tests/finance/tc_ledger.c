@@ -15,8 +15,9 @@
 #include <libpq-fe.h>
 
 #define NZ SECMX_TESTDATA "/invoice-nz.xml"
-#define ENV_OK "{\"idempotency_key\":\"k-1\",\"message_id\":\"<m1@x>\",\"transaction_id\":\"t-1\"," \
-	       "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true}}"
+#define ENV_OK                                                                                     \
+	"{\"idempotency_key\":\"k-1\",\"message_id\":\"<m1@x>\",\"transaction_id\":\"t-1\","       \
+	"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true}}"
 #define ENV_BAD "{\"idempotency_key\":\"k-bad\",\"validation\":{\"valid\":false,\"errors\":3}}"
 
 struct pgserver *test_pg;
@@ -54,7 +55,7 @@ static void params(int i, struct ledger_params *p)
 			ck_assert_ptr_nonnull(mkdtemp(sqlite_dir));
 		}
 		snprintf(sqlite_path, sizeof(sqlite_path), "%s/l%ld.db", sqlite_dir,
-			 (long)getpid());
+		         (long)getpid());
 		unlink(sqlite_path);
 		p->kind = LEDGER_SQLITE;
 		p->sqlite_path = sqlite_path;
@@ -113,7 +114,7 @@ START_TEST(record_and_get)
 	ck_assert_str_eq(g.lines[1].quantity, "2");
 	ck_assert_str_eq(g.lines[1].unit_code, "EA");
 	ck_assert_int_eq(ledger_get(l, NULL, NULL, "INV-404", &g, err, sizeof(err)),
-			 SECMX_ENOTFOUND);
+	                 SECMX_ENOTFOUND);
 	fin_doc_clear(&g);
 	fin_doc_clear(&d);
 	ledger_close(l);
@@ -170,10 +171,10 @@ START_TEST(approval_and_pay)
 	ck_assert_str_eq(d.match_status, FIN_MATCH_INVALID);
 	ck_assert_int_eq(ledger_record(l, &d, err, sizeof(err)), 1);
 	ck_assert_int_eq(ledger_list(l, pending, NULL, false, collect_ids, buf, err, sizeof(err)),
-			 1);
+	                 1);
 	ck_assert_str_eq(buf, "INV-2026-00417;");
 	ck_assert_int_eq(ledger_pay(l, &d, "2026-12-01", "815.35", "RA-1", err, sizeof(err)),
-			 SECMX_ESTATE);
+	                 SECMX_ESTATE);
 	ck_assert_msg(strstr(err, "approval list") != NULL, "%s", err);
 	ck_assert_int_eq(ledger_approve(l, &d, err, sizeof(err)), 1);
 	ck_assert_int_eq(ledger_approve(l, &d, err, sizeof(err)), 0);
@@ -202,7 +203,7 @@ END_TEST
 
 /* add: record NZ with ID, DATE, SUPPLIER and envelope ENV. */
 static void add(struct ledger *l, const char *id, const char *date, const char *supplier,
-		const char *key, const char *env)
+                const char *key, const char *env)
 {
 	struct fin_doc d;
 	char err[512] = "";
@@ -236,13 +237,12 @@ START_TEST(list_and_ambiguous)
 	ck_assert_int_eq(ledger_list(l, NULL, NULL, false, collect_ids, buf, err, sizeof(err)), 4);
 	ck_assert_str_eq(buf, "A-1;A-1;B-2;C-3;");
 	buf[0] = '\0';
-	ck_assert_int_eq(ledger_list(l, approved, "2026-01-18", true, collect_ids, buf, err,
-				     sizeof(err)),
-			 2);
+	ck_assert_int_eq(
+	    ledger_list(l, approved, "2026-01-18", true, collect_ids, buf, err, sizeof(err)), 2);
 	ck_assert_str_eq(buf, "A-1;B-2;");
 	buf[0] = '\0';
 	ck_assert_int_eq(ledger_list(l, pending, NULL, false, collect_ids, buf, err, sizeof(err)),
-			 1);
+	                 1);
 	ck_assert_str_eq(buf, "C-3;");
 	ck_assert_int_eq(ledger_get(l, NULL, NULL, "A-1", &g, err, sizeof(err)), SECMX_EDUPLICATE);
 	ck_assert_int_eq(

@@ -14,8 +14,8 @@
 #define SECMX SECMX_BINARY_DIR "/cli/secmx"
 #define XSD SECMX_CORPUS "/ubl21-xsd/xsdrt/maindoc/UBL-RemittanceAdvice-2.1.xsd"
 
-static const struct fin_org org = {"Department of Examples", "9429049990003", "0088",
-				   "136410132", "NZ", NULL};
+static const struct fin_org org = {
+    "Department of Examples", "9429049990003", "0088", "136410132", "NZ", NULL};
 
 /* paid_doc: our NZ invoice, marked paid. */
 static void paid_doc(struct fin_doc *d)
@@ -71,7 +71,7 @@ START_TEST(valid_remittance)
 	ck_assert_int_eq(fin_remit_build(&d, &org, &xml, &len, err, sizeof(err)), 0);
 	ck_assert_uint_eq(strlen(xml), len);
 	ck_assert_ptr_nonnull(strstr(xml, "<cac:InvoiceDocumentReference>\n"
-					  "        <cbc:ID>INV-2026-00417</cbc:ID>"));
+	                                  "        <cbc:ID>INV-2026-00417</cbc:ID>"));
 	ck_assert_ptr_nonnull(strstr(xml, "<cbc:TotalPaymentAmount currencyID=\"NZD\">815.35<"));
 	ck_assert_ptr_null(strstr(xml, "CustomizationID"));
 	ck_assert_int_eq(fin_remit_build(&d, &org, &again, &len2, err, sizeof(err)), 0);

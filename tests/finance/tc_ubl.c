@@ -60,12 +60,11 @@ START_TEST(corpus)
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		read_doc(files[i], "{\"idempotency_key\":\"k\"}", &d);
-		ck_assert_msg(d.doc_id && d.payable && d.currency && d.supplier_key &&
-				  d.nlines > 0,
-			      "%s: fields missing", files[i]);
-		ck_assert_msg(strcmp(d.kind, strstr(files[i], "redit") ? "CreditNote" : "Invoice") ==
-				  0,
-			      "%s: kind %s", files[i], d.kind);
+		ck_assert_msg(d.doc_id && d.payable && d.currency && d.supplier_key && d.nlines > 0,
+		              "%s: fields missing", files[i]);
+		ck_assert_msg(
+		    strcmp(d.kind, strstr(files[i], "redit") ? "CreditNote" : "Invoice") == 0,
+		    "%s: kind %s", files[i], d.kind);
 		fin_doc_clear(&d);
 	}
 	/* The CEN credit note: totals as written. */
@@ -85,18 +84,17 @@ START_TEST(hostile)
 	size_t len;
 
 	ck_assert_int_eq(parse("<?xml version=\"1.0\"?><!DOCTYPE Invoice [<!ENTITY a "
-			       "\"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
-			       "<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:"
-			       "Invoice-2\">&b;</Invoice>",
-			       &d),
-			 SECMX_EPARSE);
-	ck_assert_int_eq(parse("<!DOCTYPE x SYSTEM \"file:///etc/passwd\"><x/>", &d),
-			 SECMX_EPARSE);
+	                       "\"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+	                       "<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:"
+	                       "Invoice-2\">&b;</Invoice>",
+	                       &d),
+	                 SECMX_EPARSE);
+	ck_assert_int_eq(parse("<!DOCTYPE x SYSTEM \"file:///etc/passwd\"><x/>", &d), SECMX_EPARSE);
 	ck_assert_int_eq(parse("<Invoice><unclosed></Invoice>", &d), SECMX_EPARSE);
 	ck_assert_int_eq(parse("<Invoice/>", &d), SECMX_EUNKNOWN); /* no UBL namespace */
-	ck_assert_int_eq(secmx_file_read(EX "/oasis-ubl21/UBL-Order-2.1-Example.xml", FIN_DOC_MAX,
-					 &buf, &len),
-			 0);
+	ck_assert_int_eq(
+	    secmx_file_read(EX "/oasis-ubl21/UBL-Order-2.1-Example.xml", FIN_DOC_MAX, &buf, &len),
+	    0);
 	ck_assert_int_eq(fin_ubl_read(buf, len, &d, err, sizeof(err)), SECMX_EUNKNOWN);
 	free(buf);
 	/* Our invoice with a DOCTYPE inserted after the declaration. */
@@ -155,37 +153,41 @@ START_TEST(envelope)
 	char err[256];
 
 	read_doc(NZ, "{\"idempotency_key\":\"k\",\"validation\":{\"valid\":false,\"errors\":2}}",
-		 &d);
+	         &d);
 	ck_assert_str_eq(d.status, FIN_PENDING);
 	ck_assert_str_eq(d.match_status, FIN_MATCH_INVALID);
 	ck_assert_str_eq(d.reason, "validation failed (2 errors)");
 	fin_doc_clear(&d);
-	read_doc(NZ, "{\"idempotency_key\":\"k\",\"transaction_id\":\"t-9\","
-		     "\"validation\":{\"valid\":true},\"meta\":{\"transaction_state\":\"disputed\"}}",
-		 &d);
+	read_doc(NZ,
+	         "{\"idempotency_key\":\"k\",\"transaction_id\":\"t-9\","
+	         "\"validation\":{\"valid\":true},\"meta\":{\"transaction_state\":\"disputed\"}}",
+	         &d);
 	ck_assert_str_eq(d.status, FIN_PENDING);
 	ck_assert_str_eq(d.match_status, FIN_MATCH_DISPUTED);
 	ck_assert_str_eq(d.reason, "transaction t-9 is disputed");
 	fin_doc_clear(&d);
 	read_doc(NZ, "{\"idempotency_key\":\"k\",\"meta\":{\"transaction_state\":\"matched\"}}",
-		 &d);
+	         &d);
 	ck_assert_str_eq(d.status, FIN_APPROVED);
 	ck_assert_str_eq(d.match_status, FIN_MATCH_MATCHED);
 	/* Our own check: a line amount that does not add up. */
 	ck_assert_int_eq(fin_set(&d.lines[1].net, "259.01"), 0);
-	ck_assert_int_eq(fin_envelope_apply(&d, "{\"idempotency_key\":\"k\"}", err, sizeof(err)), 0);
+	ck_assert_int_eq(fin_envelope_apply(&d, "{\"idempotency_key\":\"k\"}", err, sizeof(err)),
+	                 0);
 	ck_assert_str_eq(d.status, FIN_PENDING);
 	ck_assert_str_eq(d.match_status, FIN_MATCH_CHECK);
 	ck_assert_str_eq(d.reason, "lines add up to 709.01, but the line total is 709.00");
 	ck_assert_int_eq(fin_set(&d.lines[1].net, "259.00"), 0);
 	ck_assert_int_eq(fin_set(&d.gross, "815.36"), 0);
-	ck_assert_int_eq(fin_envelope_apply(&d, "{\"idempotency_key\":\"k\"}", err, sizeof(err)), 0);
+	ck_assert_int_eq(fin_envelope_apply(&d, "{\"idempotency_key\":\"k\"}", err, sizeof(err)),
+	                 0);
 	ck_assert_str_eq(d.reason, "net 709.00 + tax 106.35 = 815.35, but gross is 815.36");
 	ck_assert_int_eq(fin_envelope_apply(&d, "[1]", err, sizeof(err)), SECMX_EPARSE);
-	ck_assert_int_eq(fin_envelope_apply(&d, "{\"idempotency_key\":\"a\",\"idempotency_key\":"
-						"\"b\"}",
-					    err, sizeof(err)),
-			 SECMX_EPARSE);
+	ck_assert_int_eq(fin_envelope_apply(&d,
+	                                    "{\"idempotency_key\":\"a\",\"idempotency_key\":"
+	                                    "\"b\"}",
+	                                    err, sizeof(err)),
+	                 SECMX_EPARSE);
 	fin_doc_clear(&d);
 }
 END_TEST
