@@ -491,6 +491,7 @@ static int cmd_export(const struct opts *o)
 	struct ledger *l = NULL;
 	FILE *fp = NULL;
 	char path[4096], tmp[4200], err[512] = "";
+	bool werr = false;
 	int rc, n, status;
 
 	if (!o->out || (o->since && !fin_date_ok(o->since))) {
@@ -513,8 +514,10 @@ static int cmd_export(const struct opts *o)
 			goto out;
 		}
 	}
-	if (fin_csv_header(fp) < 0)
-		goto werr;
+	if (fin_csv_header(fp) < 0) {
+		werr = true;
+		goto out;
+	}
 	n = rc = ledger_list(l, st, o->since, false, export_row, fp, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "secmx-finance: export: %s\n", err);
@@ -525,18 +528,22 @@ static int cmd_export(const struct opts *o)
 		fp = NULL;
 		goto out;
 	}
-	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0)
-		goto werr;
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+		werr = true;
+		goto out;
+	}
 	rc = fclose(fp);
 	fp = NULL;
-	if (rc != 0 || rename(tmp, path) != 0)
-		goto werr;
+	if (rc != 0 || rename(tmp, path) != 0) {
+		werr = true;
+		unlink(tmp);
+		goto out;
+	}
 	fprintf(stderr, "secmx-finance: exported %d documents to %s\n", n, path);
 	status = 0;
-	goto out;
-werr:
-	fprintf(stderr, "secmx-finance: writing %s: %s\n", o->out, strerror(errno));
 out:
+	if (werr)
+		fprintf(stderr, "secmx-finance: writing %s: %s\n", o->out, strerror(errno));
 	if (fp && fp != stdout) {
 		fclose(fp);
 		unlink(tmp);
@@ -652,27 +659,28 @@ static int cmd_pay(const struct opts *o)
 	json_decref(mj);
 	snprintf(meta, sizeof(meta), "%s", ms ? ms : "{}");
 	free(ms);
-	if ((status = connect_bus(&cfg, cfg.submit_name, pat, 1, &a)) != 0)
-		goto unsent;
-	status = 1;
-	rc = adapter_submit(a, xml, xmllen, key, "RemittanceAdvice", meta,
-	                    (int)cfg.submit_timeout_ms, msgid, sizeof(msgid), reason,
-	                    sizeof(reason));
-	if (rc == 1) {
-		if (ledger_remit_sent(l, &d, msgid, err, sizeof(err)) < 0)
-			fprintf(stderr, "secmx-finance: pay: recording the message id: %s\n", err);
-		log_event(LOGL_NOTICE, d.doc_id, "finance.remittance-sent",
-		          "remittance=%s message=%s", d.remit_id, msgid);
-		printf("paid %s (%s %s on %s); remittance %s accepted as %s\n", d.doc_id,
-		       d.paid_amount, d.currency, d.paid_date, d.remit_id, msgid);
-		status = 0;
-		goto out;
+	if ((status = connect_bus(&cfg, cfg.submit_name, pat, 1, &a)) == 0) {
+		rc = adapter_submit(a, xml, xmllen, key, "RemittanceAdvice", meta,
+		                    (int)cfg.submit_timeout_ms, msgid, sizeof(msgid), reason,
+		                    sizeof(reason));
+		if (rc == 1) {
+			if (ledger_remit_sent(l, &d, msgid, err, sizeof(err)) < 0)
+				fprintf(stderr,
+				        "secmx-finance: pay: recording the message id: %s\n", err);
+			log_event(LOGL_NOTICE, d.doc_id, "finance.remittance-sent",
+			          "remittance=%s message=%s", d.remit_id, msgid);
+			printf("paid %s (%s %s on %s); remittance %s accepted as %s\n", d.doc_id,
+			       d.paid_amount, d.currency, d.paid_date, d.remit_id, msgid);
+			status = 0;
+			goto out;
+		}
+		if (rc == 0)
+			fprintf(stderr, "secmx-finance: pay: the bus refused the remittance: %s\n",
+			        reason);
+		else
+			fprintf(stderr, "secmx-finance: pay: SUBMIT failed: %s\n",
+			        secmx_strerror(rc));
 	}
-	if (rc == 0)
-		fprintf(stderr, "secmx-finance: pay: the bus refused the remittance: %s\n", reason);
-	else
-		fprintf(stderr, "secmx-finance: pay: SUBMIT failed: %s\n", secmx_strerror(rc));
-unsent:
 	fprintf(stderr,
 	        "secmx-finance: %s is marked paid; its remittance is not sent yet: run "
 	        "`secmx-finance pay %s` again\n",

@@ -6,8 +6,9 @@
 # same invoice under a new key, and 120 generated invoices, while the
 # adapter is killed with SIGKILL several times and restarted. Afterwards the
 # ledger holds each invoice exactly once. Then list, approve, export (CSV
-# read back by Python's csv module) and pay: a SUBMIT reaches the bus and
-# its RemittanceAdvice is valid by `secmx validate`.
+# read back by Python's csv module) and pay: first with the bus down (paid,
+# remittance unsent, exit 1), then again: a SUBMIT reaches the bus and its
+# RemittanceAdvice is valid by `secmx validate`.
 # With "postgresql" the ledger is a real PostgreSQL server started here on a
 # unix socket in the temp dir (as the postgres user when run as root); if it
 # cannot start, the test FAILS.
@@ -45,7 +46,7 @@ export_dir = $dir
 org_name = Department of Examples
 org_id = 9429049990003
 org_tax_id = 136410132
-submit_timeout = 10s
+submit_timeout = 3s
 EOF
 
 if [ "$BACKEND" = postgresql ]; then
@@ -214,13 +215,20 @@ print(f"export: {len(body)} approved documents in {len(head)} columns")
 PY
 
 phase "export"
-# pay: a SUBMIT with a valid RemittanceAdvice reaches the bus.
+# pay with the bus down: marked paid, remittance unsent, exit 1.
+rc=0
+"$FIN" pay $cfg --date 2026-12-01 INV-2026-00417 >/dev/null 2>"$dir/pay0.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "not sent yet" "$dir/pay0.err" || fail "pay with no bus: $rc $(cat "$dir/pay0.err")"
+"$FIN" list $cfg --json --status paid | grep -q '"remittance_state": "unsent"' || fail "not unsent"
+
+# pay again: a SUBMIT with a valid RemittanceAdvice reaches the bus (the
+# payment date kept from the first attempt).
 mkdir "$dir/srv2"
 "$SERVER" "$ep" "$dir/srv2" 30000 1 >"$dir/server2.out" 2>"$dir/server2.err" &
 spid=$!
 i=0
 while [ ! -S "$dir/bus.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-"$FIN" pay $cfg --date 2026-12-01 INV-2026-00417 >"$dir/pay.out" 2>>"$dir/adapter.log" ||
+"$FIN" pay $cfg INV-2026-00417 >"$dir/pay.out" 2>>"$dir/adapter.log" ||
 	{ cat "$dir/pay.out"; tail -5 "$dir/adapter.log"; fail "pay"; }
 rc=0
 wait "$spid" || rc=$?

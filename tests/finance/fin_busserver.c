@@ -73,6 +73,7 @@ static void progress(const struct srv *s)
 	}
 }
 
+/* on_hello: accept every adapter. */
 static int on_hello(void *arg, const char *adapter, const char *const *patterns, size_t n,
                     char *reason, size_t reasonlen)
 {
@@ -144,6 +145,7 @@ static int idx(const struct srv *s, const char *id)
 	return (*end || v < 1 || v > s->n) ? -1 : (int)v - 1;
 }
 
+/* on_ack: count the ACK, update progress. */
 static void on_ack(void *arg, const char *adapter, const char *id)
 {
 	struct srv *s = arg;
@@ -156,6 +158,7 @@ static void on_ack(void *arg, const char *adapter, const char *id)
 	}
 }
 
+/* on_nack: dead-letter or offer again. */
 static void on_nack(void *arg, const char *adapter, const char *id, int kind, const char *reason)
 {
 	struct srv *s = arg;
@@ -174,6 +177,7 @@ static void on_nack(void *arg, const char *adapter, const char *id, int kind, co
 	}
 }
 
+/* on_submit: store the document, same answer for the same key. */
 static int on_submit(void *arg, const char *adapter, const struct bus_submit *sb, char *message_id,
                      size_t idlen, char *reason, size_t reasonlen)
 {
@@ -215,6 +219,7 @@ static int on_submit(void *arg, const char *adapter, const struct bus_submit *sb
 	return BUS_SUBMIT_ACCEPTED;
 }
 
+/* log_line: the bus's lines on stderr. */
 static void log_line(void *arg, int level, const char *line)
 {
 	(void)arg;
@@ -239,6 +244,7 @@ static int load_spec(struct spec *p, const char *arg)
 	return secmx_file_read(f[4], BUS_MAX_DOC, &p->doc, &p->len) < 0 ? -1 : 0;
 }
 
+/* main: see the top of the file. */
 int main(int argc, char **argv)
 {
 	static struct srv s;
