@@ -8,6 +8,9 @@
  * appears in a string that could be logged, and it is refused inside the
  * conninfo (ledger.c checks). Every parameter is sent as text with its type
  * left to the server; every column comes back as text.
+ * A lost connection (server restarted) is re-established before the next
+ * query or transaction, never in the middle of one: a statement that fails
+ * inside a transaction fails the transaction.
  * Errors: SECMX_EIO with the server's message in ERR (first line only);
  * SECMX_ENOMEM.
  * Limits: LEDGER_MAX_PARAMS parameters; one connection per thread.
@@ -91,6 +94,18 @@ static int run(PGconn *c, const char *sql, const char *const *params, int nparam
 	return 0;
 }
 
+/* revive: reconnect a broken connection (outside transactions only).
+ * libpq notices a lost connection only when a statement fails, so callers
+ * also try once more after revive() when a statement failed that way.
+ * Returns 1 if it reconnected. */
+static int revive(PGconn *c)
+{
+	if (PQstatus(c) == CONNECTION_OK)
+		return 0;
+	PQreset(c);
+	return PQstatus(c) == CONNECTION_OK;
+}
+
 /* pg_exec: one statement; rows changed into *CHANGES. */
 static int pg_exec(void *h, const char *sql, const char *const *params, int nparams, long *changes,
                    char *err, size_t errlen)
@@ -117,7 +132,11 @@ static int pg_query(void *h, const char *sql, const char *const *params, int npa
 	const char *vals[64];
 	int rc, i, j, n, rows;
 
-	if ((rc = run(h, sql, params, nparams, &r, err, errlen)) < 0)
+	revive(h);
+	rc = run(h, sql, params, nparams, &r, err, errlen);
+	if (rc == SECMX_EIO && revive(h))
+		rc = run(h, sql, params, nparams, &r, err, errlen);
+	if (rc < 0)
 		return rc;
 	n = PQnfields(r);
 	if (n > 64)
@@ -136,7 +155,13 @@ static int pg_query(void *h, const char *sql, const char *const *params, int npa
 /* pg_begin: start a transaction. */
 static int pg_begin(void *h, char *err, size_t errlen)
 {
-	return pg_exec(h, "BEGIN", NULL, 0, NULL, err, errlen);
+	int rc;
+
+	revive(h);
+	rc = pg_exec(h, "BEGIN", NULL, 0, NULL, err, errlen);
+	if (rc == SECMX_EIO && revive(h))
+		rc = pg_exec(h, "BEGIN", NULL, 0, NULL, err, errlen);
+	return rc;
 }
 
 /* pg_close: disconnect. */

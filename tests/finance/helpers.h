@@ -10,6 +10,7 @@
  * otherwise as the current user. fsync is off (a test server). Returns 0,
  * or -1 with the reason (and the tail of the server's log) in ERR.
  * pgserver_stop(): immediate shutdown and removal of the temp dir.
+ * pgserver_restart(): pg_ctl restart (the ledger must reconnect).
  * pgserver_newdb(): a fresh database for one test, its name in DB.
  */
 #ifndef SECMX_TEST_FINANCE_HELPERS_H
@@ -32,6 +33,7 @@ struct pgserver {
 
 int pgserver_start(struct pgserver *s, char *err, size_t errlen);
 void pgserver_stop(struct pgserver *s);
+int pgserver_restart(struct pgserver *s);
 int pgserver_newdb(struct pgserver *s, char *db, size_t dblen, char *err, size_t errlen);
 
 /* The server the ledger TCase's fixture started (NULL if it failed; then

@@ -239,6 +239,17 @@ void pgserver_stop(struct pgserver *s)
 	s->dir[0] = '\0';
 }
 
+/* pgserver_restart: stop (fast) and start again with the same options. */
+int pgserver_restart(struct pgserver *s)
+{
+	char data[300], log[300];
+	char *args[] = {"-D", data, "-m", "fast", "-w", "-t", "60", "restart", NULL};
+
+	snprintf(data, sizeof(data), "%s/data", s->dir);
+	snprintf(log, sizeof(log), "%s/restart.log", s->dir);
+	return pg_cmd(s, "pg_ctl", args, log) == 0 ? 0 : -1;
+}
+
 /* pgserver_newdb: CREATE DATABASE t_<pid>_<n> for one test. */
 int pgserver_newdb(struct pgserver *s, char *db, size_t dblen, char *err, size_t errlen)
 {

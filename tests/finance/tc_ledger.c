@@ -322,6 +322,29 @@ START_TEST(pg_password)
 }
 END_TEST
 
+/* PostgreSQL only: the server restarts under a running adapter; the next
+ * query reconnects and the ledger goes on (a delivery in between would have
+ * been NACKed transiently, never lost). */
+START_TEST(pg_reconnect)
+{
+	struct ledger_params p;
+	struct ledger *l = open_ledger(1, &p);
+	struct fin_doc d;
+	char err[512] = "";
+
+	read_doc(NZ, ENV_OK, &d);
+	ck_assert_int_eq(ledger_record(l, &d, err, sizeof(err)), 1);
+	ck_assert_int_eq(pgserver_restart(test_pg), 0);
+	ck_assert_msg(ledger_seen(l, "k-1", err, sizeof(err)) == 1, "after restart: %s", err);
+	ck_assert_int_eq(fin_set(&d.doc_id, "INV-after-restart"), 0);
+	ck_assert_int_eq(fin_set(&d.idem_key, "k-2"), 0);
+	ck_assert_msg(ledger_record(l, &d, err, sizeof(err)) == 1, "%s", err);
+	ck_assert_int_eq(ledger_count(l, err, sizeof(err)), 2);
+	fin_doc_clear(&d);
+	ledger_close(l);
+}
+END_TEST
+
 TCase *tc_ledger(void)
 {
 	TCase *tc = tcase_create("ledger");
@@ -334,5 +357,6 @@ TCase *tc_ledger(void)
 	tcase_add_loop_test(tc, list_and_ambiguous, 0, 2);
 	tcase_add_loop_test(tc, concurrent_once, 0, 2);
 	tcase_add_test(tc, pg_password);
+	tcase_add_test(tc, pg_reconnect);
 	return tc;
 }
