@@ -113,6 +113,7 @@ START_TEST(record_and_get)
 	ck_assert_str_eq(g.lines[1].unit_price, "129.50");
 	ck_assert_str_eq(g.lines[1].quantity, "2");
 	ck_assert_str_eq(g.lines[1].unit_code, "EA");
+	fin_doc_clear(&g);
 	ck_assert_int_eq(ledger_get(l, NULL, NULL, "INV-404", &g, err, sizeof(err)),
 	                 SECMX_ENOTFOUND);
 	fin_doc_clear(&g);
