@@ -24,9 +24,16 @@ struct pgserver *test_pg;
 char test_pg_error[2048];
 static struct pgserver pg;
 
-/* pg_setup / pg_teardown: the unchecked fixture (runs in the parent). */
+/* The per-test ledger parameters (backend I). */
+static char sqlite_dir[64], sqlite_path[128], pg_conninfo[700];
+
+/* pg_setup / pg_teardown: the unchecked fixture (runs in the parent): the
+ * PostgreSQL server and the directory of the SQLite ledgers. */
 static void pg_setup(void)
 {
+	snprintf(sqlite_dir, sizeof(sqlite_dir), "/tmp/secmx-fin-XXXXXX");
+	if (!mkdtemp(sqlite_dir))
+		sqlite_dir[0] = '\0';
 	if (pgserver_start(&pg, test_pg_error, sizeof(test_pg_error)) == 0)
 		test_pg = &pg;
 	else
@@ -35,13 +42,14 @@ static void pg_setup(void)
 
 static void pg_teardown(void)
 {
+	char *rm[] = {"rm", "-rf", sqlite_dir, NULL};
+
 	if (test_pg)
 		pgserver_stop(test_pg);
 	test_pg = NULL;
+	if (sqlite_dir[0])
+		run_cmd(rm, NULL);
 }
-
-/* The per-test ledger parameters (backend I). */
-static char sqlite_dir[64], sqlite_path[128], pg_conninfo[700];
 
 /* params: ledger_params for backend I; a fresh database each call. */
 static void params(int i, struct ledger_params *p)
@@ -50,10 +58,7 @@ static void params(int i, struct ledger_params *p)
 
 	memset(p, 0, sizeof(*p));
 	if (i == 0) {
-		if (!sqlite_dir[0]) {
-			snprintf(sqlite_dir, sizeof(sqlite_dir), "/tmp/secmx-fin-XXXXXX");
-			ck_assert_ptr_nonnull(mkdtemp(sqlite_dir));
-		}
+		ck_assert_msg(sqlite_dir[0], "no temp dir for the SQLite ledgers");
 		snprintf(sqlite_path, sizeof(sqlite_path), "%s/l%ld.db", sqlite_dir,
 		         (long)getpid());
 		unlink(sqlite_path);
