@@ -47,6 +47,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
@@ -412,16 +414,38 @@ static void corr_free(struct corr *c)
 /* ---- finding the transaction ---- */
 
 /* make_key: "<prefix>:<party>:<id>" into KEY; the prefix is TYPE in lower
- * case ("order", "invoice"; "doc" for any type). */
+ * case ("order", "invoice"; "doc" for any type). A key that would not fit
+ * becomes "<prefix>:sha256:<hex of party:id>" instead of being cut, so two
+ * long identifiers never collide into one transaction. */
 static void make_key(char *key, size_t len, const char *type, const char *party, const char *id)
 {
 	char prefix[32];
 	size_t i;
+	int n;
 
 	for (i = 0; type && type[i] && i + 1 < sizeof(prefix); i++)
 		prefix[i] = (char)tolower((unsigned char)type[i]);
 	prefix[i] = '\0';
-	snprintf(key, len, "%s:%s:%s", i ? prefix : "doc", party, id);
+	n = snprintf(NULL, 0, "%s:%s:%s", i ? prefix : "doc", party, id);
+	if (n >= 0 && (size_t)n < len) {
+		snprintf(key, len, "%s:%s:%s", i ? prefix : "doc", party, id);
+	} else {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
+		unsigned int mdlen = 0;
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+		size_t k;
+
+		if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+		    EVP_DigestUpdate(c, party, strlen(party)) != 1 ||
+		    EVP_DigestUpdate(c, ":", 1) != 1 || EVP_DigestUpdate(c, id, strlen(id)) != 1 ||
+		    EVP_DigestFinal_ex(c, md, &mdlen) != 1)
+			mdlen = 0; /* XXX out of memory: the key degrades to "<prefix>:sha256:" */
+		EVP_MD_CTX_free(c);
+		for (k = 0; k < mdlen; k++)
+			snprintf(hex + 2 * k, 3, "%02x", md[k]);
+		snprintf(key, len, "%s:sha256:%s", i ? prefix : "doc", hex);
+	}
 }
 
 /* lookup: the oldest transaction indexed under (TYPE, PARTY, ID), 0 if none. */
