@@ -291,7 +291,10 @@ START_TEST(killed_writer)
 	if (rt_verify(r, out, sizeof(out)) != 0)
 		fprintf(stderr, "%s", out);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
-	ck_assert(sscanf(out, "OK: %d entries", &n) == 1 && n >= 8);
+	/* A kill between the index commit and the chain.head rewrite leaves a
+	 * "note: chain.head lags" line before the summary: find the summary. */
+	ck_assert_ptr_nonnull(strstr(out, "OK: "));
+	ck_assert(sscanf(strstr(out, "OK: "), "OK: %d entries", &n) == 1 && n >= 8);
 	fprintf(stderr, "killed_writer: %d records survived 8 SIGKILLs; stray temp files: %s\n", n,
 	        rt_count_tmp(dir) ? "yes" : "none");
 	/* the next writer appends after what survived */
