@@ -87,7 +87,7 @@ struct bench {
 	struct doc_buf signed_rsa, signed_ec;  /* the 10 KB invoice signed */
 	struct engine_key *key_rsa, *key_ec;
 	struct engine_trust *trust;
-	char key_err[256];
+	char key_err[512];
 	json_t *out;                    /* the --json document */
 };
 
@@ -1317,7 +1317,7 @@ int main(int argc, char **argv)
 			       b.seconds, "pipeline", "1 thread", "2 threads", "ratio");
 		for (i = 0; i < 2; i++) {
 			double r1 = -1, r2 = -1;
-			char terr[256] = "";
+			char terr[600] = "";
 
 			if (sc[i].want_key && sc[i].key == NULL)
 				snprintf(terr, sizeof(terr), "%s",
