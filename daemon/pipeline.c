@@ -357,13 +357,17 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 	json_object_set_new(meta, "original_sha256", json_string(info->sha256));
 	json_object_set_new(meta, "attestation", json_string(attestation));
 	json_object_set_new(meta, "signature", json_string(sig ? sig : "none"));
+	/* who handled it, with its version (records keep it as recordkeeping metadata) */
+	json_object_set_new(meta, "software", json_string("secmxd " SECMX_VERSION));
 	if (json_object_get(v, "id"))
 		json_object_set(meta, "document_id", json_object_get(v, "id"));
 	if (key && *key)
 		json_object_set_new(meta, "transaction_key", json_string(key));
 	if (json_object_get(c, "state"))
 		json_object_set(meta, "transaction_state", json_object_get(c, "state"));
-	if (!json_is_true(json_object_get(v, "valid")))
+	/* the full validation report for every document: the records adapter
+	 * keeps it beside the signed document, valid or not */
+	if (json_object_get(v, "report"))
 		json_object_set(meta, "report", json_object_get(v, "report"));
 	json_object_set_new(env, "meta", meta);
 	return env;
