@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "daemon_int.h"
 
@@ -373,6 +375,26 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 	return env;
 }
 
+/* original_b64: meta.original_b64, the bytes received (base64), for a
+ * document delivered signed by us: the records adapter keeps them beside
+ * the signed document. Returns 0 or SECMX_ENOMEM / SECMX_ELIMIT. */
+static int original_b64(json_t *env, const void *orig, size_t len)
+{
+	unsigned char *out;
+	int rc = SECMX_ENOMEM;
+
+	if (len > INT_MAX / 4 * 3 - 3)
+		return SECMX_ELIMIT;
+	if ((out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+		return SECMX_ENOMEM;
+	EVP_EncodeBlock(out, orig, (int)len);
+	if (json_object_set_new(json_object_get(env, "meta"), "original_b64",
+	                        json_string((const char *)out)) == 0)
+		rc = 0;
+	free(out);
+	return rc;
+}
+
 /* step_attest: sign a valid document and store the delivery bundle. */
 static int step_attest(struct daemon *d, struct snap *s, const struct queue_lease *l,
                        const struct queue_msg_info *info)
@@ -419,8 +441,9 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 	snprintf(route_type, sizeof(route_type), "%s%s",
 	         valid ? "" : "reject:", type ? type : "unknown");
 	if ((env = envelope_new(info, v, c, route_type, attest)) == NULL ||
+	    (body != buf && (rc = original_b64(env, buf, len)) < 0) ||
 	    (envtext = json_dumps(env, JSON_COMPACT)) == NULL) {
-		rc = SECMX_ENOMEM;
+		rc = rc < 0 ? rc : SECMX_ENOMEM;
 		goto done;
 	}
 	elen = strlen(envtext);

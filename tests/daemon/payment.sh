@@ -182,6 +182,18 @@ rid=$($PY -c 'import json,sys; print([x["id"] for x in json.load(open(sys.argv[1
 ver=$(sed -n 's/^#define SECMX_VERSION "\(.*\)"$/\1/p' "$SECMX_SRC/common/common.h")
 grep -q "\"gateway\": \"secmxd $ver\"" "$dir/remit-record.json" ||
 	fail "the record does not name secmxd $ver: $(grep -i gateway "$dir/remit-record.json")"
+# The original bytes (meta.original_b64) are kept beside the signed document:
+# the original's SHA-256 is the one in the idempotency key, the signed differs.
+$PY - "$dir/remit-record.json" <<'PY' || fail "record objects: $(cat "$dir/remit-record.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = r["actions"][0]["detail"]
+o, key = d["objects"], d["record"]["idempotency_key"]
+assert o["original"]["sha256"].startswith(key.split("-")[1]), (o, key)
+assert o["signed"]["sha256"] != o["original"]["sha256"], o
+assert o["signed"]["size"] > o["original"]["size"], o
+print("ok: the archive keeps the original remittance and the one signed by secmxd")
+PY
 "$REC" -c "$dir/records.ini" verify >"$dir/verify.out" || fail "verify: $(cat "$dir/verify.out")"
 echo "ok: records verify passes; the gateway software is recorded"
 
