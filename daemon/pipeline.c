@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "daemon_int.h"
 
@@ -357,16 +359,40 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 	json_object_set_new(meta, "original_sha256", json_string(info->sha256));
 	json_object_set_new(meta, "attestation", json_string(attestation));
 	json_object_set_new(meta, "signature", json_string(sig ? sig : "none"));
+	/* who handled it, with its version (records keep it as recordkeeping metadata) */
+	json_object_set_new(meta, "software", json_string("secmxd " SECMX_VERSION));
 	if (json_object_get(v, "id"))
 		json_object_set(meta, "document_id", json_object_get(v, "id"));
 	if (key && *key)
 		json_object_set_new(meta, "transaction_key", json_string(key));
 	if (json_object_get(c, "state"))
 		json_object_set(meta, "transaction_state", json_object_get(c, "state"));
-	if (!json_is_true(json_object_get(v, "valid")))
+	/* the full validation report for every document: the records adapter
+	 * keeps it beside the signed document, valid or not */
+	if (json_object_get(v, "report"))
 		json_object_set(meta, "report", json_object_get(v, "report"));
 	json_object_set_new(env, "meta", meta);
 	return env;
+}
+
+/* original_b64: meta.original_b64, the bytes received (base64), for a
+ * document delivered signed by us: the records adapter keeps them beside
+ * the signed document. Returns 0 or SECMX_ENOMEM / SECMX_ELIMIT. */
+static int original_b64(json_t *env, const void *orig, size_t len)
+{
+	unsigned char *out;
+	int rc = SECMX_ENOMEM;
+
+	if (len > INT_MAX / 4 * 3 - 3)
+		return SECMX_ELIMIT;
+	if ((out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+		return SECMX_ENOMEM;
+	EVP_EncodeBlock(out, orig, (int)len);
+	if (json_object_set_new(json_object_get(env, "meta"), "original_b64",
+	                        json_string((const char *)out)) == 0)
+		rc = 0;
+	free(out);
+	return rc;
 }
 
 /* step_attest: sign a valid document and store the delivery bundle. */
@@ -415,8 +441,9 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 	snprintf(route_type, sizeof(route_type), "%s%s",
 	         valid ? "" : "reject:", type ? type : "unknown");
 	if ((env = envelope_new(info, v, c, route_type, attest)) == NULL ||
+	    (body != buf && (rc = original_b64(env, buf, len)) < 0) ||
 	    (envtext = json_dumps(env, JSON_COMPACT)) == NULL) {
-		rc = SECMX_ENOMEM;
+		rc = rc < 0 ? rc : SECMX_ENOMEM;
 		goto done;
 	}
 	elen = strlen(envtext);

@@ -71,10 +71,10 @@ static const struct config_key finance_keys[] = {
      "Our GST number in remittances."},
     {"finance", "org_country", CONFIG_STRING, 0, "NZ", 0, 0, NULL, F(org_country, char *),
      "Our country (ISO 3166-1 alpha-2)."},
-    {"finance", "remittance_customization", CONFIG_STRING, 0, NULL, 0, 0, NULL,
-     F(remittance_customization, char *),
-     "cbc:CustomizationID put in remittances (e.g. `urn:secmx:nz:remittance:1` once that "
-     "profile is installed). Not set: plain UBL 2.1."},
+    {"finance", "remittance_customization", CONFIG_STRING, 0, "urn:secmx:nz:remittance:1", 0, 0,
+     NULL, F(remittance_customization, char *),
+     "cbc:CustomizationID put in remittances: by default the secmx NZ remittance profile "
+     "(docs/profile-nz-remittance.md); empty: plain UBL 2.1."},
     {"finance", "log_level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, levels, F(log_level, int),
      "Least severe log level written to stderr."},
 };

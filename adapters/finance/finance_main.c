@@ -583,7 +583,11 @@ static void remit_key(const struct fin_doc *d, char *key, size_t keylen, char *r
 /* cmd_pay: mark paid, SUBMIT the remittance, record its message id. */
 static int cmd_pay(const struct opts *o)
 {
-	static const char *const pat[] = {"RemittanceAdvice"};
+	/* pay only SUBMITs. HELLO needs a pattern, and secmxd keeps HELLO
+	 * patterns as routes: one matching a document type would queue
+	 * documents (the remittance itself) for a session that never comes
+	 * back. No document type is "submit-only" (docs/adapters.md). */
+	static const char *const pat[] = {"submit-only"};
 	struct fin_config cfg = {0};
 	struct ledger *l = NULL;
 	struct adapter *a = NULL;
@@ -648,7 +652,10 @@ static int cmd_pay(const struct opts *o)
 	org.id_scheme = cfg.org_id_scheme;
 	org.tax_id = cfg.org_tax_id;
 	org.country = cfg.org_country;
-	org.customization_id = cfg.remittance_customization;
+	/* an empty remittance_customization: plain UBL 2.1, no CustomizationID */
+	org.customization_id = cfg.remittance_customization && *cfg.remittance_customization
+	                           ? cfg.remittance_customization
+	                           : NULL;
 	if ((rc = fin_remit_build(&d, &org, &xml, &xmllen, err, sizeof(err))) < 0) {
 		fprintf(stderr, "secmx-finance: pay: remittance: %s\n", err);
 		goto out;

@@ -365,7 +365,7 @@ int records_list(struct records *r, FILE *out, int json)
 
 	if (sqlite3_prepare_v2(records__db(r),
 	                       "SELECT id, state, received_at, document_type, retain_until, title,"
-	                       " transaction_id FROM records ORDER BY seq",
+	                       " transaction_id, idem_key FROM records ORDER BY seq",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		json_decref(a);
 		return SECMX_EIO;
@@ -373,10 +373,11 @@ int records_list(struct records *r, FILE *out, int json)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (a)
 			json_array_append_new(
-			    a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", col(st, 0), "state",
-			                 col(st, 1), "received_at", col(st, 2), "document_type",
-			                 col(st, 3), "retain_until", col(st, 4), "title",
-			                 col(st, 5), "transaction_id", col(st, 6)));
+			    a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", col(st, 0),
+			                 "state", col(st, 1), "received_at", col(st, 2),
+			                 "document_type", col(st, 3), "retain_until", col(st, 4),
+			                 "title", col(st, 5), "transaction_id", col(st, 6),
+			                 "idempotency_key", col(st, 7)));
 		else
 			fprintf(out, "%s  %-8s  %s  %-18s  keep-until %s  %s\n", col(st, 0),
 			        col(st, 1), col(st, 2), col(st, 3), col(st, 4), col(st, 5));
