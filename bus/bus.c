@@ -108,16 +108,13 @@ static void blog(struct bus *b, int level, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	size_t i;
 
 	if (!b->ops.log)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f)
-			line[i] = '?';
+	secmx_printable(line);
 	b->ops.log(b->ops.arg, level, line);
 }
 

@@ -118,6 +118,14 @@ size_t secmx_strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+/* secmx_printable: control and non-ASCII bytes become '?'. */
+void secmx_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 /* secmx_errf: formatted message into an optional buffer. */
 void secmx_errf(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -78,6 +78,10 @@ int secmx_file_read(const char *path, size_t max, char **out, size_t *len);
 /* secmx_strlcpy: copy SRC into DST of SIZE bytes, always terminated. */
 size_t secmx_strlcpy(char *dst, const char *src, size_t size);
 
+/* secmx_printable: replace every byte of S outside printable ASCII with '?',
+ * in place, so text from a peer can be written as one log line. */
+void secmx_printable(char *s);
+
 /* secmx_errf: format a message into ERR (of ERRLEN bytes, may be NULL/0). */
 void secmx_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

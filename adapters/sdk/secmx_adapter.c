@@ -83,16 +83,13 @@ static void alog(struct adapter *a, const char *fmt, ...)
 {
 	char line[768];
 	va_list ap;
-	size_t i;
 
 	if (!a->cfg.log)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f)
-			line[i] = '?';
+	secmx_printable(line);
 	a->cfg.log(a->cfg.log_arg, line);
 }
 

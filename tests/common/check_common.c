@@ -75,6 +75,15 @@ START_TEST(file_read_large)
 }
 END_TEST
 
+START_TEST(printable_replaces_controls)
+{
+	char s[] = "ok\r\nfake line\x1b[2J\xc3\xa9 end";
+
+	secmx_printable(s);
+	ck_assert_str_eq(s, "ok??fake line?[2J?? end");
+}
+END_TEST
+
 START_TEST(strlcpy_truncates)
 {
 	char b[4];
@@ -109,6 +118,7 @@ int main(void)
 	tcase_add_test(tc, file_read_limit);
 	tcase_add_test(tc, file_read_large);
 	tcase_add_test(tc, strlcpy_truncates);
+	tcase_add_test(tc, printable_replaces_controls);
 	tcase_add_test(tc, base64);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tc_config());
