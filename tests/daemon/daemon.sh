@@ -121,9 +121,18 @@ nz=$(grep -l 'INV-2026-00417' "$dir/py"/*.xml | head -1)
 grep -q 'SignatureValue' "$nz" || fail "the NZ invoice was delivered unsigned"
 xmlsec1 --verify --trusted-pem "$dir/org.crt" "$nz" >/dev/null 2>"$dir/xmlsec.err" ||
 	fail "xmlsec1 does not verify our attestation: $(cat "$dir/xmlsec.err")"
+# The adapters have all they wait for, but the intake may still be moving the
+# oversize file to .failed (it is taken, sized and refused on the loop): give
+# the drop directory up to 20 s to settle before judging it.
+i=0
+while [ $i -lt 200 ] && { [ -n "$(ls -A "$dir/drop" | grep -v '^\.taking$\|^\.failed$')" ] ||
+	[ -n "$(ls -A "$dir/drop/.taking")" ]; }; do
+	sleep 0.1
+	i=$((i + 1))
+done
 [ -z "$(ls -A "$dir/drop" | grep -v '^\.taking$\|^\.failed$')" ] ||
 	fail "drop dir not empty: $(ls -A "$dir/drop")"
-[ -z "$(ls -A "$dir/drop/.taking")" ] || fail ".taking not empty"
+[ -z "$(ls -A "$dir/drop/.taking")" ] || fail ".taking not empty: $(ls -A "$dir/drop/.taking")"
 [ -f "$dir/drop/.failed/huge.xml" ] && grep -q 'intake.read-failed file=huge.xml .*moved_to=.failed' "$dir/d.log" ||
 	fail "a file over 64 MiB was not set aside in .failed"
 grep -q '^m[0-9]* doc.validated type=Invoice valid=0' "$dir/d.log" >/dev/null 2>&1 ||
