@@ -16,8 +16,6 @@
 #include "bus.h"
 #include "cli.h"
 
-int cmd_bus(int argc, char **argv);
-
 /* usage: the synopsis. */
 static void usage(FILE *fp)
 {

@@ -34,8 +34,6 @@
 #define TXN_DB_DEFAULT "/var/spool/secmx/queue.db"
 #define TXN_MSG_STATE "correlated"
 
-int cmd_txn(int argc, char **argv);
-
 /* help: the usage text. */
 static void help(FILE *fp)
 {
@@ -379,13 +377,9 @@ int cmd_txn(int argc, char **argv)
 		goto done;
 	}
 	if (strcmp(action, "add") == 0) {
-		engine_config_default(&ecfg);
-		ecfg.flags |= ENGINE_CFG_NO_SCHEMAS;
-		if ((rc = engine_new(&ecfg, &eng, err, sizeof(err))) < 0) {
-			fprintf(stderr, "%s: txn: cannot start the engine: %s%s%s\n", cli_prog,
-			        secmx_strerror(rc), *err ? ": " : "", err);
+		engine_config_default(&ecfg); /* the document size limit add_one reads with */
+		if ((eng = cli_engine(NULL, ENGINE_CFG_NO_SCHEMAS)) == NULL)
 			goto done;
-		}
 		if (engine_txn_set_tolerance(eng, &tol) < 0) {
 			fprintf(stderr, "%s: txn add: tolerances must be non-negative decimals\n",
 			        cli_prog);

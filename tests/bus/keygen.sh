@@ -3,7 +3,7 @@
 # never overwritten, the public key printed and equal to the .pub file, the
 # secret key never printed.
 set -eu
-BIN="$SECMX_BUILD/tests/secmx_bus_cmd"
+BIN="$SECMX_BIN"
 dir=$(mktemp -d /tmp/secmx-keygen-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 

@@ -7,7 +7,7 @@ set -eu
 PY=/usr/bin/python3
 ADAPTER="$SECMX_SRC/adapters/examples/python/adapter.py"
 SERVER="$SECMX_BUILD/tests/bus_testserver"
-KEYGEN="$SECMX_BUILD/tests/secmx_bus_cmd"
+KEYGEN="$SECMX_BIN"
 N=10
 
 "$PY" -c 'import zmq; assert zmq.has("curve")' 2>/dev/null ||
