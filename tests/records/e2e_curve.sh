@@ -7,7 +7,7 @@
 set -eu
 REC="$SECMX_BUILD/adapters/records/secmx-records"
 SERVER="$SECMX_BUILD/tests/records_busserver"
-KEYGEN="$SECMX_BUILD/tests/secmx_bus_cmd"
+KEYGEN="$SECMX_BIN"
 C="$SECMX_CORPUS/ubl-examples"
 
 dir=$(mktemp -d /tmp/secmx-records-curve-XXXXXX)
