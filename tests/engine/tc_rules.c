@@ -38,7 +38,7 @@ static struct engine *new_engine(const char *rules_dir, int *rc_out, char *err, 
 	if (rc_out != NULL)
 		*rc_out = rc;
 	else
-		ck_assert_msg(rc == 0, "engine_new: %s (%s)", secmx_strerror(rc), err);
+		ck_assert_msg(rc == 0, "engine_new: %s (%s)", secmx_strerror(rc), err ? err : "-");
 	return eng;
 }
 
