@@ -55,7 +55,7 @@ def setup(workers):
                  "max_inflight = 512\n[bus]\nendpoint = ipc://%s/bus.sock\n"
                  "[workers]\ncount = %d\n"
                  "[routing]\nroutes = fin:Invoice, records:*, records:reject:*\n"
-                 "[log]\nlevel = warning\n" % (d, d, d, d, d, workers))
+                 "[log]\nlevel = notice\n" % (d, d, d, d, d, workers))
     os.chmod(d + "/secmxd.conf", 0o600)
     return d
 

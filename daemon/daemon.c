@@ -611,12 +611,20 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	struct timeval tv = {0, 50000};
+	struct queue_stats qs;
 
 	(void)fd, (void)what;
 	pump(d);
 	if (d->inflight == 0 && (d->outstanding <= 0 || daemon__now_ms() >= d->drain_deadline)) {
 		log_event(LOGL_NOTICE, "-", "daemon.drained", "unacknowledged=%ld processed=%lu",
 		          d->outstanding, (unsigned long)atomic_load(&d->processed));
+		queue_stats(d->q, &qs);
+		log_event(LOGL_NOTICE, "-", "queue.stats",
+		          "puts=%lu put_commits=%lu commits=%lu operations=%lu max_batch=%lu "
+		          "lazy=%lu",
+		          (unsigned long)qs.puts, (unsigned long)qs.commits,
+		          (unsigned long)qs.batches, (unsigned long)qs.batched_ops,
+		          (unsigned long)qs.max_batch_ops, (unsigned long)qs.lazy_ops);
 		event_base_loopbreak(d->base);
 		return;
 	}

@@ -599,10 +599,13 @@ static int run_one(struct daemon *d)
 		rc = STEPS[i].fn(d, s, &lease, &info);
 		daemon__snap_put(s);
 		if (rc < 0 && rc != SECMX_ESTATE && rc != SECMX_ECORRUPT) {
+			const char *why = secmx_strerror(rc);
+
 			snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info.id);
-			rc = queue_msg_defer(d->q, &lease, secmx_strerror(rc), 0);
+			rc = queue_msg_defer(d->q, &lease, why, 0);
 			log_event(LOGL_WARNING, idbuf, rc == 1 ? "doc.dead" : "doc.deferred",
-			          "step=%s attempts=%u", STEPS[i].step, info.attempts + 1);
+			          "step=%s attempts=%u reason=%s", STEPS[i].step,
+			          info.attempts + 1, why);
 		}
 		return 1;
 	}

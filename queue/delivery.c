@@ -39,7 +39,7 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 		snprintf(key, sizeof(key), "%lld.%s", (long long)msg_id, adapter);
 	else if (secmx_strlcpy(key, idem_key, sizeof(key)) >= sizeof(key) || *key == '\0')
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -108,7 +108,7 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -127,7 +127,7 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	if (ack_timeout_ms <= 0)
 		ack_timeout_ms = q->cfg.ack_timeout_ms;
 	memset(&d, 0, sizeof(d));
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -172,7 +172,8 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	q->ops->bind_int(s, 3, now + ack_timeout_ms);
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
-	if ((rc = queue__commit(q)) < 0)
+	/* Lazy: a lost "sent" mark only means the delivery is sent again. */
+	if ((rc = queue__commit_lazy(q)) < 0)
 		goto done;
 	*out = d;
 	rc = 1;
@@ -180,7 +181,7 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -213,7 +214,7 @@ int queue_delivery_ack(struct queue *q, int64_t id)
 	unsigned attempts;
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
@@ -235,12 +236,13 @@ int queue_delivery_ack(struct queue *q, int64_t id)
 	q->ops->bind_int(s, 2, queue__now(q));
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
-	rc = queue__commit(q);
+	/* Lazy: a lost ACK only means the delivery is sent again. */
+	rc = queue__commit_lazy(q);
 	goto done;
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -253,7 +255,7 @@ int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *
 	int64_t now;
 	int rc, dead;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -294,7 +296,7 @@ int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -316,7 +318,7 @@ int queue_delivery_requeue(struct queue *q, const char *adapter, int all)
 	struct qstmt *s;
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, SLOT[k], SQL[k], &s)) < 0)
@@ -335,6 +337,6 @@ int queue_delivery_requeue(struct queue *q, const char *adapter, int all)
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }

@@ -166,7 +166,7 @@ static unsigned commit_batch(struct queue *q, struct queue__put *head)
 	if (lost || ok == 0) {
 		queue__rollback(q);
 		ok = 0;
-	} else if (queue__commit(q) < 0) {
+	} else if (queue__commit_n(q, ok) < 0) {
 		ok = 0;
 	}
 	/* The one rule that matters: a put is accepted only by a commit that
@@ -245,9 +245,9 @@ static void *committer(void *arg)
 		q->gc_last_batch = n;
 		pthread_mutex_unlock(&q->gc_lock);
 
-		pthread_mutex_lock(&q->lock);
+		queue__lock(q);
 		commit_batch(q, head);
-		pthread_mutex_unlock(&q->lock);
+		queue__unlock(q);
 
 		/* Wake the putters; callbacks of submitted puts run outside
 		 * every lock. */
@@ -341,9 +341,9 @@ int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_p
 	if ((rc = check_in(q, in, &req)) < 0)
 		return rc;
 	if (!q->gc_running) {
-		pthread_mutex_lock(&q->lock);
+		queue__lock(q);
 		commit_batch(q, &req);
-		pthread_mutex_unlock(&q->lock);
+		queue__unlock(q);
 	} else {
 		pthread_mutex_lock(&q->gc_lock);
 		if ((rc = enqueue(q, &req)) < 0) {
@@ -377,9 +377,9 @@ int queue_msg_submit(struct queue *q, const struct queue_msg_in *in, queue_put_c
 		return rc;
 	}
 	if (!q->gc_running) {
-		pthread_mutex_lock(&q->lock);
+		queue__lock(q);
 		commit_batch(q, req);
-		pthread_mutex_unlock(&q->lock);
+		queue__unlock(q);
 		cb(arg, req->rc, req->rc == 0 ? &req->res : NULL);
 		free(req);
 		return 0;

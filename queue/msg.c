@@ -4,6 +4,7 @@
  * and the operator's hold / release / retry / remove.
  *
  * Functions: queue_msg_get, queue_msg_info, queue_claim, queue_step_record,
+ * queue_step_advance,
  * queue_msg_defer, queue_lease_renew, queue_lease_release, queue_msg_hold, queue_msg_release,
  * queue_msg_retry, queue_msg_remove (queue.h).
  *
@@ -67,9 +68,9 @@ int queue_msg_info(struct queue *q, int64_t id, struct queue_msg_info *out)
 {
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	rc = info_locked(q, id, out);
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -112,7 +113,7 @@ int queue_msg_get(struct queue *q, int64_t id, void **data, size_t *len)
 
 	*data = NULL;
 	*len = 0;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__prep(q, QS_MSG_BODY,
 	                      "SELECT body, sha256, state, size FROM msg WHERE id = $1", &s)) < 0)
 		goto done;
@@ -156,7 +157,7 @@ int queue_msg_get(struct queue *q, int64_t id, void **data, size_t *len)
 	buf = NULL;
 	rc = 0;
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	free(buf);
 	return rc;
 }
@@ -179,7 +180,7 @@ int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct que
 	memset(&l, 0, sizeof(l));
 	if ((rc = queue__token(l.token)) < 0)
 		return rc;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	l.until = now + lease_ms;
 	if ((rc = queue__begin(q)) < 0)
@@ -212,13 +213,15 @@ int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct que
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
-/* queue_step_record: a step's result and the next state, in one commit. */
-int queue_step_record(struct queue *q, const struct queue_lease *lease, const char *step,
-                      const char *result, const char *detail_json, const char *next_state)
+/* step_record: a step's result and the next state, in one commit; KEEP:
+ * the lease goes on (renewed, *LEASE's until updated). */
+static int step_record(struct queue *q, struct queue_lease *lease, const char *step,
+                       const char *result, const char *detail_json, const char *next_state,
+                       int keep)
 {
 	struct qstmt *s;
 	int64_t now;
@@ -235,7 +238,7 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 			return SECMX_EINVAL;
 		json_decref(j);
 	}
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -254,16 +257,26 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 		rc = 1;
 		goto done;
 	}
-	if ((rc = queue__prep(q, QS_MSG_ADVANCE,
-	                      "UPDATE msg SET state = $3, updated_at = $4, attempts = 0,"
-	                      " last_error = NULL, lease_token = NULL, lease_until = NULL,"
-	                      " next_attempt_at = $4 WHERE id = $1 AND lease_token = $2",
-	                      &s)) < 0)
+	if (keep)
+		rc = queue__prep(q, QS_MSG_ADVANCE_KEEP,
+		                 "UPDATE msg SET state = $3, updated_at = $4, attempts = 0,"
+		                 " last_error = NULL, lease_until = $5, next_attempt_at = $4"
+		                 " WHERE id = $1 AND lease_token = $2",
+		                 &s);
+	else
+		rc = queue__prep(q, QS_MSG_ADVANCE,
+		                 "UPDATE msg SET state = $3, updated_at = $4, attempts = 0,"
+		                 " last_error = NULL, lease_token = NULL, lease_until = NULL,"
+		                 " next_attempt_at = $4 WHERE id = $1 AND lease_token = $2",
+		                 &s);
+	if (rc < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
 	q->ops->bind_text(s, 2, lease->token);
 	q->ops->bind_text(s, 3, next_state);
 	q->ops->bind_int(s, 4, now);
+	if (keep)
+		q->ops->bind_int(s, 5, now + q->cfg.lease_ms);
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
 	if (q->ops->changes(q->st) != 1) {
@@ -283,13 +296,30 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 	q->ops->bind_int(s, 6, now);
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
-	rc = queue__commit(q);
+	if ((rc = queue__commit(q)) == 0 && keep)
+		lease->until = now + q->cfg.lease_ms;
 	goto done;
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
+}
+
+/* queue_step_record: a step's result and the next state; the lease ends. */
+int queue_step_record(struct queue *q, const struct queue_lease *lease, const char *step,
+                      const char *result, const char *detail_json, const char *next_state)
+{
+	struct queue_lease l = *lease;
+
+	return step_record(q, &l, step, result, detail_json, next_state, 0);
+}
+
+/* queue_step_advance: the same, and the holder goes on under its lease. */
+int queue_step_advance(struct queue *q, struct queue_lease *lease, const char *step,
+                       const char *result, const char *detail_json, const char *next_state)
+{
+	return step_record(q, lease, step, result, detail_json, next_state, 1);
 }
 
 /* queue_msg_defer: back off, or dead-letter. */
@@ -304,7 +334,7 @@ int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char
 
 	if (lease == NULL || reason == NULL)
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -375,7 +405,7 @@ int queue_msg_defer(struct queue *q, const struct queue_lease *lease, const char
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -385,7 +415,7 @@ int queue_lease_release(struct queue *q, const struct queue_lease *lease)
 	struct qstmt *s;
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_LEASE_RELEASE,
@@ -406,7 +436,7 @@ int queue_lease_release(struct queue *q, const struct queue_lease *lease)
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -421,7 +451,7 @@ int queue_lease_renew(struct queue *q, struct queue_lease *lease, int64_t lease_
 		return SECMX_EINVAL;
 	if (lease_ms <= 0)
 		lease_ms = q->cfg.lease_ms;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	until = queue__now(q) + lease_ms;
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -444,7 +474,7 @@ int queue_lease_renew(struct queue *q, struct queue_lease *lease, int64_t lease_
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -475,7 +505,7 @@ static int set_held(struct queue *q, int64_t id, int held, const char *who)
 	struct qstmt *s;
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_MSG_HOLD,
@@ -497,7 +527,7 @@ static int set_held(struct queue *q, int64_t id, int held, const char *who)
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -521,7 +551,7 @@ int queue_msg_retry(struct queue *q, int64_t id, const char *who)
 	int64_t now;
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -565,7 +595,7 @@ int queue_msg_retry(struct queue *q, int64_t id, const char *who)
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -589,7 +619,7 @@ int queue_msg_remove(struct queue *q, int64_t id, const char *who, const char *r
 
 	if (reason == NULL || *reason == '\0')
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = msg_state(q, id, state, resume)) < 0)
@@ -606,6 +636,6 @@ int queue_msg_remove(struct queue *q, int64_t id, const char *who, const char *r
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }

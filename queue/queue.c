@@ -145,22 +145,228 @@ int queue__run(struct queue *q, struct qstmt *s)
 	return rc < 0 ? rc : 0;
 }
 
-/* queue__begin: start a write transaction. */
-int queue__begin(struct queue *q)
+/*
+ * The shared transaction (docs/queue.md, "Group commit"). With group commit
+ * on, every write operation of every thread joins one open transaction,
+ * each inside its own SAVEPOINT, and waits in queue__commit until a COMMIT
+ * covering it has returned. The operation that finds nobody else about to
+ * join (no thread waiting for the lock), or the batch full, or its time up
+ * (group_adapt_us after it opened) commits for all of them: the threads
+ * that arrived during one fsync share the next. A failed operation rolls
+ * back to its own savepoint and harms nobody; a failed COMMIT, or a
+ * database that abandons the transaction, fails every operation of the
+ * batch ("not done", never silently "done"). Without group commit each
+ * operation is its own transaction, as before.
+ */
+
+/* mono_us: a monotonic clock in microseconds. */
+static int64_t mono_us(void)
 {
-	return q->ops->begin(q->st);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* queue__commit: commit; a failure leaves nothing of the transaction. */
-int queue__commit(struct queue *q)
+/* queue__lock: take the store lock, counted while waiting so that an open
+ * batch knows more operations are about to join it. */
+void queue__lock(struct queue *q)
 {
-	return q->ops->commit(q->st);
+	atomic_fetch_add(&q->lockers, 1);
+	pthread_mutex_lock(&q->lock);
+	atomic_fetch_sub(&q->lockers, 1);
 }
 
-/* queue__rollback: abandon the transaction. */
-void queue__rollback(struct queue *q)
+/* queue__unlock: let go of the store lock; when the last thread that
+ * wanted it leaves and a batch waits, wake the batch to commit. */
+void queue__unlock(struct queue *q)
+{
+	int wake = q->sh_ops > 0 && atomic_load(&q->lockers) == 0;
+
+	pthread_mutex_unlock(&q->lock);
+	if (wake)
+		pthread_cond_broadcast(&q->sh_cond);
+}
+
+/* batch_end: the open batch is over with result RC (0: its COMMIT
+ * returned): tell every operation in it, count it. */
+static void batch_end(struct queue *q, int rc)
+{
+	struct queue__waiter *w;
+
+	for (w = q->sh_list; w != NULL; w = w->next) {
+		w->rc = rc;
+		w->done = 1;
+	}
+	if (rc == 0 && q->sh_ops > 0) {
+		q->stats.batches++;
+		q->stats.batched_ops += q->sh_ops;
+		if (q->sh_ops > q->stats.max_batch_ops)
+			q->stats.max_batch_ops = q->sh_ops;
+	}
+	q->sh_list = NULL;
+	q->sh_ops = 0;
+	q->sh_open = 0;
+	pthread_cond_broadcast(&q->sh_cond);
+}
+
+/* batch_lost: the database gave up the open transaction (a full disk, an
+ * I/O error): every operation of the batch failed. */
+static void batch_lost(struct queue *q)
 {
 	q->ops->rollback(q->st);
+	batch_end(q, SECMX_EIO);
+}
+
+/* queue__begin: start a write operation (see above). */
+int queue__begin(struct queue *q)
+{
+	int rc;
+
+	if (!q->shared)
+		return q->ops->begin(q->st);
+	if (!q->sh_open) {
+		if ((rc = q->ops->begin(q->st)) < 0)
+			return rc;
+		q->sh_open = 1;
+		q->sh_start = mono_us();
+	}
+	if (q->ops->exec(q->st, "SAVEPOINT op") < 0) {
+		if (!q->ops->in_txn(q->st))
+			batch_lost(q);
+		else if (q->sh_ops == 0)
+			queue__rollback_all(q);
+		return SECMX_EIO;
+	}
+	return 0;
+}
+
+/* queue__rollback_all: end an open transaction that holds nothing of
+ * anyone else's (the store's write lock is not kept idle). */
+void queue__rollback_all(struct queue *q)
+{
+	q->ops->rollback(q->st);
+	q->sh_open = 0;
+}
+
+/* join: add the operation that just ended its savepoint to the batch. */
+static int join(struct queue *q)
+{
+	if (!q->ops->in_txn(q->st)) {
+		batch_lost(q);
+		return SECMX_EIO;
+	}
+	if (q->ops->exec(q->st, "RELEASE SAVEPOINT op") < 0) {
+		if (!q->ops->in_txn(q->st)) {
+			batch_lost(q);
+		} else {
+			q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT op");
+			q->ops->exec(q->st, "RELEASE SAVEPOINT op");
+			if (q->sh_ops == 0)
+				queue__rollback_all(q);
+		}
+		return SECMX_EIO;
+	}
+	return 0;
+}
+
+/* queue__commit: end a write operation: returns 0 once a COMMIT holding it
+ * has returned, a negative code if that COMMIT (or the operation) failed;
+ * then nothing of it is stored. */
+int queue__commit(struct queue *q)
+{
+	return queue__commit_n(q, 1);
+}
+
+/* queue__commit_n: queue__commit for an operation that counts as N in the
+ * batch (the intake's committer: N puts it gathered itself). */
+int queue__commit_n(struct queue *q, unsigned n)
+{
+	struct queue__waiter w = {0, 0, NULL};
+	int64_t until;
+	int rc;
+
+	if (!q->shared)
+		return q->ops->commit(q->st);
+	if ((rc = join(q)) < 0)
+		return rc;
+	w.next = q->sh_list;
+	q->sh_list = &w;
+	q->sh_ops += n ? n : 1;
+	until = q->sh_start + (q->cfg.group_window_us   ? q->cfg.group_window_us
+	                       : q->cfg.group_adapt_us ? q->cfg.group_adapt_us
+	                                               : 200);
+	while (!w.done) {
+		int64_t now = mono_us();
+		struct timespec ts;
+
+		/* A fixed window (group_window_us) waits for a full batch;
+		 * otherwise commit as soon as nobody else is about to join. */
+		if (q->sh_ops >= q->cfg.group_max_batch || now >= until ||
+		    (q->cfg.group_window_us == 0 && atomic_load(&q->lockers) == 0)) {
+			batch_end(q, q->ops->commit(q->st));
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)((until - now) % 1000000) * 1000;
+		ts.tv_sec += (until - now) / 1000000 + ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&q->sh_cond, &q->lock, &ts);
+	}
+	return w.rc;
+}
+
+/* queue__commit_lazy: end a write operation whose loss in a crash does no
+ * harm beyond a repeat (a delivery's "sent" mark, an ACK: at least once
+ * covers both): when a batch is about to commit, join it and return at
+ * once (its COMMIT follows within group_adapt_us); otherwise commit as
+ * queue__commit does. */
+int queue__commit_lazy(struct queue *q)
+{
+	int rc;
+
+	if (!q->shared || q->sh_ops == 0)
+		return queue__commit(q);
+	if ((rc = join(q)) < 0)
+		return rc;
+	q->stats.lazy_ops++;
+	return 0;
+}
+
+/* queue__read_begin: a read transaction, so that several SELECTs agree;
+ * inside the open shared transaction (whose writes this thread may see:
+ * every one of them is waiting for its COMMIT) nothing more is needed. */
+int queue__read_begin(struct queue *q)
+{
+	return q->sh_open ? 0 : q->ops->exec(q->st, "BEGIN");
+}
+
+/* queue__read_end: end what queue__read_begin started. */
+void queue__read_end(struct queue *q)
+{
+	if (!q->sh_open)
+		q->ops->rollback(q->st);
+}
+
+/* queue__rollback: abandon a write operation (only its own changes). */
+void queue__rollback(struct queue *q)
+{
+	if (!q->shared) {
+		q->ops->rollback(q->st);
+		return;
+	}
+	if (!q->sh_open)
+		return;
+	if (!q->ops->in_txn(q->st)) {
+		batch_lost(q);
+		return;
+	}
+	q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT op");
+	q->ops->exec(q->st, "RELEASE SAVEPOINT op");
+	if (!q->ops->in_txn(q->st))
+		batch_lost(q);
+	else if (q->sh_ops == 0)
+		queue__rollback_all(q);
 }
 
 /* queue__copy: column I as text into DST. */
@@ -259,6 +465,7 @@ int queue_open(const char *path, const struct queue_config *cfg, struct queue **
                size_t errlen)
 {
 	struct queue *q = NULL;
+	pthread_condattr_t ca;
 	int rc;
 
 	*out = NULL;
@@ -277,6 +484,10 @@ int queue_open(const char *path, const struct queue_config *cfg, struct queue **
 	pthread_mutex_init(&q->gc_lock, NULL);
 	pthread_cond_init(&q->gc_work, NULL);
 	pthread_cond_init(&q->gc_done, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->sh_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((rc = q->ops->open(path, &q->cfg, &q->st, err, errlen)) < 0)
 		goto fail;
 	if ((rc = migrate(q, err, errlen)) < 0)
@@ -289,6 +500,9 @@ int queue_open(const char *path, const struct queue_config *cfg, struct queue **
 		secmx_errf(err, errlen, "cannot start the committer thread");
 		goto fail;
 	}
+	/* From here on write operations share transactions (migrations and
+	 * recovery above ran alone, one transaction each). */
+	q->shared = q->cfg.group_commit;
 	*out = q;
 	return 0;
 fail:
@@ -306,6 +520,7 @@ void queue_close(struct queue *q)
 		q->ops->close(q->st);
 	pthread_cond_destroy(&q->gc_work);
 	pthread_cond_destroy(&q->gc_done);
+	pthread_cond_destroy(&q->sh_cond);
 	pthread_mutex_destroy(&q->gc_lock);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
@@ -320,7 +535,7 @@ int queue_recover(struct queue *q, int all, struct queue_recovery *out)
 	struct qstmt *s;
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if (all)
@@ -356,22 +571,22 @@ int queue_recover(struct queue *q, int all, struct queue_recovery *out)
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc < 0 ? rc : 0;
 }
 
 /* queue_stats: a copy of the counters. */
 void queue_stats(struct queue *q, struct queue_stats *out)
 {
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	*out = q->stats;
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 }
 
 /* queue__fault_commit: the test seam. */
 void queue__fault_commit(struct queue *q, unsigned nth, unsigned count)
 {
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	q->ops->fault_commit(q->st, nth, count);
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 }

@@ -198,6 +198,11 @@ struct queue_stats {
 	uint64_t put_failures; /* puts that returned an error */
 	uint64_t commits;      /* commits that stored puts */
 	uint64_t max_batch;    /* most puts in one commit */
+	/* The shared transaction (group commit on): every write operation. */
+	uint64_t batches;       /* COMMITs of the shared transaction */
+	uint64_t batched_ops;   /* operations they held, waiting */
+	uint64_t max_batch_ops; /* most operations in one COMMIT */
+	uint64_t lazy_ops;      /* operations that joined a batch without waiting */
 };
 
 /* What recovery found (queue_recover). */
@@ -287,6 +292,16 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
                       const char *result, const char *detail_json, const char *next_state);
 
 /*
+ * queue_step_advance: queue_step_record, but the lease goes on: the message
+ * is in NEXT_STATE, still leased to the holder (renewed for config.lease_ms,
+ * LEASE->until updated), so the holder can run the next step at once
+ * without a claim of its own. Recording is still one commit before the
+ * next step starts; a crash releases the lease at recovery as ever.
+ */
+int queue_step_advance(struct queue *q, struct queue_lease *lease, const char *step,
+                       const char *result, const char *detail_json, const char *next_state);
+
+/*
  * queue_msg_defer: the leased message's step failed transiently for REASON.
  * attempts+1; the next attempt is scheduled with exponential back-off and
  * jitter, or the message is dead-lettered (state "dead", REASON kept) when
@@ -330,12 +345,18 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
  * ack deadline of now + ACK_TIMEOUT_MS (0 = config). Never hands out a
  * delivery while an earlier one of the same transaction to the same adapter
  * is unacknowledged. Returns 1 and fills *OUT, or 0 if nothing is due.
+ * With group commit, when a batch is about to commit the "sent" mark joins
+ * it and this returns before it is durable: a crash that loses the mark
+ * only makes the delivery due again (at least once; recovery re-sends
+ * every "sent" delivery anyway).
  */
 int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeout_ms,
                         struct queue_delivery *out);
 
 /* queue_delivery_ack: the adapter acknowledged delivery ID. Acking twice is
- * harmless (returns 1 the second time). */
+ * harmless (returns 1 the second time). Like queue_delivery_next it may
+ * return before the ACK is durable (joining a batch about to commit): a
+ * lost ACK means one more delivery of the same idempotency key. */
 int queue_delivery_ack(struct queue *q, int64_t id);
 
 /* queue_delivery_nack: the adapter refused delivery ID. PERMANENT: dead-

@@ -18,6 +18,7 @@
 #define SECMX_QUEUE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "queue.h"
 
@@ -37,6 +38,7 @@ enum queue__slot {
 	QS_STEP_GET,
 	QS_STEP_ADD,
 	QS_MSG_ADVANCE,
+	QS_MSG_ADVANCE_KEEP,
 	QS_MSG_LEASED,
 	QS_MSG_DEFER,
 	QS_MSG_DEAD,
@@ -164,11 +166,26 @@ struct queue__put {
 	struct queue__put *next;
 };
 
+/* An operation waiting in queue__commit for its batch's COMMIT. */
+struct queue__waiter {
+	int rc;
+	int done;
+	struct queue__waiter *next;
+};
+
 struct queue {
 	struct queue_config cfg;
 	const struct queue__store_ops *ops;
 	struct qstore *st;
 	pthread_mutex_t lock; /* serialises every use of st */
+	/* The shared transaction (queue.c), under lock. */
+	int shared;              /* group commit on and the queue open */
+	atomic_uint lockers;     /* threads waiting for lock */
+	pthread_cond_t sh_cond;  /* with lock: a batch ended, or may commit */
+	int sh_open;             /* a transaction is open */
+	int64_t sh_start;        /* when it opened (monotonic us) */
+	unsigned sh_ops;         /* operations in it waiting for its COMMIT */
+	struct queue__waiter *sh_list;
 	/* Group commit. */
 	pthread_mutex_t gc_lock;
 	pthread_cond_t gc_work; /* the committer waits for puts */
@@ -213,10 +230,23 @@ int queue__audit(struct queue *q, int64_t msg_id, const char *action, const char
                  const char *reason);
 /* queue__run: step S to completion (no rows expected), then reset it. */
 int queue__run(struct queue *q, struct qstmt *s);
-/* queue__begin / queue__commit / queue__rollback: a write transaction. */
+/* queue__lock / queue__unlock: the store lock (every public function
+ * takes it around its use of the store). */
+void queue__lock(struct queue *q);
+void queue__unlock(struct queue *q);
+/* queue__begin / queue__commit / queue__rollback: a write operation, with
+ * q->lock held. With group commit it joins the shared transaction and
+ * queue__commit waits (releasing the lock meanwhile) for the COMMIT that
+ * covers it; queue__commit_lazy may return before (queue.c). */
 int queue__begin(struct queue *q);
 int queue__commit(struct queue *q);
+int queue__commit_n(struct queue *q, unsigned n);
+int queue__commit_lazy(struct queue *q);
 void queue__rollback(struct queue *q);
+void queue__rollback_all(struct queue *q);
+/* queue__read_begin / queue__read_end: several reads that must agree. */
+int queue__read_begin(struct queue *q);
+void queue__read_end(struct queue *q);
 /* queue__copy: copy column I's text (or "") into DST of SIZE bytes. */
 void queue__copy(struct queue *q, struct qstmt *s, int i, char *dst, size_t size);
 

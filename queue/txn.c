@@ -98,7 +98,7 @@ int queue_txn_open(struct queue *q, const char *key, enum queue_txn_state st, in
 
 	if (key == NULL || *key == '\0' || (unsigned)st >= N_TXN_STATES)
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -134,7 +134,7 @@ out:
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -145,9 +145,9 @@ int queue_txn_find(struct queue *q, const char *key, int64_t *id, enum queue_txn
 
 	if (key == NULL)
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	rc = find_locked(q, key, id, st);
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -162,7 +162,7 @@ int queue_txn_set_state(struct queue *q, int64_t id, enum queue_txn_state st, in
 
 	if ((unsigned)st >= N_TXN_STATES)
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -193,7 +193,7 @@ int queue_txn_set_state(struct queue *q, int64_t id, enum queue_txn_state st, in
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -206,7 +206,7 @@ int queue_txn_finding_add(struct queue *q, int64_t id, int64_t msg_id, const cha
 
 	if (rule == NULL || severity == NULL || text == NULL)
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_TXN_FINDING_ADD,
@@ -230,6 +230,6 @@ int queue_txn_finding_add(struct queue *q, int64_t id, int64_t msg_id, const cha
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }

@@ -63,7 +63,7 @@ int queue_txn_doc_add(struct queue *q, int64_t txn_id, int64_t msg_id, const cha
 
 	if (doc_type == NULL || *doc_type == '\0' || msg_id <= 0)
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = doc_add_locked(q, txn_id, msg_id, doc_type, party, doc_id, summary_json)) < 0)
@@ -74,7 +74,7 @@ int queue_txn_doc_add(struct queue *q, int64_t txn_id, int64_t msg_id, const cha
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -110,7 +110,7 @@ int queue_txn_ref_add(struct queue *q, int64_t txn_id, int64_t msg_id, const cha
 
 	if (doc_type == NULL || doc_id == NULL || *doc_id == '\0')
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
 	if ((rc = ref_add_locked(q, txn_id, msg_id, doc_type, party, doc_id, own)) < 0)
@@ -121,7 +121,7 @@ int queue_txn_ref_add(struct queue *q, int64_t txn_id, int64_t msg_id, const cha
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -233,7 +233,7 @@ int queue_txn_record(struct queue *q, const struct queue_txn_record *rec)
 	    (rec->nfindings > 0 && rec->findings == NULL) ||
 	    strcmp(queue_txn_state_name(rec->state), "unknown") == 0)
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
@@ -258,7 +258,7 @@ int queue_txn_record(struct queue *q, const struct queue_txn_record *rec)
 fail:
 	queue__rollback(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -272,7 +272,7 @@ int queue_txn_ref_find(struct queue *q, const char *doc_type, const char *party,
 
 	if (doc_id == NULL || *doc_id == '\0' || (ids == NULL && max > 0))
 		return SECMX_EINVAL;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__prep(q, QS_TXN_REF_FIND,
 	                      "SELECT DISTINCT txn_id FROM txn_ref WHERE doc_id = $1"
 	                      " AND ($2 = '' OR doc_type = $2 OR doc_type = '')"
@@ -289,7 +289,7 @@ int queue_txn_ref_find(struct queue *q, const char *doc_type, const char *party,
 	if (rc >= 0)
 		rc = (int)n;
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -299,7 +299,7 @@ int queue_txn_doc_has(struct queue *q, int64_t txn_id, int64_t msg_id)
 	struct qstmt *s;
 	int rc;
 
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__prep(q, QS_TXN_DOC_HAS,
 	                      "SELECT 1 FROM txn_doc WHERE msg_id = $2 AND ($1 = 0 OR txn_id = $1)",
 	                      &s)) < 0)
@@ -309,7 +309,7 @@ int queue_txn_doc_has(struct queue *q, int64_t txn_id, int64_t msg_id)
 	rc = q->ops->step(s);
 	q->ops->reset(s);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }
 
@@ -334,7 +334,7 @@ int queue_txn_docs_json(struct queue *q, int64_t txn_id, json_t **out)
 	*out = NULL;
 	if (arr == NULL)
 		return SECMX_ENOMEM;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__prep(q, QS_TXN_DOCS,
 	                      "SELECT msg_id, doc_type, party, doc_id, at, summary FROM txn_doc"
 	                      " WHERE txn_id = $1 ORDER BY id",
@@ -359,7 +359,7 @@ int queue_txn_docs_json(struct queue *q, int64_t txn_id, json_t **out)
 	}
 	q->ops->reset(s);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	if (rc < 0) {
 		json_decref(arr);
 		return rc;
@@ -387,7 +387,7 @@ int queue_txn_list_json(struct queue *q, const char *state, size_t limit, json_t
 	*out = NULL;
 	if (arr == NULL)
 		return SECMX_ENOMEM;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if (state != NULL)
 		rc = queue__prep(q, QS_TXN_LIST_STATE,
 		                 TXN_LIST_SQL " WHERE state = $1 ORDER BY id LIMIT $2", &s);
@@ -413,7 +413,7 @@ int queue_txn_list_json(struct queue *q, const char *state, size_t limit, json_t
 	}
 	q->ops->reset(s);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	if (rc < 0) {
 		json_decref(arr);
 		return rc;
@@ -431,7 +431,7 @@ int queue_txn_key(struct queue *q, int64_t id, char *key, size_t size)
 	if (key == NULL || size == 0)
 		return SECMX_EINVAL;
 	*key = '\0';
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if ((rc = queue__prep(q, QS_TXN_KEY, "SELECT key FROM txn WHERE id = $1", &s)) < 0)
 		goto done;
 	q->ops->bind_int(s, 1, id);
@@ -443,6 +443,6 @@ int queue_txn_key(struct queue *q, int64_t id, char *key, size_t size)
 	else if (rc == 1)
 		rc = 0;
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	return rc;
 }

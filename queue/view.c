@@ -85,7 +85,7 @@ int queue_list_json(struct queue *q, const char *state, size_t limit, json_t **o
 	*out = NULL;
 	if (arr == NULL)
 		return SECMX_ENOMEM;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	if (state != NULL)
 		rc = queue__prep(q, QS_LIST_STATE,
 		                 "SELECT " LIST_COLUMNS " FROM msg WHERE state = $1 ORDER BY id"
@@ -101,7 +101,7 @@ int queue_list_json(struct queue *q, const char *state, size_t limit, json_t **o
 	q->ops->bind_int(s, 2, limit ? (int64_t)limit : INT64_MAX);
 	rc = rows(q, s, LIST_NAMES, LIST_INT, sizeof(LIST_INT) / sizeof(LIST_INT[0]), arr);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	if (rc < 0) {
 		json_decref(arr);
 		return rc;
@@ -158,9 +158,9 @@ int queue_show_json(struct queue *q, int64_t id, json_t **out)
 	*out = NULL;
 	if (holder == NULL)
 		return SECMX_ENOMEM;
-	pthread_mutex_lock(&q->lock);
+	queue__lock(q);
 	/* One read transaction, so that the parts agree with each other. */
-	if ((rc = q->ops->exec(q->st, "BEGIN")) < 0)
+	if ((rc = queue__read_begin(q)) < 0)
 		goto done;
 	rc = child_rows(q, holder, "msg", QS_SHOW_MSG,
 	                "SELECT " LIST_COLUMNS " FROM msg WHERE id = $1", id, NULL, LIST_NAMES,
@@ -187,9 +187,9 @@ int queue_show_json(struct queue *q, int64_t id, json_t **out)
 	*out = json_incref(msg);
 	rc = 0;
 end:
-	q->ops->rollback(q->st);
+	queue__read_end(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	json_decref(holder);
 	return rc;
 }
@@ -215,8 +215,8 @@ int queue_txn_json(struct queue *q, const char *key, json_t **out)
 		json_decref(holder);
 		return SECMX_EINVAL;
 	}
-	pthread_mutex_lock(&q->lock);
-	if ((rc = q->ops->exec(q->st, "BEGIN")) < 0)
+	queue__lock(q);
+	if ((rc = queue__read_begin(q)) < 0)
 		goto done;
 	rc = child_rows(q, holder, "txn", QS_TXN_SHOW,
 	                "SELECT id, key, state, created_at, updated_at FROM txn WHERE key = $1", 0,
@@ -245,9 +245,9 @@ int queue_txn_json(struct queue *q, const char *key, json_t **out)
 	*out = json_incref(txn);
 	rc = 0;
 end:
-	q->ops->rollback(q->st);
+	queue__read_end(q);
 done:
-	pthread_mutex_unlock(&q->lock);
+	queue__unlock(q);
 	json_decref(holder);
 	return rc;
 }

@@ -91,6 +91,47 @@ START_TEST(claim_step_lease)
 }
 END_TEST
 
+/* queue_step_advance: the holder goes on from step to step under one
+ * lease; nobody else can claim the message meanwhile; expiry still frees it. */
+START_TEST(advance_keeps_lease)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_lease a, b;
+	struct queue_msg_info info;
+	int64_t id;
+
+	test_config(&cfg, 0);
+	cfg.lease_ms = 1000;
+	q = test_open(&cfg);
+	id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_claim(q, "new", 0, &a, NULL), 1);
+	test_now += 700;
+	ck_assert_int_eq(queue_step_advance(q, &a, "check", "ok", "{}", "checked"), 0);
+	ck_assert_int_eq(a.until, test_now + 1000); /* renewed */
+	ck_assert_int_eq(queue_msg_info(q, id, &info), 0);
+	ck_assert_str_eq(info.state, "checked");
+	/* Still ours: no claim in the new state while the lease runs. */
+	ck_assert_int_eq(queue_claim(q, "checked", 0, &b, NULL), 0);
+	/* Recording again is harmless; the next step goes on at once. */
+	ck_assert_int_eq(queue_step_advance(q, &a, "check", "ok", NULL, "elsewhere"), 1);
+	ck_assert_int_eq(queue_step_advance(q, &a, "sign", "ok", NULL, "signed"), 0);
+	/* The holder "crashes": after expiry another worker takes over from
+	 * the last recorded step, and the old lease can record nothing. */
+	test_now += 1001;
+	ck_assert_int_eq(queue_claim(q, "signed", 0, &b, &info), 1);
+	ck_assert_int_eq(b.msg_id, id);
+	ck_assert_int_eq(queue_step_advance(q, &a, "route", "ok", NULL, "routed"),
+	                 SECMX_ESTATE);
+	ck_assert_int_eq(queue_step_record(q, &b, "route", "ok", NULL, "routed"), 0);
+	ck_assert_int_eq(queue_msg_info(q, id, &info), 0);
+	ck_assert_str_eq(info.state, "routed");
+	queue_close(q);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 3);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE lease_token IS NULL"), 1);
+}
+END_TEST
+
 START_TEST(defer_backoff_dead)
 {
 	struct queue_config cfg;
@@ -219,6 +260,7 @@ TCase *tc_claim(void)
 
 	tcase_add_checked_fixture(tc, NULL, test_cleanup);
 	tcase_add_test(tc, claim_step_lease);
+	tcase_add_test(tc, advance_keeps_lease);
 	tcase_add_test(tc, defer_backoff_dead);
 	tcase_add_test(tc, dead_by_age);
 	tcase_add_test(tc, hold_release_remove);

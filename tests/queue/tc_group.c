@@ -155,6 +155,85 @@ START_TEST(failed_commit_fails_whole_batch)
 }
 END_TEST
 
+/* The shared transaction: every write operation (not only puts) of
+ * concurrent threads joins one COMMIT. With a fixed window and a batch of
+ * 8, eight threads recording one step each share exactly one COMMIT; with
+ * that COMMIT refused, all eight fail and none of their steps is stored,
+ * and the same records succeed afterwards. */
+struct stepper {
+	struct queue *q;
+	struct queue_lease lease;
+	int rc;
+};
+
+static void *record_one(void *arg)
+{
+	struct stepper *s = arg;
+
+	s->rc = queue_step_advance(s->q, &s->lease, "check", "ok", "{}", "checked");
+	return NULL;
+}
+
+/* eight_steps: 8 threads record a step of their own leased message. */
+static void eight_steps(struct queue *q, struct stepper *sp)
+{
+	pthread_t t[8];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		sp[i].q = q;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, record_one, &sp[i]), 0);
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+}
+
+START_TEST(shared_transaction_all_operations)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_stats st;
+	struct stepper sp[8];
+	int i;
+
+	test_config(&cfg, 1);
+	q = test_open(&cfg);
+	memset(sp, 0, sizeof(sp));
+	for (i = 0; i < 8; i++)
+		test_put(q, "doc", NULL, NULL, NULL, NULL);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(queue_claim(q, "new", 60000, &sp[i].lease, NULL), 1);
+	queue_close(q);
+
+	/* Reopen (the leases stay) with a fixed window and batches of 8. */
+	cfg.group_max_batch = 8;
+	cfg.group_window_us = 5 * 1000 * 1000;
+	q = test_open(&cfg);
+	queue_stats(q, &st);
+	{
+		uint64_t batches0 = st.batches, ops0 = st.batched_ops;
+
+		queue__fault_commit(q, 1, 1);
+		eight_steps(q, sp);
+		for (i = 0; i < 8; i++)
+			ck_assert_msg(sp[i].rc == SECMX_EIO, "step %d: %s", i,
+			              secmx_strerror(sp[i].rc));
+		ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 0);
+		ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'new'"), 8);
+		eight_steps(q, sp);
+		for (i = 0; i < 8; i++)
+			ck_assert_int_eq(sp[i].rc, 0);
+		queue_stats(q, &st);
+		ck_assert_uint_eq(st.batches - batches0, 1); /* the refused one is not counted */
+		ck_assert_uint_eq(st.batched_ops - ops0, 8);
+		ck_assert_uint_eq(st.max_batch_ops, 8);
+	}
+	queue_close(q);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 8);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'checked'"), 8);
+}
+END_TEST
+
 START_TEST(failed_commit_single)
 {
 	/* Without group commit: the second commit fails, the first and third
@@ -276,6 +355,7 @@ TCase *tc_group(void)
 	tcase_add_test(tc, window_batches);
 	tcase_add_test(tc, failed_commit_fails_whole_batch);
 	tcase_add_test(tc, failed_commit_single);
+	tcase_add_test(tc, shared_transaction_all_operations);
 	tcase_add_test(tc, duplicate_reject_inside_batch);
 	tcase_add_test(tc, submit_without_blocking);
 	return tc;
