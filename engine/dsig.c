@@ -719,9 +719,15 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 		goto done;
 	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
 		goto done;
-	/* The context destroys signKey: give it a copy, ours stays shareable. */
-	if ((ctx->signKey = xmlSecKeyDuplicate(key->xkey)) == NULL)
-		goto done;
+	/*
+	 * The key is lent, not copied (a copy duplicates every certificate,
+	 * which cost more than the signature itself). xmlsec 1.2.37 only reads
+	 * signKey while signing: it matches it against the method, takes its
+	 * own reference on the EVP_PKEY (EVP_PKEY_up_ref) and writes KeyInfo
+	 * from the certificates (i2d). The context would destroy signKey, so
+	 * it is taken back before the context is destroyed (done:).
+	 */
+	ctx->signKey = key->xkey;
 	if (xmlSecDSigCtxSign(ctx, sig) < 0) {
 		engine__report_node(rep, "DSIG-SIGN", ENGINE_FATAL, root, "signing failed: %s",
 		                    engine__dsig_last_error());
@@ -734,8 +740,10 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 	added = NULL;
 	rc = SECMX_OK;
 done:
-	if (ctx != NULL)
+	if (ctx != NULL) {
+		ctx->signKey = NULL; /* lent: key->xkey stays the key's */
 		xmlSecDSigCtxDestroy(ctx);
+	}
 	if (added != NULL) {
 		xmlUnlinkNode(added);
 		xmlFreeNode(added);
