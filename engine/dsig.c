@@ -1,7 +1,9 @@
 /*
- * dsig.c — XML-DSig with xmlsec1 (OpenSSL backend): global start-up,
- * signing keys, trust stores, and enveloped signing in the UBL place.
- * The strict verifier is in dsig_verify.c.
+ * dsig.c — XML-DSig: xmlsec1 start-up (for the verifier), signing keys,
+ * trust stores, and enveloped signing in the UBL place with libxml2's
+ * exclusive C14N and OpenSSL (xmlsec's signing context cost several times
+ * the key operation; docs/signatures.md, "How a signature is made").
+ * The strict verifier (xmlsec1 behind our checks) is in dsig_verify.c.
  *
  * Functions
  *   engine__dsig_init / engine__dsig_cleanup   xmlsec + crypto start-up, once
@@ -19,10 +21,14 @@
  *       docs/signatures.md for the layout): exclusive C14N, SHA-256,
  *       RSA-SHA256 or ECDSA-SHA256 by key type, one Reference URI="" with the
  *       enveloped and exc-c14n transforms, the certificates in KeyInfo.
+ *       The digest is taken before ds:Signature is inserted; SignedInfo is
+ *       built and signed in a small document of its own, then copied in.
+ *       Keys are only read, so one key may sign on many threads at once.
  *
  * Errors: SECMX_EKEY (key/certificate unusable; ERR says why), SECMX_EIO,
  * SECMX_ECONFIG (trust store unusable), SECMX_ESIG (a document cannot be
- * signed; the report says why), SECMX_EINTERNAL (xmlsec failed).
+ * signed; the report says why), SECMX_EINTERNAL (xmlsec start-up, C14N or
+ * the private-key operation failed; signing reports it as DSIG-SIGN).
  * xmlsec's own error output is silenced; the last message is kept per thread
  * for the findings. Nothing here logs, prints or exits.
  *
