@@ -989,6 +989,9 @@ START_TEST(sign_c14n_forms)
 	static const char *const forms[] = {
 	    /* comments (outside URI="") and a PI, between elements */
 	    "<!-- before --><?pi some data?><cbc:ID>TOSL108</cbc:ID><!-- after -->",
+	    /* the prolog and the epilog: a PI and a comment around the root */
+	    "<?pi-before top?>\n<!-- c -->\n<Invoice xmlns=",
+	    "</Invoice>\n<?pi-after end?><!-- e -->",
 	    /* CDATA, escapes and character references in text */
 	    "<cbc:ID>TOSL108</cbc:ID><cbc:Note><![CDATA[a < b & c > d]]> &amp; &lt; "
 	    "&#62; \"q\" 'a' &#x9;tab&#xD;cr \xc3\xa9\xe2\x82\xac</cbc:Note>",
@@ -1008,7 +1011,10 @@ START_TEST(sign_c14n_forms)
 	size_t i;
 
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		char *in = replace(orig, "<cbc:ID>TOSL108</cbc:ID>", forms[i]);
+		const char *from = strncmp(forms[i], "<?pi-before", 11) == 0 ? "<Invoice xmlns="
+		                   : strncmp(forms[i], "</Invoice>", 10) == 0 ? "</Invoice>"
+		                                                               : "<cbc:ID>TOSL108</cbc:ID>";
+		char *in = replace(orig, from, forms[i]);
 		char *a = sign_doc(eng, in, rsa), *b = sign_doc(eng, in, ec);
 
 		verified(eng, a, t, NULL, "Signer RSA");
