@@ -1,7 +1,9 @@
 /*
- * dsig.c — XML-DSig with xmlsec1 (OpenSSL backend): global start-up,
- * signing keys, trust stores, and enveloped signing in the UBL place.
- * The strict verifier is in dsig_verify.c.
+ * dsig.c — XML-DSig: xmlsec1 start-up (for the verifier), signing keys,
+ * trust stores, and enveloped signing in the UBL place with libxml2's
+ * exclusive C14N and OpenSSL (xmlsec's signing context cost several times
+ * the key operation; docs/signatures.md, "How a signature is made").
+ * The strict verifier (xmlsec1 behind our checks) is in dsig_verify.c.
  *
  * Functions
  *   engine__dsig_init / engine__dsig_cleanup   xmlsec + crypto start-up, once
@@ -19,10 +21,14 @@
  *       docs/signatures.md for the layout): exclusive C14N, SHA-256,
  *       RSA-SHA256 or ECDSA-SHA256 by key type, one Reference URI="" with the
  *       enveloped and exc-c14n transforms, the certificates in KeyInfo.
+ *       The digest is taken before ds:Signature is inserted; SignedInfo is
+ *       built and signed in a small document of its own, then copied in.
+ *       Keys are only read, so one key may sign on many threads at once.
  *
  * Errors: SECMX_EKEY (key/certificate unusable; ERR says why), SECMX_EIO,
  * SECMX_ECONFIG (trust store unusable), SECMX_ESIG (a document cannot be
- * signed; the report says why), SECMX_EINTERNAL (xmlsec failed).
+ * signed; the report says why), SECMX_EINTERNAL (xmlsec start-up, C14N or
+ * the private-key operation failed; signing reports it as DSIG-SIGN).
  * xmlsec's own error output is silenced; the last message is kept per thread
  * for the findings. Nothing here logs, prints or exits.
  *
@@ -34,7 +40,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libxml/c14n.h>
+
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
@@ -44,16 +53,13 @@
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
 #include <xmlsec/templates.h>
-#include <xmlsec/xmldsig.h>
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
-#include <xmlsec/openssl/evp.h>
-#include <xmlsec/openssl/x509.h>
 
 #include "dsig_int.h"
 
 #define KEYFILE_MAX (1u << 20)
-#define MAX_CERTS 16
+#define MAX_CERTS DSIG_MAX_CERTS
 
 #define UBL_DSIG_EXTENSION_URI "urn:oasis:names:specification:ubl:dsig:enveloped"
 #define UBL_SIGNATURE_ID "urn:oasis:names:specification:ubl:signature:1"
@@ -268,6 +274,44 @@ static int load_pem_key(const char *buf, size_t len, const char *password, EVP_P
 	return SECMX_EKEY;
 }
 
+/*
+ * b64_lines: BUF as base64 in lines of 64 characters joined by '\n', with a
+ * final '\n' when TRAIL (xmlsec's layout). Returns a malloc'd string, or NULL.
+ */
+static char *b64_lines(const unsigned char *buf, size_t len, int trail)
+{
+	size_t lines = len / 48 + 1, i;
+	char *out = malloc(lines * 65 + 2), *p = out;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i += 48) {
+		size_t n = len - i < 48 ? len - i : 48;
+
+		if (i > 0)
+			*p++ = '\n';
+		p += EVP_EncodeBlock((unsigned char *)p, buf + i, (int)n);
+	}
+	if (trail)
+		*p++ = '\n';
+	*p = '\0';
+	return out;
+}
+
+/* cert_base64: X's DER in base64 lines, as KeyInfo carries it (malloc'd). */
+static char *cert_base64(X509 *x)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	char *b64;
+
+	if (n <= 0)
+		return NULL;
+	b64 = b64_lines(der, (size_t)n, 1);
+	OPENSSL_free(der);
+	return b64;
+}
+
 /* engine_key_load: see engine.h. On failure *OUT is NULL and ERR says why. */
 int engine_key_load(const char *key_path, const char *cert_path, const char *password,
                     struct engine_key **out, char *err, size_t errlen)
@@ -277,8 +321,7 @@ int engine_key_load(const char *key_path, const char *cert_path, const char *pas
 	EVP_PKEY *pkey = NULL;
 	STACK_OF(X509) *certs = NULL;
 	struct engine_key *key = NULL;
-	xmlSecKeyDataPtr kdata = NULL, xdata;
-	X509 *leaf = NULL, *dup = NULL;
+	X509 *leaf = NULL;
 	char why[256];
 	int i, rc;
 
@@ -340,44 +383,34 @@ int engine_key_load(const char *key_path, const char *cert_path, const char *pas
 		           cert_path ? "" : " (give one with the key or as --cert)");
 		goto done;
 	}
-	/* Hand the key to xmlsec: leaf first, then the rest of the chain. */
-	rc = SECMX_EINTERNAL;
-	if ((key->xkey = xmlSecKeyCreate()) == NULL)
+	/* What every signature needs, made once: KeyInfo's text for the
+	 * leaf and then the rest of the chain, and the digest method. */
+	rc = SECMX_ENOMEM;
+	if ((key->cert_b64[key->ncerts] = cert_base64(leaf)) == NULL)
 		goto done;
-	if ((kdata = xmlSecOpenSSLEvpKeyAdopt(pkey)) == NULL)
-		goto done;
-	pkey = NULL;
-	if (xmlSecKeySetValue(key->xkey, kdata) < 0)
-		goto done;
-	kdata = NULL;
-	if ((xdata = xmlSecKeyEnsureData(key->xkey, xmlSecOpenSSLKeyDataX509Id)) == NULL)
-		goto done;
-	/* AdoptKeyCert only names the key's certificate; KeyInfo is written
-	 * from the certificate list, so the leaf goes there too, first. */
-	if ((dup = X509_dup(leaf)) == NULL || xmlSecOpenSSLKeyDataX509AdoptKeyCert(xdata, dup) < 0)
-		goto done;
-	dup = NULL;
-	if (xmlSecOpenSSLKeyDataX509AdoptCert(xdata, leaf) < 0)
-		goto done;
-	leaf = NULL;
-	while (sk_X509_num(certs) > 0) {
+	key->ncerts++;
+	while (sk_X509_num(certs) > 0 && key->ncerts < MAX_CERTS) {
 		X509 *x = sk_X509_shift(certs);
-		if (xmlSecOpenSSLKeyDataX509AdoptCert(xdata, x) < 0) {
-			X509_free(x);
+		key->cert_b64[key->ncerts] = cert_base64(x);
+		X509_free(x);
+		if (key->cert_b64[key->ncerts] == NULL)
 			goto done;
-		}
+		key->ncerts++;
 	}
+	rc = SECMX_EINTERNAL;
+	if ((key->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		secmx_errf(err, errlen, "OpenSSL has no SHA-256");
+		goto done;
+	}
+	key->pkey = pkey;
+	pkey = NULL;
 	*out = key;
 	key = NULL;
 	rc = SECMX_OK;
 done:
-	if (rc == SECMX_EINTERNAL)
-		secmx_errf(err, errlen, "xmlsec could not take the key: %s", last_error);
-	if (kdata != NULL)
-		xmlSecKeyDataDestroy(kdata);
+	ERR_clear_error();
 	engine_key_free(key);
 	X509_free(leaf);
-	X509_free(dup);
 	EVP_PKEY_free(pkey);
 	sk_X509_pop_free(certs, X509_free);
 	if (kbuf != NULL)
@@ -390,10 +423,14 @@ done:
 /* engine_key_free: NULL accepted. */
 void engine_key_free(struct engine_key *key)
 {
+	int i;
+
 	if (key == NULL)
 		return;
-	if (key->xkey != NULL)
-		xmlSecKeyDestroy(key->xkey);
+	for (i = 0; i < key->ncerts; i++)
+		free(key->cert_b64[i]);
+	EVP_MD_free(key->sha256);
+	EVP_PKEY_free(key->pkey);
 	free(key);
 }
 
@@ -672,19 +709,207 @@ done:
 	return rc;
 }
 
+/* Where canonical bytes go: a digest, or a signature being computed. */
+struct c14n_sink {
+	EVP_MD_CTX *md;
+	int sign; /* EVP_DigestSignUpdate rather than EVP_DigestUpdate */
+};
+
+/* sink_write: xmlOutputBuffer write callback; feeds the bytes to the sink. */
+static int sink_write(void *ctx, const char *buf, int len)
+{
+	struct c14n_sink *k = ctx;
+	int ok = k->sign ? EVP_DigestSignUpdate(k->md, buf, (size_t)len)
+	                 : EVP_DigestUpdate(k->md, buf, (size_t)len);
+
+	return ok == 1 ? len : -1;
+}
+
+/* in_subtree: C14N visibility: NODE (for a namespace: its element PARENT)
+ * lies in the subtree at TOP. */
+static int in_subtree(void *top, xmlNodePtr node, xmlNodePtr parent)
+{
+	xmlNodePtr n = node->type == XML_NAMESPACE_DECL ? parent : node;
+
+	for (; n != NULL; n = n->parent)
+		if (n == top)
+			return 1;
+	return 0;
+}
+
+/*
+ * c14n_to: exclusive C14N 1.0 without comments of D (TOP NULL: the whole
+ * document, every node visible) or of the subtree at TOP, streamed into K.
+ */
+static int c14n_to(xmlDocPtr d, xmlNodePtr top, struct c14n_sink *k)
+{
+	xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(sink_write, NULL, k, NULL);
+	int n, closed;
+
+	if (ob == NULL)
+		return SECMX_ENOMEM;
+	n = xmlC14NExecute(d, top != NULL ? in_subtree : NULL, top, XML_C14N_EXCLUSIVE_1_0, NULL, 0,
+	                   ob);
+	closed = xmlOutputBufferClose(ob);
+	return n < 0 || closed < 0 ? SECMX_EINTERNAL : SECMX_OK;
+}
+
+/* ecdsa_raw: a DER ECDSA-Sig-Value as XML-DSig's r || s, N bytes each,
+ * into OUT (2 * N bytes). Returns 2 * N or -1. */
+static int ecdsa_raw(const unsigned char *der, size_t len, int n, unsigned char *out)
+{
+	const unsigned char *p = der;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
+	const BIGNUM *r, *s;
+	int rc = -1;
+
+	if (es == NULL)
+		return -1;
+	ECDSA_SIG_get0(es, &r, &s);
+	if (BN_bn2binpad(r, out, n) == n && BN_bn2binpad(s, out + n, n) == n)
+		rc = 2 * n;
+	ECDSA_SIG_free(es);
+	return rc;
+}
+
+/*
+ * doc_digest: base64 SHA-256 of DOC's exclusive canonical form without
+ * comments, into B64 (45 bytes). Called before ds:Signature is in the
+ * document, this is what the Reference URI="" with the enveloped and
+ * exc-c14n transforms digests once the signature is there.
+ */
+static int doc_digest(const struct engine_key *key, xmlDocPtr doc, char *b64)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct c14n_sink k = {md, 0};
+	unsigned char dv[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	int rc = SECMX_EINTERNAL;
+
+	if (md == NULL)
+		return SECMX_ENOMEM;
+	if (EVP_DigestInit_ex(md, key->sha256, NULL) != 1 || (rc = c14n_to(doc, NULL, &k)) < 0 ||
+	    EVP_DigestFinal_ex(md, dv, &dlen) != 1 || dlen != 32) {
+		if (rc == SECMX_OK)
+			rc = SECMX_EINTERNAL;
+		goto done;
+	}
+	EVP_EncodeBlock((unsigned char *)b64, dv, 32);
+	rc = SECMX_OK;
+done:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/*
+ * sign_info: sign the canonical form of the SignedInfo at SI (in D) with
+ * KEY (RSA PKCS#1 v1.5 or ECDSA, SHA-256); the SignatureValue text
+ * (malloc'd, caller frees) into *OUT.
+ */
+static int sign_info(const struct engine_key *key, xmlDocPtr d, xmlNodePtr si, char **out)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct c14n_sink k = {md, 1};
+	unsigned char *der = NULL, raw[2 * 66];
+	size_t len = 0;
+	int n, rc = SECMX_EINTERNAL;
+
+	*out = NULL;
+	if (md == NULL)
+		return SECMX_ENOMEM;
+	if (EVP_DigestSignInit(md, NULL, key->sha256, NULL, key->pkey) != 1 ||
+	    (rc = c14n_to(d, si, &k)) < 0 || EVP_DigestSignFinal(md, NULL, &len) != 1) {
+		if (rc == SECMX_OK)
+			rc = SECMX_EINTERNAL;
+		goto done;
+	}
+	rc = SECMX_EINTERNAL;
+	if ((der = OPENSSL_malloc(len)) == NULL || EVP_DigestSignFinal(md, der, &len) != 1)
+		goto done;
+	if (key->kind == DSIG_KEY_EC) {
+		n = (key->bits + 7) / 8;
+		if (n > 66 || ecdsa_raw(der, len, n, raw) < 0)
+			goto done;
+		*out = b64_lines(raw, 2 * (size_t)n, 0);
+	} else {
+		*out = b64_lines(der, len, 0);
+	}
+	rc = *out != NULL ? SECMX_OK : SECMX_ENOMEM;
+done:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/*
+ * make_signature: the complete ds:Signature for a document whose digest is
+ * DIGEST (base64), built and signed in a small document of its own (so the
+ * SignedInfo's canonicalisation walks a few nodes, not the whole invoice),
+ * then copied under INFO in DOC. xmlsec's template functions give it the
+ * layout xmlsec itself writes.
+ */
+static int make_signature(const struct engine_key *key, xmlDocPtr doc, xmlNodePtr info,
+                          const char *digest)
+{
+	xmlDocPtr d = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNodePtr sig, ref, si, sv, dv, kinfo, x509, cert, copy;
+	xmlSecTransformId method =
+	    key->kind == DSIG_KEY_EC ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id;
+	char *value = NULL;
+	int i, rc = SECMX_ENOMEM;
+
+	if (d == NULL)
+		return SECMX_ENOMEM;
+	sig = xmlSecTmplSignatureCreateNsPref(d, xmlSecTransformExclC14NId, method, NULL,
+	                                      (const xmlChar *)"ds");
+	if (sig == NULL)
+		goto done;
+	xmlDocSetRootElement(d, sig);
+	if ((ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, NULL,
+	                                           (const xmlChar *)"", NULL)) == NULL ||
+	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL ||
+	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) == NULL ||
+	    (kinfo = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL)) == NULL ||
+	    (x509 = xmlSecTmplKeyInfoAddX509Data(kinfo)) == NULL)
+		goto done;
+	rc = SECMX_EINTERNAL;
+	if ((si = engine__child(sig, NS_DS, "SignedInfo")) == NULL ||
+	    (sv = engine__child(sig, NS_DS, "SignatureValue")) == NULL ||
+	    (dv = engine__child(ref, NS_DS, "DigestValue")) == NULL)
+		goto done;
+	xmlNodeAddContent(dv, (const xmlChar *)digest);
+	for (i = 0; i < key->ncerts; i++) {
+		if ((cert = xmlSecAddChild(x509, (const xmlChar *)"X509Certificate",
+		                           (const xmlChar *)NS_DS)) == NULL)
+			goto done;
+		xmlNodeAddContent(cert, (const xmlChar *)key->cert_b64[i]);
+	}
+	if ((rc = sign_info(key, d, si, &value)) < 0)
+		goto done;
+	xmlNodeAddContent(sv, (const xmlChar *)value);
+	rc = SECMX_ENOMEM;
+	if ((copy = xmlDocCopyNode(sig, doc, 1)) == NULL)
+		goto done;
+	xmlAddChild(info, copy);
+	rc = SECMX_OK;
+done:
+	free(value);
+	xmlFreeDoc(d);
+	return rc;
+}
+
 /* engine_doc_sign: see engine.h. On failure the document is unchanged. */
 int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const struct engine_key *key,
                     struct engine_report *rep)
 {
-	xmlNodePtr root, info, sig = NULL, ref, kinfo, x509, added = NULL;
-	xmlSecDSigCtxPtr ctx = NULL;
-	xmlSecTransformId method;
-	int rc = SECMX_EINTERNAL;
+	xmlNodePtr root, info, sig, added = NULL;
+	char digest[48];
+	int rc;
 
 	(void)eng;
 	if (doc == NULL || key == NULL || doc->xml == NULL)
 		return SECMX_EINVAL;
-	engine__dsig_clear_error();
 	root = xmlDocGetRootElement(doc->xml);
 	if (root == NULL || root->ns == NULL ||
 	    strncmp((const char *)root->ns->href, NS_UBL_PREFIX, strlen(NS_UBL_PREFIX)) != 0) {
@@ -701,30 +926,13 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 	}
 	if ((rc = build_place(doc, root, &added, &info, rep)) < 0)
 		goto done;
-	rc = SECMX_EINTERNAL;
-	method =
-	    key->kind == DSIG_KEY_EC ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id;
-	sig = xmlSecTmplSignatureCreateNsPref(doc->xml, xmlSecTransformExclC14NId, method, NULL,
-	                                      (const xmlChar *)"ds");
-	if (sig == NULL)
-		goto done;
-	xmlAddChild(info, sig);
-	if ((ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id, NULL,
-	                                           (const xmlChar *)"", NULL)) == NULL ||
-	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL ||
-	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) == NULL ||
-	    (kinfo = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL)) == NULL ||
-	    (x509 = xmlSecTmplKeyInfoAddX509Data(kinfo)) == NULL ||
-	    xmlSecTmplX509DataAddCertificate(x509) == NULL)
-		goto done;
-	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL)
-		goto done;
-	/* The context destroys signKey: give it a copy, ours stays shareable. */
-	if ((ctx->signKey = xmlSecKeyDuplicate(key->xkey)) == NULL)
-		goto done;
-	if (xmlSecDSigCtxSign(ctx, sig) < 0) {
-		engine__report_node(rep, "DSIG-SIGN", ENGINE_FATAL, root, "signing failed: %s",
-		                    engine__dsig_last_error());
+	/* The digest first: the document as it will be, minus ds:Signature. */
+	if ((rc = doc_digest(key, doc->xml, digest)) < 0 ||
+	    (rc = make_signature(key, doc->xml, info, digest)) < 0) {
+		if (rc != SECMX_ENOMEM)
+			engine__report_node(rep, "DSIG-SIGN", ENGINE_FATAL, root,
+			                    "signing failed (canonicalisation or the private key "
+			                    "operation)");
 		goto done;
 	}
 	/* The tree changed: any verified bytes no longer describe it. */
@@ -734,8 +942,6 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 	added = NULL;
 	rc = SECMX_OK;
 done:
-	if (ctx != NULL)
-		xmlSecDSigCtxDestroy(ctx);
 	if (added != NULL) {
 		xmlUnlinkNode(added);
 		xmlFreeNode(added);

@@ -24,8 +24,14 @@ enum dsig_key_kind {
 	DSIG_KEY_EC = 2,
 };
 
+/* Limit on the certificates of a key or a KeyInfo. */
+#define DSIG_MAX_CERTS 16
+
 struct engine_key {
-	xmlSecKeyPtr xkey; /* private key + certificates, for xmlsec */
+	EVP_PKEY *pkey;                      /* the private key */
+	EVP_MD *sha256;                      /* fetched once, for every signature */
+	char *cert_b64[DSIG_MAX_CERTS];      /* KeyInfo text: leaf first, then chain */
+	int ncerts;
 	enum dsig_key_kind kind;
 	int bits; /* RSA modulus or EC field size */
 };

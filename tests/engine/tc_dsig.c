@@ -932,6 +932,265 @@ START_TEST(threads)
 }
 END_TEST
 
+/* ---- the signer's own paths: C14N forms, curves, reuse, threads ---- */
+
+/* xmlsec1_verifies: does the real `xmlsec1 --verify` accept XML under CA? */
+static int xmlsec1_verifies(const char *xml, const char *ca)
+{
+	char path[PATH_MAX], cap[PATH_MAX];
+	char *argv[] = {"xmlsec1", "--verify", "--trusted-pem", cap, path, NULL};
+	FILE *fp;
+	pid_t pid;
+	int st = 0;
+
+	snprintf(path, sizeof(path), "%s/xmlsec1-check.xml", pki_dir);
+	secmx_strlcpy(cap, pki(ca), sizeof(cap));
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(fputs(xml, fp) >= 0, 1);
+	ck_assert_int_eq(fclose(fp), 0);
+	if ((pid = fork()) == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* invoice_text: the corpus invoice as a string (caller frees). */
+static char *invoice_text(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(secmx_file_read(corpus(INVOICE), 1 << 20, &buf, &len), 0);
+	return buf;
+}
+
+/* invoice_numbered: the invoice with cbc:ID TOSL108 replaced by TOSL-N. */
+static char *invoice_numbered(const char *orig, int n)
+{
+	char id[64];
+
+	snprintf(id, sizeof(id), "<cbc:ID>TOSL-%d</cbc:ID>", n);
+	return replace(orig, "<cbc:ID>TOSL108</cbc:ID>", id);
+}
+
+START_TEST(sign_c14n_forms)
+{
+	/* Content whose canonical form differs from its serialization: the
+	 * signer's digest must match what xmlsec1 and our verifier compute. */
+	static const char *const forms[] = {
+	    /* comments (outside URI="") and a PI, between elements */
+	    "<!-- before --><?pi some data?><cbc:ID>TOSL108</cbc:ID><!-- after -->",
+	    /* the prolog and the epilog: a PI and a comment around the root */
+	    "<?pi-before top?>\n<!-- c -->\n<Invoice xmlns=",
+	    "</Invoice>\n<?pi-after end?><!-- e -->",
+	    /* CDATA, escapes and character references in text */
+	    "<cbc:ID>TOSL108</cbc:ID><cbc:Note><![CDATA[a < b & c > d]]> &amp; &lt; "
+	    "&#62; \"q\" 'a' &#x9;tab&#xD;cr \xc3\xa9\xe2\x82\xac</cbc:Note>",
+	    /* attributes: order, escapes, xml:lang, a namespaced one */
+	    "<cbc:ID>TOSL108</cbc:ID><cbc:Note z=\"1\" xml:lang=\"en\" a=\"&lt;&amp;&quot;&#xA;&#x9;\" "
+	    "x:b=\"2\" xmlns:x=\"urn:x\">n</cbc:Note>",
+	    /* unused and redeclared namespaces, a default namespace inside */
+	    "<cbc:ID xmlns:unused=\"urn:unused\">TOSL108</cbc:ID><x:Ext xmlns:x=\"urn:x\" "
+	    "xmlns=\"urn:other\"><Inner xmlns:cbc=\"urn:not-cbc\"><cbc:Y/></Inner>"
+	    "<x:Empty></x:Empty></x:Ext>",
+	};
+	struct engine *eng = eng_plain();
+	struct engine_key *rsa = key_ok("rsa-full.pem", NULL, NULL);
+	struct engine_key *ec = key_ok("ec.p12", NULL, PASS);
+	struct engine_trust *t = trust_of("ca.pem", NULL);
+	char *orig = invoice_text();
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		const char *from = strncmp(forms[i], "<?pi-before", 11) == 0 ? "<Invoice xmlns="
+		                   : strncmp(forms[i], "</Invoice>", 10) == 0 ? "</Invoice>"
+		                                                               : "<cbc:ID>TOSL108</cbc:ID>";
+		char *in = replace(orig, from, forms[i]);
+		char *a = sign_doc(eng, in, rsa), *b = sign_doc(eng, in, ec);
+
+		verified(eng, a, t, NULL, "Signer RSA");
+		verified(eng, b, t, NULL, "Signer EC");
+		ck_assert_msg(xmlsec1_verifies(a, "ca.pem"), "xmlsec1 refused RSA form %zu", i);
+		ck_assert_msg(xmlsec1_verifies(b, "ca.pem"), "xmlsec1 refused EC form %zu", i);
+		free(a);
+		free(b);
+		free(in);
+	}
+	free(orig);
+	engine_trust_free(t);
+	engine_key_free(rsa);
+	engine_key_free(ec);
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(sign_ec_curves)
+{
+	/* r || s is padded to the field size: 48 bytes (P-384), 66 (P-521). */
+	static const char *const keys[] = {"ec384-full.pem", "ec521-full.pem"};
+	static const char *const cns[] = {"Signer EC384", "Signer EC521"};
+	struct engine *eng = eng_plain();
+	struct engine_trust *t = trust_of("ca.pem", NULL);
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct engine_key *k = key_ok(keys[i], NULL, NULL);
+		int j;
+
+		for (j = 0; j < 8; j++) { /* several: a short r or s needs padding */
+			char *xml = sign_doc(eng, NULL, k);
+
+			verified(eng, xml, t, NULL, cns[i]);
+			if (j == 0)
+				ck_assert_msg(xmlsec1_verifies(xml, "ca.pem"), "xmlsec1: %s", keys[i]);
+			free(xml);
+		}
+		engine_key_free(k);
+	}
+	engine_trust_free(t);
+	test_engine_free();
+}
+END_TEST
+
+START_TEST(sign_many_in_a_row)
+{
+	/* One thread, one loaded key each, 1,000 signatures of different
+	 * invoices: every one verifies (ours), some also with xmlsec1. */
+	struct engine *eng = eng_plain();
+	struct engine_key *rsa = key_ok("rsa-full.pem", NULL, NULL);
+	struct engine_key *ec = key_ok("ec.p12", NULL, PASS);
+	struct engine_trust *t = trust_of("ca.pem", NULL);
+	char *orig = invoice_text();
+	int i, bad = 0;
+
+	for (i = 0; i < 1000; i++) {
+		char *in = invoice_numbered(orig, i), *xml;
+		char want[64];
+		struct engine_report *rep = engine_report_new();
+		struct engine_doc *doc = NULL;
+
+		xml = sign_doc(eng, in, (i & 1) ? ec : rsa);
+		if (verify_str(eng, xml, t, NULL, rep, NULL, &doc) != 0 ||
+		    engine_doc_classify(eng, doc, rep) != 0)
+			bad++;
+		snprintf(want, sizeof(want), "TOSL-%d", i);
+		if (doc == NULL || engine_doc_id(doc) == NULL || strcmp(engine_doc_id(doc), want) != 0)
+			bad++;
+		if (i == 0 || i == 1 || i == 998 || i == 999)
+			ck_assert_msg(xmlsec1_verifies(xml, "ca.pem"), "xmlsec1 refused #%d", i);
+		engine_doc_free(doc);
+		engine_report_free(rep);
+		free(xml);
+		free(in);
+	}
+	ck_assert_msg(bad == 0, "%d of 1000 signed invoices did not verify as themselves", bad);
+	free(orig);
+	engine_trust_free(t);
+	engine_key_free(rsa);
+	engine_key_free(ec);
+	test_engine_free();
+}
+END_TEST
+
+/* What a signing thread shares and reports. */
+struct sign_arg {
+	struct engine *eng;
+	const struct engine_key *rsa, *ec;
+	const struct engine_trust *trust;
+	const char *orig;
+	int base, count, errors;
+	char *last; /* the thread's last signed output, for xmlsec1 */
+};
+
+/* sign_many: sign and verify ARG->count invoices with the shared keys. */
+static void *sign_many(void *p)
+{
+	struct sign_arg *a = p;
+	int i;
+
+	for (i = 0; i < a->count; i++) {
+		char id[64], *in = NULL, *out = NULL;
+		const char *at = strstr(a->orig, "<cbc:ID>TOSL108</cbc:ID>");
+		struct engine_report *rep = engine_report_new();
+		struct engine_doc *doc = NULL;
+		size_t len = 0, n = (size_t)(at - a->orig);
+		int rc;
+
+		/* no ck_assert off the test's thread: count the errors */
+		snprintf(id, sizeof(id), "<cbc:ID>TOSL-%d</cbc:ID>", a->base + i);
+		if ((in = malloc(strlen(a->orig) + sizeof(id))) == NULL) {
+			a->errors++;
+			engine_report_free(rep);
+			continue;
+		}
+		snprintf(in, strlen(a->orig) + sizeof(id), "%.*s%s%s", (int)n, a->orig, id,
+		         at + strlen("<cbc:ID>TOSL108</cbc:ID>"));
+		rc = engine_doc_parse(a->eng, in, strlen(in), "t", &doc, rep);
+		if (rc == 0)
+			rc = engine_doc_sign(a->eng, doc, (i & 1) ? a->ec : a->rsa, rep);
+		if (rc == 0)
+			rc = engine_doc_serialize(doc, &out, &len);
+		engine_doc_free(doc);
+		doc = NULL;
+		if (rc == 0)
+			rc = engine_doc_parse(a->eng, out, len, "t", &doc, rep);
+		if (rc == 0)
+			rc = engine_doc_verify(a->eng, doc, a->trust, NULL, rep, NULL);
+		if (rc == 0)
+			rc = engine_doc_classify(a->eng, doc, rep);
+		snprintf(id, sizeof(id), "TOSL-%d", a->base + i);
+		if (rc != 0 || engine_doc_id(doc) == NULL || strcmp(engine_doc_id(doc), id) != 0)
+			a->errors++;
+		engine_doc_free(doc);
+		engine_report_free(rep);
+		free(in);
+		free(a->last);
+		a->last = out;
+	}
+	return NULL;
+}
+
+START_TEST(sign_threads)
+{
+	/* Four threads sign at once with the same two keys and engine. */
+	struct engine *eng = eng_plain();
+	struct engine_key *rsa = key_ok("rsa-full.pem", NULL, NULL);
+	struct engine_key *ec = key_ok("ec.p12", NULL, PASS);
+	struct engine_trust *t = trust_of("ca.pem", NULL);
+	char *orig = invoice_text();
+	struct sign_arg a[4];
+	pthread_t th[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		a[i] = (struct sign_arg){eng, rsa, ec, t, orig, 1000 * i, 100, 0, NULL};
+		ck_assert_int_eq(pthread_create(&th[i], NULL, sign_many, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 4; i++) {
+		ck_assert_msg(a[i].errors == 0, "thread %d: %d of 100 wrong", i, a[i].errors);
+		ck_assert_ptr_nonnull(a[i].last);
+		ck_assert_msg(xmlsec1_verifies(a[i].last, "ca.pem"), "xmlsec1, thread %d", i);
+		free(a[i].last);
+	}
+	free(orig);
+	engine_trust_free(t);
+	engine_key_free(rsa);
+	engine_key_free(ec);
+	test_engine_free();
+}
+END_TEST
+
 /* tc_dsig: the TCase, with the PKI made once for all its tests. */
 TCase *tc_dsig(void)
 {
@@ -962,5 +1221,9 @@ TCase *tc_dsig(void)
 	tcase_add_test(tc, key_substitution);
 	tcase_add_test(tc, trust_forms);
 	tcase_add_test(tc, threads);
+	tcase_add_test(tc, sign_c14n_forms);
+	tcase_add_test(tc, sign_ec_curves);
+	tcase_add_test(tc, sign_many_in_a_row);
+	tcase_add_test(tc, sign_threads);
 	return tc;
 }

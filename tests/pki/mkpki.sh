@@ -11,6 +11,7 @@
 #   rsa-full.pem             rsa.key then rsa.pem then int.pem (one PEM file)
 #   rsa-chain.pem            rsa.pem then int.pem (also ec-, revoked-, expired-chain)
 #   ec.key/ec.pem            ECDSA P-256 leaf
+#   ec384-full.pem, ec521-full.pem   P-384 / P-521 key, leaf and int in one PEM
 #   revoked.key/revoked.pem  RSA-2048 leaf, revoked in crl.pem
 #   expired.key/expired.pem  RSA-2048 leaf valid 2020-01-01..2021-01-01
 #   crl.pem                  CRLs of the root and the intermediate
@@ -100,6 +101,8 @@ ca_conf int
 cp int.pem chain.pem
 issue int rsa "Signer RSA" v3_leaf rsa:2048
 issue int ec "Signer EC" v3_leaf ec:P-256
+issue int ec384 "Signer EC384" v3_leaf ec:P-384
+issue int ec521 "Signer EC521" v3_leaf ec:P-521
 issue int revoked "Signer Revoked" v3_leaf rsa:2048
 issue int expired "Signer Expired" v3_leaf rsa:2048 20200101000000Z 20210101000000Z
 issue int rsa1024 "Signer Weak" v3_leaf rsa:1024
@@ -116,6 +119,8 @@ openssl pkey -in rsa.key -aes256 -passout "pass:$PKI_PASS" -out rsa-enc.key
 cat rsa.key rsa.pem int.pem >rsa-full.pem
 cat rsa.pem int.pem >rsa-chain.pem
 cat ec.pem int.pem >ec-chain.pem
+cat ec384.key ec384.pem int.pem >ec384-full.pem
+cat ec521.key ec521.pem int.pem >ec521-full.pem
 cat revoked.pem int.pem >revoked-chain.pem
 cat expired.pem int.pem >expired-chain.pem
 openssl pkcs12 -export -inkey rsa.key -in rsa.pem -certfile int.pem -passout "pass:$PKI_PASS" \
