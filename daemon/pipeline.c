@@ -1,8 +1,10 @@
 /*
- * pipeline.c — the worker threads: claim a message in a pipeline state, run
- * that step, and record its result with queue_step_record() (one commit that
- * also moves the message on) before any next step can see it. A crash
- * repeats at most the step that was running.
+ * pipeline.c — the worker threads: claim a message in a pipeline state and
+ * run its steps to the end under that one lease, recording each step's
+ * result before the next step starts (queue_step_advance: one commit that
+ * also moves the message on and keeps the lease; the last step ends it
+ * with queue_step_record). A crash repeats at most the step that was
+ * running; the message's next claim starts at its last recorded step.
  *
  *   state       step        next        what
  *   new         validate    validated   parse, classify, validate (XSD + rules),
@@ -16,12 +18,16 @@
  *   attested    route       done        one delivery per subscribed adapter
  *
  * Parse, classify, validate and verify have no side effects, so they are one
- * recorded step: repeating them after a crash is harmless. Every later step
- * reads what it needs from the recorded results of the earlier ones.
+ * recorded step: repeating them after a crash is harmless. Within one run a
+ * step uses what the previous one left in memory (the bytes, the parsed
+ * document, the recorded details: struct work); a run that starts at a
+ * later step reads the recorded details back from the queue and parses the
+ * bytes again, so both ways see the same values. The commits of all
+ * workers are shared by the queue's group commit.
  *
  * Functions (daemon_int.h): daemon__worker, daemon__snap_get/put,
  * daemon__kit_put, daemon__efd_signal, daemon__now_ms, daemon__iso_time.
- * Ownership: everything allocated in a step is freed in it.
+ * Ownership: what a run carries (struct work) is freed at its end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,18 +139,79 @@ static json_t *step_detail(struct queue *q, int64_t id, const char *step)
 	return out;
 }
 
-/* record: queue_step_record with DETAIL serialised; steals DETAIL. */
-static int record(struct daemon *d, const struct queue_lease *l, const char *step,
-                  const char *result, json_t *detail, const char *next)
+/*
+ * What one worker carries from step to step of one message while it holds
+ * the lease: the bytes, the parsed document and the recorded details. A
+ * step finds here what the previous step of the same run left, and reads
+ * it back from the queue only when the run started at a later step (after
+ * a crash or a deferral): either way the same recorded values.
+ */
+struct work {
+	struct queue_lease lease;
+	struct queue_msg_info info;
+	void *buf; /* the message bytes, or NULL */
+	size_t len;
+	struct engine_doc *doc; /* parsed and classified, or NULL */
+	json_t *det[3];         /* validate, correlate, attest details */
+};
+
+enum { D_VALIDATE, D_CORRELATE, D_ATTEST };
+static const char *const DETAIL_STEP[] = {"validate", "correlate", "attest"};
+
+/* work_clear: free what the run carried. */
+static void work_clear(struct work *w)
 {
+	size_t i;
+
+	free(w->buf);
+	engine_doc_free(w->doc);
+	for (i = 0; i < 3; i++)
+		json_decref(w->det[i]);
+	memset(w, 0, sizeof(*w));
+}
+
+/* work_bytes: the message's bytes (read once). */
+static int work_bytes(struct daemon *d, struct work *w)
+{
+	if (w->buf != NULL)
+		return 0;
+	return queue_msg_get(d->q, w->info.id, &w->buf, &w->len);
+}
+
+/* work_detail: the recorded detail of step K (borrowed), or NULL. */
+static json_t *work_detail(struct daemon *d, struct work *w, int k)
+{
+	if (w->det[k] == NULL)
+		w->det[k] = step_detail(d->q, w->info.id, DETAIL_STEP[k]);
+	return w->det[k];
+}
+
+/* record: queue_step_advance with DETAIL serialised; the detail is kept
+ * in W for the next step (steals DETAIL). The lease goes on when NEXT is
+ * another pipeline state, and ends with "done". */
+static int record(struct daemon *d, struct work *w, int k, const char *result, json_t *detail,
+                  const char *next)
+{
+	const char *step = k < 3 ? DETAIL_STEP[k] : "route";
 	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
 	int rc;
 
-	json_decref(detail);
-	if (detail && text == NULL)
+	if (detail && text == NULL) {
+		json_decref(detail);
 		return SECMX_ENOMEM;
-	rc = queue_step_record(d->q, l, step, result, text, next);
+	}
+	if (strcmp(next, QUEUE_STATE_DONE) == 0)
+		rc = queue_step_record(d->q, &w->lease, step, result, text, next);
+	else
+		rc = queue_step_advance(d->q, &w->lease, step, result, text, next);
 	free(text);
+	/* Keep what was recorded now; after "already recorded" (1) the
+	 * queue's copy counts, read back when needed. */
+	json_decref(k < 3 ? w->det[k] : NULL);
+	if (k < 3)
+		w->det[k] = rc == 0 ? detail : NULL;
+	if (k >= 3 || rc != 0)
+		json_decref(detail);
 	return rc < 0 ? rc : 0;
 }
 
@@ -187,9 +254,9 @@ static int parse_classify(const struct engine *eng, const void *buf, size_t len,
 	return rc;
 }
 
-/* step_validate: parse, classify, validate, verify; record the summary. */
-static int step_validate(struct daemon *d, struct snap *s, const struct queue_lease *l,
-                         const struct queue_msg_info *info)
+/* step_validate: parse, classify, validate, verify; record the summary.
+ * The parsed document stays in W for the later steps. */
+static int step_validate(struct daemon *d, struct snap *s, struct work *w)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
@@ -197,24 +264,23 @@ static int step_validate(struct daemon *d, struct snap *s, const struct queue_le
 	json_t *det = json_object();
 	const char *sig = "none";
 	char idbuf[32];
-	void *buf = NULL;
-	size_t len = 0, fatal, all;
+	size_t fatal, all;
 	int rc, valid = 0;
 
 	if (rep == NULL || det == NULL) {
 		rc = SECMX_ENOMEM;
 		goto done;
 	}
-	if ((rc = queue_msg_get(d->q, info->id, &buf, &len)) < 0)
+	if ((rc = work_bytes(d, w)) < 0)
 		goto done;
-	if (parse_classify(s->kit->eng, buf, len, info->id, &doc, rep) >= 0) {
+	if (parse_classify(s->kit->eng, w->buf, w->len, w->info.id, &doc, rep) >= 0) {
 		t = engine_doc_type(doc);
 		rc = engine_doc_validate(s->kit->eng, doc, 0, NULL, rep);
 		if (rc < 0 && rc != SECMX_EINVALID)
 			engine_report_add(rep, "SECMX-VALIDATE", ENGINE_FATAL, 0, "",
 			                  "validation could not run: %s", secmx_strerror(rc));
 		valid = rc == 0;
-		if (has_signature(buf, len)) {
+		if (has_signature(w->buf, w->len)) {
 			if (s->kit->trust) {
 				struct engine_verify_opts o = {0, s->kit->verify_flags};
 
@@ -239,18 +305,37 @@ static int step_validate(struct daemon *d, struct snap *s, const struct queue_le
 	json_object_set_new(det, "warnings", json_integer((json_int_t)(all - fatal)));
 	json_object_set_new(det, "signature", json_string(sig));
 	json_object_set_new(det, "report", report_json(rep));
-	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
+	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)w->info.id);
 	log_event(valid ? LOGL_INFO : LOGL_NOTICE, idbuf, "doc.validated",
 	          "type=%s valid=%d errors=%zu warnings=%zu signature=%s", t ? t->name : "unknown",
 	          valid, fatal, all - fatal, sig);
-	rc = record(d, l, "validate", valid ? "ok" : "invalid", det, "validated");
+	rc = record(d, w, D_VALIDATE, valid ? "ok" : "invalid", det, "validated");
 	det = NULL;
+	if (rc == 0 && doc != NULL) {
+		/* The next steps work on this parse (verification may have
+		 * replaced the tree by exactly the signed bytes: the same). */
+		engine_doc_free(w->doc);
+		w->doc = doc;
+		doc = NULL;
+	}
 done:
 	json_decref(det);
 	engine_doc_free(doc);
 	engine_report_free(rep);
-	free(buf);
 	return rc;
+}
+
+/* work_doc: the parsed document (parsed again when the run started
+ * after validate). */
+static int work_doc(struct daemon *d, struct snap *s, struct work *w, struct engine_report *rep)
+{
+	int rc;
+
+	if (w->doc != NULL)
+		return 0;
+	if ((rc = work_bytes(d, w)) < 0)
+		return rc;
+	return parse_classify(s->kit->eng, w->buf, w->len, w->info.id, &w->doc, rep);
 }
 
 /* first_id: the message whose identity this one carries (a duplicate is
@@ -261,15 +346,12 @@ static int64_t first_id(const struct queue_msg_info *info)
 }
 
 /* step_correlate: put the document into its transaction. */
-static int step_correlate(struct daemon *d, struct snap *s, const struct queue_lease *l,
-                          const struct queue_msg_info *info)
+static int step_correlate(struct daemon *d, struct snap *s, struct work *w)
 {
+	const struct queue_msg_info *info = &w->info;
 	struct engine_report *rep = engine_report_new();
-	struct engine_doc *doc = NULL;
 	struct engine_txn_result res;
-	json_t *v = step_detail(d->q, info->id, "validate"), *det = json_object();
-	void *buf = NULL;
-	size_t len = 0;
+	json_t *v = work_detail(d, w, D_VALIDATE), *det = json_object();
 	char idbuf[32];
 	int rc, valid;
 
@@ -281,11 +363,9 @@ static int step_correlate(struct daemon *d, struct snap *s, const struct queue_l
 	valid = json_is_true(json_object_get(v, "valid"));
 	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
 	if (json_object_get(v, "type")) {
-		if ((rc = queue_msg_get(d->q, info->id, &buf, &len)) < 0)
+		if ((rc = work_doc(d, s, w, rep)) < 0)
 			goto done;
-		if ((rc = parse_classify(s->kit->eng, buf, len, info->id, &doc, rep)) < 0)
-			goto done;
-		rc = engine_txn_correlate(s->kit->eng, d->q, doc, first_id(info), &res, rep);
+		rc = engine_txn_correlate(s->kit->eng, d->q, w->doc, first_id(info), &res, rep);
 		if (rc < 0)
 			goto done;
 		if (!valid) {
@@ -307,14 +387,11 @@ static int step_correlate(struct daemon *d, struct snap *s, const struct queue_l
 		log_event(LOGL_INFO, idbuf, "doc.correlated", "txn=%s state=%s created=%d", res.key,
 		          res.state, res.created);
 	}
-	rc = record(d, l, "correlate", "ok", det, "correlated");
+	rc = record(d, w, D_CORRELATE, "ok", det, "correlated");
 	det = NULL;
 done:
-	json_decref(v);
 	json_decref(det);
-	engine_doc_free(doc);
 	engine_report_free(rep);
-	free(buf);
 	return rc;
 }
 
@@ -396,18 +473,16 @@ static int original_b64(json_t *env, const void *orig, size_t len)
 }
 
 /* step_attest: sign a valid document and store the delivery bundle. */
-static int step_attest(struct daemon *d, struct snap *s, const struct queue_lease *l,
-                       const struct queue_msg_info *info)
+static int step_attest(struct daemon *d, struct snap *s, struct work *w)
 {
+	const struct queue_msg_info *info = &w->info;
 	struct engine_report *rep = engine_report_new();
-	struct engine_doc *doc = NULL;
-	json_t *v = step_detail(d->q, info->id, "validate");
-	json_t *c = step_detail(d->q, info->id, "correlate"), *env = NULL, *det = NULL;
+	json_t *v = work_detail(d, w, D_VALIDATE);
+	json_t *c = work_detail(d, w, D_CORRELATE), *env = NULL, *det = NULL;
 	const char *attest = "none", *type, *sig, *key;
 	char route_type[BUS_MAX_ID + 1], idbuf[32], docid[96], *envtext = NULL, *bundle = NULL;
 	char *signed_buf = NULL;
-	void *buf = NULL;
-	size_t len = 0, signed_len = 0, elen;
+	size_t signed_len = 0, elen;
 	struct queue_msg_in in;
 	struct queue_put_result res;
 	const void *body;
@@ -423,17 +498,20 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 	type = json_string_value(json_object_get(v, "type"));
 	sig = json_string_value(json_object_get(v, "signature"));
 	key = json_string_value(json_object_get(c, "key"));
-	if ((rc = queue_msg_get(d->q, info->id, &buf, &len)) < 0)
+	if ((rc = work_bytes(d, w)) < 0)
 		goto done;
-	body = buf;
-	body_len = len;
+	body = w->buf;
+	body_len = w->len;
 	if (valid && s->kit->key && sig && strcmp(sig, "none") != 0) {
 		attest = "not-added:sender-signed"; /* one signature per document */
 	} else if (valid && s->kit->key) {
-		if ((rc = parse_classify(s->kit->eng, buf, len, info->id, &doc, rep)) < 0 ||
-		    (rc = engine_doc_sign(s->kit->eng, doc, s->kit->key, rep)) < 0 ||
-		    (rc = engine_doc_serialize(doc, &signed_buf, &signed_len)) < 0)
+		if ((rc = work_doc(d, s, w, rep)) < 0 ||
+		    (rc = engine_doc_sign(s->kit->eng, w->doc, s->kit->key, rep)) < 0 ||
+		    (rc = engine_doc_serialize(w->doc, &signed_buf, &signed_len)) < 0)
 			goto done;
+		/* The tree now holds our signature: no later step may use it. */
+		engine_doc_free(w->doc);
+		w->doc = NULL;
 		body = signed_buf;
 		body_len = signed_len;
 		attest = "signed";
@@ -441,7 +519,7 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 	snprintf(route_type, sizeof(route_type), "%s%s",
 	         valid ? "" : "reject:", type ? type : "unknown");
 	if ((env = envelope_new(info, v, c, route_type, attest)) == NULL ||
-	    (body != buf && (rc = original_b64(env, buf, len)) < 0) ||
+	    (body != w->buf && (rc = original_b64(env, w->buf, w->len)) < 0) ||
 	    (envtext = json_dumps(env, JSON_COMPACT)) == NULL) {
 		rc = rc < 0 ? rc : SECMX_ENOMEM;
 		goto done;
@@ -457,7 +535,7 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 	/* The bundle's own identity is unique per attempt (lease token), so the
 	 * duplicate policy never refuses it; a crash before the step record
 	 * leaves an unreferenced bundle, never a second delivery. */
-	snprintf(docid, sizeof(docid), "%s.%s", idbuf, l->token);
+	snprintf(docid, sizeof(docid), "%s.%s", idbuf, w->lease.token);
 	memset(&in, 0, sizeof(in));
 	in.data = bundle;
 	in.len = elen + 1 + body_len;
@@ -475,7 +553,7 @@ static int step_attest(struct daemon *d, struct snap *s, const struct queue_leas
 	json_object_set_new(det, "attestation", json_string(attest));
 	log_event(LOGL_INFO, idbuf, "doc.attested", "attestation=%s bundle=%lld route_type=%s",
 	          attest, (long long)res.id, route_type);
-	rc = record(d, l, "attest", attest, det, "attested");
+	rc = record(d, w, D_ATTEST, attest, det, "attested");
 done:
 	if (rc < 0 && engine_report_count(rep) > 0) {
 		const struct engine_finding *f = engine_report_at(rep, 0);
@@ -483,15 +561,11 @@ done:
 		log_event(LOGL_ERR, info->id ? idbuf : "-", "doc.attest-failed",
 		          "rule=%s message=%s", f->rule, f->message);
 	}
-	json_decref(v);
-	json_decref(c);
 	json_decref(env);
 	free(envtext);
 	free(bundle);
 	free(signed_buf);
-	engine_doc_free(doc);
 	engine_report_free(rep);
-	free(buf);
 	return rc;
 }
 
@@ -506,10 +580,10 @@ static int route_matches(const struct route *r, const char *route_type)
 }
 
 /* step_route: one delivery per subscribed adapter. */
-static int step_route(struct daemon *d, struct snap *s, const struct queue_lease *l,
-                      const struct queue_msg_info *info)
+static int step_route(struct daemon *d, struct snap *s, struct work *w)
 {
-	json_t *a = step_detail(d->q, info->id, "attest"), *det = NULL, *names = NULL;
+	const struct queue_msg_info *info = &w->info;
+	json_t *a = work_detail(d, w, D_ATTEST), *det = NULL, *names = NULL;
 	struct queue_msg_info first;
 	const char *route_type;
 	char idem[BUS_MAX_KEY], idbuf[32];
@@ -555,65 +629,74 @@ static int step_route(struct daemon *d, struct snap *s, const struct queue_lease
 	det = json_object();
 	json_object_set_new(det, "adapters", names);
 	names = NULL;
-	rc = record(d, l, "route", "ok", det, QUEUE_STATE_DONE);
+	rc = record(d, w, 3, "ok", det, QUEUE_STATE_DONE);
 	if (rc == 0) {
 		atomic_fetch_add(&d->processed, 1);
 		daemon__efd_signal(d->deliver_efd);
 	}
 done:
 	json_decref(names);
-	json_decref(a);
 	return rc;
 }
 
-typedef int (*step_fn)(struct daemon *, struct snap *, const struct queue_lease *,
-                       const struct queue_msg_info *);
+typedef int (*step_fn)(struct daemon *, struct snap *, struct work *);
 
-/* Latest step first: finish messages before starting new ones. */
+/* The pipeline in order; claims look latest step first (finish messages
+ * before starting new ones), and a run goes on from the claimed step to
+ * the end under the same lease. */
 static const struct {
 	const char *state;
 	const char *step;
 	step_fn fn;
 } STEPS[] = {
-    {"attested", "route", step_route},
-    {"correlated", "attest", step_attest},
-    {"validated", "correlate", step_correlate},
     {QUEUE_STATE_NEW, "validate", step_validate},
+    {"validated", "correlate", step_correlate},
+    {"correlated", "attest", step_attest},
+    {"attested", "route", step_route},
 };
 
-/* run_one: claim and run one step; 1 if something was done, 0 if idle. */
+#define NSTEPS (sizeof(STEPS) / sizeof(STEPS[0]))
+
+/* run_one: claim a message and run its steps to the end; 1 if something
+ * was done, 0 if idle. A failing step defers the message (or dead-letters
+ * it) and ends the run. */
 static int run_one(struct daemon *d)
 {
-	struct queue_lease lease;
-	struct queue_msg_info info;
-	size_t i;
+	struct work w;
+	struct snap *s;
+	size_t i, k;
 
-	for (i = 0; i < sizeof(STEPS) / sizeof(STEPS[0]); i++) {
-		struct snap *s;
+	memset(&w, 0, sizeof(w));
+	for (k = NSTEPS; k-- > 0;)
+		if (queue_claim(d->q, STEPS[k].state, 0, &w.lease, &w.info) == 1)
+			break;
+	if (k >= NSTEPS)
+		return 0;
+	s = daemon__snap_get(d);
+	for (i = k; i < NSTEPS; i++) {
 		char idbuf[32];
-		int rc;
+		int rc = STEPS[i].fn(d, s, &w);
 
-		if (queue_claim(d->q, STEPS[i].state, 0, &lease, &info) != 1)
+		if (rc >= 0)
 			continue;
-		s = daemon__snap_get(d);
-		rc = STEPS[i].fn(d, s, &lease, &info);
-		daemon__snap_put(s);
-		if (rc < 0 && rc != SECMX_ESTATE && rc != SECMX_ECORRUPT) {
+		if (rc != SECMX_ESTATE && rc != SECMX_ECORRUPT) {
 			const char *why = secmx_strerror(rc);
 
-			snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info.id);
-			rc = queue_msg_defer(d->q, &lease, why, 0);
+			snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)w.info.id);
+			rc = queue_msg_defer(d->q, &w.lease, why, 0);
 			log_event(LOGL_WARNING, idbuf, rc == 1 ? "doc.dead" : "doc.deferred",
 			          "step=%s attempts=%u reason=%s", STEPS[i].step,
-			          info.attempts + 1, why);
+			          w.info.attempts + 1, why);
 		}
-		return 1;
+		break;
 	}
-	return 0;
+	daemon__snap_put(s);
+	work_clear(&w);
+	return 1;
 }
 
-/* daemon__worker: claim and run steps until the daemon stops; a claimed
- * message is always finished first. Idle: wait on work_efd (or 250 ms). */
+/* daemon__worker: claim and run messages until the daemon stops; a
+ * message taken is run to its end first. Idle: wait on work_efd (or 250 ms). */
 void *daemon__worker(void *arg)
 {
 	struct daemon *d = arg;
