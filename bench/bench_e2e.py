@@ -40,6 +40,15 @@ def peak_kb(pid):
     return 0
 
 
+def cpu_s(pid):
+    """user + system CPU seconds of PID so far."""
+    try:
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / float(os.sysconf("SC_CLK_TCK"))
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def setup(workers):
     d = tempfile.mkdtemp(prefix="secmx-bench-")
     os.mkdir(d + "/drop")
@@ -102,6 +111,7 @@ def run(build, docs, workers, rate):
             break
         time.sleep(0.2)
     peak = peak_kb(daemon.p.pid)
+    cpu = {"secmxd": cpu_s(daemon.p.pid), "adapters": cpu_s(fin.p.pid) + cpu_s(rec.p.pid)}
     daemon.term()
     fin.term()
     rec.term()
@@ -110,7 +120,7 @@ def run(build, docs, workers, rate):
     subprocess.run(["rm", "-rf", d])
     return {"docs": len(got), "rate": len(got) / span if span else 0,
             "p50": pct(lat, 50) if lat else 0, "p99": pct(lat, 99) if lat else 0,
-            "peak_kb": peak}
+            "peak_kb": peak, "cpu": cpu}
 
 
 def main():
@@ -140,6 +150,9 @@ def main():
           "peak_rss=%d KiB (%.0f%% of engine-only)"
           % (full["docs"], full["rate"], full["p50"], full["p99"], full["peak_kb"],
              100.0 * full["rate"] / eng_rate if eng_rate else 0), flush=True)
+    print("  CPU per document: secmxd %.2f ms, the two adapters %.2f ms"
+          % (1000.0 * full["cpu"]["secmxd"] / max(1, full["docs"]),
+             1000.0 * full["cpu"]["adapters"] / max(1, full["docs"])), flush=True)
     half_rate = full["rate"] / 2
     half = run(a.build, docs, a.workers, half_rate)
     print("end-to-end, half rate (%.1f docs/s offered): documents=%d rate=%.1f docs/s "

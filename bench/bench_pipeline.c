@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+
 #include "engine.h"
 
 #define MAXDOCS 4096
@@ -77,6 +79,7 @@ int main(int argc, char **argv)
 	char line[4096], err[512] = "";
 	int nth = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 2, i;
 	long rounds = argc > 2 ? strtol(argv[2], NULL, 10) : 5;
+	struct rusage ru;
 	double t0, t1;
 
 	if (nth < 1 || nth > 64 || rounds < 1) {
@@ -106,10 +109,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	t1 = now();
-	printf(
-	    "engine-only: threads=%d documents=%ld invalid=%ld seconds=%.3f rate=%.1f docs/s%s\n",
-	    nth, (long)atomic_load(&w.done), (long)atomic_load(&w.invalid), t1 - t0,
-	    (double)atomic_load(&w.done) / (t1 - t0), key ? " (signing)" : "");
+	getrusage(RUSAGE_SELF, &ru);
+	printf("engine-only: threads=%d documents=%ld invalid=%ld seconds=%.3f rate=%.1f docs/s%s"
+	       " cpu_per_doc=%.2f ms (start-up included)\n",
+	       nth, (long)atomic_load(&w.done), (long)atomic_load(&w.invalid), t1 - t0,
+	       (double)atomic_load(&w.done) / (t1 - t0), key ? " (signing)" : "",
+	       1000.0 *
+	           ((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	            (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6) /
+	           (double)(atomic_load(&w.done) ? atomic_load(&w.done) : 1));
 	for (i = 0; i < (int)w.ndocs; i++)
 		free(w.buf[i]);
 	engine_key_free(key);

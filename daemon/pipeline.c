@@ -186,13 +186,12 @@ static json_t *work_detail(struct daemon *d, struct work *w, int k)
 	return w->det[k];
 }
 
-/* record: queue_step_advance with DETAIL serialised; the detail is kept
- * in W for the next step (steals DETAIL). The lease goes on when NEXT is
- * another pipeline state, and ends with "done". */
+/* record: queue_step_advance of step K with DETAIL serialised; the
+ * lease goes on for the next step, and the detail is kept in W for it
+ * (steals DETAIL). */
 static int record(struct daemon *d, struct work *w, int k, const char *result, json_t *detail,
                   const char *next)
 {
-	const char *step = k < 3 ? DETAIL_STEP[k] : "route";
 	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
 	int rc;
 
@@ -200,17 +199,13 @@ static int record(struct daemon *d, struct work *w, int k, const char *result, j
 		json_decref(detail);
 		return SECMX_ENOMEM;
 	}
-	if (strcmp(next, QUEUE_STATE_DONE) == 0)
-		rc = queue_step_record(d->q, &w->lease, step, result, text, next);
-	else
-		rc = queue_step_advance(d->q, &w->lease, step, result, text, next);
+	rc = queue_step_advance(d->q, &w->lease, DETAIL_STEP[k], result, text, next);
 	free(text);
 	/* Keep what was recorded now; after "already recorded" (1) the
 	 * queue's copy counts, read back when needed. */
-	json_decref(k < 3 ? w->det[k] : NULL);
-	if (k < 3)
-		w->det[k] = rc == 0 ? detail : NULL;
-	if (k >= 3 || rc != 0)
+	json_decref(w->det[k]);
+	w->det[k] = rc == 0 ? detail : NULL;
+	if (rc != 0)
 		json_decref(detail);
 	return rc < 0 ? rc : 0;
 }
@@ -579,15 +574,18 @@ static int route_matches(const struct route *r, const char *route_type)
 	return rej_pat == rej_doc && bus_pattern_match(r->pattern, route_type);
 }
 
-/* step_route: one delivery per subscribed adapter. */
+/* step_route: one delivery per subscribed adapter, recorded with the
+ * step in one commit. */
 static int step_route(struct daemon *d, struct snap *s, struct work *w)
 {
 	const struct queue_msg_info *info = &w->info;
 	json_t *a = work_detail(d, w, D_ATTEST), *det = NULL, *names = NULL;
 	struct queue_msg_info first;
+	struct queue_deliveries dl;
+	const char **adapters = NULL;
+	int *existed = NULL;
 	const char *route_type;
-	char idem[BUS_MAX_KEY], idbuf[32];
-	int64_t bundle;
+	char idem[BUS_MAX_KEY], idbuf[32], *text = NULL;
 	size_t i, j;
 	int rc;
 
@@ -595,46 +593,63 @@ static int step_route(struct daemon *d, struct snap *s, struct work *w)
 		return SECMX_ENOTFOUND;
 	snprintf(idbuf, sizeof(idbuf), "m%lld", (long long)info->id);
 	route_type = json_string_value(json_object_get(a, "route_type"));
-	bundle = json_integer_value(json_object_get(a, "bundle"));
-	if (route_type == NULL || bundle <= 0) {
-		rc = SECMX_ECORRUPT;
-		goto done;
-	}
+	memset(&dl, 0, sizeof(dl));
+	dl.msg_id = json_integer_value(json_object_get(a, "bundle"));
+	if (route_type == NULL || dl.msg_id <= 0)
+		return SECMX_ECORRUPT;
 	first = *info;
 	if (info->dup_of && (rc = queue_msg_info(d->q, info->dup_of, &first)) < 0)
-		goto done;
+		return rc;
 	/* The same key for every copy of the same document to the same adapter:
 	 * the first message's id and the start of its digest. */
 	snprintf(idem, sizeof(idem), "m%lld-%.16s", (long long)first.id, first.sha256);
+	adapters = calloc(s->nroutes + 1, sizeof(*adapters));
+	existed = calloc(s->nroutes + 1, sizeof(*existed));
 	names = json_array();
+	if (adapters == NULL || existed == NULL || names == NULL) {
+		rc = SECMX_ENOMEM;
+		goto done;
+	}
 	for (i = 0; i < s->nroutes; i++) {
 		const struct route *r = &s->routes[i];
-		int seen = 0;
 
 		if (!route_matches(r, route_type))
 			continue;
-		for (j = 0; j < json_array_size(names); j++)
-			seen |=
-			    strcmp(json_string_value(json_array_get(names, j)), r->adapter) == 0;
-		if (seen)
-			continue;
-		if ((rc = queue_delivery_add(d->q, bundle, r->adapter, idem, NULL)) < 0)
-			goto done;
-		json_array_append_new(names, json_string(r->adapter));
-		log_event(LOGL_INFO, idbuf, "doc.routed", "adapter=%s type=%s idem=%s duplicate=%d",
-		          r->adapter, route_type, idem, rc == 1);
+		for (j = 0; j < dl.n && strcmp(adapters[j], r->adapter) != 0; j++)
+			;
+		if (j == dl.n) {
+			adapters[dl.n++] = r->adapter;
+			json_array_append_new(names, json_string(r->adapter));
+		}
 	}
-	if (json_array_size(names) == 0)
-		log_event(LOGL_NOTICE, idbuf, "doc.unrouted", "type=%s", route_type);
+	dl.adapters = adapters;
+	dl.idem_key = idem;
+	dl.existed = existed;
 	det = json_object();
 	json_object_set_new(det, "adapters", names);
 	names = NULL;
-	rc = record(d, w, 3, "ok", det, QUEUE_STATE_DONE);
+	if ((text = json_dumps(det, JSON_COMPACT)) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto done;
+	}
+	if ((rc = queue_step_deliver(d->q, &w->lease, "route", "ok", text, QUEUE_STATE_DONE,
+	                             &dl)) < 0)
+		goto done;
+	for (i = 0; rc == 0 && i < dl.n; i++)
+		log_event(LOGL_INFO, idbuf, "doc.routed", "adapter=%s type=%s idem=%s duplicate=%d",
+		          adapters[i], route_type, idem, existed[i]);
+	if (dl.n == 0)
+		log_event(LOGL_NOTICE, idbuf, "doc.unrouted", "type=%s", route_type);
 	if (rc == 0) {
 		atomic_fetch_add(&d->processed, 1);
 		daemon__efd_signal(d->deliver_efd);
 	}
+	rc = 0;
 done:
+	free(text);
+	free(adapters);
+	free(existed);
+	json_decref(det);
 	json_decref(names);
 	return rc;
 }

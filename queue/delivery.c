@@ -22,44 +22,42 @@
 
 #include "queue_int.h"
 
-/* queue_delivery_add: one delivery per (adapter, idempotency key). */
-int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *idem_key,
-                       int64_t *id)
+/* queue__delivery_key: the idempotency key to use (KEY: 128 bytes). */
+int queue__delivery_key(int64_t msg_id, const char *adapter, const char *idem_key, char *key)
 {
-	struct qstmt *s;
-	char key[128], txn[256] = "";
-	int64_t seq = 0, did = 0, now;
-	int rc;
-
-	if (id != NULL)
-		*id = 0;
 	if (adapter == NULL || *adapter == '\0' || strlen(adapter) >= 64)
 		return SECMX_EINVAL;
 	if (idem_key == NULL)
-		snprintf(key, sizeof(key), "%lld.%s", (long long)msg_id, adapter);
-	else if (secmx_strlcpy(key, idem_key, sizeof(key)) >= sizeof(key) || *key == '\0')
+		snprintf(key, 128, "%lld.%s", (long long)msg_id, adapter);
+	else if (secmx_strlcpy(key, idem_key, 128) >= 128 || *key == '\0')
 		return SECMX_EINVAL;
-	queue__lock(q);
-	now = queue__now(q);
-	if ((rc = queue__begin(q)) < 0)
-		goto done;
+	return 0;
+}
+
+/* queue__delivery_add: the rows of queue_delivery_add, inside the
+ * caller's write operation; KEY from queue__delivery_key. */
+int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *key,
+                        int64_t now, int64_t *id)
+{
+	struct qstmt *s;
+	char txn[256] = "";
+	int64_t seq = 0, did = 0;
+	int rc;
+
 	if ((rc = queue__prep(q, QS_DLV_FIND,
 	                      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) <
 	    0)
-		goto fail;
+		return rc;
 	q->ops->bind_text(s, 1, adapter);
 	q->ops->bind_text(s, 2, key);
 	if ((rc = q->ops->step(s)) == 1)
 		did = q->ops->col_int(s, 0);
 	q->ops->reset(s);
 	if (rc < 0)
-		goto fail;
+		return rc;
 	if (did != 0) {
-		queue__rollback(q);
-		if (id != NULL)
-			*id = did;
-		rc = 1;
-		goto done;
+		*id = did;
+		return 1;
 	}
 	/* The message's transaction key fixes the order group. */
 	if ((rc = queue__prep(q, QS_DLV_MAXSEQ,
@@ -67,7 +65,7 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 	                      "  WHERE d.adapter = $2 AND d.txn_key = COALESCE(m.txn_key, ''))"
 	                      " FROM msg m WHERE m.id = $1",
 	                      &s)) < 0)
-		goto fail;
+		return rc;
 	q->ops->bind_int(s, 1, msg_id);
 	q->ops->bind_text(s, 2, adapter);
 	if ((rc = q->ops->step(s)) == 1) {
@@ -76,18 +74,16 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 	}
 	q->ops->reset(s);
 	if (rc < 0)
-		goto fail;
-	if (rc == 0) {
-		rc = SECMX_ENOTFOUND;
-		goto fail;
-	}
+		return rc;
+	if (rc == 0)
+		return SECMX_ENOTFOUND;
 	if ((rc =
 	         queue__prep(q, QS_DLV_ADD,
 	                     "INSERT INTO delivery (msg_id, adapter, idem_key, txn_key, seq, state,"
 	                     " attempts, next_attempt_at, created_at)"
 	                     " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) RETURNING id",
 	                     &s)) < 0)
-		goto fail;
+		return rc;
 	q->ops->bind_int(s, 1, msg_id);
 	q->ops->bind_text(s, 2, adapter);
 	q->ops->bind_text(s, 3, key);
@@ -98,15 +94,33 @@ int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, con
 		did = q->ops->col_int(s, 0);
 	q->ops->reset(s);
 	if (rc < 0)
-		goto fail;
-	if ((rc = queue__commit(q)) < 0)
-		goto done;
+		return rc;
+	*id = did;
+	return 0;
+}
+
+/* queue_delivery_add: one delivery per (adapter, idempotency key). */
+int queue_delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *idem_key,
+                       int64_t *id)
+{
+	char key[128];
+	int64_t did = 0;
+	int rc;
+
 	if (id != NULL)
+		*id = 0;
+	if ((rc = queue__delivery_key(msg_id, adapter, idem_key, key)) < 0)
+		return rc;
+	queue__lock(q);
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	rc = queue__delivery_add(q, msg_id, adapter, key, queue__now(q), &did);
+	if (rc == 0 && (rc = queue__commit(q)) < 0)
+		goto done;
+	if (rc != 0)
+		queue__rollback(q); /* an error, or 1: already there */
+	if (rc >= 0 && id != NULL)
 		*id = did;
-	rc = 0;
-	goto done;
-fail:
-	queue__rollback(q);
 done:
 	queue__unlock(q);
 	return rc;

@@ -4,7 +4,7 @@
  * and the operator's hold / release / retry / remove.
  *
  * Functions: queue_msg_get, queue_msg_info, queue_claim, queue_step_record,
- * queue_step_advance,
+ * queue_step_advance, queue_step_deliver,
  * queue_msg_defer, queue_lease_renew, queue_lease_release, queue_msg_hold, queue_msg_release,
  * queue_msg_retry, queue_msg_remove (queue.h).
  *
@@ -221,10 +221,12 @@ done:
  * the lease goes on (renewed, *LEASE's until updated). */
 static int step_record(struct queue *q, struct queue_lease *lease, const char *step,
                        const char *result, const char *detail_json, const char *next_state,
-                       int keep)
+                       int keep, const struct queue_deliveries *dl)
 {
 	struct qstmt *s;
+	char key[128];
 	int64_t now;
+	size_t i;
 	int rc, found;
 
 	if (lease == NULL || !queue__name_ok(step) || result == NULL ||
@@ -238,6 +240,9 @@ static int step_record(struct queue *q, struct queue_lease *lease, const char *s
 			return SECMX_EINVAL;
 		json_decref(j);
 	}
+	for (i = 0; dl != NULL && i < dl->n; i++)
+		if ((rc = queue__delivery_key(dl->msg_id, dl->adapters[i], dl->idem_key, key)) < 0)
+			return rc;
 	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
@@ -296,6 +301,15 @@ static int step_record(struct queue *q, struct queue_lease *lease, const char *s
 	q->ops->bind_int(s, 6, now);
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
+	for (i = 0; dl != NULL && i < dl->n; i++) {
+		int64_t did = 0;
+
+		queue__delivery_key(dl->msg_id, dl->adapters[i], dl->idem_key, key);
+		if ((rc = queue__delivery_add(q, dl->msg_id, dl->adapters[i], key, now, &did)) < 0)
+			goto fail;
+		if (dl->existed != NULL)
+			dl->existed[i] = rc;
+	}
 	if ((rc = queue__commit(q)) == 0 && keep)
 		lease->until = now + q->cfg.lease_ms;
 	goto done;
@@ -312,14 +326,26 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 {
 	struct queue_lease l = *lease;
 
-	return step_record(q, &l, step, result, detail_json, next_state, 0);
+	return step_record(q, &l, step, result, detail_json, next_state, 0, NULL);
 }
 
 /* queue_step_advance: the same, and the holder goes on under its lease. */
 int queue_step_advance(struct queue *q, struct queue_lease *lease, const char *step,
                        const char *result, const char *detail_json, const char *next_state)
 {
-	return step_record(q, lease, step, result, detail_json, next_state, 1);
+	return step_record(q, lease, step, result, detail_json, next_state, 1, NULL);
+}
+
+/* queue_step_deliver: queue_step_record and its deliveries, one commit. */
+int queue_step_deliver(struct queue *q, const struct queue_lease *lease, const char *step,
+                       const char *result, const char *detail_json, const char *next_state,
+                       const struct queue_deliveries *dl)
+{
+	struct queue_lease l = *lease;
+
+	if (dl == NULL)
+		return SECMX_EINVAL;
+	return step_record(q, &l, step, result, detail_json, next_state, 0, dl);
 }
 
 /* queue_msg_defer: back off, or dead-letter. */

@@ -301,6 +301,28 @@ int queue_step_record(struct queue *q, const struct queue_lease *lease, const ch
 int queue_step_advance(struct queue *q, struct queue_lease *lease, const char *step,
                        const char *result, const char *detail_json, const char *next_state);
 
+/* The deliveries a step makes (queue_step_deliver): message MSG_ID to each
+ * of ADAPTERS[0..N-1], all under IDEM_KEY (NULL: "<msg_id>.<adapter>");
+ * EXISTED (N ints, may be NULL) gets 1 where the delivery was already there. */
+struct queue_deliveries {
+	int64_t msg_id;
+	const char *const *adapters;
+	size_t n;
+	const char *idem_key;
+	int *existed;
+};
+
+/*
+ * queue_step_deliver: queue_step_record for a step whose outcome is a set
+ * of deliveries: each is added as queue_delivery_add would, and the step
+ * recorded, in one commit: either the step and all its deliveries are
+ * stored, or none. The lease ends. Returns as queue_step_record (1:
+ * already recorded, nothing added).
+ */
+int queue_step_deliver(struct queue *q, const struct queue_lease *lease, const char *step,
+                       const char *result, const char *detail_json, const char *next_state,
+                       const struct queue_deliveries *dl);
+
 /*
  * queue_msg_defer: the leased message's step failed transiently for REASON.
  * attempts+1; the next attempt is scheduled with exponential back-off and

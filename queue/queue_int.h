@@ -250,6 +250,12 @@ void queue__read_end(struct queue *q);
 /* queue__copy: copy column I's text (or "") into DST of SIZE bytes. */
 void queue__copy(struct queue *q, struct qstmt *s, int i, char *dst, size_t size);
 
+/* Deliveries (delivery.c): the key to use, and the rows of one delivery
+ * inside the caller's write operation (0 added, 1 already there). */
+int queue__delivery_key(int64_t msg_id, const char *adapter, const char *idem_key, char *key);
+int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *key,
+                        int64_t now, int64_t *id);
+
 /* Intake (intake.c): the committer thread. */
 int queue__intake_start(struct queue *q);
 void queue__intake_stop(struct queue *q);

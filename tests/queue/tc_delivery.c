@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "queue_int.h"
 #include "tests.h"
 
 START_TEST(order_per_transaction)
@@ -134,6 +135,56 @@ START_TEST(held_message_not_delivered)
 }
 END_TEST
 
+/* queue_step_deliver: a step and its deliveries in one commit. A refused
+ * COMMIT stores neither (and keeps the lease for the retry); a repeat
+ * reports the deliveries that were already there. */
+START_TEST(step_with_deliveries)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_lease l;
+	struct queue_delivery d;
+	const char *ads[] = {"fin", "records"};
+	int existed[2] = {-1, -1};
+	struct queue_deliveries dl = {0, ads, 2, "k-1", existed};
+	int64_t doc;
+
+	test_config(&cfg, 0);
+	q = test_open(&cfg);
+	doc = test_put(q, "doc", NULL, NULL, NULL, "T1");
+	dl.msg_id = doc;
+	ck_assert_int_eq(queue_claim(q, "new", 0, &l, NULL), 1);
+	queue__fault_commit(q, 1, 1);
+	ck_assert_int_eq(queue_step_deliver(q, &l, "route", "ok", "{}", "done", &dl), SECMX_EIO);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery"), 0);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 0);
+	ck_assert_int_eq(queue_step_deliver(q, &l, "route", "ok", "{}", "done", &dl), 0);
+	ck_assert_int_eq(existed[0], 0);
+	ck_assert_int_eq(existed[1], 0);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step WHERE step = 'route'"), 1);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery WHERE idem_key = 'k-1'"), 2);
+	ck_assert_int_eq(queue_delivery_next(q, "records", 0, &d), 1);
+	ck_assert_int_eq(d.msg_id, doc);
+	ck_assert_str_eq(d.idem_key, "k-1");
+	/* The same deliveries from another message's step are not added twice. */
+	test_put(q, "copy", NULL, NULL, NULL, "T1");
+	ck_assert_int_eq(queue_claim(q, "new", 0, &l, NULL), 1);
+	ck_assert_int_eq(queue_step_deliver(q, &l, "route", "ok", NULL, "done", &dl), 0);
+	ck_assert_int_eq(existed[0], 1);
+	ck_assert_int_eq(existed[1], 1);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery"), 2);
+	/* A bad adapter name refuses the whole step. */
+	{
+		const char *bad[] = {""};
+		struct queue_deliveries b = {doc, bad, 1, NULL, NULL};
+
+		ck_assert_int_eq(queue_step_deliver(q, &l, "x", "ok", NULL, "done", &b),
+		                 SECMX_EINVAL);
+	}
+	queue_close(q);
+}
+END_TEST
+
 TCase *tc_delivery(void)
 {
 	TCase *tc = tcase_create("delivery");
@@ -142,5 +193,6 @@ TCase *tc_delivery(void)
 	tcase_add_test(tc, order_per_transaction);
 	tcase_add_test(tc, nack_and_requeue);
 	tcase_add_test(tc, held_message_not_delivered);
+	tcase_add_test(tc, step_with_deliveries);
 	return tc;
 }
