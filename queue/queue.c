@@ -205,6 +205,7 @@ static void batch_end(struct queue *q, int rc)
 			q->stats.max_batch_ops = q->sh_ops;
 	}
 	q->sh_list = NULL;
+	q->sh_last = q->sh_ops;
 	q->sh_ops = 0;
 	q->sh_open = 0;
 	pthread_cond_broadcast(&q->sh_cond);
@@ -301,9 +302,13 @@ int queue__commit_n(struct queue *q, unsigned n)
 		struct timespec ts;
 
 		/* A fixed window (group_window_us) waits for a full batch;
-		 * otherwise commit as soon as nobody else is about to join. */
+		 * otherwise commit as soon as nobody else is about to join and
+		 * the batch is as large as the last one (whose operations are
+		 * probably on their way back: up to group_adapt_us), so that
+		 * batches do not shrink to one under a steady load. */
 		if (q->sh_ops >= q->cfg.group_max_batch || now >= until ||
-		    (q->cfg.group_window_us == 0 && atomic_load(&q->lockers) == 0)) {
+		    (q->cfg.group_window_us == 0 && atomic_load(&q->lockers) == 0 &&
+		     q->sh_ops >= q->sh_last)) {
 			batch_end(q, q->ops->commit(q->st));
 			break;
 		}

@@ -185,6 +185,7 @@ struct queue {
 	int sh_open;             /* a transaction is open */
 	int64_t sh_start;        /* when it opened (monotonic us) */
 	unsigned sh_ops;         /* operations in it waiting for its COMMIT */
+	unsigned sh_last;        /* operations in the last batch */
 	struct queue__waiter *sh_list;
 	/* Group commit. */
 	pthread_mutex_t gc_lock;
