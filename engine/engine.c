@@ -228,6 +228,61 @@ xmlNodePtr engine__child(xmlNodePtr parent, const char *ns, const char *name)
 	return NULL;
 }
 
+/* path_step: the namespace and local name of the first step of PATH
+ * ("cbc:Name" or "cac:Name", up to '/' or the end); NULL for another
+ * prefix. *NEXT points after the step's '/' (or at the end). */
+static const char *path_step(const char *path, char *name, size_t len, const char **next)
+{
+	const char *ns = NULL, *end = strchr(path, '/');
+	size_t n;
+
+	if (strncmp(path, "cbc:", 4) == 0)
+		ns = NS_CBC;
+	else if (strncmp(path, "cac:", 4) == 0)
+		ns = NS_CAC;
+	if (end == NULL)
+		end = path + strlen(path);
+	n = (size_t)(end - path);
+	if (ns == NULL || n <= 4 || n - 4 >= len)
+		return NULL;
+	memcpy(name, path + 4, n - 4);
+	name[n - 4] = '\0';
+	*next = *end ? end + 1 : end;
+	return ns;
+}
+
+/* engine__path_all: see engine_int.h (depth first over the steps: the
+ * matches come in document order, as XPath gives them). */
+size_t engine__path_all(xmlNodePtr from, const char *path, xmlNodePtr *out, size_t max)
+{
+	char name[128];
+	const char *next, *ns = path_step(path, name, sizeof(name), &next);
+	size_t n = 0;
+	xmlNodePtr c;
+
+	for (c = ns && from ? from->children : NULL; c != NULL && n < max; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || c->ns == NULL ||
+		    strcmp((const char *)c->name, name) != 0 ||
+		    strcmp((const char *)c->ns->href, ns) != 0)
+			continue;
+		if (*next != '\0')
+			n += engine__path_all(c, next, out ? out + n : NULL, max - n);
+		else if (out != NULL)
+			out[n++] = c;
+		else
+			n++;
+	}
+	return n;
+}
+
+/* engine__path_first: see engine_int.h. */
+xmlNodePtr engine__path_first(xmlNodePtr from, const char *path)
+{
+	xmlNodePtr n = NULL;
+
+	return engine__path_all(from, path, &n, 1) == 1 ? n : NULL;
+}
+
 char *engine__text(xmlNodePtr node)
 {
 	xmlChar *s;

@@ -110,6 +110,13 @@ char *engine__node_path(xmlNodePtr node);
 
 /* util: first child element of PARENT with namespace NS and local NAME. */
 xmlNodePtr engine__child(xmlNodePtr parent, const char *ns, const char *name);
+/* util: the elements a child path PATH ("cac:A/cac:B/cbc:C": cbc and cac
+ * steps only, no predicates) selects from FROM, in document order, the
+ * first MAX of them into OUT (OUT NULL: only count, up to MAX); returns
+ * how many. The same nodes as the XPath, without compiling one. */
+size_t engine__path_all(xmlNodePtr from, const char *path, xmlNodePtr *out, size_t max);
+/* util: the first of them, or NULL. */
+xmlNodePtr engine__path_first(xmlNodePtr from, const char *path);
 /* util: trimmed text content of NODE (malloc'd) or NULL. */
 char *engine__text(xmlNodePtr node);
 

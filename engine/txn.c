@@ -49,7 +49,7 @@
 
 #include <openssl/evp.h>
 
-#include <libxml/xpath.h>
+#include <stdint.h>
 #include <libxml/xpathInternals.h>
 
 #include "queue.h"
@@ -233,7 +233,6 @@ struct corr {
 	const struct engine_doc *doc;
 	const char *type;
 	const struct doc_rule *rule;
-	xmlXPathContextPtr ctx;
 	char buyer[300], seller[300];
 	const char *issuer;
 	const char *id;
@@ -252,22 +251,15 @@ struct target {
 
 /* ---- reading the document ---- */
 
-/* xp_first: the first node EXPR selects from the root, or NULL. */
-static xmlNodePtr xp_first(xmlXPathContextPtr ctx, const char *expr)
+/* root_first: the first element the child path EXPR selects from the
+ * root of C's document, or NULL. */
+static xmlNodePtr root_first(const struct corr *c, const char *expr)
 {
-	xmlXPathObjectPtr obj;
-	xmlNodePtr n = NULL;
-
-	ctx->node = xmlDocGetRootElement(ctx->doc);
-	obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-	if (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0)
-		n = obj->nodesetval->nodeTab[0];
-	xmlXPathFreeObject(obj);
-	return n;
+	return engine__path_first(xmlDocGetRootElement(c->doc->xml), expr);
 }
 
 /* party_id: the identifier of the party at PATH into OUT ("" if none). */
-static void party_id(xmlXPathContextPtr ctx, const char *path, char *out, size_t len)
+static void party_id(const struct corr *c, const char *path, char *out, size_t len)
 {
 	static const char *const IDS[] = {"cbc:EndpointID", "cac:PartyIdentification/cbc:ID",
 	                                  "cac:PartyLegalEntity/cbc:CompanyID"};
@@ -281,7 +273,7 @@ static void party_id(xmlXPathContextPtr ctx, const char *path, char *out, size_t
 		xmlChar *scheme;
 
 		snprintf(expr, sizeof(expr), "%s/%s", path, IDS[i]);
-		if ((n = xp_first(ctx, expr)) == NULL || (v = engine__text(n)) == NULL)
+		if ((n = root_first(c, expr)) == NULL || (v = engine__text(n)) == NULL)
 			continue;
 		scheme = xmlGetNoNsProp(n, BAD_CAST "schemeID");
 		if (*v)
@@ -302,13 +294,16 @@ static const char *side(const struct corr *c, char which)
  * the rule is multi). */
 static int add_refs(struct corr *c, const struct ref_rule *rr)
 {
-	xmlXPathObjectPtr obj;
-	int i, rc = 0;
+	xmlNodePtr root = xmlDocGetRootElement(c->doc->xml), *nodes;
+	size_t i, n = engine__path_all(root, rr->xpath, NULL, SIZE_MAX);
 
-	c->ctx->node = xmlDocGetRootElement(c->doc->xml);
-	obj = xmlXPathEvalExpression(BAD_CAST rr->xpath, c->ctx);
-	for (i = 0; obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
-		char *v = engine__text(obj->nodesetval->nodeTab[i]);
+	if (n == 0)
+		return 0;
+	if ((nodes = calloc(n, sizeof(*nodes))) == NULL)
+		return SECMX_ENOMEM;
+	n = engine__path_all(root, rr->xpath, nodes, n);
+	for (i = 0; i < n; i++) {
+		char *v = engine__text(nodes[i]);
 		size_t k;
 		int dup = 0;
 
@@ -329,8 +324,8 @@ static int add_refs(struct corr *c, const struct ref_rule *rr)
 		if (!c->rule->multi)
 			break;
 	}
-	xmlXPathFreeObject(obj);
-	return rc;
+	free(nodes);
+	return 0;
 }
 
 /* kind_of: what the document does to the state (responses by their code). */
@@ -356,7 +351,7 @@ static enum kind kind_of(struct corr *c)
 			return K[i].kind;
 	if (strcmp(c->type, "ApplicationResponse") == 0) {
 		/* UNCL 4343: RE rejected, UQ under query, PD paid; AB, IP, CA, AP accept. */
-		n = xp_first(c->ctx, "cac:DocumentResponse/cac:Response/cbc:ResponseCode");
+		n = root_first(c, "cac:DocumentResponse/cac:Response/cbc:ResponseCode");
 		code = n ? engine__text(n) : NULL;
 		k = K_RESP_OK;
 		if (code && (strcmp(code, "RE") == 0 || strcmp(code, "UQ") == 0))
@@ -365,7 +360,7 @@ static enum kind kind_of(struct corr *c)
 			k = K_RESP_PAID;
 	} else if (strcmp(c->type, "OrderResponse") == 0) {
 		/* UNCL 1225: 27 rejected; 29 accepted, 30 accepted with changes. */
-		n = xp_first(c->ctx, "cbc:OrderResponseCode");
+		n = root_first(c, "cbc:OrderResponseCode");
 		code = n ? engine__text(n) : NULL;
 		k = code && strcmp(code, "27") == 0 ? K_CANCEL : K_RESP_OK;
 	}
@@ -385,18 +380,15 @@ static int corr_init(struct corr *c, const struct engine_doc *doc, const char *t
 	for (i = 0; i < N_RULES; i++)
 		if (strcmp(RULES[i].type, type) == 0)
 			c->rule = &RULES[i];
-	if ((c->ctx = xmlXPathNewContext(doc->xml)) == NULL)
-		return SECMX_ENOMEM;
-	xmlXPathRegisterNs(c->ctx, BAD_CAST "cbc", BAD_CAST NS_CBC);
-	xmlXPathRegisterNs(c->ctx, BAD_CAST "cac", BAD_CAST NS_CAC);
 	for (i = 0; i < 2 && c->buyer[0] == '\0' && c->rule->buyer[i]; i++)
-		party_id(c->ctx, c->rule->buyer[i], c->buyer, sizeof(c->buyer));
+		party_id(c, c->rule->buyer[i], c->buyer, sizeof(c->buyer));
 	for (i = 0; i < 2 && c->seller[0] == '\0' && c->rule->seller[i]; i++)
-		party_id(c->ctx, c->rule->seller[i], c->seller, sizeof(c->seller));
+		party_id(c, c->rule->seller[i], c->seller, sizeof(c->seller));
 	c->issuer = side(c, c->rule->issuer);
 	c->id = doc->id ? doc->id : "";
 	for (i = 0; i < 3 && c->rule->refs[i].type; i++)
-		add_refs(c, &c->rule->refs[i]);
+		if (add_refs(c, &c->rule->refs[i]) < 0)
+			return SECMX_ENOMEM;
 	c->kind = kind_of(c);
 	return 0;
 }
@@ -408,7 +400,6 @@ static void corr_free(struct corr *c)
 
 	for (i = 0; i < c->nrefs; i++)
 		free(c->refs[i].id);
-	xmlXPathFreeContext(c->ctx);
 }
 
 /* ---- finding the transaction ---- */

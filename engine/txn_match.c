@@ -32,34 +32,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
+#include <stdint.h>
 
 #include "rules_int.h"
 #include "txn_int.h"
 
 /* ---- summaries ---- */
 
-/* xp_node_text: the trimmed text of the first node EXPR selects from NODE
- * (malloc'd), or NULL. */
-static char *xp_node_text(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr)
+/* path_text: the trimmed text of the first element the child path EXPR
+ * selects from NODE (malloc'd), or NULL. */
+static char *path_text(xmlNodePtr node, const char *expr)
 {
-	xmlXPathObjectPtr obj;
-	char *out = NULL;
-
-	ctx->node = node;
-	obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-	if (obj && obj->nodesetval && obj->nodesetval->nodeNr > 0)
-		out = engine__text(obj->nodesetval->nodeTab[0]);
-	xmlXPathFreeObject(obj);
-	return out;
+	return engine__text(engine__path_first(node, expr));
 }
 
 /* set_text: set KEY of O to the text EXPR selects from NODE, if any. */
-static int set_text(json_t *o, const char *key, xmlXPathContextPtr ctx, xmlNodePtr node,
-                    const char *expr)
+static int set_text(json_t *o, const char *key, xmlNodePtr node, const char *expr)
 {
-	char *t = xp_node_text(ctx, node, expr);
+	char *t = path_text(node, expr);
 	int rc = 0;
 
 	if (t != NULL && *t)
@@ -71,7 +61,7 @@ static int set_text(json_t *o, const char *key, xmlXPathContextPtr ctx, xmlNodeP
 /* Per document type: the line element, its quantity, and the totals. */
 struct line_shape {
 	const char *type;
-	const char *lines; /* XPath of the lines from the root */
+	const char *lines; /* child path of the lines from the root */
 	const char *id;    /* from a line */
 	const char *qty;
 	const char *less;  /* subtracted from qty (rejected), or NULL */
@@ -107,7 +97,7 @@ static const char *const ITEM_IDS[] = {
 };
 
 /* line_items: the item identifiers of a line as a new array. */
-static json_t *line_items(xmlXPathContextPtr ctx, xmlNodePtr line, const char *item)
+static json_t *line_items(xmlNodePtr line, const char *item)
 {
 	json_t *arr = json_array();
 	char expr[160];
@@ -117,7 +107,7 @@ static json_t *line_items(xmlXPathContextPtr ctx, xmlNodePtr line, const char *i
 		char *t;
 
 		snprintf(expr, sizeof(expr), "%s/%s", item, ITEM_IDS[i]);
-		t = xp_node_text(ctx, line, expr);
+		t = path_text(line, expr);
 		if (t != NULL && *t)
 			json_array_append_new(arr, json_string(t));
 		free(t);
@@ -139,46 +129,46 @@ static const char *less_qty(const char *qty, const char *less, char *buf, size_t
 }
 
 /* summary_lines: the lines of ROOT shaped by SH into the array LINES. */
-static int summary_lines(xmlXPathContextPtr ctx, xmlNodePtr root, const struct line_shape *sh,
-                         json_t *lines)
+static int summary_lines(xmlNodePtr root, const struct line_shape *sh, json_t *lines)
 {
-	xmlXPathObjectPtr obj;
-	int i, rc = 0;
+	size_t i, n = engine__path_all(root, sh->lines, NULL, SIZE_MAX);
+	xmlNodePtr *nodes = NULL;
+	int rc = 0;
 
-	ctx->node = root;
-	obj = xmlXPathEvalExpression(BAD_CAST sh->lines, ctx);
-	for (i = 0; rc == 0 && obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
-		xmlNodePtr n = obj->nodesetval->nodeTab[i];
+	if (n > 0 && (nodes = calloc(n, sizeof(*nodes))) == NULL)
+		return SECMX_ENOMEM;
+	n = n ? engine__path_all(root, sh->lines, nodes, n) : 0;
+	for (i = 0; rc == 0 && i < n; i++) {
+		xmlNodePtr ln = nodes[i];
 		json_t *l = json_object();
-		char *qty = xp_node_text(ctx, n, sh->qty), *less = NULL, *path;
+		char *qty = path_text(ln, sh->qty), *less = NULL, *path;
 		char buf[64];
 
 		if (sh->less != NULL)
-			less = xp_node_text(ctx, n, sh->less);
-		path = engine__node_path(n);
+			less = path_text(ln, sh->less);
+		path = engine__node_path(ln);
 		if (l == NULL || json_array_append_new(lines, l) < 0 ||
-		    set_text(l, "id", ctx, n, sh->id) < 0 ||
-		    (sh->ref && set_text(l, "ref", ctx, n, sh->ref) < 0) ||
-		    json_object_set_new(l, "items", line_items(ctx, n, sh->item)) < 0 ||
+		    set_text(l, "id", ln, sh->id) < 0 ||
+		    (sh->ref && set_text(l, "ref", ln, sh->ref) < 0) ||
+		    json_object_set_new(l, "items", line_items(ln, sh->item)) < 0 ||
 		    json_object_set_new(
 		        l, "qty", json_string(qty ? less_qty(qty, less, buf, sizeof(buf)) : "")) <
 		        0 ||
-		    (sh->price && set_text(l, "price", ctx, n, sh->price) < 0) ||
-		    (sh->base && set_text(l, "base", ctx, n, sh->base) < 0) ||
+		    (sh->price && set_text(l, "price", ln, sh->price) < 0) ||
+		    (sh->base && set_text(l, "base", ln, sh->base) < 0) ||
 		    json_object_set_new(l, "path", json_string(path ? path : "")) < 0)
 			rc = SECMX_ENOMEM;
 		free(qty);
 		free(less);
 		free(path);
 	}
-	xmlXPathFreeObject(obj);
+	free(nodes);
 	return rc;
 }
 
 /* engine__txn_summary: see txn_int.h. */
 json_t *engine__txn_summary(const struct engine_doc *doc, const char *type)
 {
-	xmlXPathContextPtr ctx = NULL;
 	xmlNodePtr root = xmlDocGetRootElement(doc->xml);
 	const struct line_shape *sh = NULL;
 	json_t *sum = json_object(), *lines = json_array();
@@ -195,13 +185,9 @@ json_t *engine__txn_summary(const struct engine_doc *doc, const char *type)
 	}
 	if (sh == NULL)
 		return sum;
-	if ((ctx = xmlXPathNewContext(doc->xml)) == NULL)
-		goto fail;
-	xmlXPathRegisterNs(ctx, BAD_CAST "cbc", BAD_CAST NS_CBC);
-	xmlXPathRegisterNs(ctx, BAD_CAST "cac", BAD_CAST NS_CAC);
-	if (set_text(sum, "currency", ctx, root, "cbc:DocumentCurrencyCode") < 0 ||
-	    (sh->total && set_text(sum, "total", ctx, root, sh->total) < 0) ||
-	    summary_lines(ctx, root, sh, lines) < 0)
+	if (set_text(sum, "currency", root, "cbc:DocumentCurrencyCode") < 0 ||
+	    (sh->total && set_text(sum, "total", root, sh->total) < 0) ||
+	    summary_lines(root, sh, lines) < 0)
 		goto fail;
 	if (sh->total != NULL) {
 		char path[160];
@@ -210,10 +196,8 @@ json_t *engine__txn_summary(const struct engine_doc *doc, const char *type)
 		if (json_object_set_new(sum, "total_path", json_string(path)) < 0)
 			goto fail;
 	}
-	xmlXPathFreeContext(ctx);
 	return sum;
 fail:
-	xmlXPathFreeContext(ctx);
 	if (json_object_get(sum, "lines") == NULL)
 		json_decref(lines);
 	json_decref(sum);
