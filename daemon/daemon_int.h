@@ -56,6 +56,9 @@ struct daemon {
 	pthread_t *threads;
 	size_t nthreads;
 	atomic_int stopping; /* workers: finish the current message and exit */
+	/* workers: when to look for messages left between steps (after a
+	 * crash, a deferral, a lost lease) again; ms, 0 = now */
+	atomic_llong mid_check_at;
 	volatile sig_atomic_t stop_requested;
 	int draining;
 	pthread_mutex_t snap_lock;

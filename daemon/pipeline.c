@@ -682,10 +682,20 @@ static int run_one(struct daemon *d)
 	size_t i, k;
 
 	memset(&w, 0, sizeof(w));
-	for (k = NSTEPS; k-- > 0;)
-		if (queue_claim(d->q, STEPS[k].state, 0, &w.lease, &w.info) == 1)
-			break;
-	if (k >= NSTEPS)
+	/* A run goes to the end, so messages wait between steps only after a
+	 * crash, a deferral or a lost lease: look for them (latest step first)
+	 * at most once a second while none turn up, then for new ones. */
+	k = NSTEPS - 1;
+	if (daemon__now_ms() >= atomic_load(&d->mid_check_at)) {
+		for (; k > 0; k--)
+			if (queue_claim(d->q, STEPS[k].state, 0, &w.lease, &w.info) == 1)
+				break;
+		if (k == 0)
+			atomic_store(&d->mid_check_at, daemon__now_ms() + 1000);
+	} else {
+		k = 0;
+	}
+	if (k == 0 && queue_claim(d->q, STEPS[0].state, 0, &w.lease, &w.info) != 1)
 		return 0;
 	s = daemon__snap_get(d);
 	for (i = k; i < NSTEPS; i++) {
@@ -694,6 +704,7 @@ static int run_one(struct daemon *d)
 
 		if (rc >= 0)
 			continue;
+		atomic_store(&d->mid_check_at, 0); /* it may wait between steps now */
 		if (rc != SECMX_ESTATE && rc != SECMX_ECORRUPT) {
 			const char *why = secmx_strerror(rc);
 
