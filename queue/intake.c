@@ -92,7 +92,7 @@ static int store_one(struct queue *q, struct queue__put *p, int64_t now)
 	q->ops->bind_text(s, 6, in->txn_key);
 	q->ops->bind_int(s, 7, (int64_t)in->len);
 	q->ops->bind_text(s, 8, p->sha256);
-	q->ops->bind_blob(s, 9, in->data, in->len);
+	q->ops->bind_blob(s, 9, "", 0); /* the bytes go to msg_body */
 	q->ops->bind_text(s, 10, state);
 	if (dup_of)
 		q->ops->bind_int(s, 11, dup_of);
@@ -106,6 +106,13 @@ static int store_one(struct queue *q, struct queue__put *p, int64_t now)
 		return rc;
 	if (id <= 0)
 		return SECMX_EIO;
+	if ((rc = queue__prep(q, QS_BODY_ADD, "INSERT INTO msg_body (msg_id, body) VALUES ($1, $2)",
+	                      &s)) < 0)
+		return rc;
+	q->ops->bind_int(s, 1, id);
+	q->ops->bind_blob(s, 2, in->len ? in->data : "", in->len);
+	if ((rc = queue__run(q, s)) < 0)
+		return rc;
 	if (keyed && dup_of == 0) {
 		if ((rc =
 		         queue__prep(q, QS_SEEN_ADD,

@@ -115,7 +115,9 @@ int queue_msg_get(struct queue *q, int64_t id, void **data, size_t *len)
 	*len = 0;
 	queue__lock(q);
 	if ((rc = queue__prep(q, QS_MSG_BODY,
-	                      "SELECT body, sha256, state, size FROM msg WHERE id = $1", &s)) < 0)
+	                      "SELECT b.body, m.sha256, m.state, m.size FROM msg m"
+	                      " LEFT JOIN msg_body b ON b.msg_id = m.id WHERE m.id = $1",
+	                      &s)) < 0)
 		goto done;
 	q->ops->bind_int(s, 1, id);
 	if ((rc = q->ops->step(s)) == 1) {
@@ -652,6 +654,7 @@ int queue_msg_remove(struct queue *q, int64_t id, const char *who, const char *r
 		goto fail;
 	if ((rc = del(q, QS_DEL_STEPS, "DELETE FROM step WHERE msg_id = $1", id)) < 0 ||
 	    (rc = del(q, QS_DEL_DLV, "DELETE FROM delivery WHERE msg_id = $1", id)) < 0 ||
+	    (rc = del(q, QS_DEL_BODY, "DELETE FROM msg_body WHERE msg_id = $1", id)) < 0 ||
 	    (rc = del(q, QS_DEL_MSG, "DELETE FROM msg WHERE id = $1", id)) < 0)
 		goto fail;
 	snprintf(why, sizeof(why), "%s (was %s)", reason, state);

@@ -256,7 +256,7 @@ START_TEST(failed_commit_single)
 	ck_assert_int_eq(queue_msg_put(q, &in, &r), 0);
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg"), 2);
-	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE body = CAST('two' AS BLOB)"),
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg_body WHERE body = CAST('two' AS BLOB)"),
 	                 0);
 }
 END_TEST

@@ -29,8 +29,8 @@ START_TEST(damaged_body_quarantined)
 	ck_assert_int_eq(queue_delivery_add(q, bad, "finance", NULL, NULL), 0);
 	/* One byte changed behind the queue's back: 100.00 becomes 900.00. */
 	snprintf(sql, sizeof(sql),
-	         "UPDATE msg SET body = CAST('<Invoice>total 900.00</Invoice>' AS BLOB) "
-	         "WHERE id = %lld",
+	         "UPDATE msg_body SET body = CAST('<Invoice>total 900.00</Invoice>' AS BLOB) "
+	         "WHERE msg_id = %lld",
 	         (long long)bad);
 	test_sql_exec(sql);
 
@@ -70,7 +70,7 @@ START_TEST(truncated_body_quarantined)
 	test_config(&cfg, 0);
 	q = test_open(&cfg);
 	id = test_put(q, "abcdefgh", NULL, NULL, NULL, NULL);
-	test_sql_exec("UPDATE msg SET body = substr(body, 1, 4)");
+	test_sql_exec("UPDATE msg_body SET body = substr(body, 1, 4)");
 	ck_assert_int_eq(queue_msg_get(q, id, &data, &len), SECMX_ECORRUPT);
 	queue_close(q);
 	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'quarantined'"), 1);
