@@ -184,8 +184,8 @@ void queue__unlock(struct queue *q)
 	int wake = q->sh_ops > 0 && atomic_load(&q->lockers) == 0;
 
 	pthread_mutex_unlock(&q->lock);
-	if (wake)
-		pthread_cond_broadcast(&q->sh_cond);
+	if (wake) /* any one of the batch can commit for all */
+		pthread_cond_signal(&q->sh_cond);
 }
 
 /* batch_end: the open batch is over with result RC (0: its COMMIT
