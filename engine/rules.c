@@ -1214,6 +1214,10 @@ struct run {
 	size_t findings;                /* rule findings stored for this document */
 	size_t dropped, dropped_fatal;
 	struct ptrset seen;
+	/* The walk's node lists, one per rule, reused by every set of the call
+	 * (their arrays keep their capacity): NLISTS entries, freed at the end. */
+	struct mlist *lists;
+	size_t nlists;
 };
 
 /* at: make NODE the XPath context node (as for an XSLT template match). */
@@ -1368,8 +1372,20 @@ static int run_set(struct run *run, xmlDocPtr doc)
 	run->ctxt->nsNr = set->nns;
 	if (bind_lets(run, set->lets, set->nlets, (xmlNodePtr)doc, NULL, 0) < 0)
 		return SECMX_OK; /* reported; the set's rules depend on it */
-	if (set->nrules > 0 && (lists = calloc(set->nrules, sizeof(*lists))) == NULL)
-		return SECMX_ENOMEM;
+	if (set->nrules > run->nlists) {
+		struct mlist *nl = realloc(run->lists, set->nrules * sizeof(*nl));
+
+		if (nl == NULL)
+			return SECMX_ENOMEM;
+		memset(nl + run->nlists, 0, (set->nrules - run->nlists) * sizeof(*nl));
+		run->lists = nl;
+		run->nlists = set->nrules;
+	}
+	lists = run->lists;
+	for (k = 0; k < set->nrules; k++) {
+		lists[k].n = 0;
+		lists[k].err = 0;
+	}
 	/* One walk finds the nodes of every rule with a simple context. */
 	if (set->nrules > 0 && (rc = engine__match_run(&set->ix, set->mtab, set->ns, set->nns, doc,
 						       run->ctxt, &run->st, lists)) < 0)
@@ -1424,7 +1440,6 @@ static int run_set(struct run *run, xmlDocPtr doc)
 		}
 	}
 out:
-	engine__mlists_free(lists, set->nrules);
 	return rc;
 }
 
@@ -1491,6 +1506,7 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	run.ctxt->nsNr = 0;
 	xmlXPathFreeContext(run.ctxt);
 	free(run.seen.slot);
+	engine__mlists_free(run.lists, run.nlists);
 	if (rc < 0)
 		return rc;
 	return engine_report_fatal_count(rep) > fatal_before ? SECMX_EINVALID : SECMX_OK;

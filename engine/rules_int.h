@@ -118,6 +118,9 @@ struct mstep {
 	 * [@name] (attribute present) and [secmx:ends-with(local-name(), 'lit')]. */
 	char *pred_attr;        /* [@name]: this unprefixed attribute exists */
 	char *pred_suffix;      /* [secmx:ends-with(local-name(), 'lit')]: the name ends so */
+	char *pred_src;         /* the predicate's text (PRED's source), or NULL */
+	int pred_id;            /* steps of one set with the same predicate text share an id
+				 * (engine__match_index), so the walk evaluates it once per node */
 };
 
 struct mbranch {
@@ -138,9 +141,25 @@ struct mdisp {
 	int branch;
 };
 
+/* A hash slot: the dispatch entries [lo, hi) of the sorted array all test NAME. */
+struct mslot {
+	const char *name;       /* NULL: empty slot */
+	size_t lo, hi;
+};
+
+/*
+ * The dispatch of one rule set. Element branches ending in a name test are
+ * found by the element's local name (hash over NAMED), attribute branches
+ * likewise (ATTRS); wildcard branches are tried at every element (WILD) or
+ * attribute (WATTRS), except branches of one absolute wildcard step, which
+ * can only match the document element (ROOT).
+ */
 struct mindex {
-	struct mdisp *named, *wild, *attrs;
-	size_t nnamed, nwild, nattrs;
+	struct mdisp *named, *wild, *attrs, *wattrs, *root;
+	size_t nnamed, nwild, nattrs, nwattrs, nroot;
+	struct mslot *hnamed, *hattrs;  /* open addressing, power-of-two sizes */
+	size_t hnamed_cap, hattrs_cap;
+	int npreds;             /* distinct predicate texts (pred_id 0..npreds-1) */
 };
 
 /* The nodes one rule matched, in document order. */
@@ -153,7 +172,8 @@ struct mlist {
 /* engine__match_compile: 1 and *M filled for a simple pattern, 0 otherwise, SECMX_ENOMEM. */
 int engine__match_compile(const char *pattern, const xmlNs *ns, int nns, struct rmatch *m);
 void engine__match_free(struct rmatch *m);
-/* engine__match_index: dispatch over M[0..NRULES) (NULL entries: rules on the XPath path). */
+/* engine__match_index: dispatch over M[0..NRULES) (NULL entries: rules on the XPath path);
+ * also numbers the distinct predicate texts of M's steps (mstep.pred_id). */
 int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrules);
 void engine__match_index_free(struct mindex *ix);
 /* engine__match_run: one walk of DOC filling LISTS[rule] (caller-allocated, NRULES long). */

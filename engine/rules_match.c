@@ -26,9 +26,17 @@
  * Everything else (axes, functions, "/", text(), several predicates) falls
  * back to XPath; tests check that both paths agree.
  *
+ * Dispatch: an element or attribute finds the branches ending in its local
+ * name through a hash table; wildcard branches are tried at every element
+ * (or attribute), except a single absolute wildcard step, tried at the
+ * document element only. Predicate results are remembered per (text, node)
+ * for the length of one walk (struct memo), so a predicate repeated by
+ * several rules costs one evaluation per node.
+ *
  * Ownership: the matchers belong to their rule; the index to its rule set;
  * the lists of engine__match_run() to the caller (engine__mlists_free()).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +80,7 @@ static void branch_free(struct mbranch *b)
 		free(b->steps[i].local);
 		free(b->steps[i].pred_attr);
 		free(b->steps[i].pred_suffix);
+		free(b->steps[i].pred_src);
 		xmlXPathFreeCompExpr(b->steps[i].pred);
 	}
 	free(b->steps);
@@ -254,17 +263,19 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 				xmlXPathFreeCompExpr(st.pred);
 				return SECMX_ENOMEM;
 			}
-			free(pred);
 			if (st.pred == NULL) {
+				free(pred);
 				free(st.local);
 				return 0;
 			}
+			st.pred_src = pred; /* the step owns it now */
 			while (p < e && ws(*p))
 				p++;
 			if (p < e && *p == '[') {
 				free(st.local);
 				free(st.pred_attr);
 				free(st.pred_suffix);
+				free(st.pred_src);
 				xmlXPathFreeCompExpr(st.pred);
 				return 0; /* several predicates */
 			}
@@ -275,6 +286,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 				free(st.local);
 				free(st.pred_attr);
 				free(st.pred_suffix);
+				free(st.pred_src);
 				xmlXPathFreeCompExpr(st.pred);
 				return SECMX_ENOMEM;
 			}
@@ -340,12 +352,17 @@ int engine__match_compile(const char *pat, const xmlNs *ns, int nns, struct rmat
 
 /* ---- index ---- */
 
-/* cmp_disp: order dispatch entries by local name. */
+/* cmp_disp: order dispatch entries by local name, then rule and branch (stable). */
 static int cmp_disp(const void *a, const void *b)
 {
 	const struct mdisp *x = a, *y = b;
+	int c = strcmp(x->local, y->local);
 
-	return strcmp(x->local, y->local);
+	if (c != 0)
+		return c;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return (x->branch > y->branch) - (x->branch < y->branch);
 }
 
 /* disp_add: append D to *ARR. */
@@ -358,6 +375,89 @@ static int disp_add(struct mdisp **arr, size_t *n, struct mdisp d)
 	*arr = na;
 	(*arr)[(*n)++] = d;
 	return SECMX_OK;
+}
+
+/* name_hash: FNV-1a of the NUL-terminated NAME. */
+static size_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+/* hash_build: a slot per distinct name of the sorted D[0..N); *CAP a power of two. */
+static int hash_build(const struct mdisp *d, size_t n, struct mslot **tab, size_t *cap)
+{
+	size_t i, j, c = 8;
+
+	*tab = NULL;
+	*cap = 0;
+	if (n == 0)
+		return SECMX_OK;
+	while (c < 2 * n)
+		c *= 2;
+	if ((*tab = calloc(c, sizeof(**tab))) == NULL)
+		return SECMX_ENOMEM;
+	*cap = c;
+	for (i = 0; i < n; i = j) {
+		size_t h = name_hash(d[i].local) & (c - 1);
+
+		for (j = i + 1; j < n && strcmp(d[j].local, d[i].local) == 0; j++)
+			;
+		while ((*tab)[h].name != NULL)
+			h = (h + 1) & (c - 1);
+		(*tab)[h].name = d[i].local;
+		(*tab)[h].lo = i;
+		(*tab)[h].hi = j;
+	}
+	return SECMX_OK;
+}
+
+/* hash_find: the slot for NAME in TAB (CAP slots), or NULL. */
+static const struct mslot *hash_find(const struct mslot *tab, size_t cap, const char *name)
+{
+	size_t h;
+
+	if (cap == 0)
+		return NULL;
+	for (h = name_hash(name) & (cap - 1); tab[h].name != NULL; h = (h + 1) & (cap - 1))
+		if (strcmp(tab[h].name, name) == 0)
+			return &tab[h];
+	return NULL;
+}
+
+/* number_preds: give steps with the same predicate text the same pred_id. */
+static int number_preds(struct rmatch *const *m, size_t nrules)
+{
+	const char **seen = NULL;
+	size_t r, n = 0, k;
+	int b, i;
+
+	for (r = 0; r < nrules; r++)
+		for (b = 0; m[r] != NULL && b < m[r]->nbr; b++)
+			for (i = 0; i < m[r]->br[b].n; i++) {
+				struct mstep *st = &m[r]->br[b].steps[i];
+
+				st->pred_id = -1;
+				if (st->pred_src == NULL)
+					continue;
+				for (k = 0; k < n && strcmp(seen[k], st->pred_src) != 0; k++)
+					;
+				if (k == n) {
+					const char **ns = realloc(seen, (n + 1) * sizeof(*ns));
+					if (ns == NULL) {
+						free(seen);
+						return SECMX_ENOMEM;
+					}
+					seen = ns;
+					seen[n++] = st->pred_src;
+				}
+				st->pred_id = (int)k;
+			}
+	free(seen);
+	return (int)n;
 }
 
 /* engine__match_index: sort the rules' final name tests for the walk. */
@@ -373,16 +473,32 @@ int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrule
 			const struct mstep *last = &br->steps[br->n - 1];
 			struct mdisp d = {last->local, r, b};
 
-			if (last->attr)
+			if (last->attr && last->local != NULL)
 				rc = disp_add(&ix->attrs, &ix->nattrs, d);
-			else if (last->local == NULL)
-				rc = disp_add(&ix->wild, &ix->nwild, d);
-			else
+			else if (last->attr)
+				rc = disp_add(&ix->wattrs, &ix->nwattrs, d);
+			else if (last->local != NULL)
 				rc = disp_add(&ix->named, &ix->nnamed, d);
+			else if (br->absolute && br->n == 1)
+				rc = disp_add(&ix->root, &ix->nroot, d); /* only the document element */
+			else
+				rc = disp_add(&ix->wild, &ix->nwild, d);
 		}
 	}
 	if (rc >= 0 && ix->nnamed > 1)
 		qsort(ix->named, ix->nnamed, sizeof(*ix->named), cmp_disp);
+	if (rc >= 0 && ix->nattrs > 1)
+		qsort(ix->attrs, ix->nattrs, sizeof(*ix->attrs), cmp_disp);
+	if (rc >= 0)
+		rc = hash_build(ix->named, ix->nnamed, &ix->hnamed, &ix->hnamed_cap);
+	if (rc >= 0)
+		rc = hash_build(ix->attrs, ix->nattrs, &ix->hattrs, &ix->hattrs_cap);
+	if (rc >= 0 && (rc = number_preds(m, nrules)) >= 0) {
+		ix->npreds = rc;
+		rc = SECMX_OK;
+	}
+	if (rc < 0)
+		engine__match_index_free(ix);
 	return rc;
 }
 
@@ -392,10 +508,33 @@ void engine__match_index_free(struct mindex *ix)
 	free(ix->named);
 	free(ix->wild);
 	free(ix->attrs);
+	free(ix->wattrs);
+	free(ix->root);
+	free(ix->hnamed);
+	free(ix->hattrs);
 	memset(ix, 0, sizeof(*ix));
 }
 
 /* ---- the walk ---- */
+
+/*
+ * The walk remembers predicate results per (predicate text, node): the same
+ * text at the same node gives the same value within one walk (same context
+ * node, position 1 of 1, same current(), the set's namespaces and global
+ * variables, which do not change during the walk, and side-effect-free
+ * functions). Official rule sets repeat predicates across rules
+ * ([normalize-space(cbc:ChargeIndicator) = 'false' ...]). A full table just
+ * stops remembering; numeric (positional) results are never remembered,
+ * because their meaning depends on the step's name test.
+ */
+#define MEMO_SLOTS 256
+#define MEMO_MAX (MEMO_SLOTS * 3 / 4)
+
+struct memo {
+	const void *node;       /* NULL: empty */
+	int id;
+	int val;
+};
 
 struct walk {
 	struct rmatch *const *m;
@@ -408,7 +547,19 @@ struct walk {
 	const xmlNs *seen[16];
 	const xmlChar *canon[16];
 	int nseen;
+	struct memo memo[MEMO_SLOTS];
+	int nmemo;
 };
+
+/* memo_slot: the slot of (NODE, ID): its entry, or the empty slot where it would go. */
+static struct memo *memo_slot(struct walk *w, const void *node, int id)
+{
+	size_t h = (((uintptr_t)node >> 4) * 31u + (size_t)id) & (MEMO_SLOTS - 1);
+
+	while (w->memo[h].node != NULL && (w->memo[h].node != node || w->memo[h].id != id))
+		h = (h + 1) & (MEMO_SLOTS - 1);
+	return &w->memo[h];
+}
 
 /* node_uri: the canonical namespace of NODE for pointer comparison ("" if unknown to the set). */
 static const xmlChar *node_uri(struct walk *w, xmlNodePtr node)
@@ -448,6 +599,7 @@ static int name_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
 /* pred_ok: 1 when NODE passes ST's predicate, 0 when not, -1 when it failed. */
 static int pred_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
 {
+	struct memo *m = NULL;
 	xmlXPathObjectPtr o;
 	int r;
 
@@ -459,6 +611,11 @@ static int pred_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
 	if (st->pred_suffix != NULL) {
 		size_t n = strlen((const char *)node->name), k = strlen(st->pred_suffix);
 		return k <= n && memcmp(node->name + n - k, st->pred_suffix, k) == 0;
+	}
+	if (st->pred_id >= 0) {
+		m = memo_slot(w, node, st->pred_id);
+		if (m->node != NULL)
+			return m->val;
 	}
 	w->ctxt->node = node;
 	w->ctxt->contextSize = 1;
@@ -477,6 +634,12 @@ static int pred_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
 		r = o->floatval == pos;
 	} else {
 		r = xmlXPathCastToBoolean(o);
+		if (m != NULL && w->nmemo < MEMO_MAX) {
+			m->node = node;
+			m->id = st->pred_id;
+			m->val = r;
+			w->nmemo++;
+		}
 	}
 	xmlXPathFreeObject(o);
 	return r;
@@ -537,30 +700,31 @@ static int try(struct walk *w, const struct mdisp *d, xmlNodePtr node)
 	return r ? list_add(&w->lists[d->rule], node) : SECMX_OK;
 }
 
-/* visit: one element and its attributes. */
-static int visit(struct walk *w, const struct mindex *ix, xmlNodePtr node)
+/* visit: one element and its attributes (ROOT: NODE is the document element). */
+static int visit(struct walk *w, const struct mindex *ix, xmlNodePtr node, int root)
 {
-	size_t lo = 0, hi = ix->nnamed, i;
+	const struct mslot *sl = hash_find(ix->hnamed, ix->hnamed_cap, (const char *)node->name);
 	xmlAttrPtr a;
+	size_t i;
 	int rc = SECMX_OK;
 
-	/* lower bound of the name among the named entries */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (strcmp(ix->named[mid].local, (const char *)node->name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* Entries are tried in rule order so each list stays in document order. */
-	for (i = lo; i < ix->nnamed && rc >= 0 &&
-		     strcmp(ix->named[i].local, (const char *)node->name) == 0; i++)
+	/* Each node is visited once, in document order, so every rule's list
+	 * stays in document order whatever the order of the entries tried. */
+	for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi && rc >= 0; i++)
 		rc = try(w, &ix->named[i], node);
 	for (i = 0; i < ix->nwild && rc >= 0; i++)
 		rc = try(w, &ix->wild[i], node);
-	for (a = node->properties; a != NULL && ix->nattrs > 0 && rc >= 0; a = a->next)
-		for (i = 0; i < ix->nattrs && rc >= 0; i++)
+	for (i = 0; root && i < ix->nroot && rc >= 0; i++)
+		rc = try(w, &ix->root[i], node);
+	if (ix->nattrs + ix->nwattrs == 0)
+		return rc;
+	for (a = node->properties; a != NULL && rc >= 0; a = a->next) {
+		sl = hash_find(ix->hattrs, ix->hattrs_cap, (const char *)a->name);
+		for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi && rc >= 0; i++)
 			rc = try(w, &ix->attrs[i], (xmlNodePtr)a);
+		for (i = 0; i < ix->nwattrs && rc >= 0; i++)
+			rc = try(w, &ix->wattrs[i], (xmlNodePtr)a);
+	}
 	return rc;
 }
 
@@ -580,13 +744,13 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 	w.ctxt = ctxt;
 	w.st = st;
 	w.lists = lists;
-	if (ix->nnamed + ix->nwild + ix->nattrs == 0)
+	if (ix->nnamed + ix->nwild + ix->nattrs + ix->nwattrs + ix->nroot == 0)
 		return SECMX_OK;
 	/* Iterative pre-order walk over the elements: document order. */
 	while (cur != NULL && rc >= 0) {
 		xmlNodePtr next;
 
-		rc = visit(&w, ix, cur);
+		rc = visit(&w, ix, cur, cur->parent == (xmlNodePtr)doc);
 		for (next = cur->children; next && next->type != XML_ELEMENT_NODE; next = next->next)
 			;
 		if (next == NULL) {

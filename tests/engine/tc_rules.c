@@ -1066,6 +1066,15 @@ static const char *const PATTERNS[] = {
 	"cbc:*[$lim &lt; number(.)]", "*/*/*", "@*", "cbc:*[secmx:ends-with(local-name(), 'Amount')]",
 	"cbc:*[ secmx:ends-with( local-name() , &quot;Date&quot; ) ]", "*[@currencyID ]/@currencyID",
 	"cac:*[@currencyID]", "cbc:*[secmx:ends-with(local-name(), 'Amount') and . &gt; 1]",
+	/* The same predicate text in several rules and branches (the walk evaluates
+	 * it once per node); a positional one under different name tests (never
+	 * shared); predicates on variables only; attributes by name and "@*"
+	 * after a path; an absolute wildcard step with a predicate (tried at the
+	 * document element only). */
+	"cbc:*[. = 'n1']", "*[. = 'n1'] | cbc:Note[. = 'n1']", "cbc:*[2]", "*[2]",
+	"cac:LegalMonetaryTotal/cbc:*[2]", "cbc:*[$lim &gt; 5]", "*[$lim &gt; 5]/@currencyID",
+	"cac:*/*/@*", "cbc:LineExtensionAmount/@currencyID | @currencyID", "/*[cbc:ID]",
+	"/*[cbc:Missing]", "//*[@currencyID = 'NZD']", "cbc:*[@currencyID = 'NZD']",
 };
 #define N_PATTERNS (sizeof(PATTERNS) / sizeof(PATTERNS[0]))
 
