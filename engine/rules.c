@@ -1218,6 +1218,7 @@ struct run {
 	 * (their arrays keep their capacity): NLISTS entries, freed at the end. */
 	struct mlist *lists;
 	size_t nlists;
+	int check;                      /* ENGINE_CFG_RULES_CHECK_FAST */
 };
 
 /* at: make NODE the XPath context node (as for an XSLT template match). */
@@ -1388,7 +1389,7 @@ static int run_set(struct run *run, xmlDocPtr doc)
 	}
 	/* One walk finds the nodes of every rule with a simple context. */
 	if (set->nrules > 0 && (rc = engine__match_run(&set->ix, set->mtab, set->ns, set->nns, doc,
-						       run->ctxt, &run->st, lists)) < 0)
+						       run->ctxt, &run->st, lists, run->check)) < 0)
 		goto out;
 	for (p = 0; p < set->npats; p++) {
 		const struct rpattern *pat = &set->pats[p];
@@ -1472,6 +1473,7 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	if ((run.ctxt = xmlXPathNewContext(doc->xml)) == NULL)
 		return SECMX_ENOMEM;
 	run.st.lib = &eng->rules->lib;
+	run.check = (eng->cfg.flags & ENGINE_CFG_RULES_CHECK_FAST) != 0;
 	run.rep = rep;
 	xmlXPathRegisterFuncLookup(run.ctxt, engine__fn_lookup, &run.st);
 	xmlXPathContextSetCache(run.ctxt, 1, -1, 0);

@@ -107,6 +107,28 @@ int engine__date_parse(const char *s, long *key);
 
 /* ---- rules_match.c: fast matching of simple rule contexts ---- */
 
+/*
+ * One conjunct of a predicate "A and B and ...", decided in C when it has one
+ * of two forms, else by its own compiled XPath (a conjunct is used as a
+ * boolean, so it is never positional).
+ */
+enum mconj_kind {
+	MCONJ_XPATH,            /* COMP */
+	MCONJ_ATTR_EQ,          /* @NAME = 'LIT' (unprefixed attribute) */
+	MCONJ_CHILD_NS_EQ,      /* normalize-space(p:NAME) = 'LIT' (first such child element) */
+};
+
+struct mconj {
+	enum mconj_kind kind;
+	xmlXPathCompExprPtr comp;       /* MCONJ_XPATH */
+	char *src;              /* the conjunct's text */
+	char *name;             /* attribute or child local name */
+	const xmlChar *uri;     /* the child's canonical namespace (NULL: none) */
+	char *lit;              /* the literal, without quotes */
+	int id;                 /* memo id: conjuncts of one set with the same text share it */
+	int ctx_free;           /* uses no node (variables and literals only): one value per walk */
+};
+
 struct mstep {
 	const xmlChar *uri;     /* the set's canonical href; NULL: no namespace (or "*") */
 	int any_ns;             /* "*": any element (or attribute) */
@@ -121,6 +143,9 @@ struct mstep {
 	char *pred_src;         /* the predicate's text (PRED's source), or NULL */
 	int pred_id;            /* steps of one set with the same predicate text share an id
 				 * (engine__match_index), so the walk evaluates it once per node */
+	int pred_ctx_free;      /* the predicate uses no node: one value per walk */
+	struct mconj *conj;     /* the predicate split at top-level "and" (or one C form) */
+	int nconj;              /* 0: evaluate PRED as a whole */
 };
 
 struct mbranch {
@@ -159,7 +184,7 @@ struct mindex {
 	size_t nnamed, nwild, nattrs, nwattrs, nroot;
 	struct mslot *hnamed, *hattrs;  /* open addressing, power-of-two sizes */
 	size_t hnamed_cap, hattrs_cap;
-	int npreds;             /* distinct predicate texts (pred_id 0..npreds-1) */
+	int npreds;             /* distinct predicate and conjunct texts (memo ids) */
 };
 
 /* The nodes one rule matched, in document order. */
@@ -176,10 +201,12 @@ void engine__match_free(struct rmatch *m);
  * also numbers the distinct predicate texts of M's steps (mstep.pred_id). */
 int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrules);
 void engine__match_index_free(struct mindex *ix);
-/* engine__match_run: one walk of DOC filling LISTS[rule] (caller-allocated, NRULES long). */
+/* engine__match_run: one walk of DOC filling LISTS[rule] (caller-allocated, NRULES long).
+ * CHECK: also evaluate every predicate the plain way and treat a disagreement
+ * with the fast answer (C forms, shared results) as an evaluation error. */
 int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
 		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
-		      struct mlist *lists);
+		      struct mlist *lists, int check);
 /* engine__mlists_free: free LISTS (N entries) and their arrays; NULL accepted. */
 void engine__mlists_free(struct mlist *lists, size_t n);
 

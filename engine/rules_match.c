@@ -37,6 +37,7 @@
  * the lists of engine__match_run() to the caller (engine__mlists_free()).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,8 @@ static const xmlChar *canon_uri(const xmlNs *ns, int nns, const xmlChar *uri)
 	return NULL;
 }
 
+static void conj_free(struct mstep *st);
+
 /* branch_free: release a branch's steps; the struct is zeroed. */
 static void branch_free(struct mbranch *b)
 {
@@ -82,6 +85,7 @@ static void branch_free(struct mbranch *b)
 		free(b->steps[i].pred_suffix);
 		free(b->steps[i].pred_src);
 		xmlXPathFreeCompExpr(b->steps[i].pred);
+		conj_free(&b->steps[i]);
 	}
 	free(b->steps);
 	memset(b, 0, sizeof(*b));
@@ -151,6 +155,232 @@ static int fast_pred(const char *pred, struct mstep *st)
 			return 0;
 	}
 	return (st->pred_suffix = strndup(n, (size_t)(p - n))) ? 0 : SECMX_ENOMEM;
+}
+
+/* ctx_free: does the expression SRC use no node at all (only variables,
+ * literals, numbers, operators and a few context-free functions with
+ * arguments)? Conservative: anything it does not know means "no". */
+static int ctx_free(const char *src)
+{
+	static const char *const FN[] = {"not", "true", "false", "boolean", "contains",
+					 "starts-with", "concat", NULL};
+	const char *p = src;
+
+	while (*p != '\0') {
+		if (ws(*p) || *p == '(' || *p == ')' || *p == ',' || *p == '=' || *p == '!' ||
+		    *p == '<' || *p == '>' || *p == '+') {
+			p++;
+		} else if (*p == '\'' || *p == '"') {
+			const char *q = strchr(p + 1, *p);
+			if (q == NULL)
+				return 0;
+			p = q + 1;
+		} else if (*p >= '0' && *p <= '9') {
+			while ((*p >= '0' && *p <= '9') || *p == '.')
+				p++;
+		} else if (*p == '$' && nstart((unsigned char)p[1])) {
+			for (p++; nchar((unsigned char)*p) || *p == ':'; p++)
+				;
+		} else if (nstart((unsigned char)*p)) {
+			const char *n = p;
+			size_t len, i;
+			int known = 0;
+
+			while (nchar((unsigned char)*p))
+				p++;
+			len = (size_t)(p - n);
+			if ((len == 3 && strncmp(n, "and", 3) == 0) || (len == 2 && strncmp(n, "or", 2) == 0))
+				continue;
+			while (ws(*p))
+				p++;
+			if (*p != '(')
+				return 0; /* a name test: a node */
+			for (i = 0; FN[i] != NULL && !known; i++)
+				known = strlen(FN[i]) == len && strncmp(FN[i], n, len) == 0;
+			if (!known)
+				return 0;
+		} else {
+			return 0; /* '.', '@', '/', '*', '|', '-' ...: may be a node */
+		}
+	}
+	return 1;
+}
+
+/* lit_end: P at a quote: the closing quote's position, or NULL. */
+static const char *lit_end(const char *p)
+{
+	return (*p == '\'' || *p == '"') ? strchr(p + 1, *p) : NULL;
+}
+
+/* conj_form: recognise S (trimmed) as @name = 'lit' or normalize-space(p:name) = 'lit'
+ * and fill C; 1 recognised, 0 not, SECMX_ENOMEM. */
+static int conj_form(const char *s, const xmlNs *ns, int nns, struct mconj *c)
+{
+	static const char NS[] = "normalize-space(";
+	const char *p = s, *n1, *n2 = NULL, *q;
+	size_t l1, l2 = 0;
+
+	if (*p == '@') {
+		c->kind = MCONJ_ATTR_EQ;
+		p++;
+	} else if (strncmp(p, NS, sizeof(NS) - 1) == 0) {
+		c->kind = MCONJ_CHILD_NS_EQ;
+		for (p += sizeof(NS) - 1; ws(*p); p++)
+			;
+	} else {
+		return 0;
+	}
+	if (!nstart((unsigned char)*p))
+		return 0;
+	for (n1 = p; nchar((unsigned char)*p); p++)
+		;
+	l1 = (size_t)(p - n1);
+	if (*p == ':') {
+		int i;
+
+		if (c->kind != MCONJ_CHILD_NS_EQ || !nstart((unsigned char)p[1]))
+			return 0;
+		for (n2 = ++p; nchar((unsigned char)*p); p++)
+			;
+		l2 = (size_t)(p - n2);
+		for (i = 0; i < nns && c->uri == NULL; i++)
+			if (xmlStrlen(ns[i].prefix) == (int)l1 &&
+			    strncmp((const char *)ns[i].prefix, n1, l1) == 0)
+				c->uri = canon_uri(ns, nns, ns[i].href);
+		if (c->uri == NULL)
+			return 0;
+		n1 = n2;
+		l1 = l2;
+	}
+	while (ws(*p))
+		p++;
+	if (c->kind == MCONJ_CHILD_NS_EQ) {
+		if (*p++ != ')')
+			return 0;
+		while (ws(*p))
+			p++;
+	}
+	if (*p++ != '=')
+		return 0;
+	while (ws(*p))
+		p++;
+	if ((q = lit_end(p)) == NULL)
+		return 0;
+	for (n2 = q + 1; ws(*n2); n2++)
+		;
+	if (*n2 != '\0')
+		return 0;
+	if ((c->name = strndup(n1, l1)) == NULL || (c->lit = strndup(p + 1, (size_t)(q - p - 1))) == NULL)
+		return SECMX_ENOMEM;
+	return 1;
+}
+
+/* conj_free: release the conjuncts of ST. */
+static void conj_free(struct mstep *st)
+{
+	int i;
+
+	for (i = 0; i < st->nconj; i++) {
+		xmlXPathFreeCompExpr(st->conj[i].comp);
+		free(st->conj[i].src);
+		free(st->conj[i].name);
+		free(st->conj[i].lit);
+	}
+	free(st->conj);
+	st->conj = NULL;
+	st->nconj = 0;
+}
+
+/* is_op: is the word [P, P+LEN) of S the operator LEN=2 "or" / LEN=3 "and"
+ * (blank or a parenthesis on both sides)? */
+static int is_op(const char *s, const char *p, size_t len)
+{
+	return p > s && (ws(p[-1]) || p[-1] == ')') && (ws(p[len]) || p[len] == '(');
+}
+
+/*
+ * conj_compile: split ST's predicate PRED at top-level "and" into conjuncts
+ * (none when there is a top-level "or", which binds weaker) and recognise C
+ * forms. Leaves ST->nconj 0 when splitting gains nothing: a single conjunct
+ * that is not a C form (then the predicate may be positional) or a piece
+ * that does not compile on its own. 0 or SECMX_ENOMEM.
+ */
+static int conj_compile(const char *pred, const xmlNs *ns, int nns, struct mstep *st)
+{
+	const char *p, *start = pred;
+	int depth = 0, rc = SECMX_OK;
+	char quote = 0;
+
+	for (p = pred;; p++) {
+		int end = *p == '\0';
+
+		if (!end && quote) {
+			if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (!end && (*p == '\'' || *p == '"')) {
+			quote = *p;
+			continue;
+		}
+		if (!end && (*p == '(' || *p == '[')) {
+			depth++;
+			continue;
+		}
+		if (!end && (*p == ')' || *p == ']')) {
+			depth--;
+			continue;
+		}
+		if (!end && depth == 0 && strncmp(p, "or", 2) == 0 && is_op(pred, p, 2))
+			goto nosplit;
+		if (end || (depth == 0 && strncmp(p, "and", 3) == 0 && is_op(pred, p, 3))) {
+			const char *a = start, *b = p;
+			struct mconj c, *nc;
+
+			while (a < b && ws(*a))
+				a++;
+			while (b > a && ws(b[-1]))
+				b--;
+			memset(&c, 0, sizeof(c));
+			if (a == b || (c.src = strndup(a, (size_t)(b - a))) == NULL) {
+				rc = a == b ? SECMX_OK : SECMX_ENOMEM;
+				goto fail;
+			}
+			if ((rc = conj_form(c.src, ns, nns, &c)) == 0) {
+				free(c.name);
+				free(c.lit);
+				c.name = c.lit = NULL;
+				c.uri = NULL;
+				c.kind = MCONJ_XPATH;
+				c.ctx_free = ctx_free(c.src);
+				c.comp = xmlXPathCompile((const xmlChar *)c.src);
+			}
+			if (rc < 0 || (c.kind == MCONJ_XPATH && c.comp == NULL) ||
+			    (nc = realloc(st->conj, (size_t)(st->nconj + 1) * sizeof(*nc))) == NULL) {
+				xmlXPathFreeCompExpr(c.comp);
+				free(c.src);
+				free(c.name);
+				free(c.lit);
+				rc = rc < 0 || (c.kind == MCONJ_XPATH && c.comp == NULL) ? rc : SECMX_ENOMEM;
+				goto fail;
+			}
+			st->conj = nc;
+			st->conj[st->nconj++] = c;
+			if (end)
+				break;
+			start = p + 3;
+			p += 2;
+		}
+	}
+	if (st->nconj == 1 && st->conj[0].kind == MCONJ_XPATH)
+		goto nosplit;
+	return SECMX_OK;
+fail:
+	conj_free(st);
+	return rc < 0 ? rc : SECMX_OK;
+nosplit:
+	conj_free(st);
+	return SECMX_OK;
 }
 
 /* parse_branch: one '|' branch [S, E); 1 simple, 0 not simple, SECMX_ENOMEM. */
@@ -269,6 +499,14 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 				return 0;
 			}
 			st.pred_src = pred; /* the step owns it now */
+			st.pred_ctx_free = ctx_free(pred);
+			if (st.pred_attr == NULL && st.pred_suffix == NULL &&
+			    conj_compile(pred, ns, nns, &st) < 0) {
+				free(st.local);
+				free(st.pred_src);
+				xmlXPathFreeCompExpr(st.pred);
+				return SECMX_ENOMEM;
+			}
 			while (p < e && ws(*p))
 				p++;
 			if (p < e && *p == '[') {
@@ -277,6 +515,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 				free(st.pred_suffix);
 				free(st.pred_src);
 				xmlXPathFreeCompExpr(st.pred);
+				conj_free(&st);
 				return 0; /* several predicates */
 			}
 		}
@@ -288,6 +527,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 				free(st.pred_suffix);
 				free(st.pred_src);
 				xmlXPathFreeCompExpr(st.pred);
+				conj_free(&st);
 				return SECMX_ENOMEM;
 			}
 			b->steps = ns2;
@@ -428,12 +668,33 @@ static const struct mslot *hash_find(const struct mslot *tab, size_t cap, const 
 	return NULL;
 }
 
-/* number_preds: give steps with the same predicate text the same pred_id. */
+/* text_id: the index of TEXT in *SEEN (N used), appending it when new; -1 when out of memory. */
+static int text_id(const char ***seen, size_t *n, const char *text)
+{
+	const char **ns;
+	size_t k;
+
+	for (k = 0; k < *n; k++)
+		if (strcmp((*seen)[k], text) == 0)
+			return (int)k;
+	if ((ns = realloc(*seen, (*n + 1) * sizeof(*ns))) == NULL)
+		return -1;
+	*seen = ns;
+	ns[*n] = text;
+	return (int)(*n)++;
+}
+
+/*
+ * number_preds: give steps with the same predicate text the same pred_id,
+ * and conjuncts with the same text the same id, in a separate range (a whole
+ * predicate may be positional, a conjunct never is). The number of ids, or
+ * SECMX_ENOMEM.
+ */
 static int number_preds(struct rmatch *const *m, size_t nrules)
 {
-	const char **seen = NULL;
-	size_t r, n = 0, k;
-	int b, i;
+	const char **pseen = NULL, **cseen = NULL;
+	size_t r, np = 0, nc = 0;
+	int b, i, j, rc = SECMX_OK;
 
 	for (r = 0; r < nrules; r++)
 		for (b = 0; m[r] != NULL && b < m[r]->nbr; b++)
@@ -441,23 +702,23 @@ static int number_preds(struct rmatch *const *m, size_t nrules)
 				struct mstep *st = &m[r]->br[b].steps[i];
 
 				st->pred_id = -1;
-				if (st->pred_src == NULL)
-					continue;
-				for (k = 0; k < n && strcmp(seen[k], st->pred_src) != 0; k++)
-					;
-				if (k == n) {
-					const char **ns = realloc(seen, (n + 1) * sizeof(*ns));
-					if (ns == NULL) {
-						free(seen);
-						return SECMX_ENOMEM;
-					}
-					seen = ns;
-					seen[n++] = st->pred_src;
-				}
-				st->pred_id = (int)k;
+				if (st->pred_src != NULL && (st->pred_id = text_id(&pseen, &np, st->pred_src)) < 0)
+					rc = SECMX_ENOMEM;
 			}
-	free(seen);
-	return (int)n;
+	for (r = 0; r < nrules && rc >= 0; r++)
+		for (b = 0; m[r] != NULL && b < m[r]->nbr; b++)
+			for (i = 0; i < m[r]->br[b].n; i++)
+				for (j = 0; j < m[r]->br[b].steps[i].nconj; j++) {
+					struct mconj *c = &m[r]->br[b].steps[i].conj[j];
+					int id = text_id(&cseen, &nc, c->src);
+
+					if (id < 0)
+						rc = SECMX_ENOMEM;
+					c->id = (int)np + id;
+				}
+	free(pseen);
+	free(cseen);
+	return rc < 0 ? rc : (int)(np + nc);
 }
 
 /* engine__match_index: sort the rules' final name tests for the walk. */
@@ -549,6 +810,7 @@ struct walk {
 	int nseen;
 	struct memo memo[MEMO_SLOTS];
 	int nmemo;
+	int check;              /* ENGINE_CFG_RULES_CHECK_FAST */
 };
 
 /* memo_slot: the slot of (NODE, ID): its entry, or the empty slot where it would go. */
@@ -596,31 +858,116 @@ static int name_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
 	return node_uri(w, node) == st->uri;
 }
 
-/* pred_ok: 1 when NODE passes ST's predicate, 0 when not, -1 when it failed. */
-static int pred_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
+/* memo_get: the remembered value of ID at NODE (or for the whole walk when CTX_FREE):
+ * 0/1, or -1 with *SLOT where to store it (NULL: the table is full). */
+static int memo_get(struct walk *w, const void *node, int id, int ctx_free, struct memo **slot)
 {
-	struct memo *m = NULL;
+	struct memo *m = memo_slot(w, ctx_free ? (const void *)w : node, id);
+
+	*slot = NULL;
+	if (m->node != NULL)
+		return m->val;
+	if (w->nmemo < MEMO_MAX)
+		*slot = m;
+	return -1;
+}
+
+/* memo_put: remember VAL for ID at NODE (or the whole walk) in SLOT (NULL: not at all). */
+static void memo_put(struct walk *w, struct memo *slot, const void *node, int id, int ctx_free,
+		     int val)
+{
+	if (slot == NULL)
+		return;
+	slot->node = ctx_free ? (const void *)w : node;
+	slot->id = id;
+	slot->val = val;
+	w->nmemo++;
+}
+
+/* string_value: NODE's XPath string value, borrowed when it is one text node
+ * (*OWNED NULL), else built by libxml2 (*OWNED: xmlFree it); NULL when out of memory. */
+static const xmlChar *string_value(xmlNodePtr node, xmlChar **owned)
+{
+	xmlNodePtr c = node->children;
+
+	*owned = NULL;
+	if (c == NULL)
+		return (const xmlChar *)"";
+	if (c->next == NULL && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE))
+		return c->content ? c->content : (const xmlChar *)"";
+	return *owned = xmlNodeGetContent(node);
+}
+
+/* ns_equal: normalize-space(S) = LIT, without building the normalised string. */
+static int ns_equal(const xmlChar *s, const char *lit)
+{
+	const char *l = lit;
+	int gap = 0;
+
+	while (ws((char)*s))
+		s++;
+	for (; *s; s++) {
+		if (ws((char)*s)) {
+			gap = 1;
+			continue;
+		}
+		if (gap && *l++ != ' ')
+			return 0;
+		gap = 0;
+		if (*l++ != (char)*s)
+			return 0;
+	}
+	return *l == '\0';
+}
+
+/* conj_c: a C-form conjunct C at NODE: 1 true, 0 false, -1 out of memory. */
+static int conj_c(struct walk *w, const struct mconj *c, xmlNodePtr node)
+{
+	xmlNodePtr k = NULL;
+	const xmlChar *v;
+	xmlChar *owned;
+	int r;
+
+	if (node->type != XML_ELEMENT_NODE)
+		return c->kind == MCONJ_CHILD_NS_EQ && c->lit[0] == '\0'; /* no attributes, no children */
+	if (c->kind == MCONJ_ATTR_EQ) {
+		xmlAttrPtr a;
+
+		for (a = node->properties; a != NULL; a = a->next)
+			if (a->ns == NULL && strcmp((const char *)a->name, c->name) == 0)
+				break;
+		if (a == NULL)
+			return 0;
+		if ((v = string_value((xmlNodePtr)a, &owned)) == NULL)
+			return -1;
+		r = strcmp((const char *)v, c->lit) == 0;
+		xmlFree(owned);
+		return r;
+	}
+	for (k = node->children; k != NULL; k = k->next)
+		if (k->type == XML_ELEMENT_NODE && strcmp((const char *)k->name, c->name) == 0 &&
+		    node_uri(w, k) == c->uri)
+			break;
+	if (k == NULL)
+		return c->lit[0] == '\0';
+	if ((v = string_value(k, &owned)) == NULL)
+		return -1;
+	r = ns_equal(v, c->lit);
+	xmlFree(owned);
+	return r;
+}
+
+/* pred_xpath: ST's predicate evaluated as XPath at NODE, as a whole: 1 / 0 / -1. */
+static int pred_xpath(struct walk *w, const struct mstep *st, xmlNodePtr node, int *num)
+{
 	xmlXPathObjectPtr o;
 	int r;
 
-	if (st->pred == NULL)
-		return 1;
-	if (st->pred_attr != NULL)
-		return node->type == XML_ELEMENT_NODE &&
-		       xmlHasNsProp(node, (const xmlChar *)st->pred_attr, NULL) != NULL;
-	if (st->pred_suffix != NULL) {
-		size_t n = strlen((const char *)node->name), k = strlen(st->pred_suffix);
-		return k <= n && memcmp(node->name + n - k, st->pred_suffix, k) == 0;
-	}
-	if (st->pred_id >= 0) {
-		m = memo_slot(w, node, st->pred_id);
-		if (m->node != NULL)
-			return m->val;
-	}
 	w->ctxt->node = node;
 	w->ctxt->contextSize = 1;
 	w->ctxt->proximityPosition = 1;
 	w->st->current = node;
+	*num = 0;
 	if ((o = xmlXPathCompiledEval(st->pred, w->ctxt)) == NULL)
 		return -1;
 	if (o->type == XPATH_NUMBER) {
@@ -632,16 +979,79 @@ static int pred_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
 			if (name_ok(w, st, s))
 				pos++;
 		r = o->floatval == pos;
+		*num = 1;
 	} else {
 		r = xmlXPathCastToBoolean(o);
-		if (m != NULL && w->nmemo < MEMO_MAX) {
-			m->node = node;
-			m->id = st->pred_id;
-			m->val = r;
-			w->nmemo++;
-		}
 	}
 	xmlXPathFreeObject(o);
+	return r;
+}
+
+/* pred_fast: ST's predicate at NODE by the cheapest sound way: 1 / 0 / -1. */
+static int pred_fast(struct walk *w, const struct mstep *st, xmlNodePtr node)
+{
+	struct memo *slot;
+	int i, r, num;
+
+	if (st->pred_attr != NULL)
+		return node->type == XML_ELEMENT_NODE &&
+		       xmlHasNsProp(node, (const xmlChar *)st->pred_attr, NULL) != NULL;
+	if (st->pred_suffix != NULL) {
+		size_t n = strlen((const char *)node->name), k = strlen(st->pred_suffix);
+		return k <= n && memcmp(node->name + n - k, st->pred_suffix, k) == 0;
+	}
+	if ((r = memo_get(w, node, st->pred_id, st->pred_ctx_free, &slot)) >= 0)
+		return r;
+	if (st->nconj == 0) {
+		/* Numeric (positional) results depend on the name test: never shared. */
+		if ((r = pred_xpath(w, st, node, &num)) >= 0 && !num)
+			memo_put(w, slot, node, st->pred_id, st->pred_ctx_free, r);
+		return r;
+	}
+	/* "A and B and ...": left to right, stopping at the first false, as XPath does. */
+	for (i = 0, r = 1; i < st->nconj && r == 1; i++) {
+		const struct mconj *c = &st->conj[i];
+		struct memo *cs;
+		xmlXPathObjectPtr o;
+
+		if (c->kind != MCONJ_XPATH) {
+			r = conj_c(w, c, node);
+			continue;
+		}
+		if ((r = memo_get(w, node, c->id, c->ctx_free, &cs)) >= 0)
+			continue;
+		w->ctxt->node = node;
+		w->ctxt->contextSize = 1;
+		w->ctxt->proximityPosition = 1;
+		w->st->current = node;
+		if ((o = xmlXPathCompiledEval(c->comp, w->ctxt)) == NULL)
+			return -1;
+		r = xmlXPathCastToBoolean(o);
+		xmlXPathFreeObject(o);
+		memo_put(w, cs, node, c->id, c->ctx_free, r);
+	}
+	if (r >= 0)
+		memo_put(w, slot, node, st->pred_id, st->pred_ctx_free, r);
+	return r;
+}
+
+/* pred_ok: 1 when NODE passes ST's predicate, 0 when not, -1 when it failed.
+ * In check mode the plain evaluation must agree with the fast one. */
+static int pred_ok(struct walk *w, const struct mstep *st, xmlNodePtr node)
+{
+	int r, plain, num;
+
+	if (st->pred == NULL)
+		return 1;
+	r = pred_fast(w, st, node);
+	if (!w->check)
+		return r;
+	if ((plain = pred_xpath(w, st, node, &num)) != r) {
+		snprintf(w->st->fn_err, sizeof(w->st->fn_err),
+			 "the walk's fast predicate [%s] gave %d, plain XPath %d", st->pred_src, r,
+			 plain);
+		return -1;
+	}
 	return r;
 }
 
@@ -731,7 +1141,7 @@ static int visit(struct walk *w, const struct mindex *ix, xmlNodePtr node, int r
 /* engine__match_run: one pre-order walk of DOC's elements dispatching each to its rules. */
 int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
 		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
-		      struct mlist *lists)
+		      struct mlist *lists, int check)
 {
 	struct walk w;
 	xmlNodePtr cur = xmlDocGetRootElement(doc);
@@ -744,6 +1154,7 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 	w.ctxt = ctxt;
 	w.st = st;
 	w.lists = lists;
+	w.check = check;
 	if (ix->nnamed + ix->nwild + ix->nattrs + ix->nwattrs + ix->nroot == 0)
 		return SECMX_OK;
 	/* Iterative pre-order walk over the elements: document order. */

@@ -1075,7 +1075,29 @@ static const char *const PATTERNS[] = {
 	"cac:LegalMonetaryTotal/cbc:*[2]", "cbc:*[$lim &gt; 5]", "*[$lim &gt; 5]/@currencyID",
 	"cac:*/*/@*", "cbc:LineExtensionAmount/@currencyID | @currencyID", "/*[cbc:ID]",
 	"/*[cbc:Missing]", "//*[@currencyID = 'NZD']", "cbc:*[@currencyID = 'NZD']",
+	/* Predicates split at "and" with C-decided conjuncts (@a = 'lit',
+	 * normalize-space(p:child) = 'lit'), shared conjuncts, "or" (not split). */
+	"*[normalize-space(cbc:ID) = 'A-1']", "*[normalize-space(cbc:ID) = 'ab' and cbc:Name]",
+	"*[normalize-space( cbc:Note ) = 'x y' and $lim &gt; 5]", "*[normalize-space(cbc:None) = '']",
+	"*[normalize-space(cbc:None) = 'q']", "*[normalize-space(cbc:Name) = '&amp; z']",
+	"*[@a = 'x&amp;y' and @currencyID = 'NZD']", "*[@currencyID = 'NZD' and . &gt; 1]",
+	"*[@currencyID = 'NZD' or @currencyID = 'EUR']", "*[@currencyID = '']",
+	"*[(cbc:ID and cbc:Note) and normalize-space(cbc:ID) = 'A-1']",
+	"cbc:*[$lim &gt; 5 and @currencyID = 'NZD'] | cac:*[$lim &gt; 5 and cbc:ID]",
+	"@*[normalize-space(cbc:ID) = '' and . = 'NZD']", "*[cbc:ID = 'A-1' and normalize-space(cbc:ID) = 'A-1']",
 };
+
+/* Text values the C-decided predicates must read exactly as XPath does:
+ * blanks, CDATA, comments and entities inside elements and attributes. */
+static const char ODD_DOC[] = DOC_HEAD
+	"<cbc:ID>  A-1 \n</cbc:ID>\n"
+	"<cbc:Note><![CDATA[ x \t y ]]></cbc:Note>\n"
+	"<cac:Party><cbc:ID>a<!--c-->b</cbc:ID><cbc:Name>&amp; z</cbc:Name><cbc:ID>A-1</cbc:ID></cac:Party>\n"
+	"<cac:Party><cbc:ID>A-1</cbc:ID><cbc:ID>ab</cbc:ID><cbc:Name/></cac:Party>\n"
+	"<cbc:Note a='x&amp;y' currencyID='NZD'>5</cbc:Note>\n"
+	"<cbc:Note a='x&amp;y' currencyID=''>0</cbc:Note>\n"
+	"<cbc:Note xmlns:o='urn:o' o:currencyID='NZD' o:a='x&amp;y'>7</cbc:Note>\n"
+	"<cac:P xmlns:cbc='urn:other'><cbc:ID>A-1</cbc:ID></cac:P>\n" DOC_TAIL;
 #define N_PATTERNS (sizeof(PATTERNS) / sizeof(PATTERNS[0]))
 
 /* same_reports: the rule stage over XML with ENG1 and ENG2 gives identical reports. */
@@ -1083,8 +1105,16 @@ static void same_reports(struct engine *e1, struct engine *e2, const char *xml, 
 {
 	struct doc_text d = {(char *)xml, len};
 	char *a = run_one(e1, &d), *b = run_one(e2, &d);
+	size_t k = 0, at = 0, line = 1;
 
-	ck_assert_msg(strcmp(a, b) == 0, "walk:\n%s\nxpath:\n%s", a, b);
+	/* Show from the first line that differs (whole reports are too long for Check). */
+	while (a[k] != '\0' && a[k] == b[k])
+		if (a[k++] == '\n') {
+			at = k;
+			line++;
+		}
+	ck_assert_msg(strcmp(a, b) == 0, "reports differ from line %zu:\n%.300s\n--- other:\n%.300s",
+		      line, a + at, b + at);
 	free(a);
 	free(b);
 }
@@ -1094,7 +1124,7 @@ START_TEST(matcher_agrees_with_xpath)
 	char *sch = malloc(64 * 1024);
 	size_t len = 0, i;
 	struct engine_config cfg;
-	struct engine *walk, *xpath = NULL;
+	struct engine *walk, *xpath = NULL, *check = NULL;
 	char err[512] = "";
 	const char *dir;
 
@@ -1117,6 +1147,8 @@ START_TEST(matcher_agrees_with_xpath)
 	cfg.flags = 0x100u | 0x200u; /* no XSDs; ENGINE_CFG_RULES_XPATH_ONLY */
 	cfg.rules_dir = dir;
 	ck_assert_int_eq(engine_new(&cfg, &xpath, err, sizeof(err)), 0);
+	cfg.flags = 0x100u | 0x400u; /* ENGINE_CFG_RULES_CHECK_FAST: every predicate both ways */
+	ck_assert_int_eq(engine_new(&cfg, &check, err, sizeof(err)), 0);
 	rules_dir_remove();
 	free(sch);
 	{
@@ -1131,20 +1163,25 @@ START_TEST(matcher_agrees_with_xpath)
 		engine_report_free(rep);
 	}
 	same_reports(walk, xpath, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(walk, xpath, ODD_DOC, strlen(ODD_DOC));
+	same_reports(walk, check, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(walk, check, ODD_DOC, strlen(ODD_DOC));
 	for (i = 0; i < N_CORPUS; i++) {
 		char *buf;
 		size_t n;
 		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
 		same_reports(walk, xpath, buf, n);
+		same_reports(walk, check, buf, n);
 		free(buf);
 	}
 	engine_free(walk);
 	engine_free(xpath);
+	engine_free(check);
 }
 END_TEST
 
 /* The built-in rule sets give the same reports on both paths, on every case file. */
-static struct engine *xpath_engine;
+static struct engine *xpath_engine; /* the engine compare_case compares with */
 
 static void compare_case(struct engine *eng, const char *set, const char *rule, const char *path,
 			 int fires)
@@ -1167,6 +1204,37 @@ START_TEST(builtin_rules_agree_with_xpath)
 
 	engine_config_default(&cfg);
 	cfg.flags = 0x100u | 0x200u;
+	ck_assert_int_eq(engine_new(&cfg, &xpath_engine, err, sizeof(err)), 0);
+	ck_assert_int_ge(for_each_case(compare_case, walk), 30);
+	for (i = 0; i < N_CORPUS; i++) {
+		char *buf;
+		size_t n;
+		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
+		same_reports(walk, xpath_engine, buf, n);
+		free(buf);
+	}
+	engine_free(walk);
+	engine_free(xpath_engine);
+	xpath_engine = NULL;
+}
+END_TEST
+
+/*
+ * Every predicate the walk decides the fast way (in C, or from a result
+ * shared by equal texts) is also evaluated as plain XPath in check mode
+ * (ENGINE_CFG_RULES_CHECK_FAST); a disagreement becomes a SECMX-RULE-ERROR,
+ * so the reports equal the normal engine's only if no evaluation on any case
+ * file or corpus document disagreed.
+ */
+START_TEST(walk_fast_predicates_agree_with_plain)
+{
+	struct engine_config cfg;
+	struct engine *walk = new_engine(NULL, NULL, NULL, 0);
+	char err[512] = "";
+	size_t i;
+
+	engine_config_default(&cfg);
+	cfg.flags = 0x100u | 0x400u; /* no XSDs; ENGINE_CFG_RULES_CHECK_FAST */
 	ck_assert_int_eq(engine_new(&cfg, &xpath_engine, err, sizeof(err)), 0);
 	ck_assert_int_ge(for_each_case(compare_case, walk), 30);
 	for (i = 0; i < N_CORPUS; i++) {
@@ -1207,5 +1275,6 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, findings_are_capped);
 	tcase_add_test(tc, matcher_agrees_with_xpath);
 	tcase_add_test(tc, builtin_rules_agree_with_xpath);
+	tcase_add_test(tc, walk_fast_predicates_agree_with_plain);
 	return tc;
 }
