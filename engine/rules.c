@@ -71,6 +71,7 @@ struct rassert {
 	struct engine_rule_info info;   /* strings point at the fields below or the rule/set */
 	char *id, *message, *test_src, *reason;
 	xmlXPathCompExprPtr test;       /* NULL when not implemented */
+	struct ctest *fast;             /* TEST decided (partly) in C (rules_fast.c), or NULL */
 	int report;                     /* sch:report: fires when TEST is true */
 	struct msgseg *seg;
 	size_t nseg;
@@ -685,6 +686,9 @@ static int load_assert(struct loader *ld, xmlNodePtr n, struct rrule *r, const c
 	}
 	if (impl && (rc = compile(ld, n, a.id, "test", a.test_src, &sc, &a.test)) < 0)
 		goto fail;
+	if (impl && !ld->xpath_only &&
+	    (rc = engine__ctest_compile(a.test_src, set->ns, set->nns, &ld->r->lib, &a.fast)) < 0)
+		goto fail;
 	if ((rc = load_message(ld, n, &a, &sc, impl)) < 0)
 		goto fail;
 	if ((rc = grow(&set->as, set->nas, sizeof(*set->as))) < 0)
@@ -710,6 +714,7 @@ fail:
 	free(a.reason);
 	free(a.message);
 	xmlXPathFreeCompExpr(a.test);
+	engine__ctest_free(a.fast);
 	while (a.nseg > 0) {
 		free(a.seg[--a.nseg].text);
 		xmlXPathFreeCompExpr(a.seg[a.nseg].sel);
@@ -923,6 +928,7 @@ static void set_free(struct ruleset *set)
 		free(a->test_src);
 		free(a->reason);
 		xmlXPathFreeCompExpr(a->test);
+		engine__ctest_free(a->fast);
 		for (j = 0; j < a->nseg; j++) {
 			free(a->seg[j].text);
 			xmlXPathFreeCompExpr(a->seg[j].sel);
@@ -1331,6 +1337,28 @@ static int bind_lets(struct run *run, const struct rlet *lets, size_t n, xmlNode
 	return 0;
 }
 
+/* test_at: the value of A's test at NODE (1, 0, -1: could not be evaluated),
+ * decided in C where rules_fast.c compiled it; in check mode the plain XPath
+ * value must agree, else it is an evaluation error naming both. */
+static int test_at(struct run *run, const struct rassert *a, xmlNodePtr node)
+{
+	int v, plain;
+
+	at(run, node);
+	if (a->fast == NULL)
+		return xmlXPathCompiledEvalToBoolean(a->test, run->ctxt);
+	v = engine__ctest_eval(a->fast, run->st.lib, run->ctxt, &run->st, node);
+	if (!run->check)
+		return v;
+	at(run, node);
+	if ((plain = xmlXPathCompiledEvalToBoolean(a->test, run->ctxt)) != v) {
+		snprintf(run->st.fn_err, sizeof(run->st.fn_err),
+			 "the C form of the test gave %d, plain XPath %d", v, plain);
+		return -1;
+	}
+	return v;
+}
+
 /* run_rule_at: the asserts of R at one context node. */
 static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 {
@@ -1346,8 +1374,7 @@ static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 
 		if (a->test == NULL)
 			continue; /* not implemented: counted in SECMX-RULES-PARTIAL, listed */
-		at(run, node);
-		v = xmlXPathCompiledEvalToBoolean(a->test, run->ctxt);
+		v = test_at(run, a, node);
 		if (v < 0) {
 			rule_error(run, a->id, a->info.line, node, "test");
 		} else if ((a->report ? v == 1 : v == 0) && run->findings >= MAX_RULE_FINDINGS) {

@@ -63,6 +63,10 @@ int engine__fn_known(const char *ns, const char *name);
 /* rules_fn.c: load code list NAME from PATH into LIB (idempotent per name). */
 int engine__codelist_load(struct engine__fnlib *lib, const char *name, const char *path, char *err,
 			  size_t errlen);
+/* rules_fn.c: the index of code list NAME in LIB, or -1 (indexes stay valid as lists load). */
+int engine__codelist_index(const struct engine__fnlib *lib, const char *name);
+/* rules_fn.c: is VALUE exactly a code of list IDX of LIB? 1 or 0. */
+int engine__codelist_has(const struct engine__fnlib *lib, size_t idx, const char *value);
 /* rules_fn.c: set up / release LIB (code lists and the regex cache). */
 int engine__fnlib_init(struct engine__fnlib *lib);
 void engine__fnlib_free(struct engine__fnlib *lib);
@@ -104,6 +108,18 @@ int engine__check_digit(const char *value, const char *scheme);
 /* engine__date_parse: a real calendar date "YYYY-MM-DD" (optional Z or +hh:mm);
  * *KEY = y*10000+m*100+d. 0 on success, SECMX_EINVAL otherwise. */
 int engine__date_parse(const char *s, long *key);
+
+/* ---- rules_fast.c: assert tests of common shapes decided in C ---- */
+
+struct ctest;
+/* engine__ctest_compile: 1 and *OUT (free with engine__ctest_free) when SRC has a C form,
+ * 0 when it stays XPath, SECMX_ENOMEM. NS: the set's bindings; LIB: its code lists. */
+int engine__ctest_compile(const char *src, const xmlNs *ns, int nns,
+			  const struct engine__fnlib *lib, struct ctest **out);
+/* engine__ctest_eval: T at NODE (XPath parts with CTXT and ST): 1 true, 0 false, -1 error. */
+int engine__ctest_eval(const struct ctest *t, const struct engine__fnlib *lib,
+		       xmlXPathContextPtr ctxt, struct rules_eval *st, xmlNodePtr node);
+void engine__ctest_free(struct ctest *t);
 
 /* ---- rules_match.c: fast matching of simple rule contexts ---- */
 

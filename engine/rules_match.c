@@ -1098,9 +1098,21 @@ static int list_add(struct mlist *l, xmlNodePtr node)
 static int try(struct walk *w, const struct mdisp *d, xmlNodePtr node)
 {
 	const struct mbranch *br = &w->m[d->rule]->br[d->branch];
+	const struct mstep *last = &br->steps[br->n - 1];
 	int r;
 
-	if (!name_ok(w, &br->steps[br->n - 1], node))
+	/* Cheap refusals first: the final step's C-decided predicate (which
+	 * match_up would test last) fails, so the branch cannot match here.
+	 * Check mode skips this so every predicate is still compared. */
+	if (!w->check && last->pred_attr != NULL && node->properties == NULL)
+		return SECMX_OK;
+	if (!w->check && last->pred_suffix != NULL) {
+		size_t n = strlen((const char *)node->name), k = strlen(last->pred_suffix);
+
+		if (k > n || memcmp(node->name + n - k, last->pred_suffix, k) != 0)
+			return SECMX_OK;
+	}
+	if (!name_ok(w, last, node))
 		return SECMX_OK;
 	r = match_up(w, br, br->n - 1, node);
 	if (r < 0) {

@@ -1219,6 +1219,84 @@ START_TEST(builtin_rules_agree_with_xpath)
 }
 END_TEST
 
+/* ---- assert tests decided in C (rules_fast.c) agree with XPath ---- */
+
+static const char *const C_TESTS[] = {
+	"cbc:ID", "not(cbc:ID)", "cbc:ID != ''", "cbc:Name != ''", "normalize-space(cbc:ID) != ''",
+	"normalize-space(cbc:Name) != ''", "normalize-space( cbc:Note ) != ''", "count(cbc:ID) &lt;= 1",
+	"count(cbc:ID) &lt;= 0", "count(cac:Party/cbc:ID) &lt;= 2", "cbc:Note/@a", "not(@currencyID)",
+	"@a", "count(@a) &lt;= 0", "cac:Party/cbc:Name != ''", "cac:P/cbc:ID",
+	"secmx:in-codelist(normalize-space(.), 'T')", "secmx:in-codelist(normalize-space(@currencyID), 'T')",
+	"secmx:in-codelist(string(@a), 'T')", "secmx:in-codelist(string(@currencyID), 'T') or cbc:ID",
+	"false() or cbc:Name", "cbc:Missing or (cbc:ID and cbc:Note)", "not(cbc:Note) or cbc:Note != ''",
+	"count(cbc:Note) &lt;= 2 or secmx:in-codelist(normalize-space(.), 'T')",
+	/* a run-time error in an earlier term is an error, as in XPath */
+	"secmx:in-codelist(normalize-space(.), 'NOPE') or cbc:ID",
+};
+#define N_C_TESTS (sizeof(C_TESTS) / sizeof(C_TESTS[0]))
+
+START_TEST(assert_c_forms_agree_with_xpath)
+{
+	char *sch = malloc(32 * 1024), path[160];
+	size_t len = 0, i;
+	struct engine_config cfg;
+	struct engine *fast, *xpath = NULL, *check = NULL;
+	struct engine_report *rep;
+	char err[512] = "";
+	const char *dir;
+	FILE *fp;
+
+	len += (size_t)snprintf(sch + len, 32 * 1024 - len,
+				SCH_HEAD "<secmx:codelist name='T' href='t.txt'/>\n");
+	for (i = 0; i < N_C_TESTS; i++)
+		len += (size_t)snprintf(sch + len, 32 * 1024 - len,
+					"<pattern><rule context='*'><report id='C-%zu' test=\"%s\"><name/></report></rule></pattern>\n"
+					"<pattern><rule context='@*'><report id='A-%zu' test=\"%s\"><name/></report></rule></pattern>\n",
+					i, C_TESTS[i], i, C_TESTS[i]);
+	snprintf(sch + len, 32 * 1024 - len, SCH_TAIL);
+	dir = rules_dir_with(sch);
+	snprintf(path, sizeof(path), "%s/t.txt", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("A-1\nNZD\nx y\n5\n", fp);
+	fclose(fp);
+	fast = new_engine(dir, NULL, NULL, 0);
+	engine_config_default(&cfg);
+	cfg.rules_dir = dir;
+	cfg.flags = 0x100u | 0x200u; /* ENGINE_CFG_RULES_XPATH_ONLY: no C forms either */
+	ck_assert_int_eq(engine_new(&cfg, &xpath, err, sizeof(err)), 0);
+	cfg.flags = 0x100u | 0x400u; /* ENGINE_CFG_RULES_CHECK_FAST: each test both ways */
+	ck_assert_int_eq(engine_new(&cfg, &check, err, sizeof(err)), 0);
+	unlink(path);
+	rules_dir_remove();
+	free(sch);
+	/* Not vacuous: the C forms see blanks, CDATA and namespaces as XPath does. */
+	rep = validate(fast, ODD_DOC, NULL, NULL);
+	/* normalize-space(.) in T: ' A-1 ', CDATA ' x y ', both A-1 of the parties,
+	 * the '5' note, cac:P and its other-namespace ID (both 'A-1') */
+	ck_assert_int_eq(count_rule(rep, "C-16"), 7);
+	ck_assert_int_eq(count_rule(rep, "A-17"), 0);  /* an attribute has no @currencyID */
+	ck_assert_int_eq(count_rule(rep, "C-17"), 1);  /* currencyID='NZD' */
+	ck_assert_int_eq(count_rule(rep, "C-15"), 0);  /* cac:P's cbc is another namespace */
+	ck_assert_int_eq(count_rule(rep, "C-8"), 13);  /* 16 elements; 3 have a cbc:ID child */
+	engine_report_free(rep);
+	same_reports(fast, xpath, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(fast, xpath, ODD_DOC, strlen(ODD_DOC));
+	same_reports(fast, check, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(fast, check, ODD_DOC, strlen(ODD_DOC));
+	for (i = 0; i < N_CORPUS; i++) {
+		char *buf;
+		size_t n;
+		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
+		same_reports(fast, xpath, buf, n);
+		same_reports(fast, check, buf, n);
+		free(buf);
+	}
+	engine_free(fast);
+	engine_free(xpath);
+	engine_free(check);
+}
+END_TEST
+
 /*
  * Every predicate the walk decides the fast way (in C, or from a result
  * shared by equal texts) is also evaluated as plain XPath in check mode
@@ -1276,5 +1354,6 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, matcher_agrees_with_xpath);
 	tcase_add_test(tc, builtin_rules_agree_with_xpath);
 	tcase_add_test(tc, walk_fast_predicates_agree_with_plain);
+	tcase_add_test(tc, assert_c_forms_agree_with_xpath);
 	return tc;
 }
