@@ -178,6 +178,7 @@ struct rmatch {
 /* One dispatch entry: branch BRANCH of rule RULE ends in a test for LOCAL. */
 struct mdisp {
 	const char *local;      /* NULL for wildcards */
+	const char *plocal;     /* PNAMED: the parent step's local name (a child step) */
 	size_t rule;
 	int branch;
 };
@@ -185,21 +186,25 @@ struct mdisp {
 /* A hash slot: the dispatch entries [lo, hi) of the sorted array all test NAME. */
 struct mslot {
 	const char *name;       /* NULL: empty slot */
+	const char *pname;      /* the parent's name too (PNAMED's table), else NULL */
 	size_t lo, hi;
 };
 
 /*
  * The dispatch of one rule set. Element branches ending in a name test are
- * found by the element's local name (hash over NAMED), attribute branches
+ * found by the element's local name (hash over NAMED) or, when the step
+ * before is a child step with a name, by both names (PNAMED), so that
+ * cac:Party/cbc:ID style branches are tried only under the right parent;
+ * attribute branches
  * likewise (ATTRS); wildcard branches are tried at every element (WILD) or
  * attribute (WATTRS), except branches of one absolute wildcard step, which
  * can only match the document element (ROOT).
  */
 struct mindex {
-	struct mdisp *named, *wild, *attrs, *wattrs, *root;
-	size_t nnamed, nwild, nattrs, nwattrs, nroot;
-	struct mslot *hnamed, *hattrs;  /* open addressing, power-of-two sizes */
-	size_t hnamed_cap, hattrs_cap;
+	struct mdisp *named, *pnamed, *wild, *attrs, *wattrs, *root;
+	size_t nnamed, npnamed, nwild, nattrs, nwattrs, nroot;
+	struct mslot *hnamed, *hpnamed, *hattrs;  /* open addressing, power-of-two sizes */
+	size_t hnamed_cap, hpnamed_cap, hattrs_cap;
 	int npreds;             /* distinct predicate and conjunct texts (memo ids) */
 };
 

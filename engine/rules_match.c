@@ -36,6 +36,7 @@
  * Ownership: the matchers belong to their rule; the index to its rule set;
  * the lists of engine__match_run() to the caller (engine__mlists_free()).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,12 +593,22 @@ int engine__match_compile(const char *pat, const xmlNs *ns, int nns, struct rmat
 
 /* ---- index ---- */
 
-/* cmp_disp: order dispatch entries by local name, then rule and branch (stable). */
+/* cmp_pname: order optional names (NULL first). */
+static int cmp_pname(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* cmp_disp: order dispatch entries by local name, parent name, then rule and branch. */
 static int cmp_disp(const void *a, const void *b)
 {
 	const struct mdisp *x = a, *y = b;
 	int c = strcmp(x->local, y->local);
 
+	if (c == 0)
+		c = cmp_pname(x->plocal, y->plocal);
 	if (c != 0)
 		return c;
 	if (x->rule != y->rule)
@@ -627,7 +638,13 @@ static size_t name_hash(const char *name)
 	return h;
 }
 
-/* hash_build: a slot per distinct name of the sorted D[0..N); *CAP a power of two. */
+/* pair_hash: the hash of NAME under PNAME (NULL: NAME alone). */
+static size_t pair_hash(const char *name, const char *pname)
+{
+	return pname ? name_hash(name) * 31u + name_hash(pname) : name_hash(name);
+}
+
+/* hash_build: a slot per distinct (name, parent name) of the sorted D[0..N); *CAP a power of two. */
 static int hash_build(const struct mdisp *d, size_t n, struct mslot **tab, size_t *cap)
 {
 	size_t i, j, c = 8;
@@ -642,28 +659,32 @@ static int hash_build(const struct mdisp *d, size_t n, struct mslot **tab, size_
 		return SECMX_ENOMEM;
 	*cap = c;
 	for (i = 0; i < n; i = j) {
-		size_t h = name_hash(d[i].local) & (c - 1);
+		size_t h = pair_hash(d[i].local, d[i].plocal) & (c - 1);
 
-		for (j = i + 1; j < n && strcmp(d[j].local, d[i].local) == 0; j++)
+		for (j = i + 1; j < n && strcmp(d[j].local, d[i].local) == 0 &&
+				cmp_pname(d[j].plocal, d[i].plocal) == 0;
+		     j++)
 			;
 		while ((*tab)[h].name != NULL)
 			h = (h + 1) & (c - 1);
 		(*tab)[h].name = d[i].local;
+		(*tab)[h].pname = d[i].plocal;
 		(*tab)[h].lo = i;
 		(*tab)[h].hi = j;
 	}
 	return SECMX_OK;
 }
 
-/* hash_find: the slot for NAME in TAB (CAP slots), or NULL. */
-static const struct mslot *hash_find(const struct mslot *tab, size_t cap, const char *name)
+/* hash_find: the slot for NAME (under PNAME, or NULL) in TAB (CAP slots), or NULL. */
+static const struct mslot *hash_find(const struct mslot *tab, size_t cap, const char *name,
+				     const char *pname)
 {
 	size_t h;
 
 	if (cap == 0)
 		return NULL;
-	for (h = name_hash(name) & (cap - 1); tab[h].name != NULL; h = (h + 1) & (cap - 1))
-		if (strcmp(tab[h].name, name) == 0)
+	for (h = pair_hash(name, pname) & (cap - 1); tab[h].name != NULL; h = (h + 1) & (cap - 1))
+		if (strcmp(tab[h].name, name) == 0 && cmp_pname(tab[h].pname, pname) == 0)
 			return &tab[h];
 	return NULL;
 }
@@ -732,9 +753,14 @@ int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrule
 		for (b = 0; m[r] != NULL && b < m[r]->nbr && rc >= 0; b++) {
 			const struct mbranch *br = &m[r]->br[b];
 			const struct mstep *last = &br->steps[br->n - 1];
-			struct mdisp d = {last->local, r, b};
+			const struct mstep *up = br->n >= 2 ? &br->steps[br->n - 2] : NULL;
+			struct mdisp d = {last->local, NULL, r, b};
 
-			if (last->attr && last->local != NULL)
+			if (!last->attr && last->local != NULL && up != NULL && !last->desc &&
+			    up->local != NULL) {
+				d.plocal = up->local; /* a child of a named step */
+				rc = disp_add(&ix->pnamed, &ix->npnamed, d);
+			} else if (last->attr && last->local != NULL)
 				rc = disp_add(&ix->attrs, &ix->nattrs, d);
 			else if (last->attr)
 				rc = disp_add(&ix->wattrs, &ix->nwattrs, d);
@@ -748,10 +774,14 @@ int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrule
 	}
 	if (rc >= 0 && ix->nnamed > 1)
 		qsort(ix->named, ix->nnamed, sizeof(*ix->named), cmp_disp);
+	if (rc >= 0 && ix->npnamed > 1)
+		qsort(ix->pnamed, ix->npnamed, sizeof(*ix->pnamed), cmp_disp);
 	if (rc >= 0 && ix->nattrs > 1)
 		qsort(ix->attrs, ix->nattrs, sizeof(*ix->attrs), cmp_disp);
 	if (rc >= 0)
 		rc = hash_build(ix->named, ix->nnamed, &ix->hnamed, &ix->hnamed_cap);
+	if (rc >= 0)
+		rc = hash_build(ix->pnamed, ix->npnamed, &ix->hpnamed, &ix->hpnamed_cap);
 	if (rc >= 0)
 		rc = hash_build(ix->attrs, ix->nattrs, &ix->hattrs, &ix->hattrs_cap);
 	if (rc >= 0 && (rc = number_preds(m, nrules)) >= 0) {
@@ -767,6 +797,8 @@ int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrule
 void engine__match_index_free(struct mindex *ix)
 {
 	free(ix->named);
+	free(ix->pnamed);
+	free(ix->hpnamed);
 	free(ix->wild);
 	free(ix->attrs);
 	free(ix->wattrs);
@@ -797,6 +829,27 @@ struct memo {
 	int val;
 };
 
+/*
+ * Elements with the same name and namespace pointers, under a parent with the
+ * same name and namespace pointers (libxml2 interns names in the document's
+ * dictionary), have the same candidate branches: those of the name's hash
+ * slots (NAMED; PNAMED when the parent's name test passes too) and the
+ * wildcards whose final name test, and final C-decided suffix predicate,
+ * they pass. The walk computes that list once per distinct key and keeps it
+ * for the document; a full table or list falls back to trying every entry.
+ */
+#define NCACHE_SLOTS 256
+#define NCACHE_MAX (NCACHE_SLOTS * 3 / 4)
+#define NCAND_MAX 1024
+
+struct ncache {
+	const xmlChar *name;    /* NULL: empty */
+	const xmlNs *ns;
+	const xmlChar *pname;   /* the parent element's, or NULL */
+	const xmlNs *pns;
+	unsigned lo, n;         /* its candidates: cand[lo .. lo + n) */
+};
+
 struct walk {
 	struct rmatch *const *m;
 	const xmlNs *ns;
@@ -811,6 +864,10 @@ struct walk {
 	struct memo memo[MEMO_SLOTS];
 	int nmemo;
 	int check;              /* ENGINE_CFG_RULES_CHECK_FAST */
+	struct ncache nc[NCACHE_SLOTS];
+	int nnc;
+	unsigned ncand;
+	const struct mdisp *cand[NCAND_MAX]; /* last: not cleared per walk */
 };
 
 /* memo_slot: the slot of (NODE, ID): its entry, or the empty slot where it would go. */
@@ -1094,26 +1151,34 @@ static int list_add(struct mlist *l, xmlNodePtr node)
 	return SECMX_OK;
 }
 
-/* try: dispatch entry D against NODE. */
-static int try(struct walk *w, const struct mdisp *d, xmlNodePtr node)
+/* name_pass: does NODE pass D's final name test and (outside check mode) its
+ * final suffix predicate? Both depend on NODE's name and namespace only. */
+static int name_pass(struct walk *w, const struct mdisp *d, xmlNodePtr node)
+{
+	const struct mbranch *br = &w->m[d->rule]->br[d->branch];
+	const struct mstep *last = &br->steps[br->n - 1];
+
+	/* A cheap refusal first: the final step's C-decided predicate (which
+	 * match_up would test last) fails, so the branch cannot match here.
+	 * Check mode skips this so every predicate is still compared. */
+	if (!w->check && last->pred_suffix != NULL) {
+		size_t n = strlen((const char *)node->name), k = strlen(last->pred_suffix);
+
+		if (k > n || memcmp(node->name + n - k, last->pred_suffix, k) != 0)
+			return 0;
+	}
+	return name_ok(w, last, node);
+}
+
+/* try_named: entry D against NODE, which passed name_pass(D). */
+static int try_named(struct walk *w, const struct mdisp *d, xmlNodePtr node)
 {
 	const struct mbranch *br = &w->m[d->rule]->br[d->branch];
 	const struct mstep *last = &br->steps[br->n - 1];
 	int r;
 
-	/* Cheap refusals first: the final step's C-decided predicate (which
-	 * match_up would test last) fails, so the branch cannot match here.
-	 * Check mode skips this so every predicate is still compared. */
 	if (!w->check && last->pred_attr != NULL && node->properties == NULL)
-		return SECMX_OK;
-	if (!w->check && last->pred_suffix != NULL) {
-		size_t n = strlen((const char *)node->name), k = strlen(last->pred_suffix);
-
-		if (k > n || memcmp(node->name + n - k, last->pred_suffix, k) != 0)
-			return SECMX_OK;
-	}
-	if (!name_ok(w, last, node))
-		return SECMX_OK;
+		return SECMX_OK; /* [@a] without attributes */
 	r = match_up(w, br, br->n - 1, node);
 	if (r < 0) {
 		w->lists[d->rule].err = 1;
@@ -1122,26 +1187,107 @@ static int try(struct walk *w, const struct mdisp *d, xmlNodePtr node)
 	return r ? list_add(&w->lists[d->rule], node) : SECMX_OK;
 }
 
+/* try: dispatch entry D against NODE. */
+static int try(struct walk *w, const struct mdisp *d, xmlNodePtr node)
+{
+	return name_pass(w, d, node) ? try_named(w, d, node) : SECMX_OK;
+}
+
+/* parent_pass: does the element PARENT pass the name test of the step before D's last? */
+static int parent_pass(struct walk *w, const struct mdisp *d, xmlNodePtr parent)
+{
+	const struct mbranch *br = &w->m[d->rule]->br[d->branch];
+
+	return parent != NULL && name_ok(w, &br->steps[br->n - 2], parent);
+}
+
+/* candidates: the cache entry of NODE's key (see struct ncache), computed on
+ * first sight; NULL when the cache is full (the caller tries every entry). */
+static const struct ncache *candidates(struct walk *w, const struct mindex *ix, xmlNodePtr node)
+{
+	xmlNodePtr up = node->parent && node->parent->type == XML_ELEMENT_NODE ? node->parent : NULL;
+	const xmlChar *pname = up ? up->name : NULL;
+	const xmlNs *pns = up ? up->ns : NULL;
+	size_t h = (((uintptr_t)node->name >> 3) ^ ((uintptr_t)node->ns >> 4) ^
+		    ((uintptr_t)pname >> 5) ^ ((uintptr_t)pns >> 6)) & (NCACHE_SLOTS - 1);
+	const struct mslot *sl;
+	unsigned start = w->ncand;
+	size_t i;
+
+	while (w->nc[h].name != NULL && (w->nc[h].name != node->name || w->nc[h].ns != node->ns ||
+					 w->nc[h].pname != pname || w->nc[h].pns != pns))
+		h = (h + 1) & (NCACHE_SLOTS - 1);
+	if (w->nc[h].name != NULL)
+		return &w->nc[h];
+	if (w->nnc >= NCACHE_MAX)
+		return NULL;
+	sl = up ? hash_find(ix->hpnamed, ix->hpnamed_cap, (const char *)node->name,
+			    (const char *)pname) : NULL;
+	for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi; i++)
+		if (name_pass(w, &ix->pnamed[i], node) && parent_pass(w, &ix->pnamed[i], up)) {
+			if (w->ncand == NCAND_MAX)
+				goto full;
+			w->cand[w->ncand++] = &ix->pnamed[i];
+		}
+	sl = hash_find(ix->hnamed, ix->hnamed_cap, (const char *)node->name, NULL);
+	for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi; i++)
+		if (name_pass(w, &ix->named[i], node)) {
+			if (w->ncand == NCAND_MAX)
+				goto full;
+			w->cand[w->ncand++] = &ix->named[i];
+		}
+	for (i = 0; i < ix->nwild; i++)
+		if (name_pass(w, &ix->wild[i], node)) {
+			if (w->ncand == NCAND_MAX)
+				goto full;
+			w->cand[w->ncand++] = &ix->wild[i];
+		}
+	w->nc[h].name = node->name;
+	w->nc[h].ns = node->ns;
+	w->nc[h].pname = pname;
+	w->nc[h].pns = pns;
+	w->nc[h].lo = start;
+	w->nc[h].n = w->ncand - start;
+	w->nnc++;
+	return &w->nc[h];
+full:
+	w->ncand = start;
+	return NULL;
+}
+
 /* visit: one element and its attributes (ROOT: NODE is the document element). */
 static int visit(struct walk *w, const struct mindex *ix, xmlNodePtr node, int root)
 {
-	const struct mslot *sl = hash_find(ix->hnamed, ix->hnamed_cap, (const char *)node->name);
+	const struct ncache *c = candidates(w, ix, node);
+	const struct mslot *sl;
 	xmlAttrPtr a;
 	size_t i;
 	int rc = SECMX_OK;
 
 	/* Each node is visited once, in document order, so every rule's list
 	 * stays in document order whatever the order of the entries tried. */
-	for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi && rc >= 0; i++)
-		rc = try(w, &ix->named[i], node);
-	for (i = 0; i < ix->nwild && rc >= 0; i++)
-		rc = try(w, &ix->wild[i], node);
+	for (i = 0; c != NULL && i < c->n && rc >= 0; i++)
+		rc = try_named(w, w->cand[c->lo + i], node);
+	if (c == NULL) {
+		sl = hash_find(ix->hnamed, ix->hnamed_cap, (const char *)node->name, NULL);
+		for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi && rc >= 0; i++)
+			rc = try(w, &ix->named[i], node);
+		for (i = 0; i < ix->nwild && rc >= 0; i++)
+			rc = try(w, &ix->wild[i], node);
+		if (node->parent != NULL && node->parent->type == XML_ELEMENT_NODE)
+			sl = hash_find(ix->hpnamed, ix->hpnamed_cap, (const char *)node->name,
+				       (const char *)node->parent->name);
+		else
+			sl = NULL;
+		for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi && rc >= 0; i++)
+			rc = try(w, &ix->pnamed[i], node);
+	}
 	for (i = 0; root && i < ix->nroot && rc >= 0; i++)
 		rc = try(w, &ix->root[i], node);
 	if (ix->nattrs + ix->nwattrs == 0)
 		return rc;
 	for (a = node->properties; a != NULL && rc >= 0; a = a->next) {
-		sl = hash_find(ix->hattrs, ix->hattrs_cap, (const char *)a->name);
+		sl = hash_find(ix->hattrs, ix->hattrs_cap, (const char *)a->name, NULL);
 		for (i = sl ? sl->lo : 0; sl != NULL && i < sl->hi && rc >= 0; i++)
 			rc = try(w, &ix->attrs[i], (xmlNodePtr)a);
 		for (i = 0; i < ix->nwattrs && rc >= 0; i++)
@@ -1159,7 +1305,7 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 	xmlNodePtr cur = xmlDocGetRootElement(doc);
 	int rc = SECMX_OK;
 
-	memset(&w, 0, sizeof(w));
+	memset(&w, 0, offsetof(struct walk, cand));
 	w.m = m;
 	w.ns = ns;
 	w.nns = nns;
@@ -1167,7 +1313,7 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 	w.st = st;
 	w.lists = lists;
 	w.check = check;
-	if (ix->nnamed + ix->nwild + ix->nattrs + ix->nwattrs + ix->nroot == 0)
+	if (ix->nnamed + ix->npnamed + ix->nwild + ix->nattrs + ix->nwattrs + ix->nroot == 0)
 		return SECMX_OK;
 	/* Iterative pre-order walk over the elements: document order. */
 	while (cur != NULL && rc >= 0) {
