@@ -28,6 +28,11 @@
  *   secmx:in-codelist(ARG, 'L')   ARG normalize-space(@a), normalize-space(.)
  *                                 or string(@a); list L loaded (else XPath,
  *                                 which raises the run-time error)
+ *   secmx:ends-with(local-name(), 'LIT')
+ *   string-length(substring-after(X, '.')) <= N   X "." or PATH (first node)
+ *   $v = '', @a = $v, normalize-space(@a) = $v    when $v holds a string (a
+ *                                 value of another type, or an unknown
+ *                                 variable, goes to the term's XPath)
  * or anything else, kept as its own compiled XPath.
  *
  * Equivalence is tested, not assumed: ENGINE_CFG_RULES_CHECK_FAST makes the
@@ -53,6 +58,11 @@ enum cterm_kind {
 	CT_NS_NONEMPTY,
 	CT_COUNT_LE,
 	CT_CODELIST,
+	CT_ENDS_LOCAL,          /* secmx:ends-with(local-name(), 'LIT') */
+	CT_DEC_PLACES,          /* string-length(substring-after(. or PATH, '.')) <= N */
+	CT_VAR_EMPTY,           /* $v = '' */
+	CT_ATTR_EQ_VAR,         /* @a = $v */
+	CT_NSATTR_EQ_VAR,       /* normalize-space(@a) = $v */
 };
 
 enum carg_kind {
@@ -75,6 +85,10 @@ struct cterm {
 	long max;                       /* CT_COUNT_LE */
 	enum carg_kind arg;             /* CT_CODELIST */
 	size_t list;                    /* CT_CODELIST: index in the library */
+	char *lit;                      /* CT_ENDS_LOCAL */
+	char *var;                      /* CT_*VAR*: the variable; COMP is the term as XPath,
+					 * used when the value is not a string */
+	int self;                       /* CT_DEC_PLACES of "." (else of PATH) */
 };
 
 struct ctest {
@@ -117,6 +131,8 @@ static void term_free(struct cterm *t)
 		free(t->steps[i].local);
 	free(t->steps);
 	free(t->attr);
+	free(t->lit);
+	free(t->var);
 }
 
 /* engine__ctest_free: release T (NULL accepted). */
@@ -208,6 +224,122 @@ static const char *lit(const char *p)
 	return q ? q + 1 : NULL;
 }
 
+/* var_at: P at "$name": its end, the name copied into *VAR; NULL if not (or out of memory: *OOM). */
+static const char *var_at(const char *p, char **var, int *oom)
+{
+	const char *e;
+
+	if (*p != '$' || (e = name(p + 1)) == NULL || *e == ':')
+		return NULL;
+	if ((*var = strndup(p + 1, (size_t)(e - p - 1))) == NULL) {
+		*oom = 1;
+		return NULL;
+	}
+	return e;
+}
+
+/* attr_at: P at "@name" (unprefixed): its end, the name copied into *ATTR; NULL if not. */
+static const char *attr_at(const char *p, char **attr, int *oom)
+{
+	const char *e;
+
+	if (*p != '@' || (e = name(p + 1)) == NULL || *e == ':')
+		return NULL;
+	if ((*attr = strndup(p + 1, (size_t)(e - p - 1))) == NULL) {
+		*oom = 1;
+		return NULL;
+	}
+	return e;
+}
+
+/* eq_var: P at "= $v" ending S: 1 with T->var set, 0, SECMX_ENOMEM. */
+static int eq_var(const char *p, struct cterm *t)
+{
+	int oom = 0;
+
+	p = skip_ws(p);
+	if (*p != '=')
+		return 0;
+	p = var_at(skip_ws(p + 1), &t->var, &oom);
+	if (oom)
+		return SECMX_ENOMEM;
+	return p != NULL && *skip_ws(p) == '\0';
+}
+
+/*
+ * parse_more: the forms with a local name, decimal places or a variable.
+ * 1 recognised, 0 not, SECMX_ENOMEM. T is left for the caller to free.
+ */
+static int parse_more(const char *s, const xmlNs *ns, int nns, struct cterm *t)
+{
+	static const char EWL[] = "secmx:ends-with(local-name(),", SLS[] = "string-length(",
+			  SAF[] = "substring-after(", NSP[] = "normalize-space(";
+	const char *p = s, *e;
+	int oom = 0, rc;
+
+	if (strncmp(p, EWL, sizeof(EWL) - 1) == 0) {
+		const char *l = skip_ws(p + sizeof(EWL) - 1);
+
+		t->kind = CT_ENDS_LOCAL;
+		if ((e = lit(l)) == NULL || (p = skip_ws(e), *p != ')') || *skip_ws(p + 1) != '\0')
+			return 0;
+		if ((t->lit = strndup(l + 1, (size_t)(e - l - 2))) == NULL)
+			return SECMX_ENOMEM;
+		return 1;
+	}
+	if (strncmp(p, SLS, sizeof(SLS) - 1) == 0) {
+		char *end;
+
+		t->kind = CT_DEC_PLACES;
+		p = skip_ws(p + sizeof(SLS) - 1);
+		if (strncmp(p, SAF, sizeof(SAF) - 1) != 0)
+			return 0;
+		p = skip_ws(p + sizeof(SAF) - 1);
+		if (*p == '.' && (ws((unsigned char)p[1]) || p[1] == ',')) {
+			t->self = 1;
+			p++;
+		} else if ((rc = parse_path(&p, ns, nns, 0, t)) <= 0) {
+			return rc;
+		}
+		p = skip_ws(p);
+		if (*p != ',' || (p = skip_ws(p + 1), strncmp(p, "'.'", 3) != 0 && strncmp(p, "\".\"", 3) != 0))
+			return 0;
+		p = skip_ws(p + 3);
+		if (*p != ')' || (p = skip_ws(p + 1), *p != ')') || (p = skip_ws(p + 1), strncmp(p, "<=", 2) != 0))
+			return 0;
+		p = skip_ws(p + 2);
+		if (*p < '0' || *p > '9')
+			return 0;
+		t->max = strtol(p, &end, 10);
+		return t->max >= 0 && t->max < 1000000 && *skip_ws(end) == '\0';
+	}
+	if (*p == '$') {
+		t->kind = CT_VAR_EMPTY;
+		if ((p = var_at(p, &t->var, &oom)) == NULL)
+			return oom ? SECMX_ENOMEM : 0;
+		p = skip_ws(p);
+		if (*p != '=' || (p = skip_ws(p + 1), strncmp(p, "''", 2) != 0 && strncmp(p, "\"\"", 2) != 0))
+			return 0;
+		return *skip_ws(p + 2) == '\0';
+	}
+	if (*p == '@') {
+		t->kind = CT_ATTR_EQ_VAR;
+		if ((p = attr_at(p, &t->attr, &oom)) == NULL)
+			return oom ? SECMX_ENOMEM : 0;
+		return eq_var(p, t);
+	}
+	if (strncmp(p, NSP, sizeof(NSP) - 1) == 0 && *skip_ws(p + sizeof(NSP) - 1) == '@') {
+		t->kind = CT_NSATTR_EQ_VAR;
+		if ((p = attr_at(skip_ws(p + sizeof(NSP) - 1), &t->attr, &oom)) == NULL)
+			return oom ? SECMX_ENOMEM : 0;
+		p = skip_ws(p);
+		if (*p != ')')
+			return 0;
+		return eq_var(p + 1, t);
+	}
+	return 0;
+}
+
 /*
  * parse_term: the term S (trimmed, NUL-terminated) as a C form into T.
  * 1 recognised, 0 not, SECMX_ENOMEM.
@@ -245,7 +377,7 @@ static int parse_term(const char *s, const xmlNs *ns, int nns, const struct engi
 		t->max = strtol(p, &end, 10);
 		return t->max >= 0 && t->max < 1000000 && *skip_ws(end) == '\0';
 	}
-	if (strncmp(p, NSP, sizeof(NSP) - 1) == 0) {
+	if (strncmp(p, NSP, sizeof(NSP) - 1) == 0 && *skip_ws(p + sizeof(NSP) - 1) != '@') {
 		t->kind = CT_NS_NONEMPTY;
 		p = skip_ws(p + sizeof(NSP) - 1);
 		if ((rc = parse_path(&p, ns, nns, 1, t)) <= 0)
@@ -298,6 +430,10 @@ static int parse_term(const char *s, const xmlNs *ns, int nns, const struct engi
 		t->list = (size_t)idx;
 		return 1;
 	}
+	if ((rc = parse_more(s, ns, nns, t)) != 0)
+		return rc;
+	term_free(t);
+	memset(t, 0, sizeof(*t));
 	t->kind = CT_EXISTS;
 	if ((rc = parse_path(&p, ns, nns, 1, t)) <= 0)
 		return rc;
@@ -363,6 +499,10 @@ int engine__ctest_compile(const char *src, const xmlNs *ns, int nns,
 				goto out;
 			}
 			rc = parse_term(piece, ns, nns, lib, &term);
+			/* Forms that may defer to XPath at run time keep it compiled. */
+			if (rc == 1 && (term.var != NULL || term.kind == CT_ENDS_LOCAL) &&
+			    (term.comp = xmlXPathCompile((const xmlChar *)piece)) == NULL)
+				rc = 0; /* no fallback: keep the whole term in XPath */
 			if (rc == 0) {
 				term_free(&term);
 				memset(&term, 0, sizeof(term));
@@ -551,6 +691,86 @@ static int codelist(const struct cterm *t, const struct engine__fnlib *lib, xmlN
 	return r;
 }
 
+/* utf8_len: the number of characters of the UTF-8 string S (XPath's string-length). */
+static size_t utf8_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* dec_places: the CT_DEC_PLACES term T at NODE: 1 / 0 / -1. */
+static int dec_places(const struct cterm *t, xmlNodePtr node)
+{
+	xmlNodePtr src = node;
+	xmlChar *owned = NULL;
+	const xmlChar *v = (const xmlChar *)"";
+	const char *dot;
+	int r;
+
+	if (!t->self) {
+		src = NULL;
+		if (walk_path(t, 0, node, v_first, &src) < 0)
+			return -1;
+	}
+	if (src != NULL && (v = string_value(src, &owned)) == NULL)
+		return -1;
+	dot = strchr((const char *)v, '.');
+	r = (dot ? utf8_len(dot + 1) : 0) <= (size_t)t->max;
+	xmlFree(owned);
+	return r;
+}
+
+/* var_term: a CT_*VAR* term T at NODE when its variable holds a string: 1 / 0,
+ * -1 error, -2 the variable is not a string (the caller uses the XPath). */
+static int var_term(const struct cterm *t, xmlXPathContextPtr ctxt, xmlNodePtr node)
+{
+	xmlXPathObjectPtr o = xmlXPathVariableLookup(ctxt, (const xmlChar *)t->var);
+	xmlNodePtr a;
+	xmlChar *owned = NULL;
+	const xmlChar *v = (const xmlChar *)"";
+	char buf[128], *heap = NULL;
+	const char *key;
+	int r = -2;
+
+	if (o == NULL || o->type != XPATH_STRING || o->stringval == NULL)
+		goto out;
+	if (t->kind == CT_VAR_EMPTY) {
+		r = o->stringval[0] == '\0';
+		goto out;
+	}
+	a = find_attr(node, t->attr);
+	if (t->kind == CT_ATTR_EQ_VAR) {
+		/* a node-set compared with a string: some node's value equals it */
+		if (a == NULL) {
+			r = 0;
+			goto out;
+		}
+		if ((v = string_value(a, &owned)) == NULL) {
+			r = -1;
+			goto out;
+		}
+		r = xmlStrEqual(v, o->stringval);
+		goto out;
+	}
+	if (a != NULL && (v = string_value(a, &owned)) == NULL) {
+		r = -1;
+		goto out;
+	}
+	if ((key = normalize(v, buf, sizeof(buf), &heap)) == NULL) {
+		r = -1;
+		goto out;
+	}
+	r = strcmp(key, (const char *)o->stringval) == 0;
+out:
+	free(heap);
+	xmlFree(owned);
+	xmlXPathFreeObject(o);
+	return r;
+}
+
 /* term: one term at NODE: 1 / 0 / -1. */
 static int term(const struct cterm *t, const struct engine__fnlib *lib, xmlXPathContextPtr ctxt,
 		struct rules_eval *st, xmlNodePtr node)
@@ -589,9 +809,26 @@ static int term(const struct cterm *t, const struct engine__fnlib *lib, xmlXPath
 		}
 	case CT_CODELIST:
 		return codelist(t, lib, node);
+	case CT_ENDS_LOCAL:
+		if (node->type != XML_ELEMENT_NODE && node->type != XML_ATTRIBUTE_NODE)
+			break; /* other nodes: let XPath say what local-name() is */
+		{
+			size_t n = strlen((const char *)node->name), k = strlen(t->lit);
+			return k <= n && memcmp(node->name + n - k, t->lit, k) == 0;
+		}
+	case CT_DEC_PLACES:
+		return dec_places(t, node);
+	case CT_VAR_EMPTY:
+	case CT_ATTR_EQ_VAR:
+	case CT_NSATTR_EQ_VAR:
+		if ((r = var_term(t, ctxt, node)) != -2)
+			return r;
+		break; /* not a string: the term's XPath */
 	case CT_XPATH:
 		break;
 	}
+	if (t->comp == NULL)
+		return -1; /* NEVER: every form that breaks out of the switch has its XPath */
 	ctxt->node = node;
 	ctxt->contextSize = 1;
 	ctxt->proximityPosition = 1;

@@ -1098,6 +1098,7 @@ static const char ODD_DOC[] = DOC_HEAD
 	"<cbc:Note a='x&amp;y' currencyID='NZD'>5</cbc:Note>\n"
 	"<cbc:Note a='x&amp;y' currencyID=''>0</cbc:Note>\n"
 	"<cbc:Note xmlns:o='urn:o' o:currencyID='NZD' o:a='x&amp;y'>7</cbc:Note>\n"
+	"<cbc:Note currencyID=' NZD '>1.\xc3\xa9" "\xe2\x82\xac</cbc:Note>\n" /* two characters, five bytes */
 	"<cac:P xmlns:cbc='urn:other'><cbc:ID>A-1</cbc:ID></cac:P>\n" DOC_TAIL;
 #define N_PATTERNS (sizeof(PATTERNS) / sizeof(PATTERNS[0]))
 
@@ -1233,6 +1234,14 @@ static const char *const C_TESTS[] = {
 	"count(cbc:Note) &lt;= 2 or secmx:in-codelist(normalize-space(.), 'T')",
 	/* a run-time error in an earlier term is an error, as in XPath */
 	"secmx:in-codelist(normalize-space(.), 'NOPE') or cbc:ID",
+	/* variables: strings in C; a number, a node-set or an unknown name via XPath */
+	"$s = ''", "$e = ''", "$n = ''", "$ns = ''", "@currencyID = $s", "@currencyID = $n",
+	"@currencyID = $ns", "normalize-space(@currencyID) = $s", "normalize-space(@a) = $e",
+	"normalize-space( @currencyID ) = $ns", "cbc:ID or $s = ''",
+	"secmx:ends-with(local-name(), 'ID')", "secmx:ends-with(local-name(), '')",
+	"secmx:ends-with(local-name(), 'yID')", "string-length(substring-after(., '.')) &lt;= 1",
+	"string-length(substring-after(cbc:Note, '.')) &lt;= 0", "string-length(substring-after(., '.')) &lt;= 2",
+	"string-length(substring-after(cac:Party/cbc:Name, '.')) &lt;= 2",
 };
 #define N_C_TESTS (sizeof(C_TESTS) / sizeof(C_TESTS[0]))
 
@@ -1248,7 +1257,9 @@ START_TEST(assert_c_forms_agree_with_xpath)
 	FILE *fp;
 
 	len += (size_t)snprintf(sch + len, 32 * 1024 - len,
-				SCH_HEAD "<secmx:codelist name='T' href='t.txt'/>\n");
+				SCH_HEAD "<secmx:codelist name='T' href='t.txt'/>\n"
+				"<let name='s' value=\"'NZD'\"/><let name='e' value=\"''\"/>"
+				"<let name='n' value='5'/><let name='ns' value='//cbc:Note'/>\n");
 	for (i = 0; i < N_C_TESTS; i++)
 		len += (size_t)snprintf(sch + len, 32 * 1024 - len,
 					"<pattern><rule context='*'><report id='C-%zu' test=\"%s\"><name/></report></rule></pattern>\n"
@@ -1276,9 +1287,9 @@ START_TEST(assert_c_forms_agree_with_xpath)
 	 * both A-1 of the parties, the '5' note, cac:P and its other-namespace ID */
 	ck_assert_int_eq(count_rule(rep, "C-16"), 8);
 	ck_assert_int_eq(count_rule(rep, "A-17"), 0);  /* an attribute has no @currencyID */
-	ck_assert_int_eq(count_rule(rep, "C-17"), 1);  /* currencyID='NZD' */
+	ck_assert_int_eq(count_rule(rep, "C-17"), 2);  /* currencyID 'NZD' and ' NZD ' */
 	ck_assert_int_eq(count_rule(rep, "C-15"), 0);  /* cac:P's cbc is another namespace */
-	ck_assert_int_eq(count_rule(rep, "C-8"), 14);  /* 17 elements; 3 have a cbc:ID child */
+	ck_assert_int_eq(count_rule(rep, "C-8"), 15);  /* 18 elements; 3 have a cbc:ID child */
 	engine_report_free(rep);
 	same_reports(fast, xpath, SMALL_DOC, strlen(SMALL_DOC));
 	same_reports(fast, xpath, ODD_DOC, strlen(ODD_DOC));
