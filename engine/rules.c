@@ -15,7 +15,10 @@
  * A rule context is a Schematron match pattern: a branch that does not start
  * with "/" matches at any depth, so it is evaluated as "//" + branch.
  * Within one pattern a node is handled by the first rule whose context
- * matches it, as Schematron prescribes.
+ * matches it, as Schematron prescribes. Simple contexts are found by one
+ * walk over the document (rules_match.c); assert tests of common shapes are
+ * decided in C (rules_fast.c); ENGINE_CFG_RULES_XPATH_ONLY turns both off
+ * and ENGINE_CFG_RULES_CHECK_FAST makes them check themselves against XPath.
  *
  * Loader errors (engine_new fails, SECMX_ECONFIG): a file that is not
  * well-formed or not sch:schema, an unknown Schematron element, a missing

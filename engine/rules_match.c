@@ -33,6 +33,10 @@
  * for the length of one walk (struct memo), so a predicate repeated by
  * several rules costs one evaluation per node.
  *
+ * Limits: a walk keeps its caches on the stack (about 22 KB: 256 predicate
+ * results, 256 candidate keys, 1,024 candidates); beyond them it evaluates
+ * or tries everything again, never less.
+ *
  * Ownership: the matchers belong to their rule; the index to its rule set;
  * the lists of engine__match_run() to the caller (engine__mlists_free()).
  */
