@@ -1,7 +1,9 @@
 /*
  * bench_rules.c — time the business-rule stage alone: parse a document once,
  * then run engine_doc_validate_rules() on it N times (single thread), and
- * print documents per second. Also prints the findings of one run.
+ * print documents per second. Also prints the findings of one run and the
+ * load average at the start (the machine is shared: compare runs only at
+ * similar loads, or alternate the builds being compared).
  * Usage: bench_rules FILE [N] [RULES_DIR]. Prints figures; never fails on time.
  */
 #include <stdio.h>
@@ -28,13 +30,15 @@ int main(int argc, char **argv)
 	char err[512] = "", *buf = NULL;
 	size_t len = 0;
 	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 2000, i;
-	double t0, t1, tp;
+	double t0, t1, tp, load[3] = {-1, -1, -1};
 	int rc = EXIT_FAILURE;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench_rules FILE [N] [RULES_DIR]\n");
 		return EXIT_FAILURE;
 	}
+	if (getloadavg(load, 3) < 0)
+		load[0] = -1;
 	engine_config_default(&cfg);
 	cfg.flags = 0x100u; /* no XSD stage: time the rules only */
 	cfg.rules_dir = argc > 3 ? argv[3] : NULL;
@@ -63,7 +67,8 @@ int main(int argc, char **argv)
 	printf("%s: %zu bytes, %zu rules in profile %s\n", argv[1], len,
 	       engine_rules_count(eng, engine_doc_profile(doc)), engine_doc_profile(doc));
 	printf("parse only:  %.0f docs/s (%.1f us/doc)\n", n / tp, tp / n * 1e6);
-	printf("rules only:  %.0f docs/s (%.1f us/doc), %ld runs\n", n / t1, t1 / n * 1e6, n);
+	printf("rules only:  %.0f docs/s (%.1f us/doc), %ld runs; load average %.2f at start\n",
+	       n / t1, t1 / n * 1e6, n, load[0]);
 	rc = EXIT_SUCCESS;
 out:
 	engine_doc_free(doc);

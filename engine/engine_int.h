@@ -33,6 +33,9 @@
 /* Flag for struct engine_config.flags: evaluate every rule context as XPath
  * (no single-walk matcher); tests compare both paths. */
 #define ENGINE_CFG_RULES_XPATH_ONLY 0x200u
+/* Flag: the walk also evaluates every predicate as plain XPath and reports a
+ * SECMX-RULE-ERROR where its fast answer differs (tests only: slower). */
+#define ENGINE_CFG_RULES_CHECK_FAST 0x400u
 
 struct engine__rules;   /* rules.c */
 

@@ -15,7 +15,10 @@
  * A rule context is a Schematron match pattern: a branch that does not start
  * with "/" matches at any depth, so it is evaluated as "//" + branch.
  * Within one pattern a node is handled by the first rule whose context
- * matches it, as Schematron prescribes.
+ * matches it, as Schematron prescribes. Simple contexts are found by one
+ * walk over the document (rules_match.c); assert tests of common shapes are
+ * decided in C (rules_fast.c); ENGINE_CFG_RULES_XPATH_ONLY turns both off
+ * and ENGINE_CFG_RULES_CHECK_FAST makes them check themselves against XPath.
  *
  * Loader errors (engine_new fails, SECMX_ECONFIG): a file that is not
  * well-formed or not sch:schema, an unknown Schematron element, a missing
@@ -71,6 +74,7 @@ struct rassert {
 	struct engine_rule_info info;   /* strings point at the fields below or the rule/set */
 	char *id, *message, *test_src, *reason;
 	xmlXPathCompExprPtr test;       /* NULL when not implemented */
+	struct ctest *fast;             /* TEST decided (partly) in C (rules_fast.c), or NULL */
 	int report;                     /* sch:report: fires when TEST is true */
 	struct msgseg *seg;
 	size_t nseg;
@@ -685,6 +689,9 @@ static int load_assert(struct loader *ld, xmlNodePtr n, struct rrule *r, const c
 	}
 	if (impl && (rc = compile(ld, n, a.id, "test", a.test_src, &sc, &a.test)) < 0)
 		goto fail;
+	if (impl && !ld->xpath_only &&
+	    (rc = engine__ctest_compile(a.test_src, set->ns, set->nns, &ld->r->lib, &a.fast)) < 0)
+		goto fail;
 	if ((rc = load_message(ld, n, &a, &sc, impl)) < 0)
 		goto fail;
 	if ((rc = grow(&set->as, set->nas, sizeof(*set->as))) < 0)
@@ -710,6 +717,7 @@ fail:
 	free(a.reason);
 	free(a.message);
 	xmlXPathFreeCompExpr(a.test);
+	engine__ctest_free(a.fast);
 	while (a.nseg > 0) {
 		free(a.seg[--a.nseg].text);
 		xmlXPathFreeCompExpr(a.seg[a.nseg].sel);
@@ -923,6 +931,7 @@ static void set_free(struct ruleset *set)
 		free(a->test_src);
 		free(a->reason);
 		xmlXPathFreeCompExpr(a->test);
+		engine__ctest_free(a->fast);
 		for (j = 0; j < a->nseg; j++) {
 			free(a->seg[j].text);
 			xmlXPathFreeCompExpr(a->seg[j].sel);
@@ -1214,6 +1223,11 @@ struct run {
 	size_t findings;                /* rule findings stored for this document */
 	size_t dropped, dropped_fatal;
 	struct ptrset seen;
+	/* The walk's node lists, one per rule, reused by every set of the call
+	 * (their arrays keep their capacity): NLISTS entries, freed at the end. */
+	struct mlist *lists;
+	size_t nlists;
+	int check;                      /* ENGINE_CFG_RULES_CHECK_FAST */
 };
 
 /* at: make NODE the XPath context node (as for an XSLT template match). */
@@ -1326,6 +1340,28 @@ static int bind_lets(struct run *run, const struct rlet *lets, size_t n, xmlNode
 	return 0;
 }
 
+/* test_at: the value of A's test at NODE (1, 0, -1: could not be evaluated),
+ * decided in C where rules_fast.c compiled it; in check mode the plain XPath
+ * value must agree, else it is an evaluation error naming both. */
+static int test_at(struct run *run, const struct rassert *a, xmlNodePtr node)
+{
+	int v, plain;
+
+	at(run, node);
+	if (a->fast == NULL)
+		return xmlXPathCompiledEvalToBoolean(a->test, run->ctxt);
+	v = engine__ctest_eval(a->fast, run->st.lib, run->ctxt, &run->st, node);
+	if (!run->check)
+		return v;
+	at(run, node);
+	if ((plain = xmlXPathCompiledEvalToBoolean(a->test, run->ctxt)) != v) {
+		snprintf(run->st.fn_err, sizeof(run->st.fn_err),
+			 "the C form of the test gave %d, plain XPath %d", v, plain);
+		return -1;
+	}
+	return v;
+}
+
 /* run_rule_at: the asserts of R at one context node. */
 static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 {
@@ -1341,8 +1377,7 @@ static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 
 		if (a->test == NULL)
 			continue; /* not implemented: counted in SECMX-RULES-PARTIAL, listed */
-		at(run, node);
-		v = xmlXPathCompiledEvalToBoolean(a->test, run->ctxt);
+		v = test_at(run, a, node);
 		if (v < 0) {
 			rule_error(run, a->id, a->info.line, node, "test");
 		} else if ((a->report ? v == 1 : v == 0) && run->findings >= MAX_RULE_FINDINGS) {
@@ -1368,11 +1403,23 @@ static int run_set(struct run *run, xmlDocPtr doc)
 	run->ctxt->nsNr = set->nns;
 	if (bind_lets(run, set->lets, set->nlets, (xmlNodePtr)doc, NULL, 0) < 0)
 		return SECMX_OK; /* reported; the set's rules depend on it */
-	if (set->nrules > 0 && (lists = calloc(set->nrules, sizeof(*lists))) == NULL)
-		return SECMX_ENOMEM;
+	if (set->nrules > run->nlists) {
+		struct mlist *nl = realloc(run->lists, set->nrules * sizeof(*nl));
+
+		if (nl == NULL)
+			return SECMX_ENOMEM;
+		memset(nl + run->nlists, 0, (set->nrules - run->nlists) * sizeof(*nl));
+		run->lists = nl;
+		run->nlists = set->nrules;
+	}
+	lists = run->lists;
+	for (k = 0; k < set->nrules; k++) {
+		lists[k].n = 0;
+		lists[k].err = 0;
+	}
 	/* One walk finds the nodes of every rule with a simple context. */
 	if (set->nrules > 0 && (rc = engine__match_run(&set->ix, set->mtab, set->ns, set->nns, doc,
-						       run->ctxt, &run->st, lists)) < 0)
+						       run->ctxt, &run->st, lists, run->check)) < 0)
 		goto out;
 	for (p = 0; p < set->npats; p++) {
 		const struct rpattern *pat = &set->pats[p];
@@ -1424,7 +1471,6 @@ static int run_set(struct run *run, xmlDocPtr doc)
 		}
 	}
 out:
-	engine__mlists_free(lists, set->nrules);
 	return rc;
 }
 
@@ -1457,6 +1503,7 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	if ((run.ctxt = xmlXPathNewContext(doc->xml)) == NULL)
 		return SECMX_ENOMEM;
 	run.st.lib = &eng->rules->lib;
+	run.check = (eng->cfg.flags & ENGINE_CFG_RULES_CHECK_FAST) != 0;
 	run.rep = rep;
 	xmlXPathRegisterFuncLookup(run.ctxt, engine__fn_lookup, &run.st);
 	xmlXPathContextSetCache(run.ctxt, 1, -1, 0);
@@ -1491,6 +1538,7 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	run.ctxt->nsNr = 0;
 	xmlXPathFreeContext(run.ctxt);
 	free(run.seen.slot);
+	engine__mlists_free(run.lists, run.nlists);
 	if (rc < 0)
 		return rc;
 	return engine_report_fatal_count(rep) > fatal_before ? SECMX_EINVALID : SECMX_OK;

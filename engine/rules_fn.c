@@ -1104,6 +1104,25 @@ static void fn_distinct_count(xmlXPathParserContextPtr ctxt, int nargs)
 	xmlXPathReturnNumber(ctxt, (double)n);
 }
 
+/* engine__codelist_index: the index of code list NAME in LIB, or -1. */
+int engine__codelist_index(const struct engine__fnlib *lib, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < lib->nlists; i++)
+		if (strcmp(lib->lists[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* engine__codelist_has: is VALUE (exactly) a code of list IDX of LIB? 1 or 0. */
+int engine__codelist_has(const struct engine__fnlib *lib, size_t idx, const char *value)
+{
+	const struct codelist *cl = &lib->lists[idx];
+
+	return cl->n > 0 && bsearch(&value, cl->codes, cl->n, sizeof(char *), cmp_str) != NULL;
+}
+
 /* secmx:in-codelist(value, list): is VALUE (exactly) a code of the named list? */
 static void fn_in_codelist(xmlXPathParserContextPtr ctxt, int nargs)
 {

@@ -63,6 +63,10 @@ int engine__fn_known(const char *ns, const char *name);
 /* rules_fn.c: load code list NAME from PATH into LIB (idempotent per name). */
 int engine__codelist_load(struct engine__fnlib *lib, const char *name, const char *path, char *err,
 			  size_t errlen);
+/* rules_fn.c: the index of code list NAME in LIB, or -1 (indexes stay valid as lists load). */
+int engine__codelist_index(const struct engine__fnlib *lib, const char *name);
+/* rules_fn.c: is VALUE exactly a code of list IDX of LIB? 1 or 0. */
+int engine__codelist_has(const struct engine__fnlib *lib, size_t idx, const char *value);
 /* rules_fn.c: set up / release LIB (code lists and the regex cache). */
 int engine__fnlib_init(struct engine__fnlib *lib);
 void engine__fnlib_free(struct engine__fnlib *lib);
@@ -105,7 +109,41 @@ int engine__check_digit(const char *value, const char *scheme);
  * *KEY = y*10000+m*100+d. 0 on success, SECMX_EINVAL otherwise. */
 int engine__date_parse(const char *s, long *key);
 
+/* ---- rules_fast.c: assert tests of common shapes decided in C ---- */
+
+struct ctest;
+/* engine__ctest_compile: 1 and *OUT (free with engine__ctest_free) when SRC has a C form,
+ * 0 when it stays XPath, SECMX_ENOMEM. NS: the set's bindings; LIB: its code lists. */
+int engine__ctest_compile(const char *src, const xmlNs *ns, int nns,
+			  const struct engine__fnlib *lib, struct ctest **out);
+/* engine__ctest_eval: T at NODE (XPath parts with CTXT and ST): 1 true, 0 false, -1 error. */
+int engine__ctest_eval(const struct ctest *t, const struct engine__fnlib *lib,
+		       xmlXPathContextPtr ctxt, struct rules_eval *st, xmlNodePtr node);
+void engine__ctest_free(struct ctest *t);
+
 /* ---- rules_match.c: fast matching of simple rule contexts ---- */
+
+/*
+ * One conjunct of a predicate "A and B and ...", decided in C when it has one
+ * of two forms, else by its own compiled XPath (a conjunct is used as a
+ * boolean, so it is never positional).
+ */
+enum mconj_kind {
+	MCONJ_XPATH,            /* COMP */
+	MCONJ_ATTR_EQ,          /* @NAME = 'LIT' (unprefixed attribute) */
+	MCONJ_CHILD_NS_EQ,      /* normalize-space(p:NAME) = 'LIT' (first such child element) */
+};
+
+struct mconj {
+	enum mconj_kind kind;
+	xmlXPathCompExprPtr comp;       /* MCONJ_XPATH */
+	char *src;              /* the conjunct's text */
+	char *name;             /* attribute or child local name */
+	const xmlChar *uri;     /* the child's canonical namespace (NULL: none) */
+	char *lit;              /* the literal, without quotes */
+	int id;                 /* memo id: conjuncts of one set with the same text share it */
+	int ctx_free;           /* uses no node (variables and literals only): one value per walk */
+};
 
 struct mstep {
 	const xmlChar *uri;     /* the set's canonical href; NULL: no namespace (or "*") */
@@ -118,6 +156,12 @@ struct mstep {
 	 * [@name] (attribute present) and [secmx:ends-with(local-name(), 'lit')]. */
 	char *pred_attr;        /* [@name]: this unprefixed attribute exists */
 	char *pred_suffix;      /* [secmx:ends-with(local-name(), 'lit')]: the name ends so */
+	char *pred_src;         /* the predicate's text (PRED's source), or NULL */
+	int pred_id;            /* steps of one set with the same predicate text share an id
+				 * (engine__match_index), so the walk evaluates it once per node */
+	int pred_ctx_free;      /* the predicate uses no node: one value per walk */
+	struct mconj *conj;     /* the predicate split at top-level "and" (or one C form) */
+	int nconj;              /* 0: evaluate PRED as a whole */
 };
 
 struct mbranch {
@@ -134,13 +178,34 @@ struct rmatch {
 /* One dispatch entry: branch BRANCH of rule RULE ends in a test for LOCAL. */
 struct mdisp {
 	const char *local;      /* NULL for wildcards */
+	const char *plocal;     /* PNAMED: the parent step's local name (a child step) */
 	size_t rule;
 	int branch;
 };
 
+/* A hash slot: the dispatch entries [lo, hi) of the sorted array all test NAME. */
+struct mslot {
+	const char *name;       /* NULL: empty slot */
+	const char *pname;      /* the parent's name too (PNAMED's table), else NULL */
+	size_t lo, hi;
+};
+
+/*
+ * The dispatch of one rule set. Element branches ending in a name test are
+ * found by the element's local name (hash over NAMED) or, when the step
+ * before is a child step with a name, by both names (PNAMED), so that
+ * cac:Party/cbc:ID style branches are tried only under the right parent;
+ * attribute branches
+ * likewise (ATTRS); wildcard branches are tried at every element (WILD) or
+ * attribute (WATTRS), except branches of one absolute wildcard step, which
+ * can only match the document element (ROOT).
+ */
 struct mindex {
-	struct mdisp *named, *wild, *attrs;
-	size_t nnamed, nwild, nattrs;
+	struct mdisp *named, *pnamed, *wild, *attrs, *wattrs, *root;
+	size_t nnamed, npnamed, nwild, nattrs, nwattrs, nroot;
+	struct mslot *hnamed, *hpnamed, *hattrs;  /* open addressing, power-of-two sizes */
+	size_t hnamed_cap, hpnamed_cap, hattrs_cap;
+	int npreds;             /* distinct predicate and conjunct texts (memo ids) */
 };
 
 /* The nodes one rule matched, in document order. */
@@ -153,13 +218,16 @@ struct mlist {
 /* engine__match_compile: 1 and *M filled for a simple pattern, 0 otherwise, SECMX_ENOMEM. */
 int engine__match_compile(const char *pattern, const xmlNs *ns, int nns, struct rmatch *m);
 void engine__match_free(struct rmatch *m);
-/* engine__match_index: dispatch over M[0..NRULES) (NULL entries: rules on the XPath path). */
+/* engine__match_index: dispatch over M[0..NRULES) (NULL entries: rules on the XPath path);
+ * also numbers the distinct predicate texts of M's steps (mstep.pred_id). */
 int engine__match_index(struct mindex *ix, struct rmatch *const *m, size_t nrules);
 void engine__match_index_free(struct mindex *ix);
-/* engine__match_run: one walk of DOC filling LISTS[rule] (caller-allocated, NRULES long). */
+/* engine__match_run: one walk of DOC filling LISTS[rule] (caller-allocated, NRULES long).
+ * CHECK: also evaluate every predicate the plain way and treat a disagreement
+ * with the fast answer (C forms, shared results) as an evaluation error. */
 int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
 		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
-		      struct mlist *lists);
+		      struct mlist *lists, int check);
 /* engine__mlists_free: free LISTS (N entries) and their arrays; NULL accepted. */
 void engine__mlists_free(struct mlist *lists, size_t n);
 

@@ -1066,7 +1066,40 @@ static const char *const PATTERNS[] = {
 	"cbc:*[$lim &lt; number(.)]", "*/*/*", "@*", "cbc:*[secmx:ends-with(local-name(), 'Amount')]",
 	"cbc:*[ secmx:ends-with( local-name() , &quot;Date&quot; ) ]", "*[@currencyID ]/@currencyID",
 	"cac:*[@currencyID]", "cbc:*[secmx:ends-with(local-name(), 'Amount') and . &gt; 1]",
+	/* The same predicate text in several rules and branches (the walk evaluates
+	 * it once per node); a positional one under different name tests (never
+	 * shared); predicates on variables only; attributes by name and "@*"
+	 * after a path; an absolute wildcard step with a predicate (tried at the
+	 * document element only). */
+	"cbc:*[. = 'n1']", "*[. = 'n1'] | cbc:Note[. = 'n1']", "cbc:*[2]", "*[2]",
+	"cac:LegalMonetaryTotal/cbc:*[2]", "cbc:*[$lim &gt; 5]", "*[$lim &gt; 5]/@currencyID",
+	"cac:*/*/@*", "cbc:LineExtensionAmount/@currencyID | @currencyID", "/*[cbc:ID]",
+	"/*[cbc:Missing]", "//*[@currencyID = 'NZD']", "cbc:*[@currencyID = 'NZD']",
+	/* Predicates split at "and" with C-decided conjuncts (@a = 'lit',
+	 * normalize-space(p:child) = 'lit'), shared conjuncts, "or" (not split). */
+	"*[normalize-space(cbc:ID) = 'A-1']", "*[normalize-space(cbc:ID) = 'ab' and cbc:Name]",
+	"*[normalize-space( cbc:Note ) = 'x y' and $lim &gt; 5]", "*[normalize-space(cbc:None) = '']",
+	"*[normalize-space(cbc:None) = 'q']", "*[normalize-space(cbc:Name) = '&amp; z']",
+	"*[@a = 'x&amp;y' and @currencyID = 'NZD']", "*[@currencyID = 'NZD' and . &gt; 1]",
+	"*[@currencyID = 'NZD' or @currencyID = 'EUR']", "*[@currencyID = '']",
+	"*[(cbc:ID and cbc:Note) and normalize-space(cbc:ID) = 'A-1']",
+	"cbc:*[$lim &gt; 5 and @currencyID = 'NZD'] | cac:*[$lim &gt; 5 and cbc:ID]",
+	"@*[normalize-space(cbc:ID) = '' and . = 'NZD']", "*[cbc:ID = 'A-1' and normalize-space(cbc:ID) = 'A-1']",
 };
+
+/* Text values the C-decided predicates must read exactly as XPath does:
+ * blanks, CDATA, comments and entities inside elements and attributes. */
+static const char ODD_DOC[] = DOC_HEAD
+	"<cbc:ID>  A-1 \n</cbc:ID>\n"
+	"<cbc:ID xmlns:cbc='urn:other'>A-1</cbc:ID>\n" /* same name and parent, other namespace */
+	"<cbc:Note><![CDATA[ x \t y ]]></cbc:Note>\n"
+	"<cac:Party><cbc:ID>a<!--c-->b</cbc:ID><cbc:Name>&amp; z</cbc:Name><cbc:ID>A-1</cbc:ID></cac:Party>\n"
+	"<cac:Party><cbc:ID>A-1</cbc:ID><cbc:ID>ab</cbc:ID><cbc:Name/></cac:Party>\n"
+	"<cbc:Note a='x&amp;y' currencyID='NZD'>5</cbc:Note>\n"
+	"<cbc:Note a='x&amp;y' currencyID=''>0</cbc:Note>\n"
+	"<cbc:Note xmlns:o='urn:o' o:currencyID='NZD' o:a='x&amp;y'>7</cbc:Note>\n"
+	"<cbc:Note currencyID=' NZD '>1.\xc3\xa9" "\xe2\x82\xac</cbc:Note>\n" /* two characters, five bytes */
+	"<cac:P xmlns:cbc='urn:other'><cbc:ID>A-1</cbc:ID></cac:P>\n" DOC_TAIL;
 #define N_PATTERNS (sizeof(PATTERNS) / sizeof(PATTERNS[0]))
 
 /* same_reports: the rule stage over XML with ENG1 and ENG2 gives identical reports. */
@@ -1074,8 +1107,16 @@ static void same_reports(struct engine *e1, struct engine *e2, const char *xml, 
 {
 	struct doc_text d = {(char *)xml, len};
 	char *a = run_one(e1, &d), *b = run_one(e2, &d);
+	size_t k = 0, at = 0, line = 1;
 
-	ck_assert_msg(strcmp(a, b) == 0, "walk:\n%s\nxpath:\n%s", a, b);
+	/* Show from the first line that differs (whole reports are too long for Check). */
+	while (a[k] != '\0' && a[k] == b[k])
+		if (a[k++] == '\n') {
+			at = k;
+			line++;
+		}
+	ck_assert_msg(strcmp(a, b) == 0, "reports differ from line %zu:\n%.300s\n--- other:\n%.300s",
+		      line, a + at, b + at);
 	free(a);
 	free(b);
 }
@@ -1085,7 +1126,7 @@ START_TEST(matcher_agrees_with_xpath)
 	char *sch = malloc(64 * 1024);
 	size_t len = 0, i;
 	struct engine_config cfg;
-	struct engine *walk, *xpath = NULL;
+	struct engine *walk, *xpath = NULL, *check = NULL;
 	char err[512] = "";
 	const char *dir;
 
@@ -1108,6 +1149,8 @@ START_TEST(matcher_agrees_with_xpath)
 	cfg.flags = 0x100u | 0x200u; /* no XSDs; ENGINE_CFG_RULES_XPATH_ONLY */
 	cfg.rules_dir = dir;
 	ck_assert_int_eq(engine_new(&cfg, &xpath, err, sizeof(err)), 0);
+	cfg.flags = 0x100u | 0x400u; /* ENGINE_CFG_RULES_CHECK_FAST: every predicate both ways */
+	ck_assert_int_eq(engine_new(&cfg, &check, err, sizeof(err)), 0);
 	rules_dir_remove();
 	free(sch);
 	{
@@ -1122,20 +1165,25 @@ START_TEST(matcher_agrees_with_xpath)
 		engine_report_free(rep);
 	}
 	same_reports(walk, xpath, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(walk, xpath, ODD_DOC, strlen(ODD_DOC));
+	same_reports(walk, check, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(walk, check, ODD_DOC, strlen(ODD_DOC));
 	for (i = 0; i < N_CORPUS; i++) {
 		char *buf;
 		size_t n;
 		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
 		same_reports(walk, xpath, buf, n);
+		same_reports(walk, check, buf, n);
 		free(buf);
 	}
 	engine_free(walk);
 	engine_free(xpath);
+	engine_free(check);
 }
 END_TEST
 
 /* The built-in rule sets give the same reports on both paths, on every case file. */
-static struct engine *xpath_engine;
+static struct engine *xpath_engine; /* the engine compare_case compares with */
 
 static void compare_case(struct engine *eng, const char *set, const char *rule, const char *path,
 			 int fires)
@@ -1158,6 +1206,125 @@ START_TEST(builtin_rules_agree_with_xpath)
 
 	engine_config_default(&cfg);
 	cfg.flags = 0x100u | 0x200u;
+	ck_assert_int_eq(engine_new(&cfg, &xpath_engine, err, sizeof(err)), 0);
+	ck_assert_int_ge(for_each_case(compare_case, walk), 30);
+	for (i = 0; i < N_CORPUS; i++) {
+		char *buf;
+		size_t n;
+		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
+		same_reports(walk, xpath_engine, buf, n);
+		free(buf);
+	}
+	engine_free(walk);
+	engine_free(xpath_engine);
+	xpath_engine = NULL;
+}
+END_TEST
+
+/* ---- assert tests decided in C (rules_fast.c) agree with XPath ---- */
+
+static const char *const C_TESTS[] = {
+	"cbc:ID", "not(cbc:ID)", "cbc:ID != ''", "cbc:Name != ''", "normalize-space(cbc:ID) != ''",
+	"normalize-space(cbc:Name) != ''", "normalize-space( cbc:Note ) != ''", "count(cbc:ID) &lt;= 1",
+	"count(cbc:ID) &lt;= 0", "count(cac:Party/cbc:ID) &lt;= 2", "cbc:Note/@a", "not(@currencyID)",
+	"@a", "count(@a) &lt;= 0", "cac:Party/cbc:Name != ''", "cac:P/cbc:ID",
+	"secmx:in-codelist(normalize-space(.), 'T')", "secmx:in-codelist(normalize-space(@currencyID), 'T')",
+	"secmx:in-codelist(string(@a), 'T')", "secmx:in-codelist(string(@currencyID), 'T') or cbc:ID",
+	"false() or cbc:Name", "cbc:Missing or (cbc:ID and cbc:Note)", "not(cbc:Note) or cbc:Note != ''",
+	"count(cbc:Note) &lt;= 2 or secmx:in-codelist(normalize-space(.), 'T')",
+	/* a run-time error in an earlier term is an error, as in XPath */
+	"secmx:in-codelist(normalize-space(.), 'NOPE') or cbc:ID",
+	/* variables: strings in C; a number, a node-set or an unknown name via XPath */
+	"$s = ''", "$e = ''", "$n = ''", "$ns = ''", "@currencyID = $s", "@currencyID = $n",
+	"@currencyID = $ns", "normalize-space(@currencyID) = $s", "normalize-space(@a) = $e",
+	"normalize-space( @currencyID ) = $ns", "cbc:ID or $s = ''",
+	"secmx:ends-with(local-name(), 'ID')", "secmx:ends-with(local-name(), '')",
+	"secmx:ends-with(local-name(), 'yID')", "string-length(substring-after(., '.')) &lt;= 1",
+	"string-length(substring-after(cbc:Note, '.')) &lt;= 0", "string-length(substring-after(., '.')) &lt;= 2",
+	"string-length(substring-after(cac:Party/cbc:Name, '.')) &lt;= 2",
+};
+#define N_C_TESTS (sizeof(C_TESTS) / sizeof(C_TESTS[0]))
+
+START_TEST(assert_c_forms_agree_with_xpath)
+{
+	char *sch = malloc(32 * 1024), path[160];
+	size_t len = 0, i;
+	struct engine_config cfg;
+	struct engine *fast, *xpath = NULL, *check = NULL;
+	struct engine_report *rep;
+	char err[512] = "";
+	const char *dir;
+	FILE *fp;
+
+	len += (size_t)snprintf(sch + len, 32 * 1024 - len,
+				SCH_HEAD "<secmx:codelist name='T' href='t.txt'/>\n"
+				"<let name='s' value=\"'NZD'\"/><let name='e' value=\"''\"/>"
+				"<let name='n' value='5'/><let name='ns' value='//cbc:Note'/>\n");
+	for (i = 0; i < N_C_TESTS; i++)
+		len += (size_t)snprintf(sch + len, 32 * 1024 - len,
+					"<pattern><rule context='*'><report id='C-%zu' test=\"%s\"><name/></report></rule></pattern>\n"
+					"<pattern><rule context='@*'><report id='A-%zu' test=\"%s\"><name/></report></rule></pattern>\n",
+					i, C_TESTS[i], i, C_TESTS[i]);
+	snprintf(sch + len, 32 * 1024 - len, SCH_TAIL);
+	dir = rules_dir_with(sch);
+	snprintf(path, sizeof(path), "%s/t.txt", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("A-1\nNZD\nx y\n5\n", fp);
+	fclose(fp);
+	fast = new_engine(dir, NULL, NULL, 0);
+	engine_config_default(&cfg);
+	cfg.rules_dir = dir;
+	cfg.flags = 0x100u | 0x200u; /* ENGINE_CFG_RULES_XPATH_ONLY: no C forms either */
+	ck_assert_int_eq(engine_new(&cfg, &xpath, err, sizeof(err)), 0);
+	cfg.flags = 0x100u | 0x400u; /* ENGINE_CFG_RULES_CHECK_FAST: each test both ways */
+	ck_assert_int_eq(engine_new(&cfg, &check, err, sizeof(err)), 0);
+	unlink(path);
+	rules_dir_remove();
+	free(sch);
+	/* Not vacuous: the C forms see blanks, CDATA and namespaces as XPath does. */
+	rep = validate(fast, ODD_DOC, NULL, NULL);
+	/* normalize-space(.) in T: ' A-1 ', the other-namespace ID, CDATA ' x y ',
+	 * both A-1 of the parties, the '5' note, cac:P and its other-namespace ID */
+	ck_assert_int_eq(count_rule(rep, "C-16"), 8);
+	ck_assert_int_eq(count_rule(rep, "A-17"), 0);  /* an attribute has no @currencyID */
+	ck_assert_int_eq(count_rule(rep, "C-17"), 2);  /* currencyID 'NZD' and ' NZD ' */
+	ck_assert_int_eq(count_rule(rep, "C-15"), 0);  /* cac:P's cbc is another namespace */
+	ck_assert_int_eq(count_rule(rep, "C-8"), 15);  /* 18 elements; 3 have a cbc:ID child */
+	engine_report_free(rep);
+	same_reports(fast, xpath, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(fast, xpath, ODD_DOC, strlen(ODD_DOC));
+	same_reports(fast, check, SMALL_DOC, strlen(SMALL_DOC));
+	same_reports(fast, check, ODD_DOC, strlen(ODD_DOC));
+	for (i = 0; i < N_CORPUS; i++) {
+		char *buf;
+		size_t n;
+		ck_assert_int_eq(secmx_file_read(corpus(CORPUS_FILES[i]), 1u << 20, &buf, &n), 0);
+		same_reports(fast, xpath, buf, n);
+		same_reports(fast, check, buf, n);
+		free(buf);
+	}
+	engine_free(fast);
+	engine_free(xpath);
+	engine_free(check);
+}
+END_TEST
+
+/*
+ * Every predicate the walk decides the fast way (in C, or from a result
+ * shared by equal texts) is also evaluated as plain XPath in check mode
+ * (ENGINE_CFG_RULES_CHECK_FAST); a disagreement becomes a SECMX-RULE-ERROR,
+ * so the reports equal the normal engine's only if no evaluation on any case
+ * file or corpus document disagreed.
+ */
+START_TEST(walk_fast_predicates_agree_with_plain)
+{
+	struct engine_config cfg;
+	struct engine *walk = new_engine(NULL, NULL, NULL, 0);
+	char err[512] = "";
+	size_t i;
+
+	engine_config_default(&cfg);
+	cfg.flags = 0x100u | 0x400u; /* no XSDs; ENGINE_CFG_RULES_CHECK_FAST */
 	ck_assert_int_eq(engine_new(&cfg, &xpath_engine, err, sizeof(err)), 0);
 	ck_assert_int_ge(for_each_case(compare_case, walk), 30);
 	for (i = 0; i < N_CORPUS; i++) {
@@ -1198,5 +1365,7 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, findings_are_capped);
 	tcase_add_test(tc, matcher_agrees_with_xpath);
 	tcase_add_test(tc, builtin_rules_agree_with_xpath);
+	tcase_add_test(tc, walk_fast_predicates_agree_with_plain);
+	tcase_add_test(tc, assert_c_forms_agree_with_xpath);
 	return tc;
 }
