@@ -2,9 +2,11 @@
  * tc_parse.c — safe parsing: every hostile form is refused with the rule
  * that names the limit, and nothing outside the buffer is ever read.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests.h"
 
@@ -183,6 +185,150 @@ START_TEST(limits_are_configurable)
 }
 END_TEST
 
+/* report_str: REP's findings as one JSON string (malloc'd). */
+static char *report_str(const struct engine_report *rep)
+{
+	json_t *j = engine_report_json(rep);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(j);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+/* parse_both: XML (LEN bytes) through engine_doc_parse and, from a temporary
+ * file, engine_doc_parse_fd: the same result code, findings and bytes. */
+static void parse_both(struct engine *eng, const char *xml, size_t len)
+{
+	char path[] = "/tmp/secmx-tc-parse-XXXXXX";
+	struct engine_report *r1 = engine_report_new(), *r2 = engine_report_new();
+	struct engine_doc *d1 = NULL, *d2 = NULL;
+	char *s1, *s2, *o1 = NULL, *o2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	int fd = mkstemp(path), rc1, rc2;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, xml, len), (ssize_t)len);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	rc1 = engine_doc_parse(eng, xml, len, "same", &d1, r1);
+	rc2 = engine_doc_parse_fd(eng, fd, "same", &d2, r2);
+	close(fd);
+	unlink(path);
+	ck_assert_int_eq(rc1, rc2);
+	s1 = report_str(r1);
+	s2 = report_str(r2);
+	ck_assert_str_eq(s1, s2);
+	ck_assert_int_eq(d1 == NULL, d2 == NULL);
+	if (d1 != NULL) {
+		ck_assert_int_eq(engine_doc_serialize(d1, &o1, &n1), 0);
+		ck_assert_int_eq(engine_doc_serialize(d2, &o2, &n2), 0);
+		ck_assert_uint_eq(n1, n2);
+		ck_assert_int_eq(memcmp(o1, o2, n1), 0);
+	}
+	free(o1);
+	free(o2);
+	free(s1);
+	free(s2);
+	engine_doc_free(d1);
+	engine_doc_free(d2);
+	engine_report_free(r1);
+	engine_report_free(r2);
+}
+
+/* engine_doc_parse_fd gives what engine_doc_parse gives, hostile input included. */
+START_TEST(parse_fd_same_as_buffer)
+{
+	static const char *const docs[] = {
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+		"\n<r>&x;</r>",
+		"<r>&undeclared;</r>",
+		"<r>\n<a>x</b>\n</r>",
+		"<r><![CDATA[a<b]]> &amp; &#233;</r>",
+		"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<r>caf\xe9</r>",
+		"\xef\xbb\xbf<r xmlns=\"urn:x\"><!-- c --><?pi d?></r>",
+		"<r>\xff\xfe</r>",
+		"<?xml version=\"1.0\"?>",
+		"",
+	};
+	struct engine *eng = eng_rules_only();
+	char *buf = NULL, *deep = malloc(100 * 7 + 1), *p = deep;
+	size_t len = 0, i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		parse_both(eng, docs[i], strlen(docs[i]));
+	for (i = 0; i < 100; i++, p += 3)
+		memcpy(p, "<a>", 3);
+	for (i = 0; i < 100; i++, p += 4)
+		memcpy(p, "</a>", 4);
+	parse_both(eng, deep, 700);
+	free(deep);
+	ck_assert_int_eq(secmx_file_read(corpus("ubl-examples/peppol-bis-billing3/base-example.xml"),
+					 1u << 20, &buf, &len), 0);
+	parse_both(eng, buf, len);
+	free(buf);
+	test_engine_free();
+}
+END_TEST
+
+/* parse_pipe: XML written into a pipe and parsed from its read end. */
+static int parse_pipe(struct engine *eng, const char *xml, size_t len, struct engine_report *rep)
+{
+	struct engine_doc *doc = NULL;
+	int fds[2], rc;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], xml, len), (ssize_t)len);
+	close(fds[1]);
+	rc = engine_doc_parse_fd(eng, fds[0], "pipe", &doc, rep);
+	close(fds[0]);
+	ck_assert_int_eq(rc < 0, doc == NULL);
+	engine_doc_free(doc);
+	return rc;
+}
+
+/* From a descriptor the size limit is enforced while reading; read errors are I/O errors. */
+START_TEST(parse_fd_limits)
+{
+	struct engine_config cfg;
+	struct engine *eng = NULL;
+	struct engine_report *rep;
+	struct engine_doc *doc = NULL;
+	char err[256], *xml;
+	int fd;
+
+	engine_config_default(&cfg);
+	cfg.flags = ENGINE_CFG_NO_SCHEMAS;
+	cfg.limits.max_doc_bytes = 5000;
+	ck_assert_int_eq(engine_new(&cfg, &eng, err, sizeof(err)), 0);
+
+	xml = repeat("<r>", 'z', 5000 - 7, "</r>"); /* exactly 5000 bytes: fine */
+	rep = engine_report_new();
+	ck_assert_int_eq(parse_pipe(eng, xml, strlen(xml), rep), 0);
+	ck_assert_uint_eq(engine_report_count(rep), 0);
+	engine_report_free(rep);
+	free(xml);
+
+	xml = repeat("<r>", 'z', 5000 - 6, "</r>"); /* 5001 bytes */
+	rep = engine_report_new();
+	ck_assert_int_eq(parse_pipe(eng, xml, strlen(xml), rep), SECMX_ELIMIT);
+	ck_assert(report_has(rep, "XML-LIMIT-SIZE"));
+	ck_assert_uint_eq(engine_report_fatal_count(rep), 1);
+	engine_report_free(rep);
+	free(xml);
+
+	/* A descriptor that cannot be read. */
+	fd = open("/dev/null", O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	rep = engine_report_new();
+	ck_assert_int_eq(engine_doc_parse_fd(eng, fd, "wronly", &doc, rep), SECMX_EIO);
+	ck_assert_ptr_null(doc);
+	ck_assert(report_has(rep, "SECMX-IO"));
+	engine_report_free(rep);
+	close(fd);
+	engine_free(eng);
+}
+END_TEST
+
 /* Quadratic blow-up without a DTD is not possible; with one it is refused. */
 START_TEST(refuses_quadratic_blowup)
 {
@@ -293,5 +439,7 @@ TCase *tc_parse(void)
 	tcase_add_test(tc, refuses_not_well_formed);
 	tcase_add_test(tc, finding_has_line);
 	tcase_add_test(tc, refuses_unserializable_namespace);
+	tcase_add_test(tc, parse_fd_same_as_buffer);
+	tcase_add_test(tc, parse_fd_limits);
 	return tc;
 }
