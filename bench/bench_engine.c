@@ -741,8 +741,11 @@ static int validate_doc(struct bench *b, const struct doc_buf *src, int fd, char
 
 	if (rep == NULL)
 		goto done;
-	rc = fd < 0 ? engine_doc_parse(b->eng, src->p, src->len, "bench", &doc, rep) :
-		      engine_doc_parse_fd(b->eng, fd, "bench", &doc, rep);
+	if (fd < 0)
+		rc = engine_doc_parse(b->eng, src->p, src->len, "bench", &doc, rep);
+	else
+		rc = engine_doc_parse_fd(b->eng, fd, "bench", ENGINE_PARSE_VALIDATE_ONLY, &doc,
+					 rep);
 	if (rc < 0 || (rc = engine_doc_validate(b->eng, doc, 0, NULL, rep)) < 0)
 		fail_msg(rc, rep, err, errlen);
 done:

@@ -3,8 +3,10 @@
  * the business rules on each file; report as text or JSON lines.
  *
  * A regular file within the size limit is parsed straight from its descriptor
- * (engine_doc_parse_fd), so the input is never held whole beside the tree;
- * standard input and anything else are read into memory first.
+ * (engine_doc_parse_fd, ENGINE_PARSE_VALIDATE_ONLY: ignorable whitespace is
+ * not kept), so the input is never held whole beside the tree and the tree is
+ * a third smaller; standard input and anything else are read into memory
+ * first and parsed as before.
  *
  * Exit: 0 every file valid (warnings allowed), 1 any invalid, 2 usage or
  * I/O error (the highest applies).
@@ -165,7 +167,7 @@ static int validate_one(const struct engine *eng, const char *file, unsigned vfl
 	if (rep == NULL)
 		return EXIT_USAGE;
 	if ((fd = open_streamable(file)) >= 0) {
-		rc = engine_doc_parse_fd(eng, fd, file, &doc, rep);
+		rc = engine_doc_parse_fd(eng, fd, file, ENGINE_PARSE_VALIDATE_ONLY, &doc, rep);
 		close(fd);
 		goto parsed;
 	}

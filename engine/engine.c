@@ -165,7 +165,7 @@ int engine_doc_parse(const struct engine *eng, const void *buf, size_t len, cons
 	return SECMX_OK;
 }
 
-int engine_doc_parse_fd(const struct engine *eng, int fd, const char *name,
+int engine_doc_parse_fd(const struct engine *eng, int fd, const char *name, unsigned flags,
 			struct engine_doc **out, struct engine_report *rep)
 {
 	struct engine_doc *doc;
@@ -174,7 +174,8 @@ int engine_doc_parse_fd(const struct engine *eng, int fd, const char *name,
 	*out = NULL;
 	if ((doc = doc_new(name)) == NULL)
 		return SECMX_ENOMEM;
-	if ((rc = engine__parse_fd(eng, fd, name, &doc->xml, rep)) < 0) {
+	doc->validate_only = (flags & ENGINE_PARSE_VALIDATE_ONLY) != 0;
+	if ((rc = engine__parse_fd(eng, fd, name, flags, &doc->xml, rep)) < 0) {
 		engine_doc_free(doc);
 		return rc;
 	}
@@ -204,6 +205,8 @@ int engine_doc_serialize(const struct engine_doc *doc, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
+	if (doc->validate_only)
+		return SECMX_EINVAL;
 	if (doc->signed_bytes != NULL) {
 		if ((*out = malloc(doc->signed_len + 1)) == NULL)
 			return SECMX_ENOMEM;

@@ -25,6 +25,9 @@
  * copies it: for a 10 MiB document a 16 MiB buffer, 10 MB of it resident,
  * alive for the whole parse). Ownership: the tree (*OUT) is the caller's
  * (xmlFreeDoc); BUF and FD stay the caller's and are never kept.
+ * With ENGINE_PARSE_VALIDATE_ONLY (engine__parse_fd only) whitespace-only
+ * text that libxml2's XML_PARSE_NOBLANKS heuristic finds ignorable is counted
+ * against the limits like any text node and then dropped (on_blanks).
  * A refusal adds one fatal finding naming the limit or rule, with the line.
  * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-NS,
  * XML-LIMIT-*.
@@ -171,7 +174,8 @@ static void text(void *ctx, const xmlChar *ch, int len, charactersSAXFunc next)
 		     st->lim->max_text_bytes);
 		return;
 	}
-	next(ctx, ch, len);
+	if (next != NULL)
+		next(ctx, ch, len);
 }
 
 static void on_characters(void *ctx, const xmlChar *ch, int len)
@@ -182,6 +186,13 @@ static void on_characters(void *ctx, const xmlChar *ch, int len)
 static void on_cdata(void *ctx, const xmlChar *ch, int len)
 {
 	text(ctx, ch, len, state_of(ctx)->cdata);
+}
+
+/* on_blanks: ENGINE_PARSE_VALIDATE_ONLY: whitespace libxml2 finds ignorable is
+ * counted against the limits exactly as a kept text node, then dropped. */
+static void on_blanks(void *ctx, const xmlChar *ch, int len)
+{
+	text(ctx, ch, len, NULL);
 }
 
 /* on_dtd: any DOCTYPE is refused before a single declaration is read. */
@@ -285,8 +296,11 @@ static int reader_close(void *ctx)
 
 /* parse_input: parse what RD yields under the limits; see the file comment. */
 static int parse_input(const struct engine *eng, struct reader *rd, const char *name,
-		       xmlDocPtr *out, struct engine_report *rep)
+		       unsigned flags, xmlDocPtr *out, struct engine_report *rep)
 {
+	int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
+		      XML_PARSE_NOWARNING;
+
 	const struct engine_limits *lim = &eng->cfg.limits;
 	struct parse_state st;
 	xmlParserCtxtPtr ctxt = NULL;
@@ -322,10 +336,15 @@ static int parse_input(const struct engine *eng, struct reader *rd, const char *
 	ctxt->vctxt.warning = NULL;
 	if (name != NULL)
 		ctxt->input->filename = (char *)xmlCharStrdup(name);
-	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
-					XML_PARSE_NOWARNING);
+	if (flags & ENGINE_PARSE_VALIDATE_ONLY)
+		options |= XML_PARSE_NOBLANKS;
+	xmlCtxtUseOptions(ctxt, options);
 	/* XML_PARSE_NOCDATA replaced our cdata hook with characters: put it back. */
 	ctxt->sax->cdataBlock = NULL;
+	/* XML_PARSE_NOBLANKS set libxml2's own ignorable-whitespace hook: ours
+	 * counts what it drops. */
+	if (flags & ENGINE_PARSE_VALIDATE_ONLY)
+		ctxt->sax->ignorableWhitespace = on_blanks;
 
 	/* The global entity loader (engine.c) refuses everything here. */
 	xmlParseDocument(ctxt);
@@ -396,16 +415,16 @@ int engine__parse(const struct engine *eng, const void *buf, size_t len, const c
 		engine_report_add(rep, "XML-WF", ENGINE_FATAL, 0, "", "empty document");
 		return SECMX_EPARSE;
 	}
-	return parse_input(eng, &rd, name, out, rep);
+	return parse_input(eng, &rd, name, 0, out, rep);
 }
 
 /* engine__parse_fd: what FD yields, read as the parser goes; see engine.h. */
-int engine__parse_fd(const struct engine *eng, int fd, const char *name, xmlDocPtr *out,
-		     struct engine_report *rep)
+int engine__parse_fd(const struct engine *eng, int fd, const char *name, unsigned flags,
+		     xmlDocPtr *out, struct engine_report *rep)
 {
 	struct reader rd = {NULL, 0, fd, 0, eng->cfg.limits.max_doc_bytes, 0, 0};
 
 	*out = NULL;
 	engine__quiet_thread();
-	return parse_input(eng, &rd, name, out, rep);
+	return parse_input(eng, &rd, name, flags, out, rep);
 }
