@@ -298,13 +298,12 @@ static int reader_close(void *ctx)
 static int parse_input(const struct engine *eng, struct reader *rd, const char *name,
 		       unsigned flags, xmlDocPtr *out, struct engine_report *rep)
 {
-	int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
-		      XML_PARSE_NOWARNING;
-
 	const struct engine_limits *lim = &eng->cfg.limits;
 	struct parse_state st;
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
+	int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
+		      XML_PARSE_NOWARNING;
 	int rc = SECMX_EPARSE;
 
 	memset(&st, 0, sizeof(st));
@@ -359,8 +358,13 @@ static int parse_input(const struct engine *eng, struct reader *rd, const char *
 		goto done;
 	}
 	if (rd->io_errno != 0) {
+		char why[128];
+
+		/* strerror_r (XSI): the message, thread-safe. */
+		if (strerror_r(rd->io_errno, why, sizeof(why)) != 0)
+			snprintf(why, sizeof(why), "error %d", rd->io_errno);
 		engine_report_add(rep, "SECMX-IO", ENGINE_FATAL, 0, "", "reading the document: %s",
-				  strerror(rd->io_errno));
+				  why);
 		rc = SECMX_EIO;
 		goto done;
 	}

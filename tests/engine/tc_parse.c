@@ -347,6 +347,8 @@ START_TEST(parse_fd_limits)
 	ck_assert_int_eq(engine_doc_parse_fd(eng, fd, "wronly", 0, &doc, rep), SECMX_EIO);
 	ck_assert_ptr_null(doc);
 	ck_assert(report_has(rep, "SECMX-IO"));
+	ck_assert_msg(strstr(engine_report_at(rep, 0)->message, "Bad file descriptor") != NULL,
+		      "%s", engine_report_at(rep, 0)->message);
 	engine_report_free(rep);
 	close(fd);
 
