@@ -2,13 +2,22 @@
  * cmd_validate.c — `secmx validate`: parse, classify, XSD-validate and run
  * the business rules on each file; report as text or JSON lines.
  *
+ * A regular file within the size limit is parsed straight from its descriptor
+ * (engine_doc_parse_fd, ENGINE_PARSE_VALIDATE_ONLY: ignorable whitespace is
+ * not kept), so the input is never held whole beside the tree and the tree is
+ * a third smaller; standard input and anything else are read into memory
+ * first and parsed as before.
+ *
  * Exit: 0 every file valid (warnings allowed), 1 any invalid, 2 usage or
  * I/O error (the highest applies).
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -126,6 +135,25 @@ static void emit_text(const char *file, const struct engine_doc *doc, int valid,
 	       engine_report_count(rep) - engine_report_fatal_count(rep));
 }
 
+/* open_streamable: FILE opened for engine_doc_parse_fd, or -1 when it is not a
+ * regular file of 1 byte up to the size limit (cli_read handles those). */
+static int open_streamable(const char *file)
+{
+	struct engine_config def;
+	struct stat sb;
+	int fd;
+
+	if (strcmp(file, "-") == 0 || (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	engine_config_default(&def);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+	    (unsigned long long)sb.st_size > def.limits.max_doc_bytes) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* validate_one: returns 0 valid, 1 invalid, 2 I/O error. */
 static int validate_one(const struct engine *eng, const char *file, unsigned vflags,
 			const char *profile, int json, int quiet)
@@ -134,10 +162,15 @@ static int validate_one(const struct engine *eng, const char *file, unsigned vfl
 	struct engine_doc *doc = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc, status;
+	int rc, status, fd;
 
 	if (rep == NULL)
 		return EXIT_USAGE;
+	if ((fd = open_streamable(file)) >= 0) {
+		rc = engine_doc_parse_fd(eng, fd, file, ENGINE_PARSE_VALIDATE_ONLY, &doc, rep);
+		close(fd);
+		goto parsed;
+	}
 	rc = cli_read(eng, file, &buf, &len);
 	if (rc == SECMX_ELIMIT) {
 		struct engine_config def;
@@ -155,9 +188,10 @@ static int validate_one(const struct engine *eng, const char *file, unsigned vfl
 		goto done;
 	}
 	rc = engine_doc_parse(eng, buf, len, file, &doc, rep);
+parsed:
 	if (rc == 0)
 		rc = engine_doc_validate(eng, doc, vflags, profile, rep);
-	status = rc == 0 ? 0 : EXIT_REFUSED;
+	status = rc == 0 ? 0 : rc == SECMX_EIO ? EXIT_USAGE : EXIT_REFUSED;
 	if (rc < 0 && engine_report_fatal_count(rep) == 0)
 		engine_report_add(rep, "SECMX-ERROR", ENGINE_FATAL, 0, "", "%s",
 				  secmx_strerror(rc));

@@ -908,7 +908,7 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 	int rc;
 
 	(void)eng;
-	if (doc == NULL || key == NULL || doc->xml == NULL)
+	if (doc == NULL || key == NULL || doc->xml == NULL || doc->validate_only)
 		return SECMX_EINVAL;
 	root = xmlDocGetRootElement(doc->xml);
 	if (root == NULL || root->ns == NULL ||

@@ -739,7 +739,7 @@ int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
 	char why[256];
 	int bits, kind, rc = SECMX_ESIG;
 
-	if (eng == NULL || doc == NULL || doc->xml == NULL || trust == NULL)
+	if (eng == NULL || doc == NULL || doc->xml == NULL || trust == NULL || doc->validate_only)
 		return SECMX_EINVAL;
 	memset(&pc, 0, sizeof(pc));
 	if ((pc.certs = sk_X509_new_null()) == NULL)

@@ -133,6 +133,21 @@ void engine_free(struct engine *eng)
 	free(eng);
 }
 
+/* doc_new: an empty, unclassified document labelled NAME (may be NULL). */
+static struct engine_doc *doc_new(const char *name)
+{
+	struct engine_doc *doc = calloc(1, sizeof(*doc));
+
+	if (doc == NULL)
+		return NULL;
+	doc->type_index = -1;
+	if (name != NULL && (doc->name = strdup(name)) == NULL) {
+		free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 int engine_doc_parse(const struct engine *eng, const void *buf, size_t len, const char *name,
 		     struct engine_doc **out, struct engine_report *rep)
 {
@@ -140,14 +155,27 @@ int engine_doc_parse(const struct engine *eng, const void *buf, size_t len, cons
 	int rc;
 
 	*out = NULL;
-	if ((doc = calloc(1, sizeof(*doc))) == NULL)
+	if ((doc = doc_new(name)) == NULL)
 		return SECMX_ENOMEM;
-	doc->type_index = -1;
-	if (name != NULL && (doc->name = strdup(name)) == NULL) {
-		free(doc);
-		return SECMX_ENOMEM;
-	}
 	if ((rc = engine__parse(eng, buf, len, name, &doc->xml, rep)) < 0) {
+		engine_doc_free(doc);
+		return rc;
+	}
+	*out = doc;
+	return SECMX_OK;
+}
+
+int engine_doc_parse_fd(const struct engine *eng, int fd, const char *name, unsigned flags,
+			struct engine_doc **out, struct engine_report *rep)
+{
+	struct engine_doc *doc;
+	int rc;
+
+	*out = NULL;
+	if ((doc = doc_new(name)) == NULL)
+		return SECMX_ENOMEM;
+	doc->validate_only = (flags & ENGINE_PARSE_VALIDATE_ONLY) != 0;
+	if ((rc = engine__parse_fd(eng, fd, name, flags, &doc->xml, rep)) < 0) {
 		engine_doc_free(doc);
 		return rc;
 	}
@@ -177,6 +205,8 @@ int engine_doc_serialize(const struct engine_doc *doc, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
+	if (doc->validate_only)
+		return SECMX_EINVAL;
 	if (doc->signed_bytes != NULL) {
 		if ((*out = malloc(doc->signed_len + 1)) == NULL)
 			return SECMX_ENOMEM;

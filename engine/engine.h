@@ -180,6 +180,27 @@ const struct engine_rule_info *engine_rules_at(const struct engine *eng, const c
  */
 int engine_doc_parse(const struct engine *eng, const void *buf, size_t len, const char *name,
 		     struct engine_doc **out, struct engine_report *rep);
+/*
+ * engine_doc_parse_fd: engine_doc_parse() reading the open descriptor FD
+ * (a file or a pipe, from its current offset to its end) as the parser goes,
+ * so the whole input is never held in memory; FD stays open and the caller's.
+ * Same rules, limits and findings, except that an input longer than
+ * max_doc_bytes is refused (XML-LIMIT-SIZE, SECMX_ELIMIT) when the reading
+ * passes the limit, and a failed read() is SECMX_EIO with a SECMX-IO finding.
+ * FLAGS: 0 or ENGINE_PARSE_VALIDATE_ONLY.
+ */
+int engine_doc_parse_fd(const struct engine *eng, int fd, const char *name, unsigned flags,
+			struct engine_doc **out, struct engine_report *rep);
+/*
+ * ENGINE_PARSE_VALIDATE_ONLY: the document will only be classified,
+ * validated (engine_doc_validate and its stages) and inspected. Whitespace-only
+ * text between elements (libxml2's blank heuristic; xml:space="preserve" is
+ * honoured) is not kept in the tree, which for an indented UBL document is
+ * about a third of its memory; the limits still count it, so refusals are
+ * unchanged. Such a document cannot be signed, verified or serialized: those
+ * return SECMX_EINVAL.
+ */
+#define ENGINE_PARSE_VALIDATE_ONLY 0x1u
 /* engine_doc_free: NULL accepted. */
 void engine_doc_free(struct engine_doc *doc);
 

@@ -72,6 +72,7 @@ struct engine_doc {
 	char *id;
 	char *ubl_version;
 	char *signed_bytes;             /* set by verify: the exact signed bytes */
+	int validate_only;              /* ENGINE_PARSE_VALIDATE_ONLY: no sign/verify/serialize */
 	size_t signed_len;
 };
 
@@ -88,6 +89,10 @@ extern _Thread_local int engine__allow_file_load;
 /* parse.c: parse with limits; shared by engine_doc_parse and verify's reparse. */
 int engine__parse(const struct engine *eng, const void *buf, size_t len, const char *name,
 		  xmlDocPtr *out, struct engine_report *rep);
+/* parse.c: the same, reading FD as the parser goes (engine_doc_parse_fd);
+ * FLAGS: ENGINE_PARSE_VALIDATE_ONLY drops ignorable whitespace text. */
+int engine__parse_fd(const struct engine *eng, int fd, const char *name, unsigned flags,
+		     xmlDocPtr *out, struct engine_report *rep);
 
 /* classify.c */
 const struct engine_doctype *engine__doctype(int index);

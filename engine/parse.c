@@ -1,7 +1,8 @@
 /*
  * parse.c — safe XML parsing with explicit limits.
  *
- * engine__parse() turns bytes into a libxml2 tree under these rules:
+ * engine__parse() turns bytes into a libxml2 tree, engine__parse_fd() does
+ * the same reading a file descriptor as it goes; both under these rules:
  *   - no network (XML_PARSE_NONET) and no file access: the process-wide
  *     entity loader (engine.c) refuses every external resource outside
  *     schema compilation;
@@ -17,13 +18,25 @@
  *     so such a document would serialize into bytes that are not well-formed
  *     or that name a different namespace; none of these characters belongs
  *     in a URI reference anyway.
+ * The input is read through an I/O callback straight from the caller's
+ * buffer (or the descriptor), a chunk at a time, by the same pull parser
+ * (xmlParseDocument) a memory parser context uses: libxml2 keeps only a
+ * window of the input, never a second whole copy (xmlCreateMemoryParserCtxt
+ * copies it: for a 10 MiB document a 16 MiB buffer, 10 MB of it resident,
+ * alive for the whole parse). Ownership: the tree (*OUT) is the caller's
+ * (xmlFreeDoc); BUF and FD stay the caller's and are never kept.
+ * With ENGINE_PARSE_VALIDATE_ONLY (engine__parse_fd only) whitespace-only
+ * text that libxml2's XML_PARSE_NOBLANKS heuristic finds ignorable is counted
+ * against the limits like any text node and then dropped (on_blanks).
  * A refusal adds one fatal finding naming the limit or rule, with the line.
  * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-NS,
  * XML-LIMIT-*.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/SAX2.h>
 #include <libxml/parserInternals.h>
@@ -161,7 +174,8 @@ static void text(void *ctx, const xmlChar *ch, int len, charactersSAXFunc next)
 		     st->lim->max_text_bytes);
 		return;
 	}
-	next(ctx, ch, len);
+	if (next != NULL)
+		next(ctx, ch, len);
 }
 
 static void on_characters(void *ctx, const xmlChar *ch, int len)
@@ -172,6 +186,13 @@ static void on_characters(void *ctx, const xmlChar *ch, int len)
 static void on_cdata(void *ctx, const xmlChar *ch, int len)
 {
 	text(ctx, ch, len, state_of(ctx)->cdata);
+}
+
+/* on_blanks: ENGINE_PARSE_VALIDATE_ONLY: whitespace libxml2 finds ignorable is
+ * counted against the limits exactly as a kept text node, then dropped. */
+static void on_blanks(void *ctx, const xmlChar *ch, int len)
+{
+	text(ctx, ch, len, NULL);
 }
 
 /* on_dtd: any DOCTYPE is refused before a single declaration is read. */
@@ -224,34 +245,71 @@ static void on_error(void *ctx, xmlErrorPtr err)
 		st->reason[--n] = '\0';
 }
 
-/* engine__parse: see the file comment. */
-int engine__parse(const struct engine *eng, const void *buf, size_t len, const char *name,
-		  xmlDocPtr *out, struct engine_report *rep)
+/* Where the input comes from: the caller's buffer (P, LEFT) or, when FD is
+ * not -1, a file descriptor read as the parser goes. Neither is copied whole. */
+struct reader {
+	const char *p;
+	size_t left;
+	int fd;
+	size_t total;           /* bytes read from FD so far */
+	size_t max;             /* max_doc_bytes: reading more than this fails */
+	int over;               /* FD gave more than MAX bytes */
+	int io_errno;           /* read(FD) failed with this errno */
+};
+
+/* reader_read: libxml2's read callback; up to LEN bytes of the input. */
+static int reader_read(void *ctx, char *out, int len)
+{
+	struct reader *r = ctx;
+	size_t n = len > 0 ? (size_t)len : 0;
+	ssize_t got;
+
+	if (r->fd < 0) {
+		if (n > r->left)
+			n = r->left;
+		memcpy(out, r->p, n);
+		r->p += n;
+		r->left -= n;
+		return (int)n;
+	}
+	do
+		got = read(r->fd, out, n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		r->io_errno = errno;
+		return -1;
+	}
+	r->total += (size_t)got;
+	if (r->total > r->max) {
+		r->over = 1;
+		return -1;
+	}
+	return (int)got;
+}
+
+/* reader_close: nothing to release; the buffer or descriptor is the caller's. */
+static int reader_close(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* parse_input: parse what RD yields under the limits; see the file comment. */
+static int parse_input(const struct engine *eng, struct reader *rd, const char *name,
+		       unsigned flags, xmlDocPtr *out, struct engine_report *rep)
 {
 	const struct engine_limits *lim = &eng->cfg.limits;
 	struct parse_state st;
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
+	int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
+		      XML_PARSE_NOWARNING;
 	int rc = SECMX_EPARSE;
-
-	*out = NULL;
-	engine__quiet_thread();
-	if (len > lim->max_doc_bytes) {
-		engine_report_add(rep, "XML-LIMIT-SIZE", ENGINE_FATAL, 0, "",
-				  "document is %zu bytes, more than %zu (limit max_doc_bytes)", len,
-				  lim->max_doc_bytes);
-		return SECMX_ELIMIT;
-	}
-	if (len > 0x7fffffff)
-		return SECMX_ELIMIT;
-	if (len == 0) {
-		engine_report_add(rep, "XML-WF", ENGINE_FATAL, 0, "", "empty document");
-		return SECMX_EPARSE;
-	}
 
 	memset(&st, 0, sizeof(st));
 	st.lim = lim;
-	ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
+	ctxt = xmlCreateIOParserCtxt(NULL, NULL, reader_read, reader_close, rd,
+				     XML_CHAR_ENCODING_NONE);
 	if (ctxt == NULL)
 		return SECMX_ENOMEM;
 	ctxt->_private = &st;
@@ -277,16 +335,44 @@ int engine__parse(const struct engine *eng, const void *buf, size_t len, const c
 	ctxt->vctxt.warning = NULL;
 	if (name != NULL)
 		ctxt->input->filename = (char *)xmlCharStrdup(name);
-	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
-					XML_PARSE_NOWARNING);
+	if (flags & ENGINE_PARSE_VALIDATE_ONLY)
+		options |= XML_PARSE_NOBLANKS;
+	xmlCtxtUseOptions(ctxt, options);
 	/* XML_PARSE_NOCDATA replaced our cdata hook with characters: put it back. */
 	ctxt->sax->cdataBlock = NULL;
+	/* XML_PARSE_NOBLANKS set libxml2's own ignorable-whitespace hook: ours
+	 * counts what it drops. */
+	if (flags & ENGINE_PARSE_VALIDATE_ONLY)
+		ctxt->sax->ignorableWhitespace = on_blanks;
 
 	/* The global entity loader (engine.c) refuses everything here. */
 	xmlParseDocument(ctxt);
 
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
+	if (rd->over) {
+		engine_report_add(rep, "XML-LIMIT-SIZE", ENGINE_FATAL, 0, "",
+				  "document is more than %zu bytes (limit max_doc_bytes)",
+				  lim->max_doc_bytes);
+		rc = SECMX_ELIMIT;
+		goto done;
+	}
+	if (rd->io_errno != 0) {
+		char why[128];
+
+		/* strerror_r (XSI): the message, thread-safe. */
+		if (strerror_r(rd->io_errno, why, sizeof(why)) != 0)
+			snprintf(why, sizeof(why), "error %d", rd->io_errno);
+		engine_report_add(rep, "SECMX-IO", ENGINE_FATAL, 0, "", "reading the document: %s",
+				  why);
+		rc = SECMX_EIO;
+		goto done;
+	}
+	if (rd->fd >= 0 && rd->total == 0) {
+		/* The same finding as an empty buffer gets. */
+		engine_report_add(rep, "XML-WF", ENGINE_FATAL, 0, "", "empty document");
+		goto done;
+	}
 	if (st.stopped || !ctxt->wellFormed || doc == NULL || xmlDocGetRootElement(doc) == NULL) {
 		if (st.rule == NULL) {
 			st.rule = "XML-WF";
@@ -310,4 +396,39 @@ done:
 	ctxt->_private = NULL;
 	xmlFreeParserCtxt(ctxt);
 	return rc;
+}
+
+/* engine__parse: BUF (LEN bytes) under the limits; see the file comment. */
+int engine__parse(const struct engine *eng, const void *buf, size_t len, const char *name,
+		  xmlDocPtr *out, struct engine_report *rep)
+{
+	const struct engine_limits *lim = &eng->cfg.limits;
+	struct reader rd = {buf, len, -1, 0, 0, 0, 0};
+
+	*out = NULL;
+	engine__quiet_thread();
+	if (len > lim->max_doc_bytes) {
+		engine_report_add(rep, "XML-LIMIT-SIZE", ENGINE_FATAL, 0, "",
+				  "document is %zu bytes, more than %zu (limit max_doc_bytes)", len,
+				  lim->max_doc_bytes);
+		return SECMX_ELIMIT;
+	}
+	if (len > 0x7fffffff)
+		return SECMX_ELIMIT;
+	if (len == 0) {
+		engine_report_add(rep, "XML-WF", ENGINE_FATAL, 0, "", "empty document");
+		return SECMX_EPARSE;
+	}
+	return parse_input(eng, &rd, name, 0, out, rep);
+}
+
+/* engine__parse_fd: what FD yields, read as the parser goes; see engine.h. */
+int engine__parse_fd(const struct engine *eng, int fd, const char *name, unsigned flags,
+		     xmlDocPtr *out, struct engine_report *rep)
+{
+	struct reader rd = {NULL, 0, fd, 0, eng->cfg.limits.max_doc_bytes, 0, 0};
+
+	*out = NULL;
+	engine__quiet_thread();
+	return parse_input(eng, &rd, name, flags, out, rep);
 }

@@ -101,6 +101,7 @@ int main(void)
 	suite_add_tcase(s, tc_inspect());
 	suite_add_tcase(s, tc_txn());
 	suite_add_tcase(s, tc_path());
+	suite_add_tcase(s, tc_memory());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

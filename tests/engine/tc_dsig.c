@@ -252,6 +252,51 @@ static void fx_close(struct fx *f)
 	test_engine_free();
 }
 
+/* parse_validate_only: XML parsed from a temporary file with
+ * ENGINE_PARSE_VALIDATE_ONLY (the caller frees the document). */
+static struct engine_doc *parse_validate_only(struct engine *eng, const char *xml)
+{
+	char path[] = "/tmp/secmx-tc-dsig-vo-XXXXXX";
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+	size_t len = strlen(xml);
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(write(fd, xml, len), (ssize_t)len);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(engine_doc_parse_fd(eng, fd, "vo", ENGINE_PARSE_VALIDATE_ONLY, &doc, rep),
+			 0);
+	close(fd);
+	engine_report_free(rep);
+	return doc;
+}
+
+/* A validate-only document (no ignorable whitespace kept) is never signed or
+ * verified: its bytes are not the document's. The same bytes parsed in full
+ * verify (fx_open) and sign. */
+START_TEST(validate_only_not_signed)
+{
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc;
+	struct engine_signer s;
+	char *out = NULL;
+	size_t len = 0;
+	struct fx f;
+
+	fx_open(&f);
+	doc = parse_validate_only(f.eng, f.xml);
+	ck_assert_int_eq(engine_doc_verify(f.eng, doc, f.trust, NULL, rep, &s), SECMX_EINVAL);
+	ck_assert_int_eq(engine_doc_sign(f.eng, doc, f.key, rep), SECMX_EINVAL);
+	ck_assert_int_eq(engine_doc_serialize(doc, &out, &len), SECMX_EINVAL);
+	ck_assert_ptr_null(out);
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	fx_close(&f);
+}
+END_TEST
+
 /* ---- signing and verifying ---- */
 
 /* round_trip: sign with KEY, verify with the root CA, expect CN and ALG. */
@@ -1206,6 +1251,7 @@ TCase *tc_dsig(void)
 	tcase_add_test(tc, ec_pkcs12);
 	tcase_add_test(tc, weak_keys_refused);
 	tcase_add_test(tc, serialize_is_signed_bytes);
+	tcase_add_test(tc, validate_only_not_signed);
 	tcase_add_test(tc, signed_validates_ubl21_xsd);
 	tcase_add_test(tc, sign_refuses_signed_or_foreign);
 	tcase_add_test(tc, tampered_content);

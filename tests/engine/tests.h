@@ -21,6 +21,7 @@ TCase *tc_config_map(void);
 TCase *tc_inspect(void);
 TCase *tc_txn(void);
 TCase *tc_path(void);
+TCase *tc_memory(void);
 
 /* A shared engine for a test (built with the default, built-in schema set
  * unless SCHEMA_DIR is given); freed by test_engine_free(). */
