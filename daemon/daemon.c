@@ -780,7 +780,9 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	log_event(LOGL_NOTICE, "-", "queue.recovered", "leases=%u deliveries=%u",
 	          rec.leases_released, rec.deliveries_requeued);
 	d->deliver_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	d->work_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* Semaphore mode: one wake-up per message stored, taken by one worker
+	 * (the others stay asleep instead of all claiming at once). */
+	d->work_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE);
 	if (d->deliver_efd < 0 || d->work_efd < 0 || pipe2(d->done_pipe, O_CLOEXEC) < 0) {
 		secmx_errf(err, errlen, "eventfd/pipe: %s", strerror(errno));
 		rc = SECMX_EIO;

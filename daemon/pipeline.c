@@ -722,18 +722,24 @@ static int run_one(struct daemon *d)
 }
 
 /* daemon__worker: claim and run messages until the daemon stops; a
- * message taken is run to its end first. Idle: wait on work_efd (or 250 ms). */
+ * message taken is run to its end first. Idle: wait for a wake-up token on
+ * work_efd (one per message stored); a worker that finds the token taken
+ * by another goes back to sleep without claiming; every 250 ms it looks
+ * anyway (deferred messages falling due). */
 void *daemon__worker(void *arg)
 {
 	struct daemon *d = arg;
 	struct pollfd p = {.fd = d->work_efd, .events = POLLIN};
 	uint64_t v;
+	int look = 1;
 
 	while (!atomic_load(&d->stopping)) {
-		if (run_one(d))
+		int n;
+
+		if (look && run_one(d))
 			continue;
-		if (poll(&p, 1, 250) > 0 && read(d->work_efd, &v, sizeof(v)) < 0)
-			continue; /* another worker took the wake-up */
+		n = poll(&p, 1, 250);
+		look = n <= 0 || read(d->work_efd, &v, sizeof(v)) == (ssize_t)sizeof(v);
 	}
 	return NULL;
 }
