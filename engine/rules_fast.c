@@ -96,27 +96,11 @@ struct ctest {
 	int n;
 };
 
-/* ws: is C XML whitespace (as normalize-space() means it)? */
-static int ws(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* nstart / nchar: may C begin / continue an XML name (no colon)? */
-static int nstart(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static int nchar(unsigned char c)
-{
-	return nstart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
 
 /* skip_ws: P past blanks. */
 static const char *skip_ws(const char *p)
 {
-	while (ws((unsigned char)*p))
+	while (engine__ws((unsigned char)*p))
 		p++;
 	return p;
 }
@@ -151,9 +135,9 @@ void engine__ctest_free(struct ctest *t)
 /* name: P at an NCName: its end, or NULL. */
 static const char *name(const char *p)
 {
-	if (!nstart((unsigned char)*p))
+	if (!engine__nstart((unsigned char)*p))
 		return NULL;
-	while (nchar((unsigned char)*p))
+	while (engine__nchar((unsigned char)*p))
 		p++;
 	return p;
 }
@@ -295,7 +279,7 @@ static int parse_more(const char *s, const xmlNs *ns, int nns, struct cterm *t)
 		if (strncmp(p, SAF, sizeof(SAF) - 1) != 0)
 			return 0;
 		p = skip_ws(p + sizeof(SAF) - 1);
-		if (*p == '.' && (ws((unsigned char)p[1]) || p[1] == ',')) {
+		if (*p == '.' && (engine__ws((unsigned char)p[1]) || p[1] == ',')) {
 			t->self = 1;
 			p++;
 		} else if ((rc = parse_path(&p, ns, nns, 0, t)) <= 0) {
@@ -450,8 +434,8 @@ static int parse_term(const char *s, const xmlNs *ns, int nns, const struct engi
 /* is_or: is "or" at P (in S) the operator (a blank or parenthesis on both sides)? */
 static int is_or(const char *s, const char *p)
 {
-	return p > s && p[0] == 'o' && p[1] == 'r' && (ws((unsigned char)p[-1]) || p[-1] == ')') &&
-	       (ws((unsigned char)p[2]) || p[2] == '(');
+	return p > s && p[0] == 'o' && p[1] == 'r' && (engine__ws((unsigned char)p[-1]) || p[-1] == ')') &&
+	       (engine__ws((unsigned char)p[2]) || p[2] == '(');
 }
 
 /* engine__ctest_compile: see the file comment. */
@@ -490,9 +474,9 @@ int engine__ctest_compile(const char *src, const xmlNs *ns, int nns,
 			struct cterm term, *nt;
 			char *piece;
 
-			while (a < b && ws((unsigned char)*a))
+			while (a < b && engine__ws((unsigned char)*a))
 				a++;
-			while (b > a && ws((unsigned char)b[-1]))
+			while (b > a && engine__ws((unsigned char)b[-1]))
 				b--;
 			if (a == b || (piece = strndup(a, (size_t)(b - a))) == NULL) {
 				rc = a == b ? 0 : SECMX_ENOMEM;
@@ -636,7 +620,7 @@ static int v_first(xmlNodePtr node, void *arg)
 /* blank: does S hold only XML whitespace? */
 static int blank(const xmlChar *s)
 {
-	while (ws(*s))
+	while (engine__ws(*s))
 		s++;
 	return *s == '\0';
 }
@@ -654,7 +638,7 @@ static const char *normalize(const xmlChar *s, char *buf, size_t len, char **hea
 			return NULL;
 	}
 	for (; *s; s++) {
-		if (ws(*s)) {
+		if (engine__ws(*s)) {
 			gap = k > 0;
 			continue;
 		}

@@ -231,4 +231,24 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 /* engine__mlists_free: free LISTS (N entries) and their arrays; NULL accepted. */
 void engine__mlists_free(struct mlist *lists, size_t n);
 
+/* The lexical classes the rule compiler's scanners share (ASCII view:
+ * bytes >= 0x80 count as name characters, as in the rule files). */
+/* engine__ws: is C XML whitespace (as normalize-space() means it)? */
+static inline int engine__ws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* engine__nstart: may C begin an XML name (no colon)? */
+static inline int engine__nstart(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+/* engine__nchar: may C continue an XML name (no colon)? */
+static inline int engine__nchar(unsigned char c)
+{
+	return engine__nstart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
 #endif

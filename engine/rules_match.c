@@ -48,23 +48,6 @@
 
 #include "rules_int.h"
 
-/* ws: is C XML whitespace? */
-static int ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* nstart: may C begin an XML name? */
-static int nstart(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-/* nchar: may C continue an XML name? */
-static int nchar(unsigned char c)
-{
-	return nstart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
 
 /* canon_uri: the set's first href equal to URI (so pointers compare), or NULL. */
 static const xmlChar *canon_uri(const xmlNs *ns, int nns, const xmlChar *uri)
@@ -117,31 +100,31 @@ static int fast_pred(const char *pred, struct mstep *st)
 	const char *p = pred, *n;
 	char q;
 
-	while (ws(*p))
+	while (engine__ws(*p))
 		p++;
-	if (*p == '@' && nstart((unsigned char)p[1])) {
-		for (n = ++p; nchar((unsigned char)*p); p++)
+	if (*p == '@' && engine__nstart((unsigned char)p[1])) {
+		for (n = ++p; engine__nchar((unsigned char)*p); p++)
 			;
-		while (ws(*p))
+		while (engine__ws(*p))
 			p++;
 		if (*p != '\0')
 			return 0;
-		for (p = n; nchar((unsigned char)*p); p++)
+		for (p = n; engine__nchar((unsigned char)*p); p++)
 			;
 		return (st->pred_attr = strndup(n, (size_t)(p - n))) ? 0 : SECMX_ENOMEM;
 	}
 	if (strncmp(p, EW, sizeof(EW) - 1) != 0)
 		return 0;
 	p += sizeof(EW) - 1;
-	while (ws(*p))
+	while (engine__ws(*p))
 		p++;
 	if (strncmp(p, "local-name()", 12) != 0)
 		return 0;
-	for (p += 12; ws(*p); p++)
+	for (p += 12; engine__ws(*p); p++)
 		;
 	if (*p++ != ',')
 		return 0;
-	while (ws(*p))
+	while (engine__ws(*p))
 		p++;
 	if ((q = *p) != '\'' && q != '"')
 		return 0;
@@ -150,11 +133,11 @@ static int fast_pred(const char *pred, struct mstep *st)
 		return 0;
 	{
 		const char *e = p + 1;
-		while (ws(*e))
+		while (engine__ws(*e))
 			e++;
 		if (*e != ')')
 			return 0;
-		for (e++; ws(*e); e++)
+		for (e++; engine__ws(*e); e++)
 			;
 		if (*e != '\0')
 			return 0;
@@ -172,7 +155,7 @@ static int ctx_free(const char *src)
 	const char *p = src;
 
 	while (*p != '\0') {
-		if (ws(*p) || *p == '(' || *p == ')' || *p == ',' || *p == '=' || *p == '!' ||
+		if (engine__ws(*p) || *p == '(' || *p == ')' || *p == ',' || *p == '=' || *p == '!' ||
 		    *p == '<' || *p == '>' || *p == '+') {
 			p++;
 		} else if (*p == '\'' || *p == '"') {
@@ -183,20 +166,20 @@ static int ctx_free(const char *src)
 		} else if (*p >= '0' && *p <= '9') {
 			while ((*p >= '0' && *p <= '9') || *p == '.')
 				p++;
-		} else if (*p == '$' && nstart((unsigned char)p[1])) {
-			for (p++; nchar((unsigned char)*p) || *p == ':'; p++)
+		} else if (*p == '$' && engine__nstart((unsigned char)p[1])) {
+			for (p++; engine__nchar((unsigned char)*p) || *p == ':'; p++)
 				;
-		} else if (nstart((unsigned char)*p)) {
+		} else if (engine__nstart((unsigned char)*p)) {
 			const char *n = p;
 			size_t len, i;
 			int known = 0;
 
-			while (nchar((unsigned char)*p))
+			while (engine__nchar((unsigned char)*p))
 				p++;
 			len = (size_t)(p - n);
 			if ((len == 3 && strncmp(n, "and", 3) == 0) || (len == 2 && strncmp(n, "or", 2) == 0))
 				continue;
-			while (ws(*p))
+			while (engine__ws(*p))
 				p++;
 			if (*p != '(')
 				return 0; /* a name test: a node */
@@ -230,22 +213,22 @@ static int conj_form(const char *s, const xmlNs *ns, int nns, struct mconj *c)
 		p++;
 	} else if (strncmp(p, NS, sizeof(NS) - 1) == 0) {
 		c->kind = MCONJ_CHILD_NS_EQ;
-		for (p += sizeof(NS) - 1; ws(*p); p++)
+		for (p += sizeof(NS) - 1; engine__ws(*p); p++)
 			;
 	} else {
 		return 0;
 	}
-	if (!nstart((unsigned char)*p))
+	if (!engine__nstart((unsigned char)*p))
 		return 0;
-	for (n1 = p; nchar((unsigned char)*p); p++)
+	for (n1 = p; engine__nchar((unsigned char)*p); p++)
 		;
 	l1 = (size_t)(p - n1);
 	if (*p == ':') {
 		int i;
 
-		if (c->kind != MCONJ_CHILD_NS_EQ || !nstart((unsigned char)p[1]))
+		if (c->kind != MCONJ_CHILD_NS_EQ || !engine__nstart((unsigned char)p[1]))
 			return 0;
-		for (n2 = ++p; nchar((unsigned char)*p); p++)
+		for (n2 = ++p; engine__nchar((unsigned char)*p); p++)
 			;
 		l2 = (size_t)(p - n2);
 		for (i = 0; i < nns && c->uri == NULL; i++)
@@ -257,21 +240,21 @@ static int conj_form(const char *s, const xmlNs *ns, int nns, struct mconj *c)
 		n1 = n2;
 		l1 = l2;
 	}
-	while (ws(*p))
+	while (engine__ws(*p))
 		p++;
 	if (c->kind == MCONJ_CHILD_NS_EQ) {
 		if (*p++ != ')')
 			return 0;
-		while (ws(*p))
+		while (engine__ws(*p))
 			p++;
 	}
 	if (*p++ != '=')
 		return 0;
-	while (ws(*p))
+	while (engine__ws(*p))
 		p++;
 	if ((q = lit_end(p)) == NULL)
 		return 0;
-	for (n2 = q + 1; ws(*n2); n2++)
+	for (n2 = q + 1; engine__ws(*n2); n2++)
 		;
 	if (*n2 != '\0')
 		return 0;
@@ -300,7 +283,7 @@ static void conj_free(struct mstep *st)
  * (blank or a parenthesis on both sides)? */
 static int is_op(const char *s, const char *p, size_t len)
 {
-	return p > s && (ws(p[-1]) || p[-1] == ')') && (ws(p[len]) || p[len] == '(');
+	return p > s && (engine__ws(p[-1]) || p[-1] == ')') && (engine__ws(p[len]) || p[len] == '(');
 }
 
 /*
@@ -342,9 +325,9 @@ static int conj_compile(const char *pred, const xmlNs *ns, int nns, struct mstep
 			const char *a = start, *b = p;
 			struct mconj c, *nc;
 
-			while (a < b && ws(*a))
+			while (a < b && engine__ws(*a))
 				a++;
-			while (b > a && ws(b[-1]))
+			while (b > a && engine__ws(b[-1]))
 				b--;
 			memset(&c, 0, sizeof(c));
 			if (a == b || (c.src = strndup(a, (size_t)(b - a))) == NULL) {
@@ -394,9 +377,9 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 {
 	int desc = 0;
 
-	while (p < e && ws(*p))
+	while (p < e && engine__ws(*p))
 		p++;
-	while (e > p && ws(e[-1]))
+	while (e > p && engine__ws(e[-1]))
 		e--;
 	if (p == e)
 		return 0;
@@ -414,7 +397,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 
 		memset(&st, 0, sizeof(st));
 		st.desc = desc;
-		while (p < e && ws(*p))
+		while (p < e && engine__ws(*p))
 			p++;
 		if (p < e && *p == '@') {
 			st.attr = 1;
@@ -423,16 +406,16 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 		if (p < e && *p == '*') {
 			st.any_ns = 1;
 			p++;
-		} else if (p < e && nstart((unsigned char)*p)) {
-			for (n1 = p; p < e && nchar((unsigned char)*p); p++)
+		} else if (p < e && engine__nstart((unsigned char)*p)) {
+			for (n1 = p; p < e && engine__nchar((unsigned char)*p); p++)
 				;
 			l1 = (size_t)(p - n1);
 			if (p + 1 < e && *p == ':' && p[1] != ':') {
 				p++;
 				if (*p == '*') {
 					p++;
-				} else if (nstart((unsigned char)*p)) {
-					for (n2 = p; p < e && nchar((unsigned char)*p); p++)
+				} else if (engine__nstart((unsigned char)*p)) {
+					for (n2 = p; p < e && engine__nchar((unsigned char)*p); p++)
 						;
 					l2 = (size_t)(p - n2);
 				} else {
@@ -463,7 +446,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 		} else {
 			return 0;
 		}
-		while (p < e && ws(*p))
+		while (p < e && engine__ws(*p))
 			p++;
 		if (p < e && (*p == '(' || *p == ':')) {
 			free(st.local);
@@ -512,7 +495,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 				xmlXPathFreeCompExpr(st.pred);
 				return SECMX_ENOMEM;
 			}
-			while (p < e && ws(*p))
+			while (p < e && engine__ws(*p))
 				p++;
 			if (p < e && *p == '[') {
 				free(st.local);
@@ -538,7 +521,7 @@ static int parse_branch(const char *p, const char *e, const xmlNs *ns, int nns,
 			b->steps = ns2;
 			b->steps[b->n++] = st;
 		}
-		while (p < e && ws(*p))
+		while (p < e && engine__ws(*p))
 			p++;
 		if (p == e)
 			return 1;
@@ -965,10 +948,10 @@ static int ns_equal(const xmlChar *s, const char *lit)
 	const char *l = lit;
 	int gap = 0;
 
-	while (ws((char)*s))
+	while (engine__ws((char)*s))
 		s++;
 	for (; *s; s++) {
-		if (ws((char)*s)) {
+		if (engine__ws((char)*s)) {
 			gap = 1;
 			continue;
 		}
