@@ -29,6 +29,12 @@ whole subtree; passes-branch.xml is that document, fires-*.xml the same with
 one change (a mandatory child left out, a wrong value, an attribute left out
 or wrong, a foreign child added, xsi:schemaLocation on the root).
 
+Header lines of a structure file: "transaction ID ROOT", "namespace P URI",
+"let NAME XPATH" (a global let, e.g. to tell transactions sharing a root
+apart), "rootpred [XPATH]" (a predicate on the root step of every context),
+"unreachable RULE-ID REASON" (the rule is written but listed as not
+implemented, with REASON, and gets no cases).
+
 Python 3 standard library only. The outputs are committed: edit the inputs,
 run this, commit all.
 """
@@ -51,7 +57,7 @@ FOREIGN = "cbc:SecmxNotInModel"
 PREFERRED = {"ISO4217": "EUR", "ISO3166": "NO", "EAS": "0088", "ICD": "0088",
              "UNECERec20": "EA", "UNCL5305-T01": "S", "MIMECODE-T01": "application/pdf",
              "UNCL1001-T01": "220", "TRUEFALSE": "false", "UNCL7143": "STI",
-             "UNCL5189": "95", "UNCL7161": "FC"}
+             "UNCL5189": "95", "UNCL7161": "FC", "UNCL4343-T76": "CA", "UNCL1229-T76": "5", "UNECERec21-PLAIN": "PK", "UNECERec19": "3", "UNCL6313-T16": "AAB", "UNCL8273": "ADR", "UNCL4343-T111": "RE", "OPStatusReason": "REF", "ClarificationListID": "OPStatusReason", "UNCL1001": "380"}
 
 
 class Node:
@@ -73,7 +79,7 @@ class Node:
 
     def path(self):
         if self.parent is None:
-            return self.name
+            return self.name + getattr(self, "pred", "")
         return self.parent.path() + "/" + self.name
 
     def local(self):
@@ -98,6 +104,14 @@ def read_codelists():
                 with open(path, encoding="utf-8") as g:
                     codes = [c.strip() for c in g if c.strip() and not c.lstrip().startswith("#")]
                 lists[name] = {"href": href, "title": title, "codes": codes}
+            elif kind == "prefixed":
+                # the codes of a list file, without a prefix its codes carry
+                name, prefix, href, title = rest.split(None, 3)
+                path = os.path.normpath(os.path.join(TOP, "schemas/rules", href))
+                with open(path, encoding="utf-8") as g:
+                    codes = [c.strip()[len(prefix):] for c in g
+                             if c.strip().startswith(prefix) and not c.lstrip().startswith("#")]
+                lists[name] = {"href": href, "title": title, "codes": codes, "prefix": prefix}
             elif kind == "values":
                 codes, title = rest.split(" -- ", 1)
                 name, *codes = codes.split()
@@ -120,6 +134,17 @@ def read_structure(path):
             if raw.startswith("namespace "):
                 _, p, uri = raw.split()
                 ns = (p, uri)
+                continue
+            if raw.startswith("let "):
+                _, lname, lvalue = raw.rstrip("\n").split(" ", 2)
+                meta.setdefault("lets", []).append((lname, lvalue))
+                continue
+            if raw.startswith("rootpred "):
+                meta["rootpred"] = raw.rstrip("\n").split(" ", 1)[1]
+                continue
+            if raw.startswith("unreachable "):
+                _, uid, why = raw.rstrip("\n").split(" ", 2)
+                meta.setdefault("unreachable", {})[uid] = why
                 continue
             indent = len(raw) - len(raw.lstrip(" "))
             if indent % 2:
@@ -149,6 +174,7 @@ def read_structure(path):
             stack.append(node)
     if root is None or ns is None or "id" not in meta:
         die(path + ": needs transaction, namespace and a root line")
+    root.pred = meta.get("rootpred", "")
     n = 0
 
     def number(nd):
@@ -174,6 +200,8 @@ def code_test(expr, codes_spec, lists):
         cl = lists[name]
         if cl["href"] is None:
             parts += ["%s = '%s'" % (expr, c) for c in cl["codes"]]
+        elif cl.get("prefix"):
+            parts.append("secmx:in-codelist(concat('%s', %s), 'ORDS-%s')" % (cl["prefix"], expr, name))
         else:
             parts.append("secmx:in-codelist(%s, 'ORDS-%s')" % (expr, name))
     return " or ".join(parts)
@@ -265,8 +293,9 @@ def sample(nd, lists):
 
 
 def render(nd, lists, depth, mode, target, mut, ns):
-    """XML text of ND. mode 'full': every child; 'branch': mandatory children
-    plus the branch towards TARGET (full below TARGET)."""
+    """XML text of ND: its mandatory children, the branch towards TARGET, and
+    for TARGET itself every child of its data model (each with its own
+    mandatory content), with the change MUT applied."""
     ind = "  " * depth
     name = nd.name.lstrip("/")
     if nd.parent is None:
@@ -290,15 +319,16 @@ def render(nd, lists, depth, mode, target, mut, ns):
     if not elems:
         v = WRONG if kind == "value" and mnode is nd else sample(nd, lists)
         return "%s%s%s</%s>\n" % (ind, head, escape(v), name)
-    full = mode == "full" or nd is target or is_ancestor(target, nd)
-    # is_ancestor(target, nd): nd lies below target, so render fully
+    full = nd is target  # the rule's element: every child of its data model
     on_path = [c for c in elems if is_ancestor(c, target) or c is target]
     s = ind + head + "\n"
-    for c in elems:
+    shown = [c for c in elems if full or c.lo == 1 or c in on_path]
+    if not shown:
+        shown = elems[:1]  # no mandatory child: show one, so the aggregate is not empty
+    for c in shown:
         if kind == "omit" and mnode is c:
             continue
-        if full or c.lo == 1 or c in on_path:
-            s += render(c, lists, depth + 1, "full" if full else "branch", target, mut, ns)
+        s += render(c, lists, depth + 1, "branch", target, mut, ns)
     if kind == "foreign" and mnode is nd:
         s += "%s  <%s>not in the model</%s>\n" % (ind, FOREIGN, FOREIGN)
     return s + ind + "</%s>\n" % name
@@ -363,6 +393,14 @@ def write_sch(trans, lists, used_lists):
     for name in sorted(used_lists):
         if lists[name]["href"]:
             o.append('  <secmx:codelist name="ORDS-%s" href="%s"/>\n' % (name, lists[name]["href"]))
+    seen_lets = {}
+    for meta, ns, root, rules in trans:
+        for lname, lvalue in meta.get("lets", []):
+            if seen_lets.get(lname, lvalue) != lvalue:
+                die("let %s declared twice with different values" % lname)
+            if lname not in seen_lets:
+                o.append('  <let name="%s" value=%s/>\n' % (lname, quoteattr(lvalue)))
+            seen_lets[lname] = lvalue
     for meta, ns, root, rules in trans:
         o.append('\n  <!-- %s %s: %d lines, %d asserts -->\n' % (
             meta["id"], meta["root"], count_nodes(root), sum(len(a) for _, a in rules)))
@@ -373,8 +411,10 @@ def write_sch(trans, lists, used_lists):
                 continue
             o.append('    <rule context="%s">\n' % ctx)
             for a in asserts:
-                o.append('      <assert id="%s" flag="fatal" test=%s>%s</assert>\n' % (
-                    a["id"], quoteattr(a["test"]), a["msg"]))
+                why = meta.get("unreachable", {}).get(a["id"])
+                status = ' secmx:status="not-implemented" secmx:reason=%s' % quoteattr(why) if why else ""
+                o.append('      <assert id="%s" flag="fatal"%s test=%s>%s</assert>\n' % (
+                    a["id"], status, quoteattr(a["test"]), a["msg"]))
             o.append('    </rule>\n')
         o.append('  </pattern>\n')
     o.append('</schema>\n')
@@ -416,6 +456,8 @@ def main():
                 if a["id"] in ids:
                     die("duplicate rule id " + a["id"])
                 ids.add(a["id"])
+                if a["id"] in meta.get("unreachable", {}):
+                    continue  # listed as not implemented, with its reason: no cases
                 n_asserts += 1
                 d = os.path.join(CASES, a["id"])
                 os.makedirs(d)
