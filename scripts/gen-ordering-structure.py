@@ -24,9 +24,9 @@ unless "open") "no element outside the data model", checked by a rule on
 first match per pattern leaves only the foreign elements to it.
 
 Test cases: for each rule a small document holding the path to the rule's
-element (each ancestor with its mandatory children) and the element with its
-whole subtree; passes-branch.xml is that document, fires-*.xml the same with
-one change (a mandatory child left out, a wrong value, an attribute left out
+element (each ancestor with its mandatory children) and the element with
+every child of its data model (each with its own mandatory content);
+passes-branch.xml is that document, fires-*.xml the same with one change (a mandatory child left out, a wrong value, an attribute left out
 or wrong, a foreign child added, xsi:schemaLocation on the root).
 
 Header lines of a structure file: "transaction ID ROOT", "namespace P URI",
@@ -57,7 +57,7 @@ FOREIGN = "cbc:SecmxNotInModel"
 PREFERRED = {"ISO4217": "EUR", "ISO3166": "NO", "EAS": "0088", "ICD": "0088",
              "UNECERec20": "EA", "UNCL5305-T01": "S", "MIMECODE-T01": "application/pdf",
              "UNCL1001-T01": "220", "TRUEFALSE": "false", "UNCL7143": "STI",
-             "UNCL5189": "95", "UNCL7161": "FC", "UNCL4343-T76": "CA", "UNCL1229-T76": "5", "UNECERec21-PLAIN": "PK", "UNECERec19": "3", "UNCL6313-T16": "AAB", "UNCL8273": "ADR", "UNCL4343-T111": "RE", "OPStatusReason": "REF", "ClarificationListID": "OPStatusReason", "UNCL1001": "380"}
+             "UNCL5189": "95", "UNCL7161": "FC", "UNCL4343-T76": "CA", "UNCL1229-T76": "5", "UNECERec21-PLAIN": "PK", "UNECERec19": "3", "UNCL6313-T16": "AAB", "UNCL8273": "ADR", "UNCL4343-T111": "RE", "OPStatusReason": "REF", "ClarificationListID": "OPStatusReason", "UNCL1001": "380", "UNCL4343-T71": "AP", "MLRSTATUSREASON": "SV"}
 
 
 class Node:
@@ -387,8 +387,13 @@ def write_sch(trans, lists, used_lists):
              '        xmlns:secmx="urn:secmx:functions"\n        queryBinding="xpath">\n')
     o.append('  <title>Peppol Ordering structure rules (generated)</title>\n\n')
     o.append('  <ns prefix="cbc" uri="%s"/>\n  <ns prefix="cac" uri="%s"/>\n' % (CBC, CAC))
+    seen_ns = {}
     for meta, ns, root, rules in trans:
-        o.append('  <ns prefix="%s" uri="%s"/>\n' % ns)
+        if seen_ns.get(ns[0], ns[1]) != ns[1]:
+            die("prefix %s bound to two namespaces" % ns[0])
+        if ns[0] not in seen_ns:
+            o.append('  <ns prefix="%s" uri="%s"/>\n' % ns)
+        seen_ns[ns[0]] = ns[1]
     o.append("\n")
     for name in sorted(used_lists):
         if lists[name]["href"]:
