@@ -66,7 +66,7 @@ static const struct engine_profile PROFILES[] = {
 	{"pint-aunz-selfbilling", "PINT A-NZ Self-Billing",
 	 "ubl21.sch,pint-aunz.sch,pint-aunz-selfbilling.sch"},
 	{"peppol-ordering-3", "Peppol BIS Ordering 3.0 (and Invoice Response, MLR)",
-	 "ubl21.sch,peppol-ordering-3.sch"},
+	 "ubl21.sch,peppol-ordering-3.sch,peppol-ordering-3-structure.sch"},
 	{"secmx-nz-remittance", "secmx NZ remittance advice (RemittanceAdvice)",
 	 "ubl21.sch,secmx-nz-parties.sch,secmx-nz-remittance.sch"},
 	{"secmx-nz-receipt", "secmx NZ receipt advice (ReceiptAdvice)",

@@ -34,6 +34,7 @@ static const struct {
 	const char *profile; /* profile for profile-fires-* cases */
 } SETS[] = {
     {"peppol-ordering-3", "peppol-ordering-3"},
+    {"peppol-ordering-3-structure", "peppol-ordering-3"}, /* T115 cases (UBL 2.3) */
     {"secmx-nz-parties", "secmx-nz-remittance"},
     {"secmx-nz-remittance", "secmx-nz-remittance"},
     {"secmx-nz-receipt", "secmx-nz-receipt"},
