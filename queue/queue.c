@@ -501,13 +501,13 @@ int queue_open(const char *path, const struct queue_config *cfg, struct queue **
 		secmx_errf(err, errlen, "recovery: %s", q->ops->errmsg(q->st));
 		goto fail;
 	}
+	/* From here on write operations share transactions (migrations and
+	 * recovery above ran alone, one transaction each). */
+	q->shared = q->cfg.group_commit;
 	if (q->cfg.group_commit && (rc = queue__intake_start(q)) < 0) {
 		secmx_errf(err, errlen, "cannot start the committer thread");
 		goto fail;
 	}
-	/* From here on write operations share transactions (migrations and
-	 * recovery above ran alone, one transaction each). */
-	q->shared = q->cfg.group_commit;
 	*out = q;
 	return 0;
 fail:
