@@ -253,6 +253,12 @@ void queue__read_end(struct queue *q);
 /* queue__copy: copy column I's text (or "") into DST of SIZE bytes. */
 void queue__copy(struct queue *q, struct qstmt *s, int i, char *dst, size_t size);
 
+/* queue__rows (view.c): every row of the bound statement S as an object
+ * (NAMES[i] names column i, IS_INT[i] says it is an integer; NULL columns
+ * are left out) appended to ARR; 0 or a negative code. */
+int queue__rows(struct queue *q, struct qstmt *s, const char *const *names, const int *is_int,
+                size_t n, json_t *arr);
+
 /* Deliveries (delivery.c): the key to use, and the rows of one delivery
  * inside the caller's write operation (0 added, 1 already there). */
 int queue__delivery_key(int64_t msg_id, const char *adapter, const char *idem_key, char *key);

@@ -381,7 +381,6 @@ int queue_txn_list_json(struct queue *q, const char *state, size_t limit, json_t
 	static const int is_int[] = {1, 0, 0, 1, 1, 1, 1};
 	struct qstmt *s;
 	json_t *arr = json_array();
-	unsigned i;
 	int rc;
 
 	*out = NULL;
@@ -398,20 +397,7 @@ int queue_txn_list_json(struct queue *q, const char *state, size_t limit, json_t
 	if (state != NULL)
 		q->ops->bind_text(s, 1, state);
 	q->ops->bind_int(s, 2, limit ? (int64_t)limit : INT64_MAX);
-	while ((rc = q->ops->step(s)) == 1) {
-		json_t *o = json_object();
-
-		for (i = 0; o != NULL && i < sizeof(is_int) / sizeof(is_int[0]); i++)
-			if (set_col(q, s, o, names[i], (int)i, is_int[i]) < 0)
-				break;
-		if (o == NULL || i < sizeof(is_int) / sizeof(is_int[0]) ||
-		    json_array_append_new(arr, o) < 0) {
-			json_decref(o);
-			rc = SECMX_ENOMEM;
-			break;
-		}
-	}
-	q->ops->reset(s);
+	rc = queue__rows(q, s, names, is_int, sizeof(is_int) / sizeof(is_int[0]), arr);
 done:
 	queue__unlock(q);
 	if (rc < 0) {

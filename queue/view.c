@@ -57,8 +57,9 @@ static json_t *row_object(struct queue *q, struct qstmt *s, const char *const *n
 	return o;
 }
 
-/* rows: all rows of S (already bound) as objects appended to ARR. */
-static int rows(struct queue *q, struct qstmt *s, const char *const *names, const int *is_int,
+/* queue__rows: all rows of S (already bound) as objects appended to ARR
+ * (queue_int.h). */
+int queue__rows(struct queue *q, struct qstmt *s, const char *const *names, const int *is_int,
                 size_t n, json_t *arr)
 {
 	int rc;
@@ -99,7 +100,7 @@ int queue_list_json(struct queue *q, const char *state, size_t limit, json_t **o
 	if (state != NULL)
 		q->ops->bind_text(s, 1, state);
 	q->ops->bind_int(s, 2, limit ? (int64_t)limit : INT64_MAX);
-	rc = rows(q, s, LIST_NAMES, LIST_INT, sizeof(LIST_INT) / sizeof(LIST_INT[0]), arr);
+	rc = queue__rows(q, s, LIST_NAMES, LIST_INT, sizeof(LIST_INT) / sizeof(LIST_INT[0]), arr);
 done:
 	queue__unlock(q);
 	if (rc < 0) {
@@ -130,7 +131,7 @@ static int child_rows(struct queue *q, json_t *obj, const char *key, unsigned sl
 		q->ops->bind_text(s, 1, id_text);
 	else
 		q->ops->bind_int(s, 1, id);
-	if ((rc = rows(q, s, names, is_int, n, arr)) < 0) {
+	if ((rc = queue__rows(q, s, names, is_int, n, arr)) < 0) {
 		json_decref(arr);
 		return rc;
 	}
