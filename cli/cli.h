@@ -6,7 +6,9 @@
 #ifndef SECMX_CLI_H
 #define SECMX_CLI_H
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "engine.h"
 
@@ -31,6 +33,24 @@ struct engine *cli_engine(const char *schema_dir, unsigned flags);
  * returns SECMX_ELIMIT quietly (the caller reports it as a finding).
  * Caller frees *BUF. */
 int cli_read(const struct engine *eng, const char *file, char **buf, size_t *len);
+
+/* cli_count: TEXT as a decimal count (strtoul) into *OUT; 0, or -1
+ * (nothing set) when it is not a whole number. Inline: the commands are
+ * also linked on their own into tests. */
+static inline int cli_count(const char *text, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (text == NULL)
+		return -1;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end != '\0' || end == text)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 /* cli_progress: on a terminal (stderr), show "N/TOTAL name"; quiet otherwise.
  * cli_progress_done clears the line. */

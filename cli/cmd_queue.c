@@ -219,11 +219,7 @@ int cmd_queue(int argc, char **argv)
 		} else if (strcmp(a, "--reason") == 0 && more) {
 			reason = argv[++i];
 		} else if (strcmp(a, "--limit") == 0 && more) {
-			char *end;
-
-			errno = 0;
-			limit = strtoul(argv[++i], &end, 10);
-			if (errno || *end != '\0' || end == argv[i]) {
+			if (cli_count(argv[++i], &limit) < 0) {
 				fprintf(stderr, "%s: queue: bad --limit\n", cli_prog);
 				return EXIT_USAGE;
 			}

@@ -333,11 +333,7 @@ int cmd_txn(int argc, char **argv)
 		} else if (strcmp(a, "--total-abs") == 0 && more) {
 			tol.total_abs = argv[++i];
 		} else if (strcmp(a, "--limit") == 0 && more) {
-			char *end;
-
-			errno = 0;
-			limit = strtoul(argv[++i], &end, 10);
-			if (errno || *end != '\0' || end == argv[i]) {
+			if (cli_count(argv[++i], &limit) < 0) {
 				fprintf(stderr, "%s: txn: bad --limit\n", cli_prog);
 				goto done;
 			}
