@@ -441,18 +441,8 @@ static char *match_to_xpath(const char *pat)
 			}
 			start = 0;
 		}
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-		} else if (*p == '\'' || *p == '"') {
-			quote = *p;
-		} else if (*p == '[' || *p == '(') {
-			depth++;
-		} else if (*p == ']' || *p == ')') {
-			depth--;
-		} else if (*p == '|' && depth == 0) {
+		if (!engine__nest(*p, &quote, &depth) && *p == '|' && depth == 0)
 			start = 1;
-		}
 		out[o++] = *p;
 	}
 	out[o] = '\0';

@@ -453,22 +453,8 @@ int engine__ctest_compile(const char *src, const xmlNs *ns, int nns,
 	for (p = src;; p++) {
 		int end = *p == '\0';
 
-		if (!end && quote) {
-			quote = *p == quote ? 0 : quote;
+		if (!end && engine__nest(*p, &quote, &depth))
 			continue;
-		}
-		if (!end && (*p == '\'' || *p == '"')) {
-			quote = *p;
-			continue;
-		}
-		if (!end && (*p == '(' || *p == '[')) {
-			depth++;
-			continue;
-		}
-		if (!end && (*p == ')' || *p == ']')) {
-			depth--;
-			continue;
-		}
 		if (end || (depth == 0 && is_or(src, p))) {
 			const char *a = start, *b = p;
 			struct cterm term, *nt;

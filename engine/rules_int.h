@@ -239,6 +239,32 @@ static inline int engine__ws(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* engine__nest: follow C through an XPath text's quotes and brackets: 1
+ * when C is inside a string literal, opens or closes one, or is a bracket
+ * ('(' '[' raise *DEPTH, ')' ']' lower it); 0 for any other character (at
+ * nesting level *DEPTH, outside literals). *QUOTE starts at 0. */
+static inline int engine__nest(char c, char *quote, int *depth)
+{
+	if (*quote) {
+		if (c == *quote)
+			*quote = 0;
+		return 1;
+	}
+	if (c == '\'' || c == '"') {
+		*quote = c;
+		return 1;
+	}
+	if (c == '(' || c == '[') {
+		(*depth)++;
+		return 1;
+	}
+	if (c == ')' || c == ']') {
+		(*depth)--;
+		return 1;
+	}
+	return 0;
+}
+
 /* engine__nstart: may C begin an XML name (no colon)? */
 static inline int engine__nstart(unsigned char c)
 {

@@ -302,23 +302,8 @@ static int conj_compile(const char *pred, const xmlNs *ns, int nns, struct mstep
 	for (p = pred;; p++) {
 		int end = *p == '\0';
 
-		if (!end && quote) {
-			if (*p == quote)
-				quote = 0;
+		if (!end && engine__nest(*p, &quote, &depth))
 			continue;
-		}
-		if (!end && (*p == '\'' || *p == '"')) {
-			quote = *p;
-			continue;
-		}
-		if (!end && (*p == '(' || *p == '[')) {
-			depth++;
-			continue;
-		}
-		if (!end && (*p == ')' || *p == ']')) {
-			depth--;
-			continue;
-		}
 		if (!end && depth == 0 && strncmp(p, "or", 2) == 0 && is_op(pred, p, 2))
 			goto nosplit;
 		if (end || (depth == 0 && strncmp(p, "and", 3) == 0 && is_op(pred, p, 3))) {
