@@ -650,14 +650,24 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 		queue_stats(d->q, &qs);
 		log_event(LOGL_NOTICE, "-", "queue.stats",
 		          "puts=%lu put_commits=%lu commits=%lu operations=%lu max_batch=%lu "
-		          "lazy=%lu",
+		          "lazy=%lu syncs=%lu",
 		          (unsigned long)qs.puts, (unsigned long)qs.commits,
 		          (unsigned long)qs.batches, (unsigned long)qs.batched_ops,
-		          (unsigned long)qs.max_batch_ops, (unsigned long)qs.lazy_ops);
+		          (unsigned long)qs.max_batch_ops, (unsigned long)qs.lazy_ops,
+		          (unsigned long)qs.syncs);
 		event_base_loopbreak(d->base);
 		return;
 	}
 	evtimer_add(d->ev_drain, &tv);
+}
+
+/* on_durable: (the queue's sync thread) more batches are durable, so
+ * deliveries may be due: wake the bus side. */
+static void on_durable(void *arg)
+{
+	struct daemon *d = arg;
+
+	daemon__efd_signal(d->deliver_efd);
 }
 
 /* on_deliver: workers routed something (or daemon_stop was called). */
@@ -770,6 +780,14 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	qc.dup_policy = (enum queue_dup_policy)d->cfg.duplicates;
 	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
 	qc.recover = 0;
+	qc.on_durable = on_durable;
+	qc.durable_arg = d;
+	d->deliver_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->deliver_efd < 0) {
+		secmx_errf(err, errlen, "eventfd: %s", strerror(errno));
+		rc = SECMX_EIO;
+		goto fail;
+	}
 	if ((rc = queue_open(d->cfg.queue_db, &qc, &d->q, err, errlen)) < 0)
 		goto fail;
 	/* We are the store's only worker: everything in flight was ours. */
@@ -779,11 +797,10 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	}
 	log_event(LOGL_NOTICE, "-", "queue.recovered", "leases=%u deliveries=%u",
 	          rec.leases_released, rec.deliveries_requeued);
-	d->deliver_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	/* Semaphore mode: one wake-up per message stored, taken by one worker
 	 * (the others stay asleep instead of all claiming at once). */
 	d->work_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC | EFD_SEMAPHORE);
-	if (d->deliver_efd < 0 || d->work_efd < 0 || pipe2(d->done_pipe, O_CLOEXEC) < 0) {
+	if (d->work_efd < 0 || pipe2(d->done_pipe, O_CLOEXEC) < 0) {
 		secmx_errf(err, errlen, "eventfd/pipe: %s", strerror(errno));
 		rc = SECMX_EIO;
 		goto fail;

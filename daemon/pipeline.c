@@ -1,10 +1,13 @@
 /*
  * pipeline.c — the worker threads: claim a message in a pipeline state and
  * run its steps to the end under that one lease, recording each step's
- * result before the next step starts (queue_step_advance: one commit that
+ * result before the next step starts (queue_step_advance: one write that
  * also moves the message on and keeps the lease; the last step ends it
- * with queue_step_record). A crash repeats at most the step that was
- * running; the message's next claim starts at its last recorded step.
+ * with queue_step_deliver). The run's writes join the queue's shared batch
+ * without waiting for the disk (a queue_defer_begin scope): batches reach
+ * the disk in order, so a crash loses at most the run's last steps, and the
+ * message's next claim starts at its last durable step; the deliveries the
+ * route step stores go out only once durable.
  *
  *   state       step        next        what
  *   new         validate    validated   parse, classify, validate (XSD + rules),
@@ -686,6 +689,10 @@ static int run_one(struct daemon *d)
 	 * crash, a deferral or a lost lease: look for them (latest step first)
 	 * at most once a second while none turn up, then for new ones. */
 	k = NSTEPS - 1;
+	/* The run's writes do not wait for the disk (queue_defer_begin): a
+	 * crash loses at most whole steps, repeated on the next claim, and
+	 * its deliveries go out only once durable. */
+	queue_defer_begin(d->q);
 	if (daemon__now_ms() >= atomic_load(&d->mid_check_at)) {
 		for (; k > 0; k--)
 			if (queue_claim(d->q, STEPS[k].state, 0, &w.lease, &w.info) == 1)
@@ -695,8 +702,10 @@ static int run_one(struct daemon *d)
 	} else {
 		k = 0;
 	}
-	if (k == 0 && queue_claim(d->q, STEPS[0].state, 0, &w.lease, &w.info) != 1)
+	if (k == 0 && queue_claim(d->q, STEPS[0].state, 0, &w.lease, &w.info) != 1) {
+		queue_defer_end(d->q, 0);
 		return 0;
+	}
 	s = daemon__snap_get(d);
 	for (i = k; i < NSTEPS; i++) {
 		char idbuf[32];
@@ -705,6 +714,8 @@ static int run_one(struct daemon *d)
 		if (rc >= 0)
 			continue;
 		atomic_store(&d->mid_check_at, 0); /* it may wait between steps now */
+		/* What the run stored so far stays; the deferral waits for it. */
+		queue_defer_end(d->q, 0);
 		if (rc != SECMX_ESTATE && rc != SECMX_ECORRUPT) {
 			const char *why = secmx_strerror(rc);
 
@@ -716,6 +727,8 @@ static int run_one(struct daemon *d)
 		}
 		break;
 	}
+	if (i == NSTEPS)
+		queue_defer_end(d->q, 0);
 	daemon__snap_put(s);
 	work_clear(&w);
 	return 1;

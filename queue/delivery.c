@@ -95,8 +95,24 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 	q->ops->reset(s);
 	if (rc < 0)
 		return rc;
+	queue__dlv_added(q, did);
 	*id = did;
 	return 0;
+}
+
+/* queue__delivery_top: the highest delivery id. */
+int queue__delivery_top(struct queue *q, int64_t *id)
+{
+	struct qstmt *s;
+	int rc;
+
+	*id = 0;
+	if ((rc = queue__prep(q, QS_DLV_TOP, "SELECT COALESCE(MAX(id), 0) FROM delivery", &s)) < 0)
+		return rc;
+	if ((rc = q->ops->step(s)) == 1)
+		*id = q->ops->col_int(s, 0);
+	q->ops->reset(s);
+	return rc < 0 ? rc : 0;
 }
 
 /* queue_delivery_add: one delivery per (adapter, idempotency key). */
@@ -150,6 +166,7 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	         "SELECT d.id, d.msg_id, d.idem_key, d.txn_key, d.seq, d.attempts"
 	         " FROM delivery d JOIN msg m ON m.id = d.msg_id"
 	         " WHERE d.adapter = $1 AND d.state = 'pending' AND d.next_attempt_at <= $2"
+	         " AND d.id <= $3"
 	         " AND m.held = 0 AND m.state <> 'quarantined'"
 	         " AND (d.txn_key = '' OR NOT EXISTS (SELECT 1 FROM delivery e"
 	         "  WHERE e.adapter = d.adapter AND e.txn_key = d.txn_key AND e.seq < d.seq"
@@ -159,6 +176,9 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 		goto fail;
 	q->ops->bind_text(s, 1, adapter);
 	q->ops->bind_int(s, 2, now);
+	/* Only durable deliveries go out: one whose batch is still open or
+	 * unsynced could vanish in a crash after the adapter acted on it. */
+	q->ops->bind_int(s, 3, q->shared ? q->dlv_visible : INT64_MAX);
 	if ((rc = q->ops->step(s)) == 1) {
 		d.id = q->ops->col_int(s, 0);
 		d.msg_id = q->ops->col_int(s, 1);

@@ -334,7 +334,8 @@ static int enqueue(struct queue *q, struct queue__put *req)
 	return 0;
 }
 
-/* queue_msg_put: durable on return, or not accepted. */
+/* queue_msg_put: durable on return, or not accepted (in a deferred scope:
+ * stored in the scope's batch, see queue_defer_begin). */
 int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_put_result *out)
 {
 	struct queue__put req;
@@ -347,7 +348,8 @@ int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_p
 	req.out = &res;
 	if ((rc = check_in(q, in, &req)) < 0)
 		return rc;
-	if (!q->gc_running) {
+	/* In a deferred scope the put joins this thread's batch directly. */
+	if (!q->gc_running || queue__deferring(q)) {
 		queue__lock(q);
 		commit_batch(q, &req);
 		queue__unlock(q);

@@ -148,16 +148,33 @@ int queue__run(struct queue *q, struct qstmt *s)
 /*
  * The shared transaction (docs/queue.md, "Group commit"). With group commit
  * on, every write operation of every thread joins one open transaction,
- * each inside its own SAVEPOINT, and waits in queue__commit until a COMMIT
- * covering it has returned. The operation that finds nobody else about to
- * join (no thread waiting for the lock), or the batch full, or its time up
- * (group_adapt_us after it opened) commits for all of them: the threads
- * that arrived during one fsync share the next. A failed operation rolls
- * back to its own savepoint and harms nobody; a failed COMMIT, or a
- * database that abandons the transaction, fails every operation of the
- * batch ("not done", never silently "done"). Without group commit each
- * operation is its own transaction, as before.
+ * each inside its own SAVEPOINT. Transactions are batches, numbered in
+ * order; a batch's COMMIT returns before the next batch opens.
+ *
+ * COMMIT writes the batch to the WAL without waiting for the disk; the
+ * sync thread then fsyncs the WAL outside the lock, which makes every
+ * batch committed before the fsync began durable, while the next batch
+ * already fills. An operation is done (queue__commit returns 0) once its
+ * batch is durable. The operation that finds nobody else about to join
+ * (no thread waiting for the lock), or the batch full, or its time up
+ * (group_adapt_us after it opened) commits for the batch's waiters; a
+ * batch without waiters (lazy operations, deferred scopes) is committed by
+ * the sync thread when its time is up.
+ *
+ * A failed operation rolls back to its own savepoint and harms nobody; a
+ * failed COMMIT, or a database that abandons the transaction, fails every
+ * operation of the batch ("not done", never silently "done"). A failed
+ * sync leaves unknown what reached the disk: the queue is then broken and
+ * refuses every write until reopened (recovery reads what the disk holds:
+ * the WAL keeps batches in order, so a prefix of them). Without group
+ * commit each operation is its own transaction, synced by its COMMIT.
  */
+
+/* The calling thread's deferred scope (queue_defer_begin). */
+static _Thread_local struct {
+	const struct queue *q;
+	uint64_t first, last; /* batches its operations joined; 0: none yet */
+} scope;
 
 /* mono_us: a monotonic clock in microseconds. */
 static int64_t mono_us(void)
@@ -166,6 +183,30 @@ static int64_t mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* wait_until: wait on COND (a CLOCK_MONOTONIC condition) with q->lock held
+ * until monotonic time UNTIL (us) at the latest. */
+static void wait_until(struct queue *q, pthread_cond_t *cond, int64_t until)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(until / 1000000);
+	ts.tv_nsec = (long)(until % 1000000) * 1000;
+	pthread_cond_timedwait(cond, &q->lock, &ts);
+}
+
+/* queue__deferring: is this thread in a deferred scope of Q? */
+int queue__deferring(const struct queue *q)
+{
+	return q->shared && scope.q == q;
+}
+
+/* queue__dlv_added: note delivery ID of the running operation. */
+void queue__dlv_added(struct queue *q, int64_t id)
+{
+	if (id > q->op_dlv_max)
+		q->op_dlv_max = id;
 }
 
 /* queue__lock: take the store lock, counted while waiting so that an open
@@ -188,27 +229,54 @@ void queue__unlock(struct queue *q)
 		pthread_cond_signal(&q->sh_cond);
 }
 
+/* batch_until: when the open batch's time is up (monotonic us). */
+static int64_t batch_until(const struct queue *q)
+{
+	return q->sh_start + (q->cfg.group_window_us   ? q->cfg.group_window_us
+	                      : q->cfg.group_adapt_us ? q->cfg.group_adapt_us
+	                                              : 200);
+}
+
 /* batch_end: the open batch is over with result RC (0: its COMMIT
- * returned): tell every operation in it, count it. */
+ * returned): tell its waiters, count it, hand it to the sync thread. */
 static void batch_end(struct queue *q, int rc)
 {
 	struct queue__waiter *w;
 
 	for (w = q->sh_list; w != NULL; w = w->next) {
-		w->rc = rc;
-		w->done = 1;
+		if (rc == 0) {
+			w->committed = 1;
+		} else {
+			w->rc = rc;
+			w->done = 1;
+		}
 	}
-	if (rc == 0 && q->sh_ops > 0) {
-		q->stats.batches++;
-		q->stats.batched_ops += q->sh_ops;
-		if (q->sh_ops > q->stats.max_batch_ops)
-			q->stats.max_batch_ops = q->sh_ops;
+	if (rc == 0) {
+		if (q->sh_ops > 0) {
+			q->stats.batches++;
+			q->stats.batched_ops += q->sh_ops;
+			if (q->sh_ops > q->stats.max_batch_ops)
+				q->stats.max_batch_ops = q->sh_ops;
+		}
+		q->commit_seq = q->sh_seq;
+		if (q->sh_dlv_max > q->commit_dlv_max)
+			q->commit_dlv_max = q->sh_dlv_max;
+		pthread_cond_signal(&q->sy_cond);
+	} else {
+		q->fail_seq = q->sh_seq;
 	}
 	q->sh_list = NULL;
 	q->sh_last = q->sh_ops;
 	q->sh_ops = 0;
 	q->sh_open = 0;
+	q->sh_dlv_max = 0;
 	pthread_cond_broadcast(&q->sh_cond);
+}
+
+/* batch_commit: COMMIT the open batch. */
+static void batch_commit(struct queue *q)
+{
+	batch_end(q, q->ops->commit(q->st));
 }
 
 /* batch_lost: the database gave up the open transaction (a full disk, an
@@ -226,12 +294,19 @@ int queue__begin(struct queue *q)
 
 	if (!q->shared)
 		return q->ops->begin(q->st);
+	if (q->broken)
+		return SECMX_EIO;
+	/* A scope stops at its first lost batch: nothing after it is stored. */
+	if (queue__deferring(q) && scope.first != 0 && q->fail_seq >= scope.first)
+		return SECMX_EIO;
 	if (!q->sh_open) {
 		if ((rc = q->ops->begin(q->st)) < 0)
 			return rc;
 		q->sh_open = 1;
+		q->sh_seq++;
 		q->sh_start = mono_us();
 	}
+	q->op_dlv_max = 0;
 	if (q->ops->exec(q->st, "SAVEPOINT op") < 0) {
 		if (!q->ops->in_txn(q->st))
 			batch_lost(q);
@@ -248,6 +323,7 @@ void queue__rollback_all(struct queue *q)
 {
 	q->ops->rollback(q->st);
 	q->sh_open = 0;
+	q->sh_dlv_max = 0;
 }
 
 /* join: add the operation that just ended its savepoint to the batch. */
@@ -268,12 +344,49 @@ static int join(struct queue *q)
 		}
 		return SECMX_EIO;
 	}
+	if (q->op_dlv_max > q->sh_dlv_max)
+		q->sh_dlv_max = q->op_dlv_max;
 	return 0;
 }
 
+/* await: with q->lock held, wait until W's batch is durable (0) or failed
+ * (its error), committing the batch when it is time. */
+static int await(struct queue *q, struct queue__waiter *w)
+{
+	for (;;) {
+		int64_t now, until;
+
+		if (w->done)
+			return w->rc;
+		if (w->committed) {
+			if (q->durable_seq >= w->seq)
+				return 0;
+			if (q->broken)
+				return SECMX_EIO;
+			pthread_cond_wait(&q->sh_cond, &q->lock);
+			continue;
+		}
+		/* A fixed window (group_window_us) waits for a full batch;
+		 * otherwise commit as soon as nobody else is about to join and
+		 * the batch is as large as the last one (whose operations are
+		 * probably on their way back: up to group_adapt_us), so that
+		 * batches do not shrink to one under a steady load. */
+		now = mono_us();
+		until = batch_until(q);
+		if (q->sh_ops >= q->cfg.group_max_batch || now >= until ||
+		    (q->cfg.group_window_us == 0 && atomic_load(&q->lockers) == 0 &&
+		     q->sh_ops >= q->sh_last)) {
+			batch_commit(q);
+			continue;
+		}
+		wait_until(q, &q->sh_cond, until);
+	}
+}
+
 /* queue__commit: end a write operation: returns 0 once a COMMIT holding it
- * has returned, a negative code if that COMMIT (or the operation) failed;
- * then nothing of it is stored. */
+ * has returned and been synced, a negative code if that COMMIT (or the
+ * operation, or the sync) failed; then nothing of it counts as stored. In a
+ * deferred scope it returns once the operation joined the batch. */
 int queue__commit(struct queue *q)
 {
 	return queue__commit_n(q, 1);
@@ -283,59 +396,174 @@ int queue__commit(struct queue *q)
  * batch (the intake's committer: N puts it gathered itself). */
 int queue__commit_n(struct queue *q, unsigned n)
 {
-	struct queue__waiter w = {0, 0, NULL};
-	int64_t until;
+	struct queue__waiter w;
 	int rc;
 
 	if (!q->shared)
 		return q->ops->commit(q->st);
 	if ((rc = join(q)) < 0)
 		return rc;
+	q->sh_ops += n ? n : 1;
+	if (queue__deferring(q)) {
+		if (scope.first == 0)
+			scope.first = q->sh_seq;
+		scope.last = q->sh_seq;
+		q->stats.lazy_ops++;
+		if (q->sh_ops >= q->cfg.group_max_batch)
+			batch_commit(q);
+		else if (q->sh_list == NULL)
+			pthread_cond_signal(&q->sy_cond); /* it commits the batch in time */
+		return 0;
+	}
+	memset(&w, 0, sizeof(w));
+	w.seq = q->sh_seq;
 	w.next = q->sh_list;
 	q->sh_list = &w;
-	q->sh_ops += n ? n : 1;
-	until = q->sh_start + (q->cfg.group_window_us   ? q->cfg.group_window_us
-	                       : q->cfg.group_adapt_us ? q->cfg.group_adapt_us
-	                                               : 200);
-	while (!w.done) {
-		int64_t now = mono_us();
-		struct timespec ts;
-
-		/* A fixed window (group_window_us) waits for a full batch;
-		 * otherwise commit as soon as nobody else is about to join and
-		 * the batch is as large as the last one (whose operations are
-		 * probably on their way back: up to group_adapt_us), so that
-		 * batches do not shrink to one under a steady load. */
-		if (q->sh_ops >= q->cfg.group_max_batch || now >= until ||
-		    (q->cfg.group_window_us == 0 && atomic_load(&q->lockers) == 0 &&
-		     q->sh_ops >= q->sh_last)) {
-			batch_end(q, q->ops->commit(q->st));
-			break;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)((until - now) % 1000000) * 1000;
-		ts.tv_sec += (until - now) / 1000000 + ts.tv_nsec / 1000000000;
-		ts.tv_nsec %= 1000000000;
-		pthread_cond_timedwait(&q->sh_cond, &q->lock, &ts);
-	}
-	return w.rc;
+	return await(q, &w);
 }
 
 /* queue__commit_lazy: end a write operation whose loss in a crash does no
  * harm beyond a repeat (a delivery's "sent" mark, an ACK: at least once
- * covers both): when a batch is about to commit, join it and return at
- * once (its COMMIT follows within group_adapt_us); otherwise commit as
- * queue__commit does. */
+ * covers both): join the open batch and return at once; the batch's
+ * waiters or the sync thread commit it within group_adapt_us. */
 int queue__commit_lazy(struct queue *q)
 {
 	int rc;
 
-	if (!q->shared || q->sh_ops == 0)
+	if (!q->shared)
 		return queue__commit(q);
 	if ((rc = join(q)) < 0)
 		return rc;
+	q->sh_ops++;
 	q->stats.lazy_ops++;
+	if (q->sh_list == NULL)
+		pthread_cond_signal(&q->sy_cond);
 	return 0;
+}
+
+/* syncer: the sync thread. Makes committed batches durable (fsync outside
+ * the lock), commits batches nobody waits in when their time is up, and at
+ * stop commits and syncs what is left. */
+static void *syncer(void *arg)
+{
+	struct queue *q = arg;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		if (q->commit_seq > q->durable_seq && !q->broken) {
+			uint64_t target = q->commit_seq;
+			int64_t visible = q->commit_dlv_max;
+			int rc;
+
+			pthread_mutex_unlock(&q->lock);
+			rc = q->ops->sync(q->st);
+			pthread_mutex_lock(&q->lock);
+			if (rc < 0) {
+				q->broken = 1;
+			} else {
+				q->stats.syncs++;
+				q->stats.sync_batches += target - q->durable_seq;
+				q->durable_seq = target;
+				if (visible > q->dlv_visible)
+					q->dlv_visible = visible;
+			}
+			/* Tell the owner before the waiters: when an operation
+			 * returns, the call for its batch has been made. */
+			if (rc == 0 && q->cfg.on_durable != NULL) {
+				pthread_mutex_unlock(&q->lock);
+				q->cfg.on_durable(q->cfg.durable_arg);
+				pthread_mutex_lock(&q->lock);
+			}
+			pthread_cond_broadcast(&q->sh_cond);
+			continue;
+		}
+		if (q->sh_open && q->sh_ops > 0 && q->sh_list == NULL) {
+			int64_t until = batch_until(q);
+
+			if (q->sy_stop || mono_us() >= until)
+				batch_commit(q);
+			else
+				wait_until(q, &q->sy_cond, until);
+			continue;
+		}
+		if (q->sy_stop)
+			break;
+		pthread_cond_wait(&q->sy_cond, &q->lock);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+/* sync_start: shared transactions begin: COMMITs stop waiting for the
+ * disk and the sync thread takes over. */
+static int sync_start(struct queue *q)
+{
+	int rc;
+
+	if ((rc = q->ops->sync_apart(q->st)) < 0)
+		return rc;
+	if (pthread_create(&q->sy_thread, NULL, syncer, q) != 0)
+		return SECMX_EINTERNAL;
+	q->sy_running = 1;
+	return 0;
+}
+
+/* sync_stop: commit and sync what is open, then end the sync thread. */
+static void sync_stop(struct queue *q)
+{
+	if (!q->sy_running)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->sy_stop = 1;
+	pthread_cond_signal(&q->sy_cond);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->sy_thread, NULL);
+	q->sy_running = 0;
+}
+
+/* queue_defer_begin: start the calling thread's deferred scope. */
+int queue_defer_begin(struct queue *q)
+{
+	if (q == NULL)
+		return SECMX_EINVAL;
+	if (scope.q != NULL)
+		return SECMX_ESTATE;
+	scope.q = q;
+	scope.first = scope.last = 0;
+	return 0;
+}
+
+/* queue_defer_end: end it; with WAIT, until its operations are durable. */
+int queue_defer_end(struct queue *q, int wait)
+{
+	uint64_t first = scope.first, last = scope.last;
+	int rc = 0;
+
+	if (q == NULL || scope.q != q)
+		return SECMX_EINVAL;
+	scope.q = NULL;
+	scope.first = scope.last = 0;
+	if (!q->shared || last == 0)
+		return 0;
+	queue__lock(q);
+	if (wait && q->sh_open && q->sh_seq == last) {
+		struct queue__waiter w;
+
+		memset(&w, 0, sizeof(w));
+		w.seq = last;
+		w.next = q->sh_list;
+		q->sh_list = &w;
+		rc = await(q, &w);
+	} else if (wait) {
+		while (q->durable_seq < last && !q->broken && q->fail_seq < first)
+			pthread_cond_wait(&q->sh_cond, &q->lock);
+		if (q->durable_seq < last)
+			rc = SECMX_EIO;
+	}
+	if (q->fail_seq >= first)
+		rc = SECMX_EIO;
+	queue__unlock(q);
+	return rc;
 }
 
 /* queue__read_begin: a read transaction, so that several SELECTs agree;
@@ -492,6 +720,7 @@ int queue_open(const char *path, const struct queue_config *cfg, struct queue **
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&q->sh_cond, &ca);
+	pthread_cond_init(&q->sy_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if ((rc = q->ops->open(path, &q->cfg, &q->st, err, errlen)) < 0)
 		goto fail;
@@ -502,7 +731,17 @@ int queue_open(const char *path, const struct queue_config *cfg, struct queue **
 		goto fail;
 	}
 	/* From here on write operations share transactions (migrations and
-	 * recovery above ran alone, one transaction each). */
+	 * recovery above ran alone, one transaction each, synced by COMMIT);
+	 * every delivery stored so far is durable. */
+	if ((rc = queue__delivery_top(q, &q->dlv_visible)) < 0) {
+		secmx_errf(err, errlen, "%s", q->ops->errmsg(q->st));
+		goto fail;
+	}
+	q->commit_dlv_max = q->dlv_visible;
+	if (q->cfg.group_commit && (rc = sync_start(q)) < 0) {
+		secmx_errf(err, errlen, "cannot sync apart from COMMIT: %s", q->ops->errmsg(q->st));
+		goto fail;
+	}
 	q->shared = q->cfg.group_commit;
 	if (q->cfg.group_commit && (rc = queue__intake_start(q)) < 0) {
 		secmx_errf(err, errlen, "cannot start the committer thread");
@@ -521,8 +760,10 @@ void queue_close(struct queue *q)
 	if (q == NULL)
 		return;
 	queue__intake_stop(q);
+	sync_stop(q);
 	if (q->st != NULL)
 		q->ops->close(q->st);
+	pthread_cond_destroy(&q->sy_cond);
 	pthread_cond_destroy(&q->gc_work);
 	pthread_cond_destroy(&q->gc_done);
 	pthread_cond_destroy(&q->sh_cond);
@@ -585,6 +826,14 @@ void queue_stats(struct queue *q, struct queue_stats *out)
 {
 	queue__lock(q);
 	*out = q->stats;
+	queue__unlock(q);
+}
+
+/* queue__fault_sync: the test seam for syncs. */
+void queue__fault_sync(struct queue *q, unsigned count)
+{
+	queue__lock(q);
+	q->ops->fault_sync(q->st, count);
 	queue__unlock(q);
 }
 

@@ -40,6 +40,8 @@
  *                            the reference index correlation uses.
  *   queue_list_json() / queue_show_json() / queue_txn_json()
  *                            JSON views for `secmx queue` and status pages.
+ *   queue_defer_begin/end()  a thread's scope of operations that do not
+ *                            wait for their COMMIT (the daemon's steps).
  *   queue_stats()            counters (commits, puts, batches) for benches.
  *
  * Errors: SECMX_EINVAL (bad argument), SECMX_ENOMEM, SECMX_EIO (the store
@@ -132,6 +134,10 @@ struct queue_config {
 	                                     0 (default): only expired leases */
 	queue_clock_fn clock;             /* NULL = the real clock */
 	void *clock_arg;
+	/* Called (from the queue's sync thread, no lock held) each time more
+	 * batches became durable: new deliveries may be due. NULL = none. */
+	void (*on_durable)(void *arg);
+	void *durable_arg;
 };
 
 /* Metadata of a message handed to queue_msg_put. Any text may be NULL. */
@@ -203,6 +209,8 @@ struct queue_stats {
 	uint64_t batched_ops;   /* operations they held, waiting */
 	uint64_t max_batch_ops; /* most operations in one COMMIT */
 	uint64_t lazy_ops;      /* operations that joined a batch without waiting */
+	uint64_t syncs;         /* fsyncs of the store (each covers every COMMIT before it) */
+	uint64_t sync_batches;  /* batches they made durable */
 };
 
 /* What recovery found (queue_recover). */
@@ -514,6 +522,28 @@ int queue_show_json(struct queue *q, int64_t id, json_t **out);
 
 /* queue_txn_json: a transaction with history, findings and deliveries. */
 int queue_txn_json(struct queue *q, const char *key, json_t **out);
+
+/*
+ * queue_defer_begin / queue_defer_end: a scope, per thread, in which the
+ * calling thread's write operations on Q do not wait for their COMMIT:
+ * each joins the open shared batch and returns once its own statements
+ * ran (group commit on; without it they commit as always). The queue
+ * commits such batches within group_adapt_us and syncs them; other threads
+ * see their effects at once. Nothing is lost silently: batches commit in
+ * order and the disk holds a prefix of them after a crash; once a batch
+ * holding one of the scope's operations failed, every later operation of
+ * the scope fails (SECMX_EIO), so the scope's effects are stored in order
+ * up to its first failure and none after it. queue_defer_end with WAIT 1
+ * returns once every operation of the scope is durable (0) or SECMX_EIO;
+ * with WAIT 0 it returns at once (SECMX_EIO if a failure is already
+ * known). Scopes do not nest (SECMX_ESTATE).
+ *
+ * Meant for work whose loss in a crash only repeats it (the daemon's
+ * steps: a repeated run stores the same results) and whose outside effects
+ * wait for durability anyway (deliveries are handed out only once durable).
+ */
+int queue_defer_begin(struct queue *q);
+int queue_defer_end(struct queue *q, int wait);
 
 /* queue_stats: counters since open, into *OUT. */
 void queue_stats(struct queue *q, struct queue_stats *out);

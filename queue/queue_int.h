@@ -60,6 +60,7 @@ enum queue__slot {
 	QS_DEL_MSG,
 	QS_DLV_FIND,
 	QS_DLV_MAXSEQ,
+	QS_DLV_TOP,
 	QS_DLV_ADD,
 	QS_DLV_PICK,
 	QS_DLV_SEND,
@@ -143,6 +144,14 @@ struct queue__store_ops {
 	/* Test seam: commits number NTH .. NTH+COUNT-1 (counted from now,
 	 * 1-based) fail as if the disk had refused them. 0 disarms. */
 	void (*fault_commit)(struct qstore *st, unsigned nth, unsigned count);
+	/* sync_apart: from now on COMMIT does not wait for the disk; sync()
+	 * makes every COMMIT that returned before it was called durable. sync
+	 * is the one entry that may run without the caller's lock (the group
+	 * commit's sync thread calls it while others use the store). */
+	int (*sync_apart)(struct qstore *st);
+	int (*sync)(struct qstore *st);
+	/* Test seam: the next COUNT syncs fail as if the disk had refused them. */
+	void (*fault_sync)(struct qstore *st, unsigned count);
 	/* Dialect: the schema migrations (index i brings version i to i+1)
 	 * and the claim statement ($1 token, $2 lease end, $3 state, $4 now;
 	 * returns the claimed id). */
@@ -168,10 +177,13 @@ struct queue__put {
 	struct queue__put *next;
 };
 
-/* An operation waiting in queue__commit for its batch's COMMIT. */
+/* An operation waiting in queue__commit for its batch's COMMIT and the
+ * sync after it. */
 struct queue__waiter {
-	int rc;
+	uint64_t seq;  /* its batch */
+	int rc;        /* with done: the batch failed */
 	int done;
+	int committed; /* the batch's COMMIT returned; now wait for the sync */
 	struct queue__waiter *next;
 };
 
@@ -188,7 +200,24 @@ struct queue {
 	int64_t sh_start;        /* when it opened (monotonic us) */
 	unsigned sh_ops;         /* operations in it waiting for its COMMIT */
 	unsigned sh_last;        /* operations in the last batch */
-	struct queue__waiter *sh_list;
+	struct queue__waiter *sh_list; /* waiters of the open batch */
+	/* Batches are numbered; each one's COMMIT returns before the next one
+	 * opens, and a sync makes every returned COMMIT durable (queue.c). */
+	uint64_t sh_seq;      /* the open (or last) batch */
+	uint64_t commit_seq;  /* the last batch whose COMMIT returned */
+	uint64_t durable_seq; /* the last batch known to be on disk */
+	uint64_t fail_seq;    /* the last batch whose COMMIT failed */
+	int broken;           /* a sync failed: nothing is written any more */
+	/* Deliveries are handed out only once durable: the highest delivery id
+	 * added by the running operation, the open batch, the batches whose
+	 * COMMIT returned, and the durable ones (queue_delivery_next). */
+	int64_t op_dlv_max, sh_dlv_max, commit_dlv_max, dlv_visible;
+	/* The sync thread: fsyncs outside the lock, commits batches nobody
+	 * waits in. */
+	pthread_cond_t sy_cond;
+	pthread_t sy_thread;
+	int sy_running;
+	int sy_stop;
 	/* Group commit. */
 	pthread_mutex_t gc_lock;
 	pthread_cond_t gc_work; /* the committer waits for puts */
@@ -240,11 +269,17 @@ void queue__unlock(struct queue *q);
 /* queue__begin / queue__commit / queue__rollback: a write operation, with
  * q->lock held. With group commit it joins the shared transaction and
  * queue__commit waits (releasing the lock meanwhile) for the COMMIT that
- * covers it; queue__commit_lazy may return before (queue.c). */
+ * covers it and the sync after it; queue__commit_lazy and operations in a
+ * queue_defer_begin scope return before (queue.c). */
 int queue__begin(struct queue *q);
 int queue__commit(struct queue *q);
 int queue__commit_n(struct queue *q, unsigned n);
 int queue__commit_lazy(struct queue *q);
+/* queue__deferring: 1 when this thread is in a queue_defer_begin scope of Q
+ * (its write operations do not wait for their COMMIT). */
+int queue__deferring(const struct queue *q);
+/* queue__dlv_added: the running operation added delivery ID. */
+void queue__dlv_added(struct queue *q, int64_t id);
 void queue__rollback(struct queue *q);
 void queue__rollback_all(struct queue *q);
 /* queue__read_begin / queue__read_end: several reads that must agree. */
@@ -264,12 +299,15 @@ int queue__rows(struct queue *q, struct qstmt *s, const char *const *names, cons
 int queue__delivery_key(int64_t msg_id, const char *adapter, const char *idem_key, char *key);
 int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, const char *key,
                         int64_t now, int64_t *id);
+/* queue__delivery_top: the highest delivery id stored (0: none). */
+int queue__delivery_top(struct queue *q, int64_t *id);
 
 /* Intake (intake.c): the committer thread. */
 int queue__intake_start(struct queue *q);
 void queue__intake_stop(struct queue *q);
 
-/* Test seam: see struct queue__store_ops.fault_commit. */
+/* Test seams: see struct queue__store_ops.fault_commit and fault_sync. */
 void queue__fault_commit(struct queue *q, unsigned nth, unsigned count);
+void queue__fault_sync(struct queue *q, unsigned count);
 
 #endif

@@ -136,6 +136,7 @@ int main(void)
 	suite_add_tcase(s, tc_sched());
 	suite_add_tcase(s, tc_store());
 	suite_add_tcase(s, tc_group());
+	suite_add_tcase(s, tc_defer());
 	suite_add_tcase(s, tc_claim());
 	suite_add_tcase(s, tc_integrity());
 	suite_add_tcase(s, tc_dup());

@@ -23,6 +23,7 @@ TCase *tc_txn(void);
 TCase *tc_recovery(void);
 TCase *tc_faults(void);
 TCase *tc_cli(void);
+TCase *tc_defer(void);
 
 /* A fresh directory for this test (static buffer) and a database path in
  * it; both are removed by test_cleanup(). */

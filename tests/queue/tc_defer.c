@@ -1,0 +1,262 @@
+/*
+ * tc_defer.c — deferred scopes (queue_defer_begin/end), the sync thread,
+ * and deliveries that go out only once durable.
+ *
+ * With group commit a COMMIT no longer waits for the disk; the sync thread
+ * fsyncs the WAL and only then are operations done and deliveries handed
+ * out. Checked here with the real store and its two seams: a refused
+ * COMMIT (queue__fault_commit) and a refused sync (queue__fault_sync).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue_int.h"
+#include "tests.h"
+
+/* A long adapt window: a batch nobody waits in stays open for 2 s, so a
+ * test sees it open before the sync thread commits it. */
+static struct queue *open_slow(void)
+{
+	struct queue_config cfg;
+
+	test_config(&cfg, 1);
+	cfg.group_adapt_us = 2 * 1000 * 1000;
+	return test_open(&cfg);
+}
+
+/* claim_and_route: claim message ID and record its step with one
+ * delivery to "fin"; returns queue_step_deliver's result. */
+static int claim_and_route(struct queue *q, int64_t id)
+{
+	struct queue_lease l;
+	struct queue_msg_info info;
+	const char *adapters[] = {"fin"};
+	struct queue_deliveries dl = {id, adapters, 1, NULL, NULL};
+	int rc;
+
+	if ((rc = queue_claim(q, "new", 60000, &l, &info)) != 1)
+		return rc < 0 ? rc : SECMX_ENOTFOUND;
+	ck_assert_int_eq(info.id, id);
+	return queue_step_deliver(q, &l, "route", "ok", NULL, QUEUE_STATE_DONE, &dl);
+}
+
+START_TEST(scope_returns_before_commit)
+{
+	struct queue *q = open_slow();
+	struct queue_delivery d;
+	int64_t id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(queue_defer_begin(q), SECMX_ESTATE); /* no nesting */
+	ck_assert_int_eq(claim_and_route(q, id), 0);
+	/* Not committed yet: an outside connection does not see it ... */
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'done'"), 0);
+	/* ... and the delivery is not handed out while it is not durable. */
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &d), 0);
+	/* Ending the scope with WAIT commits and syncs it. */
+	ck_assert_int_eq(queue_defer_end(q, 1), 0);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'done'"), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &d), 1);
+	ck_assert_int_eq(d.msg_id, id);
+	ck_assert_int_eq(queue_defer_end(q, 1), SECMX_EINVAL); /* no scope open */
+	queue_close(q);
+}
+END_TEST
+
+START_TEST(scope_without_wait_is_committed_by_the_queue)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	struct queue_stats st;
+	int64_t id, i;
+
+	test_config(&cfg, 1);
+	cfg.group_adapt_us = 1000;
+	q = test_open(&cfg);
+	id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(claim_and_route(q, id), 0);
+	ck_assert_int_eq(queue_defer_end(q, 0), 0);
+	/* Nobody waits: the sync thread commits and syncs it in time. */
+	for (i = 0; i < 500 && queue_delivery_next(q, "fin", 0, &d) == 0; i++)
+		usleep(10 * 1000);
+	ck_assert_int_eq(d.msg_id, id);
+	queue_stats(q, &st);
+	ck_assert_uint_ge(st.syncs, 1);
+	ck_assert_uint_ge(st.lazy_ops, 2);
+	queue_close(q);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'done'"), 1);
+}
+END_TEST
+
+struct holder {
+	struct queue *q;
+	int64_t id;
+	int rc;
+};
+
+static void *hold_one(void *arg)
+{
+	struct holder *h = arg;
+
+	h->rc = queue_msg_hold(h->q, h->id, "test");
+	return NULL;
+}
+
+/* hold_elsewhere: queue_msg_hold of ID from another thread (outside this
+ * thread's scope); its result. */
+static int hold_elsewhere(struct queue *q, int64_t id)
+{
+	struct holder h = {q, id, 0};
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_one, &h), 0);
+	pthread_join(t, NULL);
+	return h.rc;
+}
+
+START_TEST(scope_stops_at_its_first_lost_batch)
+{
+	struct queue *q = open_slow();
+	struct queue_lease l;
+	int64_t id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(queue_claim(q, "new", 60000, &l, NULL), 1);
+	ck_assert_int_eq(queue_step_advance(q, &l, "check", "ok", NULL, "checked"), 0);
+	/* The batch holding both is refused at COMMIT (a normal operation of
+	 * another thread commits it: it waits, and is told). */
+	queue__fault_commit(q, 1, 1);
+	ck_assert_int_eq(hold_elsewhere(q, id), SECMX_EIO);
+	/* Every later operation of the scope fails: nothing after a loss. */
+	ck_assert_int_eq(queue_step_advance(q, &l, "route", "ok", NULL, "routed"), SECMX_EIO);
+	ck_assert_int_eq(queue_defer_end(q, 1), SECMX_EIO);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 0);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'new'"
+	                              " AND lease_token IS NULL"),
+	                 1);
+	/* Outside the scope the queue goes on. */
+	ck_assert_int_eq(queue_claim(q, "new", 60000, &l, NULL), 1);
+	ck_assert_int_eq(queue_step_record(q, &l, "check", "ok", NULL, "checked"), 0);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM step"), 1);
+	queue_close(q);
+}
+END_TEST
+
+START_TEST(failed_sync_breaks_the_queue)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_msg_in in = {0};
+	struct queue_put_result r;
+
+	test_config(&cfg, 1);
+	q = test_open(&cfg);
+	test_put(q, "before", NULL, NULL, NULL, NULL);
+	queue__fault_sync(q, 1);
+	in.data = "lost?";
+	in.len = 5;
+	/* Committed but not known durable: not accepted ... */
+	ck_assert_int_eq(queue_msg_put(q, &in, &r), SECMX_EIO);
+	/* ... and nothing is accepted any more: what reached the disk is
+	 * unknown until the store is opened again. */
+	in.data = "after";
+	ck_assert_int_eq(queue_msg_put(q, &in, &r), SECMX_EIO);
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(queue_msg_put(q, &in, &r), SECMX_EIO);
+	ck_assert_int_eq(queue_defer_end(q, 1), 0); /* nothing of it was stored */
+	queue_close(q);
+	q = test_open(&cfg);
+	ck_assert_int_eq(queue_msg_put(q, &in, &r), 0);
+	queue_close(q);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg_body"
+	                              " WHERE body = CAST('after' AS BLOB)"),
+	                 1);
+}
+END_TEST
+
+static atomic_uint durable_calls;
+
+static void count_durable(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&durable_calls, 1);
+}
+
+START_TEST(on_durable_is_called)
+{
+	struct queue_config cfg;
+	struct queue *q;
+
+	test_config(&cfg, 1);
+	cfg.on_durable = count_durable;
+	atomic_store(&durable_calls, 0);
+	q = test_open(&cfg);
+	test_put(q, "one", NULL, NULL, NULL, NULL);
+	/* The put returned: its batch is durable, the call came before. */
+	ck_assert_uint_ge(atomic_load(&durable_calls), 1);
+	queue_close(q);
+}
+END_TEST
+
+START_TEST(deliveries_stored_before_reopen_go_out)
+{
+	/* After a restart every delivery already stored is durable, and a
+	 * later batch must not hide it. */
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	int64_t id, did = 0;
+
+	test_config(&cfg, 1);
+	q = test_open(&cfg);
+	id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_delivery_add(q, id, "fin", "k1", &did), 0);
+	queue_close(q);
+	q = test_open(&cfg);
+	test_put(q, "another", NULL, NULL, NULL, NULL); /* a batch, synced */
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &d), 1);
+	ck_assert_int_eq(d.id, did);
+	queue_close(q);
+}
+END_TEST
+
+START_TEST(without_group_commit_scopes_change_nothing)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	int64_t id;
+
+	test_config(&cfg, 0);
+	q = test_open(&cfg);
+	id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(claim_and_route(q, id), 0);
+	/* Each operation committed (and synced) on its own. */
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'done'"), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &d), 1);
+	ck_assert_int_eq(queue_defer_end(q, 1), 0);
+	queue_close(q);
+}
+END_TEST
+
+TCase *tc_defer(void)
+{
+	TCase *tc = tcase_create("defer");
+
+	tcase_add_checked_fixture(tc, NULL, test_cleanup);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, scope_returns_before_commit);
+	tcase_add_test(tc, scope_without_wait_is_committed_by_the_queue);
+	tcase_add_test(tc, scope_stops_at_its_first_lost_batch);
+	tcase_add_test(tc, failed_sync_breaks_the_queue);
+	tcase_add_test(tc, on_durable_is_called);
+	tcase_add_test(tc, deliveries_stored_before_reopen_go_out);
+	tcase_add_test(tc, without_group_commit_scopes_change_nothing);
+	return tc;
+}
