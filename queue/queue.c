@@ -567,8 +567,11 @@ int queue_defer_end(struct queue *q, int wait)
 }
 
 /* queue__read_begin: a read transaction, so that several SELECTs agree;
- * inside the open shared transaction (whose writes this thread may see:
- * every one of them is waiting for its COMMIT) nothing more is needed. */
+ * inside the open shared transaction nothing more is needed. Its writes
+ * are visible: they commit or fail together with whatever the reader then
+ * writes in the same batch, and a later batch opens only after this one's
+ * COMMIT returned (a failed one rolled back first). What must not leave
+ * the process before it is durable (deliveries) is filtered by id. */
 int queue__read_begin(struct queue *q)
 {
 	return q->sh_open ? 0 : q->ops->exec(q->st, "BEGIN");
