@@ -6,7 +6,8 @@
  * (engine_doc_parse_fd, ENGINE_PARSE_VALIDATE_ONLY: ignorable whitespace is
  * not kept), so the input is never held whole beside the tree and the tree is
  * a third smaller; standard input and anything else are read into memory
- * first and parsed as before.
+ * first and parsed as before. The engine loads rule sets on demand
+ * (ENGINE_CFG_RULES_ON_DEMAND): only the profiles of the files given.
  *
  * Exit: 0 every file valid (warnings allowed), 1 any invalid, 2 usage or
  * I/O error (the highest applies).
@@ -258,6 +259,9 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (vflags & ENGINE_VAL_SKIP_SCHEMA)
 		eflags |= ENGINE_CFG_NO_SCHEMAS; /* nothing to compile */
+	/* Only the profiles the files need: a one-shot run does not hold every
+	 * profile's rules (docs/memory.md). */
+	eflags |= ENGINE_CFG_RULES_ON_DEMAND;
 	if ((eng = cli_engine(schemas, eflags)) == NULL)
 		return EXIT_USAGE;
 	for (i = optind; i < argc; i++) {
