@@ -112,8 +112,10 @@ void engine__rules_free(struct engine *eng);
  * SECMX_ENOMEM with ERR saying which file and line failed. */
 int engine__rules_need(const struct engine *eng, const char *profile, char *err, size_t errlen);
 
-/* dsig.c: xmlsec global set-up. */
+/* dsig.c: xmlsec global set-up; engine__dsig_need() runs it once, on the
+ * first key, trust store, signing or verification (pthread_once). */
 int engine__dsig_init(void);
+int engine__dsig_need(void);
 void engine__dsig_cleanup(void);
 
 /* report.c: a finding located at NODE (line and XPath taken from it). */
