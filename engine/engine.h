@@ -65,9 +65,10 @@ struct engine_limits {
  * document or listing needs that profile, under a lock, so the engine stays
  * shareable by threads. For one-shot use (secmx validate): a document of one
  * profile no longer pays for every profile's rules (for Peppol BIS Billing,
- * 6.7 of the 15.8 MiB of heap all rule sets take). A rule file that does not load is then reported
- * when first needed (a fatal SECMX-RULES-LOAD finding, SECMX_ECONFIG from
- * engine_doc_validate), not by engine_new().
+ * 6.7 of the 15.8 MiB of heap all rule sets take). A rule file is then read
+ * when first needed (it must still be there), and one that does not load is
+ * reported then (a fatal SECMX-RULES-LOAD finding, SECMX_ECONFIG from
+ * engine_doc_validate), not by engine_new(); the next call tries again.
  */
 #define ENGINE_CFG_RULES_ON_DEMAND 0x800u
 
