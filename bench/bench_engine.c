@@ -26,13 +26,15 @@
  * goes on.
  *
  * Peak memory: a forked child validates the 10 MiB document the way the
- * product does, parse then engine_doc_validate (XSD and the rule stage),
- * twice: parsed from a file descriptor (engine_doc_parse_fd, what `secmx
- * validate FILE` does; the goal row) and from the memory buffer it inherited
- * (engine_doc_parse, the daemon's path). ru_maxrss (wait4) is the figure;
- * the child first resets its peak (/proc/self/clear_refs), so the figure is
- * its own, and its resident size at start (the engine, and the input buffer
- * when parsing from memory) is printed beside it.
+ * product does, parse then XSD and the rule stage, twice: from a file
+ * descriptor the way `secmx validate FILE` does it (the goal row; forked
+ * before the bench builds its engine: the child builds its engines as
+ * cli/cmd_validate.c does, rule sets on demand, the schema set freed before
+ * the rule stage), and from the memory buffer it inherited with the bench's
+ * engine (engine_doc_parse, the daemon's path). ru_maxrss (wait4) is the
+ * figure; the child first resets its peak (/proc/self/clear_refs), so the
+ * figure is its own, and its resident size at start (the bench's input
+ * buffers, and the engine when parsing from memory) is printed beside it.
  *
  * Peers: `openssl speed -seconds 2 rsa2048 ecdsap256` (its sign/s parsed),
  * `xmlsec1 --sign` on the 10 KB invoice with a UBL-placed signature template
@@ -730,10 +732,9 @@ static long vm_kb(const char *field)
 	return v;
 }
 
-/* validate_doc: parse SRC (from FD when not -1), then XSD + rules, as `secmx
- * validate` does. */
-static int validate_doc(struct bench *b, const struct doc_buf *src, int fd, char *err,
-			size_t errlen)
+/* validate_doc: parse SRC from memory, then XSD + rules, with the bench's
+ * engine (the daemon's path). */
+static int validate_doc(struct bench *b, const struct doc_buf *src, char *err, size_t errlen)
 {
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
@@ -741,11 +742,7 @@ static int validate_doc(struct bench *b, const struct doc_buf *src, int fd, char
 
 	if (rep == NULL)
 		goto done;
-	if (fd < 0)
-		rc = engine_doc_parse(b->eng, src->p, src->len, "bench", &doc, rep);
-	else
-		rc = engine_doc_parse_fd(b->eng, fd, "bench", ENGINE_PARSE_VALIDATE_ONLY, &doc,
-					 rep);
+	rc = engine_doc_parse(b->eng, src->p, src->len, "bench", &doc, rep);
 	if (rc < 0 || (rc = engine_doc_validate(b->eng, doc, 0, NULL, rep)) < 0)
 		fail_msg(rc, rep, err, errlen);
 done:
@@ -754,8 +751,57 @@ done:
 	return rc;
 }
 
-/* peak_memory: fork; the child validates DOC (validate_doc, reading FD when
- * not -1); its ru_maxrss in KB. */
+/* validate_like_cli: what `secmx validate FILE` does with one file
+ * (cli/cmd_validate.c validate()): an engine with rule sets on demand parses
+ * FD validate-only and runs classify and XSD; then it is freed and a
+ * rules-only engine runs the rule stage. Engines are built here, in the
+ * child, as the product builds them. */
+static int validate_like_cli(struct bench *b, int fd, char *err, size_t errlen)
+{
+	struct engine_config cfg;
+	struct engine *eng = NULL, *rules = NULL;
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = NULL;
+	char why[256] = "";
+	int rc = SECMX_ENOMEM;
+
+	if (rep == NULL)
+		goto done;
+	engine_config_default(&cfg);
+	cfg.schema_dir = b->schema_dir;
+	cfg.rules_dir = b->rules_dir;
+	cfg.flags = ENGINE_CFG_RULES_ON_DEMAND;
+	if ((rc = engine_new(&cfg, &eng, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "engine_new: %s", why);
+		goto done;
+	}
+	rc = engine_doc_parse_fd(eng, fd, "bench", ENGINE_PARSE_VALIDATE_ONLY, &doc, rep);
+	if (rc == 0)
+		rc = engine_doc_validate(eng, doc, ENGINE_VAL_SKIP_RULES, NULL, rep);
+	if (rc < 0) {
+		fail_msg(rc, rep, err, errlen);
+		goto done;
+	}
+	cfg.flags |= ENGINE_CFG_NO_SCHEMAS;
+	if ((rc = engine_new(&cfg, &rules, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "engine_new (rules): %s", why);
+		goto done;
+	}
+	engine_free(eng);
+	eng = NULL;
+	if ((rc = engine_doc_validate(rules, doc, ENGINE_VAL_SKIP_SCHEMA, NULL, rep)) < 0)
+		fail_msg(rc, rep, err, errlen);
+done:
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	engine_free(eng);
+	engine_free(rules);
+	return rc;
+}
+
+/* peak_memory: fork; the child validates DOC (from FD when not -1: the way
+ * `secmx validate FILE` does, validate_like_cli; else validate_doc with the
+ * bench's engine); its ru_maxrss in KB. */
 static int peak_memory(struct bench *b, const struct doc_buf *doc, int fd, long *start_kb,
 		       long *peak_kb, char *err, size_t errlen)
 {
@@ -789,7 +835,8 @@ static int peak_memory(struct bench *b, const struct doc_buf *doc, int fd, long 
 			_exit(3);
 		close(cr);
 		s = vm_kb("VmRSS");
-		rc = validate_doc(b, doc, fd, cerr, sizeof(cerr));
+		rc = fd >= 0 ? validate_like_cli(b, fd, cerr, sizeof(cerr)) :
+			       validate_doc(b, doc, cerr, sizeof(cerr));
 		snprintf(msg, sizeof(msg), "%ld %d %s", s, rc, cerr);
 		if (write(fds[1], msg, strlen(msg)) < 0)
 			_exit(2);
@@ -1253,6 +1300,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_engine: engine_global_init failed\n");
 		return 1;
 	}
+	/* Peak memory from a file first, before this process holds an engine:
+	 * the child builds its own, as `secmx validate FILE` does. */
+	fmem_rc = peak_memory_file(&b, &fmem_start, &fmem_peak, fmem_err, sizeof(fmem_err));
 	engine_config_default(&cfg);
 	cfg.schema_dir = b.schema_dir;
 	cfg.rules_dir = b.rules_dir;
@@ -1263,8 +1313,8 @@ int main(int argc, char **argv)
 	if (getloadavg(loadavg, 3) < 0)
 		loadavg[0] = -1;
 
-	/* Peak memory first, while this process holds little besides the engine. */
-	fmem_rc = peak_memory_file(&b, &fmem_start, &fmem_peak, fmem_err, sizeof(fmem_err));
+	/* From memory (the daemon's path) while this process holds little
+	 * besides the engine. */
 	mem_rc = peak_memory(&b, &b.huge, -1, &mem_start, &mem_peak, mem_err, sizeof(mem_err));
 
 	load_keys(&b);
@@ -1441,7 +1491,7 @@ int main(int argc, char **argv)
 				       fmem_err);
 			else
 				printf("  from a file (secmx validate FILE): peak RSS %.1f MB "
-				       "(ru_maxrss); %.1f MB resident at start (engine, schemas)\n",
+				       "(ru_maxrss); %.1f MB resident at start (no engine yet)\n",
 				       (double)fmem_peak * 1024 / 1e6,
 				       (double)fmem_start * 1024 / 1e6);
 			if (mem_rc < 0)

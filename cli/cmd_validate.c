@@ -6,7 +6,11 @@
  * (engine_doc_parse_fd, ENGINE_PARSE_VALIDATE_ONLY: ignorable whitespace is
  * not kept), so the input is never held whole beside the tree and the tree is
  * a third smaller; standard input and anything else are read into memory
- * first and parsed as before.
+ * first and parsed as before. The engine loads rule sets on demand
+ * (ENGINE_CFG_RULES_ON_DEMAND): only the profiles of the files given. With
+ * a single file, the engine with the compiled schema set is freed after the
+ * XSD stage and a rules-only engine runs the rule stage (validate()), so the
+ * schema set's memory serves the rule stage (docs/memory.md).
  *
  * Exit: 0 every file valid (warnings allowed), 1 any invalid, 2 usage or
  * I/O error (the highest applies).
@@ -154,10 +158,50 @@ static int open_streamable(const char *file)
 	return fd;
 }
 
+/* The run's engine. With one file to validate, the compiled schema set is
+ * not needed after its XSD stage: a rules-only engine takes over for the
+ * rule stage, so the schema set's heap (6 MiB) is free for the rule stage
+ * to use (docs/memory.md). */
+struct run_engine {
+	struct engine *eng;     /* schemas unless --skip-schema; rule sets on demand */
+	unsigned eflags;        /* what ENG was built with */
+	int drop_schemas;       /* one file only: swap ENG after the XSD stage */
+};
+
+/* validate: engine_doc_validate() of DOC with RE's engine; with
+ * RE->drop_schemas the same two stages, the rules by a rules-only engine
+ * that replaces RE->eng once the XSD stage is done. Same findings and
+ * result either way. */
+static int validate(struct run_engine *re, struct engine_doc *doc, unsigned vflags,
+		    const char *profile, struct engine_report *rep)
+{
+	size_t fatal_before = engine_report_fatal_count(rep);
+	struct engine *rules;
+	int rc;
+
+	if (!re->drop_schemas || (vflags & (ENGINE_VAL_SKIP_SCHEMA | ENGINE_VAL_SKIP_RULES)))
+		return engine_doc_validate(re->eng, doc, vflags, profile, rep);
+	/* As engine_doc_validate: classify, XSD; a failure other than an
+	 * invalid document ends it there. */
+	rc = engine_doc_validate(re->eng, doc, vflags | ENGINE_VAL_SKIP_RULES, profile, rep);
+	if (rc < 0 && rc != SECMX_EINVALID)
+		return rc;
+	re->drop_schemas = 0;
+	if ((rules = cli_engine(NULL, re->eflags | ENGINE_CFG_NO_SCHEMAS)) != NULL) {
+		engine_free(re->eng);
+		re->eng = rules;
+	}
+	rc = engine_doc_validate(re->eng, doc, vflags | ENGINE_VAL_SKIP_SCHEMA, profile, rep);
+	if (rc < 0 && rc != SECMX_EINVALID)
+		return rc;
+	return engine_report_fatal_count(rep) > fatal_before ? SECMX_EINVALID : SECMX_OK;
+}
+
 /* validate_one: returns 0 valid, 1 invalid, 2 I/O error. */
-static int validate_one(const struct engine *eng, const char *file, unsigned vflags,
+static int validate_one(struct run_engine *re, const char *file, unsigned vflags,
 			const char *profile, int json, int quiet)
 {
+	const struct engine *eng = re->eng;
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
 	char *buf = NULL;
@@ -190,7 +234,7 @@ static int validate_one(const struct engine *eng, const char *file, unsigned vfl
 	rc = engine_doc_parse(eng, buf, len, file, &doc, rep);
 parsed:
 	if (rc == 0)
-		rc = engine_doc_validate(eng, doc, vflags, profile, rep);
+		rc = validate(re, doc, vflags, profile, rep);
 	status = rc == 0 ? 0 : rc == SECMX_EIO ? EXIT_USAGE : EXIT_REFUSED;
 	if (rc < 0 && engine_report_fatal_count(rep) == 0)
 		engine_report_add(rep, "SECMX-ERROR", ENGINE_FATAL, 0, "", "%s",
@@ -223,7 +267,7 @@ int cmd_validate(int argc, char **argv)
 	const char *schemas = NULL, *profile = NULL, *list = NULL;
 	int json = 0, quiet = 0, c, i, worst = 0;
 	unsigned vflags = 0, eflags = 0;
-	struct engine *eng;
+	struct run_engine re;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jSs:p:PR:qh", opts, NULL)) != -1) {
@@ -258,19 +302,24 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (vflags & ENGINE_VAL_SKIP_SCHEMA)
 		eflags |= ENGINE_CFG_NO_SCHEMAS; /* nothing to compile */
-	if ((eng = cli_engine(schemas, eflags)) == NULL)
+	/* Only the profiles the files need: a one-shot run does not hold every
+	 * profile's rules (docs/memory.md). */
+	eflags |= ENGINE_CFG_RULES_ON_DEMAND;
+	if ((re.eng = cli_engine(schemas, eflags)) == NULL)
 		return EXIT_USAGE;
+	re.eflags = eflags;
+	re.drop_schemas = argc - optind == 1;
 	for (i = optind; i < argc; i++) {
 		int st;
 
 		cli_progress((size_t)(i - optind + 1), (size_t)(argc - optind), argv[i]);
-		st = validate_one(eng, argv[i], vflags, profile, json, quiet);
+		st = validate_one(&re, argv[i], vflags, profile, json, quiet);
 		if (st != 0)
 			cli_progress_done();
 		if (st > worst)
 			worst = st;
 	}
 	cli_progress_done();
-	engine_free(eng);
+	engine_free(re.eng);
 	return worst;
 }

@@ -6,9 +6,11 @@
  * The strict verifier (xmlsec1 behind our checks) is in dsig_verify.c.
  *
  * Functions
- *   engine__dsig_init / engine__dsig_cleanup   xmlsec + crypto start-up, once
- *       (called by engine_global_init under pthread_once). Refuses an xmlsec
- *       library whose ABI does not match the headers we were built with.
+ *   engine__dsig_init / engine__dsig_need / engine__dsig_cleanup   xmlsec +
+ *       crypto start-up, once, on first use (engine__dsig_need, under
+ *       pthread_once, from the key, trust, sign and verify entry points).
+ *       Refuses an xmlsec library whose ABI does not match the headers we
+ *       were built with.
  *   engine_key_load / engine_key_free   a private key and its certificates
  *       from PEM or PKCS#12. The key is checked against the key policy (RSA
  *       2048+, EC P-256/P-384/P-521) and against its certificate before it
@@ -36,6 +38,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <dirent.h>
+#include <pthread.h>
 #include <strings.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,6 +68,8 @@
 #define UBL_SIGNATURE_ID "urn:oasis:names:specification:ubl:signature:1"
 
 static int dsig_ready;
+static pthread_once_t dsig_once = PTHREAD_ONCE_INIT;
+static int dsig_rc = SECMX_EINTERNAL;
 
 static _Thread_local char last_error[256];
 
@@ -111,6 +116,21 @@ int engine__dsig_init(void)
 	}
 	dsig_ready = 1;
 	return SECMX_OK;
+}
+
+/* dsig_init_once: engine__dsig_init for pthread_once. */
+static void dsig_init_once(void)
+{
+	dsig_rc = engine__dsig_init();
+}
+
+/* engine__dsig_need: xmlsec and OpenSSL started (once per process, from any
+ * thread, on first use: a process that never signs or verifies, such as
+ * `secmx validate`, never pays for them); 0 or SECMX_EINTERNAL. */
+int engine__dsig_need(void)
+{
+	pthread_once(&dsig_once, dsig_init_once);
+	return dsig_rc;
 }
 
 /* engine__dsig_cleanup: undo engine__dsig_init (only if it succeeded). */
@@ -328,6 +348,10 @@ int engine_key_load(const char *key_path, const char *cert_path, const char *pas
 	*out = NULL;
 	if (key_path == NULL)
 		return SECMX_EINVAL;
+	if (engine__dsig_need() < 0) {
+		secmx_errf(err, errlen, "xmlsec/OpenSSL start-up failed");
+		return SECMX_EINTERNAL;
+	}
 	if ((certs = sk_X509_new_null()) == NULL)
 		return SECMX_ENOMEM;
 	if ((rc = secmx_file_read(key_path, KEYFILE_MAX, &kbuf, &klen)) < 0) {
@@ -522,6 +546,10 @@ int engine_trust_load(const char *ca_path, const char *crl_path, struct engine_t
 	*out = NULL;
 	if (ca_path == NULL)
 		return SECMX_EINVAL;
+	if (engine__dsig_need() < 0) {
+		secmx_errf(err, errlen, "xmlsec/OpenSSL start-up failed");
+		return SECMX_EINTERNAL;
+	}
 	if ((t = calloc(1, sizeof(*t))) == NULL || (t->store = X509_STORE_new()) == NULL) {
 		rc = SECMX_ENOMEM;
 		goto done;
@@ -910,6 +938,8 @@ int engine_doc_sign(const struct engine *eng, struct engine_doc *doc, const stru
 	(void)eng;
 	if (doc == NULL || key == NULL || doc->xml == NULL || doc->validate_only)
 		return SECMX_EINVAL;
+	if ((rc = engine__dsig_need()) < 0)
+		return rc;
 	root = xmlDocGetRootElement(doc->xml);
 	if (root == NULL || root->ns == NULL ||
 	    strncmp((const char *)root->ns->href, NS_UBL_PREFIX, strlen(NS_UBL_PREFIX)) != 0) {

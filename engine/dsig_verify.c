@@ -741,6 +741,8 @@ int engine_doc_verify(const struct engine *eng, struct engine_doc *doc,
 
 	if (eng == NULL || doc == NULL || doc->xml == NULL || trust == NULL || doc->validate_only)
 		return SECMX_EINVAL;
+	if ((rc = engine__dsig_need()) < 0)
+		return rc;
 	memset(&pc, 0, sizeof(pc));
 	if ((pc.certs = sk_X509_new_null()) == NULL)
 		return SECMX_ENOMEM;

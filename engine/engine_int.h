@@ -102,12 +102,20 @@ int engine__doctype_find(const char *ns, const char *name);
 int engine__schema_load(struct engine *eng, char *err, size_t errlen);
 void engine__schema_free(struct engine *eng);
 
-/* rules.c: load the rule sets under ENG's rules_dir; release them. */
+/* rules.c: load the rule sets under ENG's rules_dir (with
+ * ENGINE_CFG_RULES_ON_DEMAND: only list them); release them. */
 int engine__rules_load(struct engine *eng, char *err, size_t errlen);
 void engine__rules_free(struct engine *eng);
+/* rules.c: with ENGINE_CFG_RULES_ON_DEMAND, load the rule sets PROFILE names
+ * that are not loaded yet (thread-safe: under the rules' own lock); without
+ * it, or for an unknown profile, nothing to do. 0, or SECMX_ECONFIG /
+ * SECMX_ENOMEM with ERR saying which file and line failed. */
+int engine__rules_need(const struct engine *eng, const char *profile, char *err, size_t errlen);
 
-/* dsig.c: xmlsec global set-up. */
+/* dsig.c: xmlsec global set-up; engine__dsig_need() runs it once, on the
+ * first key, trust store, signing or verification (pthread_once). */
 int engine__dsig_init(void);
+int engine__dsig_need(void);
 void engine__dsig_cleanup(void);
 
 /* report.c: a finding located at NODE (line and XPath taken from it). */

@@ -27,7 +27,10 @@
  * (xmlFreeDoc); BUF and FD stay the caller's and are never kept.
  * With ENGINE_PARSE_VALIDATE_ONLY (engine__parse_fd only) whitespace-only
  * text that libxml2's XML_PARSE_NOBLANKS heuristic finds ignorable is counted
- * against the limits like any text node and then dropped (on_blanks).
+ * against the limits like any text node and then dropped (on_blanks), and
+ * text shorter than 16 bytes is stored inside its xmlNode (XML_PARSE_COMPACT:
+ * libxml2 allows it for trees that are not modified, which such a tree never
+ * is).
  * A refusal adds one fatal finding naming the limit or rule, with the line.
  * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-NS,
  * XML-LIMIT-*.
@@ -335,8 +338,10 @@ static int parse_input(const struct engine *eng, struct reader *rd, const char *
 	ctxt->vctxt.warning = NULL;
 	if (name != NULL)
 		ctxt->input->filename = (char *)xmlCharStrdup(name);
+	/* Validate-only trees are never modified (no signing, verifying or
+	 * serializing), so short text may live inside its node (COMPACT). */
 	if (flags & ENGINE_PARSE_VALIDATE_ONLY)
-		options |= XML_PARSE_NOBLANKS;
+		options |= XML_PARSE_NOBLANKS | XML_PARSE_COMPACT;
 	xmlCtxtUseOptions(ctxt, options);
 	/* XML_PARSE_NOCDATA replaced our cdata hook with characters: put it back. */
 	ctxt->sax->cdataBlock = NULL;

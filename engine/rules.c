@@ -7,6 +7,8 @@
  *   engine_rules_count()/_at()   list the rules of a profile, implemented or not
  * Private (engine_int.h):
  *   engine__rules_load()         every *.sch under cfg.rules_dir, at engine_new()
+ *                                (ENGINE_CFG_RULES_ON_DEMAND: only listed then)
+ *   engine__rules_need()         on demand: load the sets a profile names
  *   engine__rules_free()
  *
  * Rule files (docs/rules.md is the reference): sch:schema with sch:ns,
@@ -32,9 +34,15 @@
  * checked), SECMX-RULES-PARTIAL (rules marked not implemented were not
  * checked), SECMX-RULE-ERROR (an expression failed at run time; fatal,
  * because an unevaluated rule must never read as passed), SECMX-RULES-LIMIT
- * (more than MAX_RULE_FINDINGS findings; the rest are counted only).
+ * (more than MAX_RULE_FINDINGS findings; the rest are counted only),
+ * SECMX-RULES-LOAD (on demand only: a rule set of the profile failed to
+ * load; fatal, nothing was checked).
  *
- * Thread safety: the compiled expressions are shared read-only. Each call
+ * Thread safety: the compiled expressions are shared read-only. On demand,
+ * sets load into slots allocated at engine_new() (they never move) under
+ * load_lock, and a thread reads only the slots of its profile after its own
+ * engine__rules_need() returned (the lock orders the load before the read);
+ * code lists likewise (rules_int.h). Each call
  * makes its own xmlXPathContext whose namespace table points at the rule
  * set's (engine-owned, never written) xmlNs array. XXX: libxml2 2.9.14 caches
  * a resolved function in the compiled step (op->cache, op->cacheURI) on
@@ -114,8 +122,12 @@ struct ruleset {
 
 struct engine__rules {
 	struct engine__fnlib lib;
-	struct ruleset *sets;
-	size_t nsets;
+	char **names;                   /* the *.sch files of rules_dir, sorted */
+	size_t nnames;
+	struct ruleset *sets;           /* NNAMES slots, slot I for NAMES[I]; never moves */
+	unsigned char *loaded;          /* per slot: 1 once its set is loaded */
+	int on_demand;                  /* ENGINE_CFG_RULES_ON_DEMAND: load in _need */
+	pthread_mutex_t load_lock;      /* held while sets load on demand */
 	struct engine_rule_info *missing;   /* per rule-set file a profile names, absent */
 	size_t nmissing;
 };
@@ -963,9 +975,9 @@ static void set_free(struct ruleset *set)
 	memset(set, 0, sizeof(*set));
 }
 
-/* load_file: one rule file into a new set of R. */
+/* load_file: one rule file into slot SLOT of R (marked loaded on success). */
 static int load_file(const struct engine *eng, struct engine__rules *r, const char *dir,
-		     const char *file, char *err, size_t errlen)
+		     const char *file, size_t slot, char *err, size_t errlen)
 {
 	struct loader ld = {r, (eng->cfg.flags & ENGINE_CFG_RULES_XPATH_ONLY) != 0, NULL, dir, err,
 			    errlen};
@@ -1028,9 +1040,8 @@ static int load_file(const struct engine *eng, struct engine__rules *r, const ch
 		if ((rc = engine__match_index(&set.ix, set.mtab, set.nrules)) < 0)
 			goto out;
 	}
-	if ((rc = grow(&r->sets, r->nsets, sizeof(*r->sets))) < 0)
-		goto out;
-	r->sets[r->nsets++] = set;
+	r->sets[slot] = set;
+	r->loaded[slot] = 1;
 	memset(&set, 0, sizeof(set));
 out:
 	set_free(&set);
@@ -1046,15 +1057,26 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* find_set: the loaded rule set named FILE (LEN bytes), or NULL. */
-static const struct ruleset *find_set(const struct engine__rules *r, const char *file, size_t len)
+/* name_index: the slot of the rule file FILE (LEN bytes) in R, or -1 when
+ * rules_dir has no such file. */
+static long name_index(const struct engine__rules *r, const char *file, size_t len)
 {
 	size_t i;
 
-	for (i = 0; r && i < r->nsets; i++)
-		if (strlen(r->sets[i].file) == len && strncmp(r->sets[i].file, file, len) == 0)
-			return &r->sets[i];
-	return NULL;
+	for (i = 0; r && i < r->nnames; i++)
+		if (strlen(r->names[i]) == len && strncmp(r->names[i], file, len) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* find_set: the loaded rule set named FILE (LEN bytes), or NULL. On demand,
+ * a caller first makes its profile's sets load (engine__rules_need): a slot
+ * is only read once loaded, and a loaded slot never changes. */
+static const struct ruleset *find_set(const struct engine__rules *r, const char *file, size_t len)
+{
+	long i = name_index(r, file, len);
+
+	return i >= 0 && r->loaded[i] ? &r->sets[i] : NULL;
 }
 
 /* note_missing: a listing entry for every rule-set file a profile names but that is absent. */
@@ -1066,7 +1088,7 @@ static int note_missing(struct engine__rules *r)
 		const char *s = engine_profile_at(p)->rules;
 		while (s && *s) {
 			size_t len = strcspn(s, ",");
-			int known = find_set(r, s, len) != NULL;
+			int known = name_index(r, s, len) >= 0;
 			char *file;
 
 			for (i = 0; !known && i < r->nmissing; i++)
@@ -1089,14 +1111,15 @@ static int note_missing(struct engine__rules *r)
 	return SECMX_OK;
 }
 
-/* engine__rules_load: load every *.sch under ENG's rules_dir (see engine_int.h). */
+/* engine__rules_load: every *.sch under ENG's rules_dir gets a slot; each is
+ * loaded now, or with ENGINE_CFG_RULES_ON_DEMAND when a profile needs it
+ * (engine__rules_need). See engine_int.h. */
 int engine__rules_load(struct engine *eng, char *err, size_t errlen)
 {
 	struct engine__rules *r = NULL;
 	DIR *d = NULL;
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, i;
+	size_t i;
 	int rc;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -1105,6 +1128,12 @@ int engine__rules_load(struct engine *eng, char *err, size_t errlen)
 		free(r);
 		return rc;
 	}
+	if (pthread_mutex_init(&r->load_lock, NULL) != 0) {
+		engine__fnlib_free(&r->lib);
+		free(r);
+		return SECMX_EINTERNAL;
+	}
+	r->on_demand = (eng->cfg.flags & ENGINE_CFG_RULES_ON_DEMAND) != 0;
 	eng->rules = r;
 	if ((d = opendir(eng->rules_dir)) == NULL) {
 		secmx_errf(err, errlen, "rules directory %s: not found", eng->rules_dir);
@@ -1115,25 +1144,51 @@ int engine__rules_load(struct engine *eng, char *err, size_t errlen)
 		size_t len = strlen(de->d_name);
 		if (len < 5 || strcmp(de->d_name + len - 4, ".sch") != 0 || de->d_name[0] == '.')
 			continue;
-		if ((rc = grow(&names, n, sizeof(*names))) < 0 ||
-		    (names[n] = strdup(de->d_name)) == NULL) {
+		if ((rc = grow(&r->names, r->nnames, sizeof(*r->names))) < 0 ||
+		    (r->names[r->nnames] = strdup(de->d_name)) == NULL) {
 			rc = SECMX_ENOMEM;
 			goto out;
 		}
-		n++;
+		r->nnames++;
 	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_name);
-	for (i = 0; i < n; i++)
-		if ((rc = load_file(eng, r, eng->rules_dir, names[i], err, errlen)) < 0)
-			goto out;
-	rc = note_missing(r);
+	if (r->nnames > 0)
+		qsort(r->names, r->nnames, sizeof(*r->names), cmp_name);
+	if (r->nnames > 0 && ((r->sets = calloc(r->nnames, sizeof(*r->sets))) == NULL ||
+			      (r->loaded = calloc(r->nnames, 1)) == NULL)) {
+		rc = SECMX_ENOMEM;
+		goto out;
+	}
+	rc = SECMX_OK;
+	for (i = 0; !r->on_demand && rc >= 0 && i < r->nnames; i++)
+		rc = load_file(eng, r, eng->rules_dir, r->names[i], i, err, errlen);
+	if (rc >= 0)
+		rc = note_missing(r);
 out:
 	if (d != NULL)
 		closedir(d);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	return rc;
+}
+
+/* engine__rules_need: see engine_int.h. */
+int engine__rules_need(const struct engine *eng, const char *profile, char *err, size_t errlen)
+{
+	struct engine__rules *r = eng->rules;
+	const struct engine_profile *p = engine_profile_find(profile);
+	const char *s = p ? p->rules : NULL;
+	int rc = SECMX_OK;
+
+	if (r == NULL || !r->on_demand || s == NULL)
+		return SECMX_OK;
+	pthread_mutex_lock(&r->load_lock);
+	while (rc >= 0 && *s) {
+		size_t len = strcspn(s, ",");
+		long i = name_index(r, s, len);
+
+		if (i >= 0 && !r->loaded[i])
+			rc = load_file(eng, r, eng->rules_dir, r->names[i], (size_t)i, err, errlen);
+		s += len + (s[len] == ',');
+	}
+	pthread_mutex_unlock(&r->load_lock);
 	return rc;
 }
 
@@ -1145,13 +1200,19 @@ void engine__rules_free(struct engine *eng)
 
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->nsets; i++)
-		set_free(&r->sets[i]);
+	for (i = 0; i < r->nnames; i++) {
+		if (r->loaded != NULL && r->loaded[i])
+			set_free(&r->sets[i]);
+		free(r->names[i]);
+	}
+	free(r->names);
 	free(r->sets);
+	free(r->loaded);
 	for (i = 0; i < r->nmissing; i++)
 		free((char *)r->missing[i].file);
 	free(r->missing);
 	engine__fnlib_free(&r->lib);
+	pthread_mutex_destroy(&r->load_lock);
 	free(r);
 	eng->rules = NULL;
 }
@@ -1164,7 +1225,11 @@ size_t engine_rules_count(const struct engine *eng, const char *profile)
 	const struct engine_profile *p = engine_profile_find(profile);
 	const char *s = p ? p->rules : NULL;
 	size_t total = 0;
+	char err[8];
 
+	/* On demand: load the profile's sets to list them; one that fails to
+	 * load counts as one entry, for which engine_rules_at returns NULL. */
+	(void)engine__rules_need(eng, profile, err, sizeof(err));
 	while (eng->rules && s && *s) {
 		size_t len = strcspn(s, ",");
 		const struct ruleset *set = find_set(eng->rules, s, len);
@@ -1181,7 +1246,9 @@ const struct engine_rule_info *engine_rules_at(const struct engine *eng, const c
 	const struct engine_profile *p = engine_profile_find(profile);
 	const char *s = p ? p->rules : NULL;
 	size_t k;
+	char err[8];
 
+	(void)engine__rules_need(eng, profile, err, sizeof(err));
 	while (eng->rules && s && *s) {
 		size_t len = strcspn(s, ",");
 		const struct ruleset *set = find_set(eng->rules, s, len);
@@ -1472,6 +1539,7 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	const struct engine_profile *prof;
 	struct run run;
 	const char *s;
+	char why[512] = "";
 	int rc;
 
 	memset(&run, 0, sizeof(run));
@@ -1490,6 +1558,12 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 				    profile ? "profile ubl-2.1 requested" :
 					      "the document names no profile we know (cbc:CustomizationID)",
 				    prof->rules);
+	if ((rc = engine__rules_need(eng, prof->name, why, sizeof(why))) < 0) {
+		engine_report_add(rep, "SECMX-RULES-LOAD", ENGINE_FATAL, 0, "",
+				  "the rule sets of profile %s could not be loaded: %s", prof->name,
+				  why);
+		return rc;
+	}
 	if ((run.ctxt = xmlXPathNewContext(doc->xml)) == NULL)
 		return SECMX_ENOMEM;
 	run.st.lib = &eng->rules->lib;

@@ -519,18 +519,22 @@ static int cmp_str(const void *a, const void *b)
 int engine__codelist_load(struct engine__fnlib *lib, const char *name, const char *path, char *err,
 			  size_t errlen)
 {
-	struct codelist cl = {0}, *nl;
-	size_t i, cap = 0, len = 0;
+	struct codelist cl = {0};
+	size_t i, cap = 0, len = 0, nlists = lib->nlists;
 	char *p, *line, *save = NULL;
 	int rc;
 
-	for (i = 0; i < lib->nlists; i++) {
+	for (i = 0; i < nlists; i++) {
 		if (strcmp(lib->lists[i].name, name) != 0)
 			continue;
 		if (strcmp(lib->lists[i].path, path) == 0)
 			return SECMX_OK;
 		secmx_errf(err, errlen, "code list %s: declared from %s and from %s", name,
 			   lib->lists[i].path, path);
+		return SECMX_ECONFIG;
+	}
+	if (nlists == CODELIST_MAX) {
+		secmx_errf(err, errlen, "code list %s: more than %d code lists", name, CODELIST_MAX);
 		return SECMX_ECONFIG;
 	}
 	if ((rc = secmx_file_read(path, 16u << 20, &cl.blob, &len)) < 0) {
@@ -561,14 +565,11 @@ int engine__codelist_load(struct engine__fnlib *lib, const char *name, const cha
 		qsort(cl.codes, cl.n, sizeof(*cl.codes), cmp_str);
 	cl.name = strdup(name);
 	cl.path = strdup(path);
-	nl = realloc(lib->lists, (lib->nlists + 1) * sizeof(*nl));
-	if (cl.name == NULL || cl.path == NULL || nl == NULL) {
-		if (nl != NULL)
-			lib->lists = nl;
+	if (cl.name == NULL || cl.path == NULL)
 		goto oom;
-	}
-	lib->lists = nl;
-	lib->lists[lib->nlists++] = cl;
+	/* The slot first, then the count that makes readers look at it. */
+	lib->lists[nlists] = cl;
+	lib->nlists = nlists + 1;
 	return SECMX_OK;
 oom:
 	free(cl.name);
@@ -582,7 +583,14 @@ oom:
 int engine__fnlib_init(struct engine__fnlib *lib)
 {
 	memset(lib, 0, sizeof(*lib));
-	return pthread_mutex_init(&lib->re_lock, NULL) == 0 ? SECMX_OK : SECMX_EINTERNAL;
+	if ((lib->lists = calloc(CODELIST_MAX, sizeof(*lib->lists))) == NULL)
+		return SECMX_ENOMEM;
+	if (pthread_mutex_init(&lib->re_lock, NULL) != 0) {
+		free(lib->lists);
+		lib->lists = NULL;
+		return SECMX_EINTERNAL;
+	}
+	return SECMX_OK;
 }
 
 /* engine__fnlib_free: release code lists and cached regular expressions. */
@@ -1107,9 +1115,9 @@ static void fn_distinct_count(xmlXPathParserContextPtr ctxt, int nargs)
 /* engine__codelist_index: the index of code list NAME in LIB, or -1. */
 int engine__codelist_index(const struct engine__fnlib *lib, const char *name)
 {
-	size_t i;
+	size_t i, n = lib->nlists;
 
-	for (i = 0; i < lib->nlists; i++)
+	for (i = 0; i < n; i++)
 		if (strcmp(lib->lists[i].name, name) == 0)
 			return (int)i;
 	return -1;
@@ -1130,11 +1138,11 @@ static void fn_in_codelist(xmlXPathParserContextPtr ctxt, int nargs)
 	const struct codelist *cl = NULL;
 	char *a[2];
 	const char *key;
-	size_t i;
+	size_t i, n = lib->nlists;
 
 	ARITY(2, 2);
 	if (pop_strs(ctxt, 2, a) == 0) {
-		for (i = 0; i < lib->nlists && cl == NULL; i++)
+		for (i = 0; i < n && cl == NULL; i++)
 			if (strcmp(lib->lists[i].name, a[1]) == 0)
 				cl = &lib->lists[i];
 		if (cl == NULL) {

@@ -5,12 +5,15 @@
  *
  * Ownership: everything hanging off struct engine__rules belongs to it and
  * is freed by engine__rules_free(). After engine_new() it is only read,
- * except the regular-expression cache, which has its own mutex.
+ * except the regular-expression cache, which has its own mutex, and, with
+ * ENGINE_CFG_RULES_ON_DEMAND, rule sets and code lists added under the
+ * load lock (rules.c, engine__rules_need).
  */
 #ifndef SECMX_RULES_INT_H
 #define SECMX_RULES_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
@@ -40,10 +43,17 @@ struct recache_ent {
 
 #define RECACHE_MAX 256
 
-/* Shared by every rule set of one engine: code lists and the regex cache. */
+/* Most code lists one engine holds (every rule set's together). */
+#define CODELIST_MAX 512
+
+/* Shared by every rule set of one engine: code lists and the regex cache.
+ * LISTS has CODELIST_MAX slots from engine__fnlib_init() on and never moves,
+ * and NLISTS is stored only after its new slot is filled: with rule sets
+ * loaded on demand (ENGINE_CFG_RULES_ON_DEMAND) one thread may read the
+ * lists while another adds more under the rules' load lock. */
 struct engine__fnlib {
 	struct codelist *lists;
-	size_t nlists;
+	_Atomic size_t nlists;
 	pthread_mutex_t re_lock;
 	struct recache_ent re[RECACHE_MAX];
 	size_t nre;

@@ -813,6 +813,76 @@ END_TEST
 
 /* ---- missing and not-implemented rule sets ---- */
 
+/* on_demand_engine: an engine over RULES_DIR with ENGINE_CFG_RULES_ON_DEMAND, no XSDs. */
+static struct engine *on_demand_engine(const char *rules_dir)
+{
+	struct engine_config cfg;
+	struct engine *eng = NULL;
+	char err[512] = "";
+	int rc;
+
+	engine_config_default(&cfg);
+	cfg.flags = ENGINE_CFG_NO_SCHEMAS | ENGINE_CFG_RULES_ON_DEMAND;
+	cfg.rules_dir = rules_dir;
+	rc = engine_new(&cfg, &eng, err, sizeof(err));
+	ck_assert_msg(rc == 0, "engine_new: %s (%s)", secmx_strerror(rc), err);
+	return eng;
+}
+
+START_TEST(on_demand_load_error_is_reported)
+{
+	/* A rule file that does not compile: an eager engine_new refuses it
+	 * (loader_errors); on demand, engine_new succeeds and the first
+	 * validation of a profile naming it says so, fatally, with file:line. */
+	static const char bad[] = SCH_HEAD
+		"<pattern><rule context='/*'><assert id='BAD-2' test='exists(cbc:ID)'>m</assert>"
+		"</rule></pattern>\n" SCH_TAIL;
+	static const char good[] = SCH_HEAD
+		"<pattern><rule context='/*'><assert id='M-1' test='cbc:ID'>m</assert></rule></pattern>\n"
+		SCH_TAIL;
+	const char *base = corpus("ubl-examples/peppol-bis-billing3/base-example.xml");
+	struct engine *eng = on_demand_engine(rules_dir_with(bad)), *eager;
+	struct engine_report *rep = engine_report_new(), *rep2 = engine_report_new();
+	struct engine_doc *doc;
+	int round;
+
+	/* On demand the file is read when first needed: keep it until then. */
+	doc = test_parse_file(eng, base, rep);
+	for (round = 0; round < 2; round++) {
+		engine_report_clear(rep);
+		ck_assert_int_eq(engine_doc_validate_rules(eng, doc, NULL, rep), -11); /* ECONFIG */
+		ck_assert_int_eq(count_rule(rep, "SECMX-RULES-LOAD"), 1);
+		ck_assert_int_eq(first(rep, "SECMX-RULES-LOAD")->severity, ENGINE_FATAL);
+		ck_assert_msg(strstr(first(rep, "SECMX-RULES-LOAD")->message, "ubl21.sch:") &&
+				      strstr(first(rep, "SECMX-RULES-LOAD")->message, "exists()"),
+			      "'%s'", first(rep, "SECMX-RULES-LOAD")->message);
+	}
+	rules_dir_remove();
+	engine_doc_free(doc);
+	engine_free(eng);
+
+	/* A good file on demand: the same findings as eager, missing files too. */
+	eng = on_demand_engine(rules_dir_with(good));
+	eager = new_engine(tmpdir, NULL, NULL, 0);
+	engine_report_clear(rep);
+	doc = test_parse_file(eng, base, rep);
+	ck_assert_int_eq(engine_doc_validate_rules(eng, doc, NULL, rep),
+			 engine_doc_validate_rules(eager, doc, NULL, rep2));
+	rules_dir_remove();
+	ck_assert_uint_eq(engine_report_count(rep), engine_report_count(rep2));
+	ck_assert_int_ge(count_rule(rep, "SECMX-RULES-MISSING"), 2);
+	ck_assert_int_eq(count_rule(rep, "SECMX-RULES-MISSING"),
+			 count_rule(rep2, "SECMX-RULES-MISSING"));
+	ck_assert_uint_eq(engine_rules_count(eng, "peppol-bis-billing-3"),
+			  engine_rules_count(eager, "peppol-bis-billing-3"));
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	engine_report_free(rep2);
+	engine_free(eng);
+	engine_free(eager);
+}
+END_TEST
+
 START_TEST(missing_rule_files_warn_and_list)
 {
 	/* A rules directory holding only ubl21.sch: every other file the
@@ -1367,5 +1437,6 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, builtin_rules_agree_with_xpath);
 	tcase_add_test(tc, walk_fast_predicates_agree_with_plain);
 	tcase_add_test(tc, assert_c_forms_agree_with_xpath);
+	tcase_add_test(tc, on_demand_load_error_is_reported);
 	return tc;
 }
