@@ -450,12 +450,20 @@ root.append(A("BR-IC-11", G("K", "not($bdCats%s) or string-length(cac:Delivery/c
 	"An intra-community supply (category 'K') needs the actual delivery date (BT-72) or the invoicing period (BG-14)."))
 root.append(A("BR-IC-12", G("K", "not($bdCats%s) or string-length(cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:IdentificationCode) > 1" % cK),
 	"An intra-community supply (category 'K') needs the deliver-to country code (BT-80)."))
-# Split payment (B), Italy only
-cB = "[normalize-space(cbc:ID) = 'B']"
-root.append(A("BR-B-01", G("B", "not($lineCats%s | $acCats%s) or not(//cac:Country/cbc:IdentificationCode[normalize-space(.) != 'IT'])" % (cB, cB)),
+# Split payment (B), Italy only.  The official UBL binding (EN16931-UBL-model.sch):
+#   BR-B-01  (not(//cbc:IdentificationCode != 'IT') and (//cac:TaxCategory/cbc:ID ='B'
+#            or //cac:ClassifiedTaxCategory/cbc:ID = 'B')) or (not(... = 'B'))
+#   BR-B-02  B in the breakdown, a document level allowance/charge or a line, and then
+#            no S in a document level allowance/charge or a line (its breakdown test
+#            "cac:TaxTotal/cac:TaxSubtotal/cbc:ID ='S'" names no element: never true)
+# Plain comparisons, as the official text (no normalize-space); every
+# cbc:IdentificationCode counts (item origin country BT-159 too), not only
+# addresses; B is looked for in the breakdown as well.
+cBx = "[cbc:ID = 'B']"
+root.append(A("BR-B-01", G("B", "not($lineCats%s | $acCats%s | $bdCats%s) or not(//cbc:IdentificationCode[. != 'IT'])" % (cBx, cBx, cBx)),
 	"Category 'B' (split payment) is for domestic Italian invoices only: every country code must be IT."))
-root.append(A("BR-B-02", G("B", "not($lineCats%s | $acCats%s) or not($lineCats[normalize-space(cbc:ID) = 'S'] | $acCats[normalize-space(cbc:ID) = 'S'])" % (cB, cB)),
-	"A document with lines, allowances or charges in category 'B' (split payment) must not have any in category 'S' (standard rated)."))
+root.append(A("BR-B-02", G("B", "not($lineCats%s | $acCats%s | $bdCats%s) or not($lineCats[cbc:ID = 'S'] | $acCats[cbc:ID = 'S'])" % (cBx, cBx, cBx)),
+	"A document with category 'B' (split payment) must not have lines, document level allowances or charges in category 'S' (standard rated)."))
 
 vat += P("vat", R("/ubl:Invoice | /cn:CreditNote", *root), *cats)
 write("en16931-vat", "EN 16931 VAT category rules: BR-S, BR-Z, BR-E, BR-AE, BR-IC (K), BR-G, BR-O, BR-IG (L), BR-IP (M), BR-B.",

@@ -448,6 +448,18 @@ case("BR-IC-11", "passes", "period", "an invoicing period instead of a delivery 
 case("BR-IC-12", "fires", "no-country", "intra-community supply without deliver-to country", "invoice-K", ("del", "cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country"))
 case("BR-B-01", "fires", "foreign-buyer", "split payment with a buyer outside Italy", "invoice-B", ("set", BUY + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode", "FR"))
 case("BR-B-02", "fires", "with-standard", "split payment next to a standard rated line", "invoice-B", ("set", L1 + "/cac:Item/cac:ClassifiedTaxCategory/cbc:ID", "S"))
+LCAT = "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory/cbc:ID"
+ACAT = "cac:AllowanceCharge/cac:TaxCategory/cbc:ID"
+case("BR-B-01", "fires", "origin-country", "split payment, an item origin country outside Italy (every cbc:IdentificationCode counts)", "invoice-B",
+     ("add", L1 + "/cac:Item", "<cac:OriginCountry><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:OriginCountry>"))
+case("BR-B-01", "fires", "breakdown-only", "split payment named only in the VAT breakdown, a buyer outside Italy", "invoice-B",
+     ("set", LCAT, "E"), ("set", ACAT, "E"), ("set", BUY + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode", "FR"))
+case("BR-B-01", "passes", "all-italian", "split payment, every country code (addresses and item origin) is IT", "invoice-B",
+     ("add", L1 + "/cac:Item", "<cac:OriginCountry><cbc:IdentificationCode>IT</cbc:IdentificationCode></cac:OriginCountry>"))
+case("BR-B-02", "fires", "breakdown-b-lines-s", "split payment in the VAT breakdown, lines and allowances/charges standard rated", "invoice-B",
+     ("set", LCAT, "S"), ("set", ACAT, "S"))
+case("BR-B-02", "passes", "breakdown-s-only", "split payment lines next to a breakdown in S: the rule names lines, allowances and charges only", "invoice-B",
+     ("add", "cac:TaxTotal", "<cac:TaxSubtotal><cbc:TaxableAmount currencyID=\"EUR\">0.00</cbc:TaxableAmount><cbc:TaxAmount currencyID=\"EUR\">0.00</cbc:TaxAmount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>22</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>"))
 DEFAULT_BASE = {}
 for cat, pre in FAMS.items():
 	for n in range(1, 15):
