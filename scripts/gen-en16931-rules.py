@@ -920,10 +920,10 @@ sr.append(R("/ubl:Invoice | /cn:CreditNote",
 	A("UBL-SR-29", "count(//cac:PartyIdentification/cbc:ID[secmx:upper-case(@schemeID) = 'SEPA']) &lt;= 1", "At most one bank assigned creditor identifier (SEPA).", flag=W),
 	A("UBL-SR-39", "count(cac:ProjectReference/cbc:ID) &lt;= 1", "At most one project reference.", flag=W),
 	A("UBL-SR-40", "count(cac:AccountingCustomerParty/cac:Party/cac:PartyName/cbc:Name) &lt;= 1", "At most one buyer trading name.", flag=W),
-	A("UBL-SR-44", "count(cac:PaymentMeans/cbc:PaymentID) &lt;= 1 or (count(cac:PaymentMeans/cbc:PaymentID) = 2 and cac:PaymentMeans[1]/cbc:PaymentID = cac:PaymentMeans[2]/cbc:PaymentID)", "At most one payment identifier (or two equal ones).", flag=W),
+	A("UBL-SR-44", "not(cac:PaymentMeans/cbc:PaymentID != cac:PaymentMeans/cbc:PaymentID)", "All payment identifiers (BT-83) must be the same value: '<value-of select=\"cac:PaymentMeans[1]/cbc:PaymentID\"/>' and others differ.", flag=W),
 	A("UBL-SR-45", "count(cac:PaymentMeans/cbc:PaymentDueDate) &lt;= 1", "At most one payment due date in the payment means.", flag=W),
 	A("UBL-SR-46", "count(cac:PaymentMeans/cbc:PaymentMeansCode/@name) &lt;= 1", "At most one payment means text.", flag=W),
-	A("UBL-SR-47", "count(cac:PaymentMeans/cbc:PaymentMeansCode) &lt;= 1 or (count(cac:PaymentMeans) = 2 and cac:PaymentMeans[1]/cbc:PaymentMeansCode = cac:PaymentMeans[2]/cbc:PaymentMeansCode)", "Several payment means codes must be equal.", flag=W)))
+	A("UBL-SR-47", "not(cac:PaymentMeans/cbc:PaymentMeansCode != cac:PaymentMeans/cbc:PaymentMeansCode)", "All payment means codes (BT-81) must be the same code: '<value-of select=\"cac:PaymentMeans[1]/cbc:PaymentMeansCode\"/>' and others differ.", flag=W)))
 sr.append(R("cac:InvoiceLine | cac:CreditNoteLine",
 	A("UBL-SR-34", "count(cbc:Note) &lt;= 1", "At most one note per line.", flag=W),
 	A("UBL-SR-35", "count(cac:OrderLineReference/cbc:LineID) &lt;= 1", "At most one referenced purchase order line per line.", flag=W),

@@ -561,10 +561,14 @@ case("UBL-SR-43", "passes", "invoiced-object", "a scheme on an invoiced object (
 PM2 = "<cac:PaymentMeans><cbc:PaymentMeansCode>%s</cbc:PaymentMeansCode><cbc:PaymentID>%s</cbc:PaymentID></cac:PaymentMeans>"
 case("UBL-SR-44", "fires", "different-ids", "two payment means with different payment ids", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "B")))
 case("UBL-SR-44", "passes", "equal-ids", "two payment means with the same payment id", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "A")))
+case("UBL-SR-44", "passes", "three-equal-ids", "three payment means with the same payment id (the official rule counts distinct ids)", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "A")), ("add", ".", PM2 % ("30", "A")))
+case("UBL-SR-44", "fires", "third-differs", "three payment means, the third with another payment id", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "A")), ("add", ".", PM2 % ("30", "B")))
 case("UBL-SR-46", "fires", "two-texts", "two payment means texts", B, ("attr", "cac:PaymentMeans/cbc:PaymentMeansCode", "name", "Credit transfer"), ("add", ".", "<cac:PaymentMeans><cbc:PaymentMeansCode name=\"Cash\">30</cbc:PaymentMeansCode></cac:PaymentMeans>"))
 case("UBL-SR-46", "passes", "one-text", "one payment means text", B, ("attr", "cac:PaymentMeans/cbc:PaymentMeansCode", "name", "Credit transfer"))
 case("UBL-SR-47", "fires", "different-codes", "two payment means with different codes", B, ("add", ".", PM2 % ("58", "B")))
 case("UBL-SR-47", "passes", "same-codes", "two payment means with the same code", B, ("add", ".", PM2 % ("30", "B")))
+case("UBL-SR-47", "passes", "three-same-codes", "three payment means, all code 30 (the official rule counts distinct codes)", B, ("add", ".", PM2 % ("30", "B")), ("add", ".", PM2 % ("30", "C")))
+case("UBL-SR-47", "fires", "third-differs", "three payment means, the third with another code", B, ("add", ".", PM2 % ("30", "B")), ("add", ".", PM2 % ("58", "C")))
 case("UBL-DT-01", "fires", "three-decimals", "an amount with three decimals", B, ("set", ALW + "/cbc:Amount", "10.000"))
 case("UBL-DT-01", "passes", "price", "a price may have more decimals", B, ("set", L1 + "/cac:Price/cbc:PriceAmount", "60.0000"))
 ATT = "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cac:Attachment>%s</cac:Attachment></cac:AdditionalDocumentReference>"
