@@ -202,9 +202,9 @@ m.append(R("/ubl:Invoice | /cn:CreditNote",
 	A("BR-53", "not(cbc:TaxCurrencyCode) or cac:TaxTotal/cbc:TaxAmount[@currencyID = current()/cbc:TaxCurrencyCode]",
 	  "The VAT accounting currency (BT-6) is <value-of select=\"cbc:TaxCurrencyCode\"/>, so the total VAT in that currency (BT-111) must be given."),
 	A("BR-CO-03", "not(cbc:TaxPointDate and cac:InvoicePeriod/cbc:DescriptionCode)", "Give either the VAT point date (BT-7) or the VAT point date code (BT-8), not both."),
-	A("BR-CO-15", "not(cbc:DocumentCurrencyCode) or secmx:dec-eq(cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount, "
+	A("BR-CO-15", "not(cbc:DocumentCurrencyCode) or count(cac:TaxTotal/cbc:TaxAmount[@currencyID = current()/cbc:DocumentCurrencyCode]) = 1 and secmx:dec-eq(cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount, "
 	  + r2("secmx:dec-add(cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount, cac:TaxTotal/cbc:TaxAmount[@currencyID = current()/cbc:DocumentCurrencyCode])") + ")",
-	  "Total with VAT (BT-112) <value-of select=\"cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount\"/> is not the total without VAT (BT-109) plus the total VAT in the document currency (BT-110)."),
+	  "Total with VAT (BT-112) <value-of select=\"cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount\"/> is not the total without VAT (BT-109) plus the total VAT in the document currency (BT-110), or that total is not given exactly once."),
 	A("BR-CO-18", "cac:TaxTotal/cac:TaxSubtotal", "The document needs at least one VAT breakdown (BG-23, cac:TaxSubtotal)."),
 	A("BR-DEC-13", "not(cac:TaxTotal/cbc:TaxAmount[normalize-space(@currencyID) = $docCurrency][string-length(substring-after(., '.')) > 2])",
 	  "The total VAT amount (BT-110) has more than 2 decimals."),

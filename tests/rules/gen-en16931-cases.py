@@ -336,6 +336,8 @@ case("BR-CO-13", "passes", "no-allowances-charges", "without allowances and char
 case("BR-CO-14", "fires", "tax-total", "the total VAT is not the sum of the breakdown", B, ("set", "cac:TaxTotal/cbc:TaxAmount", "252.00"))
 case("BR-CO-14", "fires", "credit-note", "on a credit note too", "creditnote-S", ("set", "cac:TaxTotal/cbc:TaxAmount", "252.00"))
 case("BR-CO-15", "fires", "tax-inclusive", "the total with VAT is not total without VAT + VAT", B, ("set", LMT + "/cbc:TaxInclusiveAmount", "1262.51"), ("set", LMT + "/cbc:PayableAmount", "1262.51"))
+case("BR-CO-15", "fires", "two-tax-totals", "two VAT totals in the document currency (the official rule wants exactly one)", B, ("add", ".", "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">0.00</cbc:TaxAmount></cac:TaxTotal>"))
+case("BR-CO-15", "passes", "accounting-currency-total", "a second VAT total in the VAT accounting currency does not count", B, ("add", ".", "<cac:TaxTotal><cbc:TaxAmount currencyID=\"SEK\">2900.00</cbc:TaxAmount></cac:TaxTotal>"))
 case("BR-CO-16", "fires", "payable", "the amount due is not total - paid + rounding", B, ("set", LMT + "/cbc:PayableAmount", "1262.00"))
 case("BR-CO-16", "passes", "prepaid-rounding", "a paid amount and a rounding amount", B,
      ("add", LMT, "<cbc:PrepaidAmount currencyID=\"EUR\">262.50</cbc:PrepaidAmount><cbc:PayableRoundingAmount currencyID=\"EUR\">0.40</cbc:PayableRoundingAmount>"), ("set", LMT + "/cbc:PayableAmount", "1000.40"))
