@@ -260,8 +260,7 @@ m.append(R("cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID | cac
 	A("BR-64", "@schemeID", "The item standard identifier (BT-157) '<value-of select=\".\"/>' needs a scheme identifier (@schemeID).")))
 m.append(R("cac:PayeeParty",
 	A("BR-17", "cac:PartyName/cbc:Name and not(cac:PartyName/cbc:Name = ../cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name)"
-	  " and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID)"
-	  " and not(cac:PartyLegalEntity/cbc:RegistrationName = ../cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName)",
+	  " and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID)",
 	  "A payee (BG-10) different from the seller needs its own payee name (BT-59).")))
 m.append(R("cac:PaymentMeans[normalize-space(cbc:PaymentMeansCode) = '30' or normalize-space(cbc:PaymentMeansCode) = '58']/cac:PayeeFinancialAccount",
 	A("BR-50", "cbc:ID != ''", "Credit transfer (BG-17) needs the payment account identifier (BT-84).")))
