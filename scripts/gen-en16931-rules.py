@@ -118,7 +118,7 @@ model += """
 """
 m = []
 m.append(R("cac:AdditionalDocumentReference",
-	A("BR-52", "cbc:ID != ''", "Each additional supporting document (BG-24) needs a supporting document reference (BT-122, cbc:ID).")))
+	A("BR-52", "normalize-space(cbc:ID) != ''", "Each additional supporting document (BG-24) needs a supporting document reference (BT-122, cbc:ID).")))
 # BR-CO-25: invoices only (EN 16931 issues #84, #241: a positive amount on a
 # credit note is owed to the buyer).
 m.append(R("/ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount",
@@ -127,10 +127,10 @@ m.append(R("/ubl:Invoice/cac:LegalMonetaryTotal/cbc:PayableAmount",
 m.append(R("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID",
 	A("BR-63", "@schemeID", "The buyer electronic address (BT-49) '<value-of select=\".\"/>' needs a scheme identifier (@schemeID).")))
 m.append(R("cac:AccountingCustomerParty/cac:Party/cac:PostalAddress",
-	A("BR-11", "cac:Country/cbc:IdentificationCode != ''", "The buyer postal address (BG-8) needs a country code (BT-55).")))
-m.append(R("cac:PaymentMeans/cac:CardAccount",
-	A("BR-51", "string-length(cbc:PrimaryAccountNumberID) >= 4 and string-length(cbc:PrimaryAccountNumberID) &lt;= 6",
-	  "Payment card information (BG-18) must carry the last 4 to 6 digits of the card number (BT-87), not '<value-of select=\"cbc:PrimaryAccountNumberID\"/>'.")))
+	A("BR-11", "normalize-space(cac:Country/cbc:IdentificationCode) != ''", "The buyer postal address (BG-8) needs a country code (BT-55).")))
+m.append(R("cac:PaymentMeans/cac:CardAccount/cbc:PrimaryAccountNumberID",
+	A("BR-51", "string-length(normalize-space(.)) &lt;= 10",
+	  "The payment card primary account number (BT-87) '<value-of select=\".\"/>' has more than 10 characters: an invoice should never carry a full card number (at most the first 6 and last 4 digits).", flag="warning")))
 m.append(R("cac:Delivery/cac:DeliveryLocation/cac:Address",
 	A("BR-57", "cac:Country/cbc:IdentificationCode", "A deliver-to address (BG-15) needs a country code (BT-80).")))
 # BR-CO-05..08 ("reason code and reason text shall indicate the same type"):
@@ -193,13 +193,13 @@ m.append(R("/*/cac:LegalMonetaryTotal",
 	      ("payLeft", "concat(substring(" + r2("secmx:dec-sub(cbc:PayableAmount, " + or0("cbc:PayableRoundingAmount") + ")") + ", 1, 100 * number($hasRounding)), substring(cbc:PayableAmount, 1, 100 * number(not($hasRounding))))"),
 	      ("payRight", "concat(substring(" + r2("secmx:dec-sub(cbc:TaxInclusiveAmount, " + or0("cbc:PrepaidAmount") + ")") + ", 1, 100 * number($hasPrepaid)), substring(cbc:TaxInclusiveAmount, 1, 100 * number(not($hasPrepaid))))"))))
 m.append(R("/ubl:Invoice | /cn:CreditNote",
-	A("BR-01", "cbc:CustomizationID != ''", "The document needs a specification identifier (BT-24, cbc:CustomizationID)."),
-	A("BR-02", "cbc:ID != ''", "The document needs an invoice number (BT-1, cbc:ID)."),
-	A("BR-03", "cbc:IssueDate != ''", "The document needs an issue date (BT-2, cbc:IssueDate)."),
-	A("BR-04", "cbc:InvoiceTypeCode != '' or cbc:CreditNoteTypeCode != ''", "The document needs a type code (BT-3, cbc:InvoiceTypeCode or cbc:CreditNoteTypeCode)."),
-	A("BR-05", "cbc:DocumentCurrencyCode != ''", "The document needs a currency code (BT-5, cbc:DocumentCurrencyCode)."),
-	A("BR-06", "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName != ''", "The document needs the seller name (BT-27, PartyLegalEntity/cbc:RegistrationName)."),
-	A("BR-07", "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName != ''", "The document needs the buyer name (BT-44, PartyLegalEntity/cbc:RegistrationName)."),
+	A("BR-01", "normalize-space(cbc:CustomizationID) != ''", "The document needs a specification identifier (BT-24, cbc:CustomizationID)."),
+	A("BR-02", "normalize-space(cbc:ID) != ''", "The document needs an invoice number (BT-1, cbc:ID)."),
+	A("BR-03", "normalize-space(cbc:IssueDate) != ''", "The document needs an issue date (BT-2, cbc:IssueDate)."),
+	A("BR-04", "normalize-space(cbc:InvoiceTypeCode) != '' or normalize-space(cbc:CreditNoteTypeCode) != ''", "The document needs a type code (BT-3, cbc:InvoiceTypeCode or cbc:CreditNoteTypeCode)."),
+	A("BR-05", "normalize-space(cbc:DocumentCurrencyCode) != ''", "The document needs a currency code (BT-5, cbc:DocumentCurrencyCode)."),
+	A("BR-06", "normalize-space(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ''", "The document needs the seller name (BT-27, PartyLegalEntity/cbc:RegistrationName)."),
+	A("BR-07", "normalize-space(cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) != ''", "The document needs the buyer name (BT-44, PartyLegalEntity/cbc:RegistrationName)."),
 	A("BR-08", "cac:AccountingSupplierParty/cac:Party/cac:PostalAddress", "The document needs the seller postal address (BG-5)."),
 	A("BR-10", "cac:AccountingCustomerParty/cac:Party/cac:PostalAddress", "The document needs the buyer postal address (BG-8)."),
 	A("BR-16", "cac:InvoiceLine or cac:CreditNoteLine", "The document needs at least one line (BG-25)."),
@@ -217,11 +217,11 @@ m.append(R("/ubl:Invoice | /cn:CreditNote",
 	A("BR-DEC-15", "not(cac:TaxTotal/cbc:TaxAmount[normalize-space(@currencyID) = $taxCurrency][string-length(substring-after(., '.')) > 2])",
 	  "The total VAT amount in accounting currency (BT-111) has more than 2 decimals.")))
 m.append(R("cac:InvoiceLine | cac:CreditNoteLine",
-	A("BR-21", "cbc:ID != ''", "Each line (BG-25) needs a line identifier (BT-126)."),
+	A("BR-21", "normalize-space(cbc:ID) != ''", "Each line (BG-25) needs a line identifier (BT-126)."),
 	A("BR-22", "cbc:InvoicedQuantity or cbc:CreditedQuantity", "Line <value-of select=\"cbc:ID\"/> needs a quantity (BT-129)."),
 	A("BR-23", "cbc:InvoicedQuantity/@unitCode or cbc:CreditedQuantity/@unitCode", "Line <value-of select=\"cbc:ID\"/> needs a unit of measure code (BT-130, @unitCode)."),
 	A("BR-24", "cbc:LineExtensionAmount", "Line <value-of select=\"cbc:ID\"/> needs a line net amount (BT-131)."),
-	A("BR-25", "cac:Item/cbc:Name != ''", "Line <value-of select=\"cbc:ID\"/> needs an item name (BT-153)."),
+	A("BR-25", "normalize-space(cac:Item/cbc:Name) != ''", "Line <value-of select=\"cbc:ID\"/> needs an item name (BT-153)."),
 	A("BR-26", "cac:Price/cbc:PriceAmount", "Line <value-of select=\"cbc:ID\"/> needs an item net price (BT-146)."),
 	A("BR-27", "secmx:dec-cmp(cac:Price/cbc:PriceAmount, '0') >= 0", "Line <value-of select=\"cbc:ID\"/>: the item net price (BT-146) '<value-of select=\"cac:Price/cbc:PriceAmount\"/>' must not be negative."),
 	A("BR-28", "not(cac:Price/cac:AllowanceCharge/cbc:BaseAmount) or secmx:dec-cmp(cac:Price/cac:AllowanceCharge/cbc:BaseAmount, '0') >= 0",
@@ -251,7 +251,7 @@ m.append(R("cac:InvoiceLine/cac:InvoicePeriod | cac:CreditNoteLine/cac:InvoicePe
 m.append(R("cac:InvoicePeriod",
 	A("BR-29", "not(cbc:StartDate and cbc:EndDate) or secmx:date-cmp(normalize-space(cbc:EndDate), normalize-space(cbc:StartDate)) >= 0",
 	  "The invoicing period ends (BT-74, <value-of select=\"cbc:EndDate\"/>) before it starts (BT-73, <value-of select=\"cbc:StartDate\"/>)."),
-	A("BR-CO-19", "cbc:StartDate or cbc:EndDate", "An invoicing period (BG-14) needs a start date (BT-73), an end date (BT-74), or both.")))
+	A("BR-CO-19", "cbc:StartDate or cbc:EndDate or cbc:DescriptionCode", "An invoicing period (BG-14) needs a start date (BT-73), an end date (BT-74), or both, or only a VAT point date code (BT-8).")))
 m.append(R("cac:AdditionalItemProperty",
 	A("BR-54", "cbc:Name and cbc:Value", "Each item attribute (BG-32) needs a name (BT-160) and a value (BT-161).")))
 m.append(R("cac:InvoiceLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode | cac:CreditNoteLine/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode",
@@ -263,7 +263,7 @@ m.append(R("cac:PayeeParty",
 	  " and not(cac:PartyIdentification/cbc:ID = ../cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID)",
 	  "A payee (BG-10) different from the seller needs its own payee name (BT-59).")))
 m.append(R("cac:PaymentMeans[normalize-space(cbc:PaymentMeansCode) = '30' or normalize-space(cbc:PaymentMeansCode) = '58']/cac:PayeeFinancialAccount",
-	A("BR-50", "cbc:ID != ''", "Credit transfer (BG-17) needs the payment account identifier (BT-84).")))
+	A("BR-50", "normalize-space(cbc:ID) != ''", "Credit transfer (BG-17) needs the payment account identifier (BT-84).")))
 m.append(R("cac:PaymentMeans",
 	A("BR-49", "cbc:PaymentMeansCode", "A payment instruction (BG-16) needs a payment means type code (BT-81)."),
 	A("BR-61", "(normalize-space(cbc:PaymentMeansCode) != '30' and normalize-space(cbc:PaymentMeansCode) != '58') or cac:PayeeFinancialAccount/cbc:ID",
@@ -276,13 +276,13 @@ m.append(R("cac:AccountingSupplierParty",
 m.append(R("cac:AccountingSupplierParty/cac:Party/cbc:EndpointID",
 	A("BR-62", "@schemeID", "The seller electronic address (BT-34) '<value-of select=\".\"/>' needs a scheme identifier (@schemeID).")))
 m.append(R("cac:AccountingSupplierParty/cac:Party/cac:PostalAddress",
-	A("BR-09", "cac:Country/cbc:IdentificationCode != ''", "The seller postal address (BG-5) needs a country code (BT-40).")))
+	A("BR-09", "normalize-space(cac:Country/cbc:IdentificationCode) != ''", "The seller postal address (BG-5) needs a country code (BT-40).")))
 m.append(R("cac:TaxRepresentativeParty",
-	A("BR-18", "cac:PartyName/cbc:Name != ''", "A seller tax representative (BG-11) needs a name (BT-62)."),
+	A("BR-18", "normalize-space(cac:PartyName/cbc:Name) != ''", "A seller tax representative (BG-11) needs a name (BT-62)."),
 	A("BR-19", "cac:PostalAddress", "A seller tax representative (BG-11) needs a postal address (BG-12)."),
 	A("BR-56", "cac:PartyTaxScheme{VAT}/cbc:CompanyID", "A seller tax representative (BG-11) needs a VAT identifier (BT-63).")))
 m.append(R("cac:TaxRepresentativeParty/cac:PostalAddress",
-	A("BR-20", "cac:Country/cbc:IdentificationCode != ''", "The tax representative postal address (BG-12) needs a country code (BT-69).")))
+	A("BR-20", "normalize-space(cac:Country/cbc:IdentificationCode) != ''", "The tax representative postal address (BG-12) needs a country code (BT-69).")))
 m.append(R("/*/cac:TaxTotal",
 	A("BR-CO-14", "not(cac:TaxSubtotal) or secmx:dec-eq(cbc:TaxAmount, " + r2("secmx:dec-sum(cac:TaxSubtotal/cbc:TaxAmount)") + ")",
 	  "Total VAT amount (BT-110) <value-of select=\"cbc:TaxAmount\"/> is not the sum of the VAT category tax amounts (BT-117).")))

@@ -234,6 +234,23 @@ for r, what, op in (("BR-18", "a tax representative without a name", ("del", "ca
 		    ("BR-56", "a tax representative without a VAT identifier", ("del", "cac:TaxRepresentativeParty/cac:PartyTaxScheme"))):
 	case(r, "fires", "tax-representative", what, B, ("add", ".", TR_OK), op)
 	case(r, "passes", "tax-representative", "a complete tax representative", B, ("add", ".", TR_OK))
+BLANK = "  \n  "
+for r, what, path in (("BR-01", "the specification identifier is only blanks", "cbc:CustomizationID"),
+		      ("BR-02", "the invoice number is only blanks", "cbc:ID"),
+		      ("BR-03", "the issue date is only blanks", "cbc:IssueDate"),
+		      ("BR-05", "the currency code is only blanks", "cbc:DocumentCurrencyCode"),
+		      ("BR-06", "the seller name is only blanks", SUP + "/cac:PartyLegalEntity/cbc:RegistrationName"),
+		      ("BR-07", "the buyer name is only blanks", BUY + "/cac:PartyLegalEntity/cbc:RegistrationName"),
+		      ("BR-09", "the seller country code is only blanks", SUP + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
+		      ("BR-11", "the buyer country code is only blanks", BUY + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
+		      ("BR-21", "the first line identifier is only blanks", L1 + "/cbc:ID"),
+		      ("BR-25", "the first item name is only blanks", L1 + "/cac:Item/cbc:Name"),
+		      ("BR-50", "the payment account identifier is only blanks", "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID"),
+		      ("BR-04", "the type code is only blanks", "cbc:InvoiceTypeCode")):
+	case(r, "fires", "blank", what + " (the official test is normalize-space(...) != '')", B, ("set", path, BLANK))
+case("BR-18", "fires", "blank-name", "a tax representative whose name is only blanks", B, ("add", ".", TR_OK), ("set", "cac:TaxRepresentativeParty/cac:PartyName/cbc:Name", BLANK))
+case("BR-20", "fires", "blank-country", "a tax representative country code of only blanks", B, ("add", ".", TR_OK), ("set", "cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:IdentificationCode", BLANK))
+case("BR-52", "fires", "blank-reference", "a supporting document reference of only blanks", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID> </cbc:ID></cac:AdditionalDocumentReference>"))
 case("BR-21", "fires", "empty-line-id", "a line with an empty identifier", B, ("set", L1 + "/cbc:ID", ""))
 case("BR-22", "fires", "no-quantity", "a line without a quantity", B, ("del", L1 + "/cbc:InvoicedQuantity"))
 case("BR-22", "passes", "credited-quantity", "credit note lines have a credited quantity", "creditnote-S")
@@ -252,7 +269,8 @@ case("BR-29", "fires", "period-reversed", "the invoicing period ends before it s
 case("BR-29", "passes", "period", "a proper invoicing period", B, ("add", ".", PERIOD))
 case("BR-30", "fires", "line-period-reversed", "a line period that ends before it starts", B, ("add", L1, PERIOD_BAD))
 case("BR-30", "passes", "line-period", "a proper line period", B, ("add", L1, PERIOD))
-case("BR-CO-19", "fires", "empty-period", "an invoicing period without dates", B, ("add", ".", "<cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode></cac:InvoicePeriod>"))
+case("BR-CO-19", "fires", "empty-period", "an invoicing period without dates or a VAT point date code", B, ("add", ".", "<cac:InvoicePeriod></cac:InvoicePeriod>"))
+case("BR-CO-19", "passes", "code-only", "a period with only the VAT point date code (BT-8): the current official binding accepts it", B, ("add", ".", "<cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode></cac:InvoicePeriod>"))
 case("BR-CO-19", "passes", "start-only", "a period with a start date only", B, ("add", ".", "<cac:InvoicePeriod><cbc:StartDate>2024-02-01</cbc:StartDate></cac:InvoicePeriod>"))
 case("BR-CO-20", "fires", "empty-line-period", "a line period without dates", B, ("add", L1, "<cac:InvoicePeriod/>"))
 case("BR-CO-20", "passes", "line-end-only", "a line period with an end date only", B, ("add", L1, "<cac:InvoicePeriod><cbc:EndDate>2024-02-01</cbc:EndDate></cac:InvoicePeriod>"))
@@ -292,6 +310,10 @@ case("BR-51", "fires", "full-card-number", "a full card number instead of the la
      ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>4111111111111111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
 case("BR-51", "passes", "last-four", "the last four digits of the card", B, ("set", "cac:PaymentMeans/cbc:PaymentMeansCode", "48"), ("del", "cac:PaymentMeans/cac:PayeeFinancialAccount"),
      ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>1111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
+case("BR-51", "passes", "first-six-last-four", "ten characters, the first six and last four digits (the current limit is 10)", B, ("set", "cac:PaymentMeans/cbc:PaymentMeansCode", "48"), ("del", "cac:PaymentMeans/cac:PayeeFinancialAccount"),
+     ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>4111111111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
+case("BR-51", "fires", "eleven", "eleven characters", B, ("set", "cac:PaymentMeans/cbc:PaymentMeansCode", "48"), ("del", "cac:PaymentMeans/cac:PayeeFinancialAccount"),
+     ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>41111111111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
 ADR = "<cac:AdditionalDocumentReference><cbc:ID>DOC-1</cbc:ID></cac:AdditionalDocumentReference>"
 case("BR-52", "fires", "empty-reference", "a supporting document without its reference", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID></cbc:ID></cac:AdditionalDocumentReference>"))
 case("BR-52", "passes", "reference", "a supporting document with a reference", B, ("add", ".", ADR))
