@@ -885,7 +885,7 @@ sr = []
 sr.append(R("cac:AccountingSupplierParty/cac:Party",
 	A("UBL-SR-42", "count(cac:PartyTaxScheme) &lt;= 2", "The seller should have at most two party tax schemes.", flag="warning")))
 sr.append(R("cac:AdditionalDocumentReference",
-	A("UBL-SR-33", "count(cbc:DocumentType) &lt;= 1", "A supporting document should have at most one description (cbc:DocumentType).", flag="warning"),
+	A("UBL-SR-33", "count(cbc:DocumentDescription) &lt;= 1", "A supporting document should have at most one description (BT-123, cbc:DocumentDescription).", flag="warning"),
 	A("UBL-SR-43", "not(cbc:ID/@schemeID) or normalize-space(cbc:DocumentTypeCode) = '130' or (local-name(/*) = 'CreditNote' and normalize-space(cbc:DocumentTypeCode) = '50')",
 	  "A scheme identifier on a document reference is only for an invoiced object (document type code 130).", flag="warning")))
 sr.append(R("*[secmx:ends-with(local-name(), 'Amount')]",
@@ -909,7 +909,6 @@ sr.append(R("/ubl:Invoice | /cn:CreditNote",
 	A("UBL-SR-03", "count(cac:DespatchDocumentReference/cbc:ID) &lt;= 1", "At most one despatch advice reference.", flag=W),
 	A("UBL-SR-04", "count(cac:AdditionalDocumentReference[normalize-space(cbc:DocumentTypeCode) = '130']/cbc:ID) &lt;= 1", "At most one invoiced object identifier.", flag=W),
 	A("UBL-SR-05", "count(cac:PaymentTerms/cbc:Note) &lt;= 1", "At most one payment terms note.", flag=W),
-	A("UBL-SR-06", "count(cac:InvoiceDocumentReference) &lt;= 1", "At most one preceding invoice reference at document level.", flag=W),
 	A("UBL-SR-08", "count(cac:InvoicePeriod) &lt;= 1", "At most one invoicing period.", flag=W),
 	A("UBL-SR-09", "count(cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName) &lt;= 1", "At most one seller name.", flag=W),
 	A("UBL-SR-10", "count(cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name) &lt;= 1", "At most one seller trading name.", flag=W),
@@ -942,9 +941,10 @@ sr.append(R("cac:PayeeParty",
 	A("UBL-SR-21", "count(cac:PartyLegalEntity/cbc:CompanyID) &lt;= 1 and cac:PartyName/cbc:Name != %s" % SELLERNAME, "A payee different from the seller should have at most one legal registration identifier.", flag=W)))
 sr.append(R("cac:PaymentMeans",
 	A("UBL-SR-26", "count(cbc:PaymentID) &lt;= 1", "At most one payment reference per payment means.", flag=W),
-	A("UBL-SR-27", "count(cbc:InstructionNote) &lt;= 1", "At most one payment means text (cbc:InstructionNote).", flag=W),
+	A("UBL-SR-27", "count(cbc:PaymentMeansCode) &lt;= 1", "At most one payment means code per payment means (cbc:PaymentMeansCode).", flag=W),
 	A("UBL-SR-28", "count(cac:PaymentMandate/cbc:ID) &lt;= 1", "At most one mandate reference.", flag=W)))
 sr.append(R("cac:BillingReference",
+	A("UBL-SR-06", "count(cac:InvoiceDocumentReference) &lt;= 1", "At most one preceding invoice reference (cac:InvoiceDocumentReference) per billing reference.", flag=W),
 	A("UBL-SR-07", "cac:InvoiceDocumentReference/cbc:ID", "A preceding invoice reference needs the preceding invoice number.", flag=W)))
 sr.append(R("cac:TaxRepresentativeParty",
 	A("UBL-SR-22", "count(cac:PartyName/cbc:Name) &lt;= 1", "The tax representative should have at most one name.", flag=W),

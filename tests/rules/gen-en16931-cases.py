@@ -532,7 +532,6 @@ SR = [("UBL-SR-01", ".", "<cac:ContractDocumentReference><cbc:ID>C1</cbc:ID></ca
       ("UBL-SR-03", ".", "<cac:DespatchDocumentReference><cbc:ID>D1</cbc:ID></cac:DespatchDocumentReference>", 2),
       ("UBL-SR-04", ".", "<cac:AdditionalDocumentReference><cbc:ID>O1</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:AdditionalDocumentReference>", 2),
       ("UBL-SR-05", "cac:PaymentTerms", "<cbc:Note>more terms</cbc:Note>", 1),
-      ("UBL-SR-06", ".", "<cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference>", 2),
       ("UBL-SR-08", ".", "<cac:InvoicePeriod><cbc:StartDate>2024-02-01</cbc:StartDate></cac:InvoicePeriod>", 2),
       ("UBL-SR-09", SUP + "/cac:PartyLegalEntity", "<cbc:RegistrationName>Other</cbc:RegistrationName>", 1),
       ("UBL-SR-10", SUP, "<cac:PartyName><cbc:Name>Other</cbc:Name></cac:PartyName>", 1),
@@ -559,7 +558,7 @@ SR = [("UBL-SR-01", ".", "<cac:ContractDocumentReference><cbc:ID>C1</cbc:ID></ca
       ("UBL-SR-42", SUP, "<cac:PartyTaxScheme><cbc:CompanyID>T1</cbc:CompanyID><cac:TaxScheme><cbc:ID>TAX</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>", 2),
       ("UBL-SR-45", "cac:PaymentMeans", "<cbc:PaymentDueDate>2024-03-31</cbc:PaymentDueDate>", 2),
       ("UBL-SR-26", "cac:PaymentMeans", "<cbc:PaymentID>P1</cbc:PaymentID>", 2),
-      ("UBL-SR-27", "cac:PaymentMeans", "<cbc:InstructionNote>n</cbc:InstructionNote>", 2),
+      ("UBL-SR-27", "cac:PaymentMeans", "<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>", 1),
       ("UBL-SR-28", "cac:PaymentMeans", "<cac:PaymentMandate><cbc:ID>M1</cbc:ID></cac:PaymentMandate>", 2),
       ("UBL-SR-32", BD + "/cac:TaxCategory", "<cbc:TaxExemptionReason>r</cbc:TaxExemptionReason>", 2)]
 for r, parent, fr, times in SR:
@@ -569,6 +568,9 @@ for r, parent, fr, times in SR:
 		case(r, "fires", "repeated", "the element repeated", B, *([("add", parent, fr)] * (times if times > 1 else 1)))
 		if times > 1:
 			case(r, "passes", "once", "the element once", B, ("add", parent, fr))
+case("UBL-SR-06", "fires", "two-references", "a billing reference holding two preceding invoice references", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference><cac:InvoiceDocumentReference><cbc:ID>I2</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
+case("UBL-SR-06", "passes", "two-billing-references", "two billing references with one preceding invoice each (the rule counts per billing reference)", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"), ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I2</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
+case("UBL-SR-27", "passes", "instruction-notes", "two payment means texts in cbc:InstructionNote: the current rule counts payment means codes (BT-82 is the code's @name, UBL-SR-46)", B, ("add", "cac:PaymentMeans", "<cbc:InstructionNote>a</cbc:InstructionNote>"), ("add", "cac:PaymentMeans", "<cbc:InstructionNote>b</cbc:InstructionNote>"))
 case("UBL-SR-07", "fires", "no-id", "a billing reference without the preceding invoice number", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:IssueDate>2024-01-01</cbc:IssueDate></cac:InvoiceDocumentReference></cac:BillingReference>"))
 case("UBL-SR-07", "passes", "id", "a billing reference with the number", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I0</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
 for r in ("UBL-SR-19", "UBL-SR-20", "UBL-SR-21"):
@@ -579,8 +581,9 @@ case("UBL-SR-22", "fires", "two-names", "a tax representative with two names", B
 case("UBL-SR-23", "fires", "two-vat", "a tax representative with two VAT identifiers", B, ("add", ".", TRP), ("add", "cac:TaxRepresentativeParty", "<cac:PartyTaxScheme><cbc:CompanyID>SE2</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>"))
 for r in ("UBL-SR-22", "UBL-SR-23"):
 	case(r, "passes", "one", "a tax representative with one name and VAT identifier", B, ("add", ".", TRP))
-case("UBL-SR-33", "fires", "two-descriptions", "a supporting document with two descriptions", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentType>x</cbc:DocumentType><cbc:DocumentType>y</cbc:DocumentType></cac:AdditionalDocumentReference>"))
-case("UBL-SR-33", "passes", "one-description", "one description", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentType>x</cbc:DocumentType></cac:AdditionalDocumentReference>"))
+case("UBL-SR-33", "fires", "two-descriptions", "a supporting document with two descriptions (BT-123)", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentDescription>x</cbc:DocumentDescription><cbc:DocumentDescription>y</cbc:DocumentDescription></cac:AdditionalDocumentReference>"))
+case("UBL-SR-33", "passes", "one-description", "one description", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentDescription>x</cbc:DocumentDescription></cac:AdditionalDocumentReference>"))
+case("UBL-SR-33", "passes", "two-document-types", "two cbc:DocumentType are not descriptions (the official rule counts cbc:DocumentDescription)", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentType>x</cbc:DocumentType><cbc:DocumentType>y</cbc:DocumentType></cac:AdditionalDocumentReference>"))
 case("UBL-SR-43", "fires", "scheme", "a scheme on a reference that is no invoiced object", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID schemeID=\"ABT\">A</cbc:ID></cac:AdditionalDocumentReference>"))
 case("UBL-SR-43", "passes", "invoiced-object", "a scheme on an invoiced object (130)", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID schemeID=\"ABT\">A</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:AdditionalDocumentReference>"))
 PM2 = "<cac:PaymentMeans><cbc:PaymentMeansCode>%s</cbc:PaymentMeansCode><cbc:PaymentID>%s</cbc:PaymentID></cac:PaymentMeans>"
