@@ -560,7 +560,12 @@ SR = [("UBL-SR-01", ".", "<cac:ContractDocumentReference><cbc:ID>C1</cbc:ID></ca
       ("UBL-SR-26", "cac:PaymentMeans", "<cbc:PaymentID>P1</cbc:PaymentID>", 2),
       ("UBL-SR-27", "cac:PaymentMeans", "<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>", 1),
       ("UBL-SR-28", "cac:PaymentMeans", "<cac:PaymentMandate><cbc:ID>M1</cbc:ID></cac:PaymentMandate>", 2),
-      ("UBL-SR-32", BD + "/cac:TaxCategory", "<cbc:TaxExemptionReason>r</cbc:TaxExemptionReason>", 2)]
+      ("UBL-SR-32", BD + "/cac:TaxCategory", "<cbc:TaxExemptionReason>r</cbc:TaxExemptionReason>", 2),
+      ("UBL-SR-48", L1 + "/cac:Item", "<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>25</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>", 1),
+      ("UBL-SR-49", ".", "<cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode><cbc:DescriptionCode>35</cbc:DescriptionCode></cac:InvoicePeriod>", 0),
+      ("UBL-SR-50", L1 + "/cac:Item", "<cbc:Description>d</cbc:Description>", 2),
+      ("UBL-SR-51", SUP + "/cac:PostalAddress", "<cac:AddressLine><cbc:Line>Building 3</cbc:Line></cac:AddressLine>", 2),
+      ("UBL-SR-52", L1, "<cac:DocumentReference><cbc:ID>X</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:DocumentReference>", 2)]
 for r, parent, fr, times in SR:
 	if times == 0:
 		case(r, "fires", "repeated", "the element repeated", B, ("add", parent, fr))
@@ -571,6 +576,16 @@ for r, parent, fr, times in SR:
 case("UBL-SR-06", "fires", "two-references", "a billing reference holding two preceding invoice references", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference><cac:InvoiceDocumentReference><cbc:ID>I2</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
 case("UBL-SR-06", "passes", "two-billing-references", "two billing references with one preceding invoice each (the rule counts per billing reference)", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"), ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I2</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
 case("UBL-SR-27", "passes", "instruction-notes", "two payment means texts in cbc:InstructionNote: the current rule counts payment means codes (BT-82 is the code's @name, UBL-SR-46)", B, ("add", "cac:PaymentMeans", "<cbc:InstructionNote>a</cbc:InstructionNote>"), ("add", "cac:PaymentMeans", "<cbc:InstructionNote>b</cbc:InstructionNote>"))
+case("UBL-SR-48", "fires", "no-category", "a line without a classified tax category", B, ("del", L1 + "/cac:Item/cac:ClassifiedTaxCategory"))
+case("UBL-SR-53", "fires", "no-company-id", "a seller party tax scheme with a tax scheme but no identifier", B, ("add", SUP, "<cac:PartyTaxScheme><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>"))
+case("UBL-SR-53", "fires", "no-tax-scheme-id", "a party tax scheme without a tax scheme identifier", B, ("del", SUP + "/cac:PartyTaxScheme/cac:TaxScheme/cbc:ID"))
+CRADR = "<cac:AdditionalDocumentReference><cbc:ID>A1</cbc:ID>%s%s</cac:AdditionalDocumentReference>"
+CRATT = "<cac:Attachment><cbc:EmbeddedDocumentBinaryObject mimeCode=\"application/pdf\" filename=\"a.pdf\">AA==</cbc:EmbeddedDocumentBinaryObject></cac:Attachment>"
+case("UBL-CR-666", "fires", "object-attachment", "an invoiced object reference (130) with an attachment", B, ("add", ".", CRADR % ("<cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>", CRATT)))
+case("UBL-CR-666", "passes", "document-attachment", "a supporting document with an attachment", B, ("add", ".", CRADR % ("", CRATT)))
+case("UBL-CR-673", "fires", "object-description", "an invoiced object reference (130) with a document description", B, ("add", ".", CRADR % ("<cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>", "<cbc:DocumentDescription>d</cbc:DocumentDescription>")))
+case("UBL-CR-673", "passes", "document-description", "a supporting document with a description", B, ("add", ".", CRADR % ("", "<cbc:DocumentDescription>d</cbc:DocumentDescription>")))
+case("UBL-CR-665", "passes", "object-scheme", "the identifier of an invoiced object (130) may have a scheme", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID schemeID=\"ABT\">A1</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:AdditionalDocumentReference>"))
 case("UBL-SR-07", "fires", "no-id", "a billing reference without the preceding invoice number", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:IssueDate>2024-01-01</cbc:IssueDate></cac:InvoiceDocumentReference></cac:BillingReference>"))
 case("UBL-SR-07", "passes", "id", "a billing reference with the number", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I0</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
 for r in ("UBL-SR-19", "UBL-SR-20", "UBL-SR-21"):
@@ -608,13 +623,18 @@ DT = {"08": "schemeName", "09": "schemeAgencyName", "10": "schemeDataURI", "11":
       "13": "unitCodeListIdentifier", "14": "unitCodeListAgencyIdentifier", "15": "unitCodeListAgencyName",
       "16": "listAgencyName", "17": "listName", "18": "name", "19": "languageID", "20": "listURI",
       "21": "listSchemeURI", "22": "languageLocaleID", "23": "uri", "24": "currencyCodeListVersionID",
-      "25": "characterSetCode", "26": "encodingCode"}
+      "25": "characterSetCode", "26": "encodingCode", "27": "schemeAgencyID", "28": "listAgencyID"}
 for n, a in DT.items():
 	case("UBL-DT-" + n, "fires", "attribute", "the attribute %s" % a, B, ("attr", SUP + "/cbc:EndpointID", a, "x"))
 case("UBL-DT-18", "passes", "payment-means-name", "the name attribute on cbc:PaymentMeansCode is allowed", B, ("attr", "cac:PaymentMeans/cbc:PaymentMeansCode", "name", "Credit transfer"))
 
 
 # ---- UBL-CR: generated from the rule file itself ----
+# UBL-CR rules whose test depends on more than the element being there
+# (their cases are rows of CASES above).
+CR_BY_HAND = {"UBL-CR-666", "UBL-CR-673"}
+
+
 def cr_cases():
 	"""UBL-CR rules: read their contexts from en16931-syntax.sch; fires = a
 	small document holding the element (or attribute), passes = the base."""
@@ -622,6 +642,8 @@ def cr_cases():
 	text = open(path).read()
 	out = []
 	for ctx, rid in re.findall(r'<rule context="([^"]+)">\s*<assert id="(UBL-CR-\d+)"', text):
+		if rid in CR_BY_HAND:
+			continue
 		out.append((rid, ctx.split(" | ")[0]))
 	return out
 
