@@ -13,7 +13,10 @@ It prints one line per mismatch
 
     FILE  test N  RULE  expected=fires|passes  got=fires|passes|not-implemented
 
-and a summary.  Exit status: 0 when nothing mismatched, 1 otherwise, 2 on
+a line "count: expected=N got=M" where the test gives the number of
+findings (<error number="N">) and ours differs (informational: secmx reports
+some rules once per occurrence where the official rule reports once), and a
+summary.  Exit status: 0 when nothing mismatched, 1 otherwise, 2 on
 usage errors.  Standard library only; the test files are read, not kept.
 
 Usage: check-official-tests.py [--secmx PATH] [--profile P] [--keep DIR]
@@ -82,10 +85,12 @@ def split_tests(path):
 						       if t.nodeType == t.TEXT_NODE).strip()
 					if not rule:
 						continue
+					num = a.getAttribute("number")
+					num = int(num) if num.isdigit() else None
 					if kind == "success":
-						expect.append((rule, False))
+						expect.append((rule, False, None))
 					elif kind in VEFA_FIRE:
-						expect.append((rule, True))
+						expect.append((rule, True, num))
 			elif doc is None:
 				doc = child
 		if doc is None:
@@ -128,7 +133,7 @@ def fired_rules(secmx, profile, text, keep):
 	finally:
 		if keep is None:
 			os.unlink(tmp)
-	fired = set()
+	fired = {}
 	errors = []
 	for line in out.stdout.splitlines():
 		try:
@@ -136,7 +141,7 @@ def fired_rules(secmx, profile, text, keep):
 		except ValueError:
 			continue
 		for f in rep.get("findings", []):
-			fired.add(f["rule"])
+			fired[f["rule"]] = fired.get(f["rule"], 0) + 1
 			if f["rule"] == "SECMX-RULE-ERROR":
 				errors.append(f.get("message", ""))
 	if out.returncode == 2:
@@ -175,7 +180,7 @@ def main():
 		print("no secmx at " + args.secmx, file=sys.stderr)
 		return 2
 	cache = {}
-	tests = checks = mismatches = unimpl = bad = 0
+	tests = checks = mismatches = unimpl = bad = counts = 0
 	for path in collect(args.paths):
 		profile = args.profile or guess_profile(path)
 		impl = implemented_rules(args.secmx, profile, cache)
@@ -193,7 +198,7 @@ def main():
 				print("%s\ttest %d\tSECMX-RULE-ERROR\t%s"
 				      % (path, idx, msg))
 				bad += 1
-			for rule, fires in expect:
+			for rule, fires, num in expect:
 				checks += 1
 				exp = "fires" if fires else "passes"
 				if rule not in impl:
@@ -202,6 +207,11 @@ def main():
 					got = "not-implemented"
 				else:
 					got = "fires" if rule in fired else "passes"
+				if got == exp and num is not None and \
+				   fired.get(rule, 0) != num:
+					counts += 1
+					print("%s\ttest %d\t%s\tcount: expected=%d\tgot=%d"
+					      % (path, idx, rule, num, fired.get(rule, 0)))
 				if got == exp:
 					if args.verbose:
 						print("%s\ttest %d\t%s\tok (%s)"
@@ -214,9 +224,9 @@ def main():
 				print("%s\ttest %d\t%s\texpected=%s\tgot=%s"
 				      % (path, idx, rule, exp, got))
 	print("summary: %d files, %d tests, %d checks, %d mismatches, "
-	      "%d not implemented/unknown, %d errors"
+	      "%d not implemented/unknown, %d errors, %d finding counts differ"
 	      % (len(collect(args.paths)), tests, checks, mismatches, unimpl,
-		 bad))
+		 bad, counts))
 	return 1 if mismatches or bad else 0
 
 
