@@ -225,6 +225,7 @@ PAYEE_OK = "<cac:PayeeParty><cac:PartyName><cbc:Name>Factoring Ltd</cbc:Name></c
 case("BR-17", "fires", "payee-no-name", "a payee without a name", B, ("add", ".", "<cac:PayeeParty><cac:PartyIdentification><cbc:ID>P-9</cbc:ID></cac:PartyIdentification></cac:PayeeParty>"))
 case("BR-17", "fires", "payee-is-seller", "a payee whose name is the seller's trading name", B, ("add", ".", "<cac:PayeeParty><cac:PartyName><cbc:Name>Seller</cbc:Name></cac:PartyName></cac:PayeeParty>"))
 case("BR-17", "passes", "payee-named", "a payee with its own name", B, ("add", ".", PAYEE_OK))
+case("BR-17", "passes", "payee-same-legal-name", "a payee with its own trading name and identifier whose registration name is the seller's (the official rule compares trading names and identifiers only)", B, ("add", ".", "<cac:PayeeParty><cac:PartyIdentification><cbc:ID>P-9</cbc:ID></cac:PartyIdentification><cac:PartyName><cbc:Name>Seller Payments</cbc:Name></cac:PartyName><cac:PartyLegalEntity><cbc:RegistrationName>Seller AB</cbc:RegistrationName></cac:PartyLegalEntity></cac:PayeeParty>"))
 TR_OK = ("<cac:TaxRepresentativeParty><cac:PartyName><cbc:Name>Rep</cbc:Name></cac:PartyName><cac:PostalAddress><cac:Country><cbc:IdentificationCode>SE</cbc:IdentificationCode></cac:Country></cac:PostalAddress>"
 	 "<cac:PartyTaxScheme><cbc:CompanyID>SE111111111101</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme></cac:TaxRepresentativeParty>")
 for r, what, op in (("BR-18", "a tax representative without a name", ("del", "cac:TaxRepresentativeParty/cac:PartyName")),
@@ -233,6 +234,23 @@ for r, what, op in (("BR-18", "a tax representative without a name", ("del", "ca
 		    ("BR-56", "a tax representative without a VAT identifier", ("del", "cac:TaxRepresentativeParty/cac:PartyTaxScheme"))):
 	case(r, "fires", "tax-representative", what, B, ("add", ".", TR_OK), op)
 	case(r, "passes", "tax-representative", "a complete tax representative", B, ("add", ".", TR_OK))
+BLANK = "  \n  "
+for r, what, path in (("BR-01", "the specification identifier is only blanks", "cbc:CustomizationID"),
+		      ("BR-02", "the invoice number is only blanks", "cbc:ID"),
+		      ("BR-03", "the issue date is only blanks", "cbc:IssueDate"),
+		      ("BR-05", "the currency code is only blanks", "cbc:DocumentCurrencyCode"),
+		      ("BR-06", "the seller name is only blanks", SUP + "/cac:PartyLegalEntity/cbc:RegistrationName"),
+		      ("BR-07", "the buyer name is only blanks", BUY + "/cac:PartyLegalEntity/cbc:RegistrationName"),
+		      ("BR-09", "the seller country code is only blanks", SUP + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
+		      ("BR-11", "the buyer country code is only blanks", BUY + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
+		      ("BR-21", "the first line identifier is only blanks", L1 + "/cbc:ID"),
+		      ("BR-25", "the first item name is only blanks", L1 + "/cac:Item/cbc:Name"),
+		      ("BR-50", "the payment account identifier is only blanks", "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID"),
+		      ("BR-04", "the type code is only blanks", "cbc:InvoiceTypeCode")):
+	case(r, "fires", "blank", what + " (the official test is normalize-space(...) != '')", B, ("set", path, BLANK))
+case("BR-18", "fires", "blank-name", "a tax representative whose name is only blanks", B, ("add", ".", TR_OK), ("set", "cac:TaxRepresentativeParty/cac:PartyName/cbc:Name", BLANK))
+case("BR-20", "fires", "blank-country", "a tax representative country code of only blanks", B, ("add", ".", TR_OK), ("set", "cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country/cbc:IdentificationCode", BLANK))
+case("BR-52", "fires", "blank-reference", "a supporting document reference of only blanks", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID> </cbc:ID></cac:AdditionalDocumentReference>"))
 case("BR-21", "fires", "empty-line-id", "a line with an empty identifier", B, ("set", L1 + "/cbc:ID", ""))
 case("BR-22", "fires", "no-quantity", "a line without a quantity", B, ("del", L1 + "/cbc:InvoicedQuantity"))
 case("BR-22", "passes", "credited-quantity", "credit note lines have a credited quantity", "creditnote-S")
@@ -251,7 +269,8 @@ case("BR-29", "fires", "period-reversed", "the invoicing period ends before it s
 case("BR-29", "passes", "period", "a proper invoicing period", B, ("add", ".", PERIOD))
 case("BR-30", "fires", "line-period-reversed", "a line period that ends before it starts", B, ("add", L1, PERIOD_BAD))
 case("BR-30", "passes", "line-period", "a proper line period", B, ("add", L1, PERIOD))
-case("BR-CO-19", "fires", "empty-period", "an invoicing period without dates", B, ("add", ".", "<cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode></cac:InvoicePeriod>"))
+case("BR-CO-19", "fires", "empty-period", "an invoicing period without dates or a VAT point date code", B, ("add", ".", "<cac:InvoicePeriod></cac:InvoicePeriod>"))
+case("BR-CO-19", "passes", "code-only", "a period with only the VAT point date code (BT-8): the current official binding accepts it", B, ("add", ".", "<cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode></cac:InvoicePeriod>"))
 case("BR-CO-19", "passes", "start-only", "a period with a start date only", B, ("add", ".", "<cac:InvoicePeriod><cbc:StartDate>2024-02-01</cbc:StartDate></cac:InvoicePeriod>"))
 case("BR-CO-20", "fires", "empty-line-period", "a line period without dates", B, ("add", L1, "<cac:InvoicePeriod/>"))
 case("BR-CO-20", "passes", "line-end-only", "a line period with an end date only", B, ("add", L1, "<cac:InvoicePeriod><cbc:EndDate>2024-02-01</cbc:EndDate></cac:InvoicePeriod>"))
@@ -291,6 +310,10 @@ case("BR-51", "fires", "full-card-number", "a full card number instead of the la
      ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>4111111111111111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
 case("BR-51", "passes", "last-four", "the last four digits of the card", B, ("set", "cac:PaymentMeans/cbc:PaymentMeansCode", "48"), ("del", "cac:PaymentMeans/cac:PayeeFinancialAccount"),
      ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>1111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
+case("BR-51", "passes", "first-six-last-four", "ten characters, the first six and last four digits (the current limit is 10)", B, ("set", "cac:PaymentMeans/cbc:PaymentMeansCode", "48"), ("del", "cac:PaymentMeans/cac:PayeeFinancialAccount"),
+     ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>4111111111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
+case("BR-51", "fires", "eleven", "eleven characters", B, ("set", "cac:PaymentMeans/cbc:PaymentMeansCode", "48"), ("del", "cac:PaymentMeans/cac:PayeeFinancialAccount"),
+     ("add", "cac:PaymentMeans", "<cac:CardAccount><cbc:PrimaryAccountNumberID>41111111111</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA</cbc:NetworkID></cac:CardAccount>"))
 ADR = "<cac:AdditionalDocumentReference><cbc:ID>DOC-1</cbc:ID></cac:AdditionalDocumentReference>"
 case("BR-52", "fires", "empty-reference", "a supporting document without its reference", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID></cbc:ID></cac:AdditionalDocumentReference>"))
 case("BR-52", "passes", "reference", "a supporting document with a reference", B, ("add", ".", ADR))
@@ -336,6 +359,8 @@ case("BR-CO-13", "passes", "no-allowances-charges", "without allowances and char
 case("BR-CO-14", "fires", "tax-total", "the total VAT is not the sum of the breakdown", B, ("set", "cac:TaxTotal/cbc:TaxAmount", "252.00"))
 case("BR-CO-14", "fires", "credit-note", "on a credit note too", "creditnote-S", ("set", "cac:TaxTotal/cbc:TaxAmount", "252.00"))
 case("BR-CO-15", "fires", "tax-inclusive", "the total with VAT is not total without VAT + VAT", B, ("set", LMT + "/cbc:TaxInclusiveAmount", "1262.51"), ("set", LMT + "/cbc:PayableAmount", "1262.51"))
+case("BR-CO-15", "fires", "two-tax-totals", "two VAT totals in the document currency (the official rule wants exactly one)", B, ("add", ".", "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">0.00</cbc:TaxAmount></cac:TaxTotal>"))
+case("BR-CO-15", "passes", "accounting-currency-total", "a second VAT total in the VAT accounting currency does not count", B, ("add", ".", "<cac:TaxTotal><cbc:TaxAmount currencyID=\"SEK\">2900.00</cbc:TaxAmount></cac:TaxTotal>"))
 case("BR-CO-16", "fires", "payable", "the amount due is not total - paid + rounding", B, ("set", LMT + "/cbc:PayableAmount", "1262.00"))
 case("BR-CO-16", "passes", "prepaid-rounding", "a paid amount and a rounding amount", B,
      ("add", LMT, "<cbc:PrepaidAmount currencyID=\"EUR\">262.50</cbc:PrepaidAmount><cbc:PayableRoundingAmount currencyID=\"EUR\">0.40</cbc:PayableRoundingAmount>"), ("set", LMT + "/cbc:PayableAmount", "1000.40"))
@@ -448,6 +473,18 @@ case("BR-IC-11", "passes", "period", "an invoicing period instead of a delivery 
 case("BR-IC-12", "fires", "no-country", "intra-community supply without deliver-to country", "invoice-K", ("del", "cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country"))
 case("BR-B-01", "fires", "foreign-buyer", "split payment with a buyer outside Italy", "invoice-B", ("set", BUY + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode", "FR"))
 case("BR-B-02", "fires", "with-standard", "split payment next to a standard rated line", "invoice-B", ("set", L1 + "/cac:Item/cac:ClassifiedTaxCategory/cbc:ID", "S"))
+LCAT = "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory/cbc:ID"
+ACAT = "cac:AllowanceCharge/cac:TaxCategory/cbc:ID"
+case("BR-B-01", "fires", "origin-country", "split payment, an item origin country outside Italy (every cbc:IdentificationCode counts)", "invoice-B",
+     ("add", L1 + "/cac:Item", "<cac:OriginCountry><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:OriginCountry>"))
+case("BR-B-01", "fires", "breakdown-only", "split payment named only in the VAT breakdown, a buyer outside Italy", "invoice-B",
+     ("set", LCAT, "E"), ("set", ACAT, "E"), ("set", BUY + "/cac:PostalAddress/cac:Country/cbc:IdentificationCode", "FR"))
+case("BR-B-01", "passes", "all-italian", "split payment, every country code (addresses and item origin) is IT", "invoice-B",
+     ("add", L1 + "/cac:Item", "<cac:OriginCountry><cbc:IdentificationCode>IT</cbc:IdentificationCode></cac:OriginCountry>"))
+case("BR-B-02", "fires", "breakdown-b-lines-s", "split payment in the VAT breakdown, lines and allowances/charges standard rated", "invoice-B",
+     ("set", LCAT, "S"), ("set", ACAT, "S"))
+case("BR-B-02", "passes", "breakdown-s-only", "split payment lines next to a breakdown in S: the rule names lines, allowances and charges only", "invoice-B",
+     ("add", "cac:TaxTotal", "<cac:TaxSubtotal><cbc:TaxableAmount currencyID=\"EUR\">0.00</cbc:TaxableAmount><cbc:TaxAmount currencyID=\"EUR\">0.00</cbc:TaxAmount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>22</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>"))
 DEFAULT_BASE = {}
 for cat, pre in FAMS.items():
 	for n in range(1, 15):
@@ -495,7 +532,6 @@ SR = [("UBL-SR-01", ".", "<cac:ContractDocumentReference><cbc:ID>C1</cbc:ID></ca
       ("UBL-SR-03", ".", "<cac:DespatchDocumentReference><cbc:ID>D1</cbc:ID></cac:DespatchDocumentReference>", 2),
       ("UBL-SR-04", ".", "<cac:AdditionalDocumentReference><cbc:ID>O1</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:AdditionalDocumentReference>", 2),
       ("UBL-SR-05", "cac:PaymentTerms", "<cbc:Note>more terms</cbc:Note>", 1),
-      ("UBL-SR-06", ".", "<cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference>", 2),
       ("UBL-SR-08", ".", "<cac:InvoicePeriod><cbc:StartDate>2024-02-01</cbc:StartDate></cac:InvoicePeriod>", 2),
       ("UBL-SR-09", SUP + "/cac:PartyLegalEntity", "<cbc:RegistrationName>Other</cbc:RegistrationName>", 1),
       ("UBL-SR-10", SUP, "<cac:PartyName><cbc:Name>Other</cbc:Name></cac:PartyName>", 1),
@@ -522,9 +558,14 @@ SR = [("UBL-SR-01", ".", "<cac:ContractDocumentReference><cbc:ID>C1</cbc:ID></ca
       ("UBL-SR-42", SUP, "<cac:PartyTaxScheme><cbc:CompanyID>T1</cbc:CompanyID><cac:TaxScheme><cbc:ID>TAX</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>", 2),
       ("UBL-SR-45", "cac:PaymentMeans", "<cbc:PaymentDueDate>2024-03-31</cbc:PaymentDueDate>", 2),
       ("UBL-SR-26", "cac:PaymentMeans", "<cbc:PaymentID>P1</cbc:PaymentID>", 2),
-      ("UBL-SR-27", "cac:PaymentMeans", "<cbc:InstructionNote>n</cbc:InstructionNote>", 2),
+      ("UBL-SR-27", "cac:PaymentMeans", "<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>", 1),
       ("UBL-SR-28", "cac:PaymentMeans", "<cac:PaymentMandate><cbc:ID>M1</cbc:ID></cac:PaymentMandate>", 2),
-      ("UBL-SR-32", BD + "/cac:TaxCategory", "<cbc:TaxExemptionReason>r</cbc:TaxExemptionReason>", 2)]
+      ("UBL-SR-32", BD + "/cac:TaxCategory", "<cbc:TaxExemptionReason>r</cbc:TaxExemptionReason>", 2),
+      ("UBL-SR-48", L1 + "/cac:Item", "<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>25</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>", 1),
+      ("UBL-SR-49", ".", "<cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode><cbc:DescriptionCode>35</cbc:DescriptionCode></cac:InvoicePeriod>", 0),
+      ("UBL-SR-50", L1 + "/cac:Item", "<cbc:Description>d</cbc:Description>", 2),
+      ("UBL-SR-51", SUP + "/cac:PostalAddress", "<cac:AddressLine><cbc:Line>Building 3</cbc:Line></cac:AddressLine>", 2),
+      ("UBL-SR-52", L1, "<cac:DocumentReference><cbc:ID>X</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:DocumentReference>", 2)]
 for r, parent, fr, times in SR:
 	if times == 0:
 		case(r, "fires", "repeated", "the element repeated", B, ("add", parent, fr))
@@ -532,6 +573,19 @@ for r, parent, fr, times in SR:
 		case(r, "fires", "repeated", "the element repeated", B, *([("add", parent, fr)] * (times if times > 1 else 1)))
 		if times > 1:
 			case(r, "passes", "once", "the element once", B, ("add", parent, fr))
+case("UBL-SR-06", "fires", "two-references", "a billing reference holding two preceding invoice references", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference><cac:InvoiceDocumentReference><cbc:ID>I2</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
+case("UBL-SR-06", "passes", "two-billing-references", "two billing references with one preceding invoice each (the rule counts per billing reference)", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I1</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"), ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I2</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
+case("UBL-SR-27", "passes", "instruction-notes", "two payment means texts in cbc:InstructionNote: the current rule counts payment means codes (BT-82 is the code's @name, UBL-SR-46)", B, ("add", "cac:PaymentMeans", "<cbc:InstructionNote>a</cbc:InstructionNote>"), ("add", "cac:PaymentMeans", "<cbc:InstructionNote>b</cbc:InstructionNote>"))
+case("UBL-SR-48", "fires", "no-category", "a line without a classified tax category", B, ("del", L1 + "/cac:Item/cac:ClassifiedTaxCategory"))
+case("UBL-SR-53", "fires", "no-company-id", "a seller party tax scheme with a tax scheme but no identifier", B, ("add", SUP, "<cac:PartyTaxScheme><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>"))
+case("UBL-SR-53", "fires", "no-tax-scheme-id", "a party tax scheme without a tax scheme identifier", B, ("del", SUP + "/cac:PartyTaxScheme/cac:TaxScheme/cbc:ID"))
+CRADR = "<cac:AdditionalDocumentReference><cbc:ID>A1</cbc:ID>%s%s</cac:AdditionalDocumentReference>"
+CRATT = "<cac:Attachment><cbc:EmbeddedDocumentBinaryObject mimeCode=\"application/pdf\" filename=\"a.pdf\">AA==</cbc:EmbeddedDocumentBinaryObject></cac:Attachment>"
+case("UBL-CR-666", "fires", "object-attachment", "an invoiced object reference (130) with an attachment", B, ("add", ".", CRADR % ("<cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>", CRATT)))
+case("UBL-CR-666", "passes", "document-attachment", "a supporting document with an attachment", B, ("add", ".", CRADR % ("", CRATT)))
+case("UBL-CR-673", "fires", "object-description", "an invoiced object reference (130) with a document description", B, ("add", ".", CRADR % ("<cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>", "<cbc:DocumentDescription>d</cbc:DocumentDescription>")))
+case("UBL-CR-673", "passes", "document-description", "a supporting document with a description", B, ("add", ".", CRADR % ("", "<cbc:DocumentDescription>d</cbc:DocumentDescription>")))
+case("UBL-CR-665", "passes", "object-scheme", "the identifier of an invoiced object (130) may have a scheme", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID schemeID=\"ABT\">A1</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:AdditionalDocumentReference>"))
 case("UBL-SR-07", "fires", "no-id", "a billing reference without the preceding invoice number", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:IssueDate>2024-01-01</cbc:IssueDate></cac:InvoiceDocumentReference></cac:BillingReference>"))
 case("UBL-SR-07", "passes", "id", "a billing reference with the number", B, ("add", ".", "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>I0</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>"))
 for r in ("UBL-SR-19", "UBL-SR-20", "UBL-SR-21"):
@@ -542,17 +596,22 @@ case("UBL-SR-22", "fires", "two-names", "a tax representative with two names", B
 case("UBL-SR-23", "fires", "two-vat", "a tax representative with two VAT identifiers", B, ("add", ".", TRP), ("add", "cac:TaxRepresentativeParty", "<cac:PartyTaxScheme><cbc:CompanyID>SE2</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>"))
 for r in ("UBL-SR-22", "UBL-SR-23"):
 	case(r, "passes", "one", "a tax representative with one name and VAT identifier", B, ("add", ".", TRP))
-case("UBL-SR-33", "fires", "two-descriptions", "a supporting document with two descriptions", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentType>x</cbc:DocumentType><cbc:DocumentType>y</cbc:DocumentType></cac:AdditionalDocumentReference>"))
-case("UBL-SR-33", "passes", "one-description", "one description", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentType>x</cbc:DocumentType></cac:AdditionalDocumentReference>"))
+case("UBL-SR-33", "fires", "two-descriptions", "a supporting document with two descriptions (BT-123)", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentDescription>x</cbc:DocumentDescription><cbc:DocumentDescription>y</cbc:DocumentDescription></cac:AdditionalDocumentReference>"))
+case("UBL-SR-33", "passes", "one-description", "one description", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentDescription>x</cbc:DocumentDescription></cac:AdditionalDocumentReference>"))
+case("UBL-SR-33", "passes", "two-document-types", "two cbc:DocumentType are not descriptions (the official rule counts cbc:DocumentDescription)", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cbc:DocumentType>x</cbc:DocumentType><cbc:DocumentType>y</cbc:DocumentType></cac:AdditionalDocumentReference>"))
 case("UBL-SR-43", "fires", "scheme", "a scheme on a reference that is no invoiced object", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID schemeID=\"ABT\">A</cbc:ID></cac:AdditionalDocumentReference>"))
 case("UBL-SR-43", "passes", "invoiced-object", "a scheme on an invoiced object (130)", B, ("add", ".", "<cac:AdditionalDocumentReference><cbc:ID schemeID=\"ABT\">A</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:AdditionalDocumentReference>"))
 PM2 = "<cac:PaymentMeans><cbc:PaymentMeansCode>%s</cbc:PaymentMeansCode><cbc:PaymentID>%s</cbc:PaymentID></cac:PaymentMeans>"
 case("UBL-SR-44", "fires", "different-ids", "two payment means with different payment ids", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "B")))
 case("UBL-SR-44", "passes", "equal-ids", "two payment means with the same payment id", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "A")))
+case("UBL-SR-44", "passes", "three-equal-ids", "three payment means with the same payment id (the official rule counts distinct ids)", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "A")), ("add", ".", PM2 % ("30", "A")))
+case("UBL-SR-44", "fires", "third-differs", "three payment means, the third with another payment id", B, ("add", "cac:PaymentMeans", "<cbc:PaymentID>A</cbc:PaymentID>"), ("add", ".", PM2 % ("30", "A")), ("add", ".", PM2 % ("30", "B")))
 case("UBL-SR-46", "fires", "two-texts", "two payment means texts", B, ("attr", "cac:PaymentMeans/cbc:PaymentMeansCode", "name", "Credit transfer"), ("add", ".", "<cac:PaymentMeans><cbc:PaymentMeansCode name=\"Cash\">30</cbc:PaymentMeansCode></cac:PaymentMeans>"))
 case("UBL-SR-46", "passes", "one-text", "one payment means text", B, ("attr", "cac:PaymentMeans/cbc:PaymentMeansCode", "name", "Credit transfer"))
 case("UBL-SR-47", "fires", "different-codes", "two payment means with different codes", B, ("add", ".", PM2 % ("58", "B")))
 case("UBL-SR-47", "passes", "same-codes", "two payment means with the same code", B, ("add", ".", PM2 % ("30", "B")))
+case("UBL-SR-47", "passes", "three-same-codes", "three payment means, all code 30 (the official rule counts distinct codes)", B, ("add", ".", PM2 % ("30", "B")), ("add", ".", PM2 % ("30", "C")))
+case("UBL-SR-47", "fires", "third-differs", "three payment means, the third with another code", B, ("add", ".", PM2 % ("30", "B")), ("add", ".", PM2 % ("58", "C")))
 case("UBL-DT-01", "fires", "three-decimals", "an amount with three decimals", B, ("set", ALW + "/cbc:Amount", "10.000"))
 case("UBL-DT-01", "passes", "price", "a price may have more decimals", B, ("set", L1 + "/cac:Price/cbc:PriceAmount", "60.0000"))
 ATT = "<cac:AdditionalDocumentReference><cbc:ID>A</cbc:ID><cac:Attachment>%s</cac:Attachment></cac:AdditionalDocumentReference>"
@@ -564,13 +623,18 @@ DT = {"08": "schemeName", "09": "schemeAgencyName", "10": "schemeDataURI", "11":
       "13": "unitCodeListIdentifier", "14": "unitCodeListAgencyIdentifier", "15": "unitCodeListAgencyName",
       "16": "listAgencyName", "17": "listName", "18": "name", "19": "languageID", "20": "listURI",
       "21": "listSchemeURI", "22": "languageLocaleID", "23": "uri", "24": "currencyCodeListVersionID",
-      "25": "characterSetCode", "26": "encodingCode"}
+      "25": "characterSetCode", "26": "encodingCode", "27": "schemeAgencyID", "28": "listAgencyID"}
 for n, a in DT.items():
 	case("UBL-DT-" + n, "fires", "attribute", "the attribute %s" % a, B, ("attr", SUP + "/cbc:EndpointID", a, "x"))
 case("UBL-DT-18", "passes", "payment-means-name", "the name attribute on cbc:PaymentMeansCode is allowed", B, ("attr", "cac:PaymentMeans/cbc:PaymentMeansCode", "name", "Credit transfer"))
 
 
 # ---- UBL-CR: generated from the rule file itself ----
+# UBL-CR rules whose test depends on more than the element being there
+# (their cases are rows of CASES above).
+CR_BY_HAND = {"UBL-CR-666", "UBL-CR-673"}
+
+
 def cr_cases():
 	"""UBL-CR rules: read their contexts from en16931-syntax.sch; fires = a
 	small document holding the element (or attribute), passes = the base."""
@@ -578,6 +642,8 @@ def cr_cases():
 	text = open(path).read()
 	out = []
 	for ctx, rid in re.findall(r'<rule context="([^"]+)">\s*<assert id="(UBL-CR-\d+)"', text):
+		if rid in CR_BY_HAND:
+			continue
 		out.append((rid, ctx.split(" | ")[0]))
 	return out
 
