@@ -13,7 +13,12 @@
  * after the back-off, which doubles up to reconnect_max_ms.
  * DELIVERs are queued on receipt (at most the credit, as the server never
  * sends more) and dispatched by adapter_run, so adapter_submit can be called
- * from inside the callback.
+ * from inside the callback. A queued DELIVER keeps the decoded envelope
+ * (for the typed fields and adapter_delivery_string) and a copy of the
+ * body frame as received, which is the envelope_json handed to the callback
+ * (already checked by the strict reader; never re-serialised).
+ * Verdicts of a burst (adapter_run_batch; adapter_run is a burst of one)
+ * are held until the flush callback returned, then sent.
  * Errors: see the header. A malformed message from the server is logged and
  * dropped. Limits: BUS_MAX_* (common.h).
  */
@@ -39,8 +44,16 @@ enum state { DOWN, HELLO_SENT, READY };
 struct pending {
 	struct pending *next;
 	json_t *env;
+	char *text; /* the body frame, NUL-terminated */
 	unsigned char *doc;
 	size_t doc_len;
+};
+
+/* A verdict held until its burst is flushed. */
+struct verdict {
+	char id[BUS_MAX_ID + 1];
+	int verdict;
+	char *reason; /* NACK only; malloc()ed */
 };
 
 /* The result of a SUBMIT we wait for. */
@@ -66,6 +79,8 @@ struct adapter {
 	unsigned long req_seq;
 	struct pending *head, *tail;
 	struct waiting *wait;
+	struct verdict *held; /* the current burst's verdicts */
+	size_t nheld, held_cap;
 };
 
 /* now_ms: monotonic milliseconds. */
@@ -133,6 +148,7 @@ static void pending_clear(struct adapter *a)
 	for (p = a->head; p; p = n) {
 		n = p->next;
 		json_decref(p->env);
+		free(p->text);
 		free(p->doc);
 		free(p);
 	}
@@ -292,6 +308,7 @@ void adapter_free(struct adapter *a)
 	if (a->sock)
 		zmq_close(a->sock);
 	pending_clear(a);
+	free(a->held);
 	if (a->ctx)
 		zmq_ctx_term(a->ctx);
 	for (i = 0; a->patterns && i < a->cfg.npatterns; i++)
@@ -307,8 +324,9 @@ void adapter_free(struct adapter *a)
 	free(a);
 }
 
-/* on_message: one decoded message from the server. */
-static void on_message(struct adapter *a, struct bus_msg *m)
+/* on_message: one decoded message from the server; BODY is its body frame
+ * (borrowed). */
+static void on_message(struct adapter *a, struct bus_msg *m, const struct bus_frame *body)
 {
 	switch (m->type) {
 	case BUS_MSG_WELCOME:
@@ -327,13 +345,18 @@ static void on_message(struct adapter *a, struct bus_msg *m)
 	case BUS_MSG_DELIVER: {
 		struct pending *p = calloc(1, sizeof(*p));
 
-		if (!p || (m->doc_len && !(p->doc = malloc(m->doc_len)))) {
+		if (!p || (m->doc_len && !(p->doc = malloc(m->doc_len))) ||
+		    !(p->text = malloc(body->len + 1))) {
+			if (p)
+				free(p->doc);
 			free(p);
 			alog(a, "adapter=%s event=out-of-memory", a->name);
 			break; /* unanswered: the server resends after its ack timeout */
 		}
 		if (m->doc_len)
 			memcpy(p->doc, m->doc, m->doc_len);
+		memcpy(p->text, body->data, body->len);
+		p->text[body->len] = '\0';
 		p->doc_len = m->doc_len;
 		p->env = json_incref(m->body);
 		if (a->tail)
@@ -414,7 +437,7 @@ static int recv_one(struct adapter *a)
 		alog(a, "adapter=%s event=refused code=%s error=\"%s\"", a->name,
 		     bus_err_name(code), err);
 	} else {
-		on_message(a, &m);
+		on_message(a, &m, &fr[1]);
 		bus_msg_clear(&m);
 	}
 	for (i = 0; i < n; i++)
@@ -486,7 +509,8 @@ static void answer(struct adapter *a, const char *id, int verdict, const char *r
 		rc = bus_build_nack(&w, id,
 				    verdict == ADAPTER_NACK_PERMANENT ? BUS_NACK_PERMANENT
 								      : BUS_NACK_TRANSIENT,
-				    *reason ? reason : "no reason given", err, sizeof(err));
+				    reason && *reason ? reason : "no reason given", err,
+				    sizeof(err));
 	if (rc < 0) {
 		/* An unsendable reason (control characters, too long): say so. */
 		alog(a, "adapter=%s delivery=%s event=bad-verdict error=\"%s\"", a->name, id, err);
@@ -497,42 +521,107 @@ static void answer(struct adapter *a, const char *id, int verdict, const char *r
 		(void)send_wire(a, &w);
 }
 
-/* adapter_run: dispatch deliveries until stopped, timed out or fatal. */
-int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout_ms)
+/* hold: keep the verdict on ID until the burst is flushed. 0 or ENOMEM (the
+ * delivery then stays unanswered: the server resends it). */
+static int hold(struct adapter *a, const char *id, int verdict, const char *reason)
+{
+	struct verdict *v;
+
+	if (a->nheld == a->held_cap) {
+		size_t cap = a->held_cap ? 2 * a->held_cap : 16;
+
+		if (!(v = realloc(a->held, cap * sizeof(*v))))
+			return SECMX_ENOMEM;
+		a->held = v;
+		a->held_cap = cap;
+	}
+	v = &a->held[a->nheld];
+	secmx_strlcpy(v->id, id, sizeof(v->id));
+	v->verdict = verdict;
+	v->reason = NULL;
+	if (verdict != ADAPTER_ACK && !(v->reason = strdup(reason)))
+		return SECMX_ENOMEM;
+	a->nheld++;
+	return 0;
+}
+
+/* release: send the held verdicts (ACKs as transient NACKs when FAILED) and
+ * forget them. Sent only on a live session: after a reconnect the server
+ * sends every unanswered delivery again. */
+static void release(struct adapter *a, int failed)
+{
+	size_t i;
+
+	for (i = 0; i < a->nheld; i++) {
+		struct verdict *v = &a->held[i];
+
+		if (a->state == READY) {
+			if (failed && v->verdict == ADAPTER_ACK)
+				answer(a, v->id, ADAPTER_NACK_TRANSIENT, "adapter could not commit");
+			else
+				answer(a, v->id, v->verdict, v->reason);
+		}
+		free(v->reason);
+	}
+	a->nheld = 0;
+}
+
+/* dispatch: call FN for the queued deliveries (one if !BATCH, else every one
+ * queued now, stopping early on adapter_stop), then FLUSH, then send the
+ * verdicts. */
+static void dispatch(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn flush, void *arg,
+		     int batch)
+{
+	struct pending *p;
+	int rc = 0;
+
+	while ((p = a->head) != NULL) {
+		struct adapter_delivery d;
+		char reason[BUS_MAX_TEXT + 1] = "";
+		int verdict;
+
+		a->head = p->next;
+		if (!a->head)
+			a->tail = NULL;
+		memset(&d, 0, sizeof(d));
+		d.delivery_id = json_string_value(json_object_get(p->env, "delivery_id"));
+		d.idempotency_key = json_string_value(json_object_get(p->env, "idempotency_key"));
+		d.document_type = json_string_value(json_object_get(p->env, "document_type"));
+		d.attempt = (long)json_integer_value(json_object_get(p->env, "attempt"));
+		d.envelope_json = p->text;
+		d.doc = p->doc;
+		d.doc_len = p->doc_len;
+		d.sdk_private = p->env;
+		verdict = fn(arg, &d, reason, sizeof(reason));
+		if (hold(a, d.delivery_id, verdict, reason) < 0)
+			alog(a, "adapter=%s delivery=%s event=out-of-memory", a->name,
+			     d.delivery_id);
+		json_decref(p->env);
+		free(p->text);
+		free(p->doc);
+		free(p);
+		if (!batch || a->stop || a->fatal)
+			break;
+	}
+	if (flush)
+		rc = flush(arg);
+	if (rc < 0)
+		alog(a, "adapter=%s event=flush-failed rc=%d deliveries=%zu", a->name, rc,
+		     a->nheld);
+	release(a, rc < 0);
+}
+
+/* run: the loop of adapter_run and adapter_run_batch. */
+static int run(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn flush, void *arg,
+	       int timeout_ms, int batch)
 {
 	uint64_t end = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
 	int rc;
 
 	a->stop = 0;
 	while (!a->stop && !a->fatal) {
-		struct pending *p = a->head;
-
-		if (p) {
-			struct adapter_delivery d;
-			char reason[BUS_MAX_TEXT + 1] = "", *text;
-			int verdict;
-
-			a->head = p->next;
-			if (!a->head)
-				a->tail = NULL;
-			text = json_dumps(p->env, JSON_COMPACT);
-			memset(&d, 0, sizeof(d));
-			d.delivery_id = json_string_value(json_object_get(p->env, "delivery_id"));
-			d.idempotency_key =
-				json_string_value(json_object_get(p->env, "idempotency_key"));
-			d.document_type =
-				json_string_value(json_object_get(p->env, "document_type"));
-			d.attempt = (long)json_integer_value(json_object_get(p->env, "attempt"));
-			d.envelope_json = text ? text : "{}";
-			d.doc = p->doc;
-			d.doc_len = p->doc_len;
-			verdict = fn(arg, &d, reason, sizeof(reason));
-			if (a->state == READY)
-				answer(a, d.delivery_id, verdict, reason);
-			free(text);
-			json_decref(p->env);
-			free(p->doc);
-			free(p);
+		if (a->head) {
+			dispatch(a, fn, flush, arg, batch);
 			continue;
 		}
 		{
@@ -548,6 +637,35 @@ int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout
 		}
 	}
 	return a->fatal;
+}
+
+/* adapter_run: dispatch deliveries one at a time until stopped, timed out
+ * or fatal. */
+int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout_ms)
+{
+	return run(a, fn, NULL, arg, timeout_ms, 0);
+}
+
+/* adapter_run_batch: dispatch deliveries by bursts, FLUSH before the
+ * verdicts of each burst are sent. */
+int adapter_run_batch(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn flush, void *arg,
+		      int timeout_ms)
+{
+	return run(a, fn, flush, arg, timeout_ms, 1);
+}
+
+/* adapter_delivery_string: a string member of the envelope or of one of its
+ * objects (borrowed from the queued envelope). */
+const char *adapter_delivery_string(const struct adapter_delivery *d, const char *object,
+				    const char *field)
+{
+	json_t *env = d ? (json_t *)d->sdk_private : NULL;
+
+	if (!env || !field)
+		return NULL;
+	if (object)
+		env = json_object_get(env, object);
+	return json_string_value(json_object_get(env, field));
 }
 
 /* adapter_stop: make adapter_run return. */
