@@ -549,6 +549,25 @@ int bus_build_submit_result(struct bus_wire *w, const char *request_id, int acce
 			    const char *message_id, const char *reason, char *err,
 			    size_t errlen);
 
+/*
+ * bus_build_deliver: DELIVER with ENVELOPE (ELEN bytes of a JSON object text
+ * holding the envelope fields except delivery_id, attempt and
+ * document_size), DELIVERY_ID, ATTEMPT and DOC. When bus_envelope_fast_ok()
+ * accepts ENVELOPE, the body is ENVELOPE with the three fields appended as
+ * text (no parse, no re-serialisation); otherwise the envelope is parsed,
+ * completed and checked exactly as bus_msg_encode does (the same refusals
+ * and reasons). Same returns and ownership as bus_msg_encode.
+ */
+int bus_build_deliver(struct bus_wire *w, const char *envelope, size_t elen,
+		      const char *delivery_id, long attempt, const void *doc, size_t doc_len,
+		      char *err, size_t errlen);
+/* bus_envelope_fast_ok: 1 if the scanner is sure that ENVELOPE (LEN bytes)
+ * is one JSON object that the strict reader parses (valid UTF-8, no NUL,
+ * no duplicate key at any depth) and that, once delivery_id, attempt and
+ * document_size are added, fits the DELIVER schema; 0 when it is not sure
+ * (which includes every invalid envelope). Never allocates. */
+int bus_envelope_fast_ok(const char *envelope, size_t len);
+
 /* bus_id_ok / bus_name_ok / bus_key_ok / bus_pattern_ok: the character-set
  * and length rules of the schema, for callers that make ids and names. */
 int bus_id_ok(const char *s);
