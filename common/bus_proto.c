@@ -653,9 +653,19 @@ void bus_wire_free(struct bus_wire *w)
 #define SCAN_KEYS 48  /* keys per object it can compare for duplicates */
 #define SCAN_NUM 40   /* longest number text; integers at most 18 digits */
 
+/* A top-level field's value as scanned: the raw span of a string (no
+ * escapes), the value of an integer. */
+struct scan_cap {
+	const unsigned char *p;
+	size_t n;
+	long long v;
+};
+
 struct scan {
 	const unsigned char *p, *end;
 	int depth;
+	struct scan_cap *cap; /* NULL, or one per schema field (top level only) */
+	struct scan_cap *slot; /* where scan_value records the value it checks */
 };
 
 /* A key as written (no escapes: the raw bytes are the key). */
@@ -836,7 +846,7 @@ static int scan_object(struct scan *s, const struct field *schema, unsigned long
 static int scan_value(struct scan *s, const struct field *f)
 {
 	struct span sp;
-	long long v;
+	long long v = 0;
 	int esc, is_int;
 
 	if (s->p >= s->end)
@@ -883,6 +893,10 @@ static int scan_value(struct scan *s, const struct field *f)
 			return -1;
 		memcpy(buf, sp.p, sp.n);
 		buf[sp.n] = '\0';
+		if (s->slot) {
+			s->slot->p = sp.p;
+			s->slot->n = sp.n;
+		}
 		return check_string(f, buf, sp.n) ? 0 : -1;
 	}
 	case 't':
@@ -897,6 +911,8 @@ static int scan_value(struct scan *s, const struct field *f)
 			return -1;
 		if (!f)
 			return 0;
+		if (s->slot)
+			s->slot->v = v;
 		return f->kind == K_INT && is_int && v >= f->min && v <= f->max ? 0 : -1;
 	}
 }
@@ -945,8 +961,10 @@ static int scan_object(struct scan *s, const struct field *schema, unsigned long
 				return -1;
 			s->p++;
 			scan_ws(s);
+			s->slot = f && s->cap && s->depth == 1 ? &s->cap[f - schema] : NULL;
 			if (scan_value(s, f) < 0)
 				return -1;
+			s->slot = NULL;
 			scan_ws(s);
 			if (s->p < s->end && *s->p == ',') {
 				s->p++;
@@ -969,7 +987,8 @@ static int scan_object(struct scan *s, const struct field *schema, unsigned long
 /* bus_envelope_fast_ok: see common.h. */
 int bus_envelope_fast_ok(const char *envelope, size_t len)
 {
-	struct scan s = {(const unsigned char *)envelope, (const unsigned char *)envelope + len, 0};
+	struct scan s = {(const unsigned char *)envelope, (const unsigned char *)envelope + len, 0,
+			 NULL, NULL};
 	unsigned long spliced = 0;
 	size_t i;
 
@@ -985,6 +1004,125 @@ int bus_envelope_fast_ok(const char *envelope, size_t len)
 		return 0;
 	scan_ws(&s);
 	return s.p == s.end;
+}
+
+/* cap_copy: a captured string into OUT (SIZE bytes); its length was
+ * checked by the schema. */
+static void cap_copy(const struct scan_cap *c, char *out, size_t size)
+{
+	size_t n = c->n < size - 1 ? c->n : size - 1;
+
+	memcpy(out, c->p, n);
+	out[n] = '\0';
+}
+
+/* field_index: the index of NAME in SCHEMA (present by construction). */
+static size_t field_index(const struct field *schema, const char *name)
+{
+	size_t i;
+
+	for (i = 0; schema[i].name && strcmp(schema[i].name, name) != 0; i++)
+		;
+	return i;
+}
+
+/* bus_deliver_fast_decode: the scanner's reading of a DELIVER (see
+ * common.h). */
+int bus_deliver_fast_decode(const struct bus_frame *fr, size_t nframes, size_t max_doc,
+			    struct bus_deliver_view *v)
+{
+	struct scan_cap cap[sizeof(F_DELIVER) / sizeof(F_DELIVER[0])];
+	const unsigned char *h;
+	struct scan s;
+
+	if (max_doc == 0 || max_doc > BUS_MAX_DOC)
+		max_doc = BUS_MAX_DOC;
+	if (nframes != 3 || fr[0].len != BUS_HEAD_LEN || fr[1].len > BUS_MAX_BODY ||
+	    fr[2].len > max_doc)
+		return 0;
+	h = fr[0].data;
+	if (h[0] != BUS_MAGIC0 || h[1] != BUS_MAGIC1 || h[2] != BUS_PROTO_VERSION ||
+	    h[3] != BUS_MSG_DELIVER)
+		return 0;
+	memset(cap, 0, sizeof(cap));
+	memset(&s, 0, sizeof(s));
+	s.p = fr[1].data;
+	s.end = s.p + fr[1].len;
+	s.cap = cap;
+	scan_ws(&s);
+	if (scan_object(&s, F_DELIVER, 0) < 0)
+		return 0;
+	scan_ws(&s);
+	if (s.p != s.end ||
+	    cap[field_index(F_DELIVER, "document_size")].v != (long long)fr[2].len)
+		return 0;
+	cap_copy(&cap[field_index(F_DELIVER, "delivery_id")], v->delivery_id,
+		 sizeof(v->delivery_id));
+	cap_copy(&cap[field_index(F_DELIVER, "idempotency_key")], v->idempotency_key,
+		 sizeof(v->idempotency_key));
+	cap_copy(&cap[field_index(F_DELIVER, "document_type")], v->document_type,
+		 sizeof(v->document_type));
+	v->attempt = (long)cap[field_index(F_DELIVER, "attempt")].v;
+	return 1;
+}
+
+/* member: in the object at s->p, move to the value of member KEY (no
+ * escapes in the key as written). 1 found, 0 absent, -1 not sure. The
+ * text was checked before: this only walks it. */
+static int member(struct scan *s, const char *key)
+{
+	size_t klen = strlen(key);
+
+	scan_ws(s);
+	if (s->p >= s->end || *s->p != '{')
+		return 0;
+	s->p++;
+	for (;;) {
+		struct span k;
+		int esc;
+
+		scan_ws(s);
+		if (s->p < s->end && *s->p == '}')
+			return 0;
+		if (s->p >= s->end || *s->p != '"' || scan_string(s, &k, &esc) < 0 || esc)
+			return -1;
+		scan_ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -1;
+		s->p++;
+		scan_ws(s);
+		if (k.n == klen && memcmp(k.p, key, klen) == 0)
+			return 1;
+		if (scan_value(s, NULL) < 0)
+			return -1;
+		scan_ws(s);
+		if (s->p < s->end && *s->p == ',')
+			s->p++;
+	}
+}
+
+/* bus_json_string: see common.h. */
+int bus_json_string(const char *text, size_t len, const char *object, const char *field,
+		    const char **val, size_t *vlen)
+{
+	struct scan s;
+	struct span sp;
+	int rc, esc;
+
+	memset(&s, 0, sizeof(s));
+	s.p = (const unsigned char *)text;
+	s.end = s.p + len;
+	if (object && (rc = member(&s, object)) <= 0)
+		return rc;
+	if ((rc = member(&s, field)) <= 0)
+		return rc;
+	if (s.p >= s.end || *s.p != '"')
+		return 0; /* not a string */
+	if (scan_string(&s, &sp, &esc) < 0 || esc)
+		return -1;
+	*val = (const char *)sp.p;
+	*vlen = sp.n;
+	return 1;
 }
 
 /* bus_build_deliver: DELIVER by splicing (see common.h). */

@@ -568,6 +568,33 @@ int bus_build_deliver(struct bus_wire *w, const char *envelope, size_t elen,
  * (which includes every invalid envelope). Never allocates. */
 int bus_envelope_fast_ok(const char *envelope, size_t len);
 
+/* The typed fields of a DELIVER read by bus_deliver_fast_decode (copies). */
+struct bus_deliver_view {
+	char delivery_id[BUS_MAX_ID + 1];
+	char idempotency_key[BUS_MAX_KEY + 1];
+	char document_type[BUS_MAX_ID + 1];
+	long attempt;
+};
+/*
+ * bus_deliver_fast_decode: the same scanner on a received message: 1 and
+ * *V filled when it is sure that FRAMES (from the server) are a DELIVER that
+ * bus_msg_decode(..., BUS_FROM_SERVER, MAX_DOC, ...) accepts; 0 when it is
+ * not sure (then call bus_msg_decode, which decides and gives the reason).
+ * Builds no tree and allocates nothing.
+ */
+int bus_deliver_fast_decode(const struct bus_frame *frames, size_t nframes, size_t max_doc,
+			    struct bus_deliver_view *v);
+/*
+ * bus_json_string: in TEXT (LEN bytes, a JSON object the strict reader has
+ * accepted), the string member FIELD of the top-level object, or of its
+ * member object OBJECT when OBJECT is not NULL. 1: *VAL and *VLEN give its
+ * bytes inside TEXT (borrowed; not NUL-terminated); 0: absent or not a
+ * string; -1: not sure (an escape in it or in a key on the way): parse
+ * TEXT with jansson instead.
+ */
+int bus_json_string(const char *text, size_t len, const char *object, const char *field,
+		    const char **val, size_t *vlen);
+
 /* bus_id_ok / bus_name_ok / bus_key_ok / bus_pattern_ok: the character-set
  * and length rules of the schema, for callers that make ids and names. */
 int bus_id_ok(const char *s);

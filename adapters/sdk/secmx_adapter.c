@@ -13,10 +13,14 @@
  * after the back-off, which doubles up to reconnect_max_ms.
  * DELIVERs are queued on receipt (at most the credit, as the server never
  * sends more) and dispatched by adapter_run, so adapter_submit can be called
- * from inside the callback. A queued DELIVER keeps the decoded envelope
- * (for the typed fields and adapter_delivery_string) and a copy of the
- * body frame as received, which is the envelope_json handed to the callback
- * (already checked by the strict reader; never re-serialised).
+ * from inside the callback. A DELIVER is read by the codec's scanner
+ * (bus_deliver_fast_decode: no tree) when it is sure of it, else by the
+ * strict reader (bus_msg_decode), which decides what the scanner is not
+ * sure of. A queued DELIVER keeps the typed fields, a copy of the body frame
+ * as received (the envelope_json handed to the callback; never
+ * re-serialised) and, from the strict reader, the decoded envelope;
+ * adapter_delivery_string looks fields up in the text with the scanner and
+ * parses it only when the scanner is not sure.
  * Verdicts of a burst (adapter_run_batch; adapter_run is a burst of one)
  * are held until the flush callback returned, then sent.
  * Errors: see the header. A malformed message from the server is logged and
@@ -40,13 +44,22 @@
 
 enum state { DOWN, HELLO_SENT, READY };
 
+/* A string handed out by adapter_delivery_string (freed with its delivery). */
+struct str {
+	struct str *next;
+	char s[];
+};
+
 /* A DELIVER waiting for the callback (copies). */
 struct pending {
 	struct pending *next;
-	json_t *env;
+	json_t *env; /* the decoded envelope; NULL when the scanner read it */
+	struct bus_deliver_view view;
 	char *text; /* the body frame, NUL-terminated */
+	size_t text_len;
 	unsigned char *doc;
 	size_t doc_len;
+	struct str *strs;
 };
 
 /* A verdict held until its burst is flushed. */
@@ -140,6 +153,51 @@ out:
 	return rc;
 }
 
+/* pending_free: one queued delivery and what it owns. */
+static void pending_free(struct pending *p)
+{
+	struct str *t, *tn;
+
+	if (!p)
+		return;
+	for (t = p->strs; t; t = tn) {
+		tn = t->next;
+		free(t);
+	}
+	json_decref(p->env);
+	free(p->text);
+	free(p->doc);
+	free(p);
+}
+
+/* pending_new: queue a DELIVER: copies of BODY, DOC; the typed fields from
+ * V; ENV (a reference is taken; NULL: parsed on demand). */
+static void pending_new(struct adapter *a, const struct bus_frame *body, const void *doc,
+			size_t doc_len, const struct bus_deliver_view *v, json_t *env)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p || (doc_len && !(p->doc = malloc(doc_len))) ||
+	    !(p->text = malloc(body->len + 1))) {
+		pending_free(p);
+		alog(a, "adapter=%s event=out-of-memory", a->name);
+		return; /* unanswered: the server resends after its ack timeout */
+	}
+	if (doc_len)
+		memcpy(p->doc, doc, doc_len);
+	p->doc_len = doc_len;
+	memcpy(p->text, body->data, body->len);
+	p->text[body->len] = '\0';
+	p->text_len = body->len;
+	p->view = *v;
+	p->env = json_incref(env);
+	if (a->tail)
+		a->tail->next = p;
+	else
+		a->head = p;
+	a->tail = p;
+}
+
 /* pending_clear: drop queued deliveries (their session is gone). */
 static void pending_clear(struct adapter *a)
 {
@@ -147,10 +205,7 @@ static void pending_clear(struct adapter *a)
 
 	for (p = a->head; p; p = n) {
 		n = p->next;
-		json_decref(p->env);
-		free(p->text);
-		free(p->doc);
-		free(p);
+		pending_free(p);
 	}
 	a->head = a->tail = NULL;
 }
@@ -343,27 +398,15 @@ static void on_message(struct adapter *a, struct bus_msg *m, const struct bus_fr
 			     m->u.welcome.session);
 		break;
 	case BUS_MSG_DELIVER: {
-		struct pending *p = calloc(1, sizeof(*p));
+		struct bus_deliver_view v;
 
-		if (!p || (m->doc_len && !(p->doc = malloc(m->doc_len))) ||
-		    !(p->text = malloc(body->len + 1))) {
-			if (p)
-				free(p->doc);
-			free(p);
-			alog(a, "adapter=%s event=out-of-memory", a->name);
-			break; /* unanswered: the server resends after its ack timeout */
-		}
-		if (m->doc_len)
-			memcpy(p->doc, m->doc, m->doc_len);
-		memcpy(p->text, body->data, body->len);
-		p->text[body->len] = '\0';
-		p->doc_len = m->doc_len;
-		p->env = json_incref(m->body);
-		if (a->tail)
-			a->tail->next = p;
-		else
-			a->head = p;
-		a->tail = p;
+		memset(&v, 0, sizeof(v));
+		secmx_strlcpy(v.delivery_id, m->u.deliver.delivery_id, sizeof(v.delivery_id));
+		secmx_strlcpy(v.idempotency_key, m->u.deliver.idempotency_key,
+			      sizeof(v.idempotency_key));
+		secmx_strlcpy(v.document_type, m->u.deliver.document_type, sizeof(v.document_type));
+		v.attempt = m->u.deliver.attempt;
+		pending_new(a, body, m->doc, m->doc_len, &v, m->body);
 		break;
 	}
 	case BUS_MSG_SUBMIT_RESULT:
@@ -403,6 +446,7 @@ static int recv_one(struct adapter *a)
 {
 	zmq_msg_t parts[BUS_MAX_FRAMES];
 	struct bus_frame fr[BUS_MAX_FRAMES];
+	struct bus_deliver_view view;
 	struct bus_msg m;
 	size_t n = 0, extra = 0, i;
 	char err[256];
@@ -433,6 +477,9 @@ static int recv_one(struct adapter *a)
 	}
 	if (extra) {
 		alog(a, "adapter=%s event=refused error=\"too many frames\"", a->name);
+	} else if (bus_deliver_fast_decode(fr, n, 0, &view)) {
+		/* A DELIVER the scanner is sure of: no tree built now. */
+		pending_new(a, &fr[1], fr[2].data, fr[2].len, &view, NULL);
 	} else if (bus_msg_decode(fr, n, BUS_FROM_SERVER, 0, &m, &code, err, sizeof(err)) < 0) {
 		alog(a, "adapter=%s event=refused code=%s error=\"%s\"", a->name,
 		     bus_err_name(code), err);
@@ -584,22 +631,19 @@ static void dispatch(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn 
 		if (!a->head)
 			a->tail = NULL;
 		memset(&d, 0, sizeof(d));
-		d.delivery_id = json_string_value(json_object_get(p->env, "delivery_id"));
-		d.idempotency_key = json_string_value(json_object_get(p->env, "idempotency_key"));
-		d.document_type = json_string_value(json_object_get(p->env, "document_type"));
-		d.attempt = (long)json_integer_value(json_object_get(p->env, "attempt"));
+		d.delivery_id = p->view.delivery_id;
+		d.idempotency_key = p->view.idempotency_key;
+		d.document_type = p->view.document_type;
+		d.attempt = p->view.attempt;
 		d.envelope_json = p->text;
 		d.doc = p->doc;
 		d.doc_len = p->doc_len;
-		d.sdk_private = p->env;
+		d.sdk_private = p;
 		verdict = fn(arg, &d, reason, sizeof(reason));
 		if (hold(a, d.delivery_id, verdict, reason) < 0)
 			alog(a, "adapter=%s delivery=%s event=out-of-memory", a->name,
 			     d.delivery_id);
-		json_decref(p->env);
-		free(p->text);
-		free(p->doc);
-		free(p);
+		pending_free(p);
 		if (!batch || a->stop || a->fatal)
 			break;
 	}
@@ -655,14 +699,38 @@ int adapter_run_batch(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn
 }
 
 /* adapter_delivery_string: a string member of the envelope or of one of its
- * objects (borrowed from the queued envelope). */
+ * objects: found by the scanner in the body text (a copy kept with the
+ * delivery), or, when the scanner is not sure (escapes), from the envelope
+ * parsed once on demand. */
 const char *adapter_delivery_string(const struct adapter_delivery *d, const char *object,
 				    const char *field)
 {
-	json_t *env = d ? (json_t *)d->sdk_private : NULL;
+	struct pending *p = d ? (struct pending *)d->sdk_private : NULL;
+	const char *val;
+	json_t *env;
+	size_t len;
+	int rc;
 
-	if (!env || !field)
+	if (!p || !field)
 		return NULL;
+	if (!p->env) {
+		rc = bus_json_string(p->text, p->text_len, object, field, &val, &len);
+		if (rc == 0)
+			return NULL;
+		if (rc == 1) {
+			struct str *t = malloc(sizeof(*t) + len + 1);
+
+			if (!t)
+				return NULL;
+			memcpy(t->s, val, len);
+			t->s[len] = '\0';
+			t->next = p->strs;
+			p->strs = t;
+			return t->s;
+		}
+		p->env = json_loadb(p->text, p->text_len, JSON_REJECT_DUPLICATES, NULL);
+	}
+	env = p->env;
 	if (object)
 		env = json_object_get(env, object);
 	return json_string_value(json_object_get(env, field));
