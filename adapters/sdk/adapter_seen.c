@@ -26,6 +26,7 @@
 struct adapter_seen {
 	sqlite3 *db;
 	sqlite3_stmt *check, *mark, *prune;
+	sqlite3_stmt *begin, *commit, *rollback; /* batches: prepared once */
 };
 
 /* adapter_seen_open: open or create the table. */
@@ -51,7 +52,10 @@ int adapter_seen_open(const char *path, struct adapter_seen **out, char *err, si
 	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO seen(key, at) VALUES (?1, ?2)", -1,
 			       &s->mark, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM seen WHERE at < ?1", -1, &s->prune, NULL) !=
-		    SQLITE_OK) {
+		    SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "BEGIN IMMEDIATE", -1, &s->begin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "COMMIT", -1, &s->commit, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "ROLLBACK", -1, &s->rollback, NULL) != SQLITE_OK) {
 		secmx_errf(err, errlen, "%s: %s", path,
 			   s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
@@ -95,6 +99,15 @@ int adapter_seen_mark(struct adapter_seen *s, const char *key)
 	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
 }
 
+/* run_once: step a prepared statement that returns no rows. */
+static int run_once(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
+}
+
 /* adapter_seen_begin: open a batch (BEGIN IMMEDIATE) unless one is open. */
 int adapter_seen_begin(struct adapter_seen *s)
 {
@@ -102,8 +115,7 @@ int adapter_seen_begin(struct adapter_seen *s)
 		return SECMX_EINVAL;
 	if (!sqlite3_get_autocommit(s->db))
 		return 0;
-	return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0
-										      : SECMX_EIO;
+	return run_once(s->begin);
 }
 
 /* adapter_seen_commit: commit the open batch; roll it back if that fails. */
@@ -113,7 +125,7 @@ int adapter_seen_commit(struct adapter_seen *s)
 		return SECMX_EINVAL;
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+	if (run_once(s->commit) == 0)
 		return 0;
 	adapter_seen_rollback(s);
 	return SECMX_EIO;
@@ -122,8 +134,8 @@ int adapter_seen_commit(struct adapter_seen *s)
 /* adapter_seen_rollback: drop the open batch, if any. */
 void adapter_seen_rollback(struct adapter_seen *s)
 {
-	if (s && s->db && !sqlite3_get_autocommit(s->db))
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (s && s->db && s->rollback && !sqlite3_get_autocommit(s->db))
+		(void)run_once(s->rollback);
 }
 
 /* adapter_seen_prune: forget old keys. */
@@ -149,6 +161,9 @@ void adapter_seen_close(struct adapter_seen *s)
 	sqlite3_finalize(s->check);
 	sqlite3_finalize(s->mark);
 	sqlite3_finalize(s->prune);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->rollback);
 	sqlite3_close(s->db);
 	free(s);
 }
