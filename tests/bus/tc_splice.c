@@ -74,12 +74,16 @@ static json_t *decoded(const struct bus_wire *w)
 
 /* agree: bus_build_deliver and the reference decide alike on ENV; returns
  * the scanner's verdict. */
-static int agree(const char *what, const char *env, size_t len)
+static int agree(const char *what, const char *text, size_t len)
 {
 	struct bus_wire a, b;
-	char err[256];
-	int ra, rb, fast = bus_envelope_fast_ok(env, len);
+	char err[256], *env = malloc(len ? len : 1); /* exact size: ASan sees overreads */
+	int ra, rb, fast;
 	json_t *ja = NULL, *jb = NULL;
+
+	ck_assert_ptr_nonnull(env);
+	memcpy(env, text, len);
+	fast = bus_envelope_fast_ok(env, len);
 
 	ra = bus_build_deliver(&a, env, len, "m12.q7", 3, "<x/>", 4, err, sizeof(err));
 	rb = reference(env, len, "m12.q7", 3, "<x/>", 4, &b);
@@ -100,6 +104,7 @@ static int agree(const char *what, const char *env, size_t len)
 	json_decref(jb);
 	bus_wire_free(&a);
 	bus_wire_free(&b);
+	free(env);
 	return fast;
 }
 
@@ -342,15 +347,20 @@ static void same_string(const char *what, const char *text, size_t len, json_t *
 
 /* agree_decode: the fast decode of BODY accepts only what the strict reader
  * accepts, with the same fields. Returns the fast verdict. */
-static int agree_decode(const char *what, const char *body, size_t len)
+static int agree_decode(const char *what, const char *text, size_t len)
 {
 	static const unsigned char head[4] = {'S', 'X', BUS_PROTO_VERSION, BUS_MSG_DELIVER};
+	char *body = malloc(len ? len : 1); /* exact size: ASan sees overreads */
 	struct bus_frame f[3] = {{head, 4}, {body, len}, {"<x/>", 4}};
 	struct bus_deliver_view v;
 	struct bus_msg m;
 	char err[256];
-	int code, fast = bus_deliver_fast_decode(f, 3, 0, &v);
-	int strict = bus_msg_decode(f, 3, BUS_FROM_SERVER, 0, &m, &code, err, sizeof(err));
+	int code, fast, strict;
+
+	ck_assert_ptr_nonnull(body);
+	memcpy(body, text, len);
+	fast = bus_deliver_fast_decode(f, 3, 0, &v);
+	strict = bus_msg_decode(f, 3, BUS_FROM_SERVER, 0, &m, &code, err, sizeof(err));
 
 	ck_assert_msg(!fast || strict == 0, "%s: fast decode accepted what the reader refuses (%s)",
 		      what, err);
@@ -369,6 +379,7 @@ static int agree_decode(const char *what, const char *body, size_t len)
 		same_string(what, body, len, m.body, "nothing", "x");
 		bus_msg_clear(&m);
 	}
+	free(body);
 	return fast;
 }
 
