@@ -8,7 +8,9 @@
  *              re-HELLO under the same name gets them again.
  *   receive    one multipart message → strict decode → a handler per type;
  *              a bad message gets ERROR + a log line, never more.
- *   send       DELIVER within the credit window, heartbeats, ERROR, WELCOME.
+ *   send       DELIVER within the credit window (the body spliced from the
+ *              envelope text by bus_build_deliver, no JSON tree per send),
+ *              heartbeats, ERROR, WELCOME.
  *   timers     heartbeat, dead peer, ack timeout.
  *   ZAP        a thread answering inproc://zeromq.zap.01 from the allow-list.
  *
@@ -45,6 +47,7 @@ struct inflight {
 	struct inflight *next;
 	char *id;
 	char *envelope;
+	size_t envelope_len;
 	unsigned char *doc;
 	size_t doc_len;
 	long attempt;
@@ -227,25 +230,17 @@ static void reply_error(struct bus *b, const void *rid, size_t rid_len, int code
 	}
 }
 
-/* send_delivery: DELIVER F to A (attempt as recorded). 0, or <0 if not sent. */
+/* send_delivery: DELIVER F to A (attempt as recorded). 0, or <0 if not sent.
+ * The body is the envelope text with delivery_id, attempt and document_size
+ * spliced in (bus_build_deliver), not a parse and re-serialisation. */
 static int send_delivery(struct bus *b, struct adapter *a, struct inflight *f)
 {
 	struct bus_wire w;
-	json_t *env;
 	char err[256];
 	int rc;
 
-	env = json_loads(f->envelope, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(env) ||
-	    json_object_set_new(env, "delivery_id", json_string(f->id)) ||
-	    json_object_set_new(env, "attempt", json_integer(f->attempt))) {
-		json_decref(env);
-		secmx_errf(err, sizeof(err), "envelope is not a JSON object");
-		rc = SECMX_EINVAL;
-	} else {
-		rc = bus_msg_encode(BUS_MSG_DELIVER, env, f->doc, f->doc_len, &w, err,
-				    sizeof(err));
-	}
+	rc = bus_build_deliver(&w, f->envelope, f->envelope_len, f->id, f->attempt, f->doc,
+			       f->doc_len, err, sizeof(err));
 	if (rc < 0) {
 		/* A bug in the daemon, not the adapter's fault: dead-letter it. */
 		char reason[300];
@@ -318,6 +313,7 @@ static void pump(struct bus *b, struct adapter *a)
 		}
 		f->id = d.delivery_id;
 		f->envelope = d.envelope;
+		f->envelope_len = strlen(d.envelope);
 		f->doc = d.doc;
 		f->doc_len = d.doc_len;
 		f->attempt = d.attempt > 0 ? d.attempt : 1;

@@ -10,6 +10,10 @@
  *   bus_msg_encode()   JSON body (+ document) → frames, checked by the same
  *                      schema so that we never send what we would refuse.
  *   bus_build_*()      typed builders over bus_msg_encode().
+ *   bus_build_deliver() DELIVER from the daemon's envelope text by splicing
+ *                      the per-delivery fields in, after a conservative
+ *                      no-allocation scan (bus_envelope_fast_ok) that falls
+ *                      back to the jansson path when unsure.
  *   bus_*_ok(), bus_pattern_match()   the schema's string rules.
  *
  * Errors: SECMX_EPARSE (malformed), SECMX_ELIMIT (too large), SECMX_EINVAL (a
@@ -323,6 +327,33 @@ static int check_object(const struct field *schema, json_t *obj, const char *whe
 	return 0;
 }
 
+/* check_string: string S (LEN bytes, NUL-terminated) against F's kind and
+ * bounds; F is of a string kind. 1 if valid, 0 if not. */
+static int check_string(const struct field *f, const char *s, size_t len)
+{
+	size_t i;
+
+	switch (f->kind) {
+	case K_ID:
+		return bus_id_ok(s);
+	case K_NAME:
+		return bus_name_ok(s);
+	case K_KEY:
+		return bus_key_ok(s);
+	case K_TEXT:
+		return text_ok(s, len, f->min, f->max);
+	case K_TIME:
+		return time_ok(s);
+	case K_ENUM:
+		for (i = 0; f->enumv[i]; i++)
+			if (strcmp(f->enumv[i], s) == 0)
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* check_value: one field against its kind and bounds. */
 static int check_value(const struct field *f, json_t *v, char *err, size_t errlen)
 {
@@ -331,23 +362,12 @@ static int check_value(const struct field *f, json_t *v, char *err, size_t errle
 
 	switch (f->kind) {
 	case K_ID:
-		if (!bus_id_ok(s))
-			goto bad;
-		return 0;
 	case K_NAME:
-		if (!bus_name_ok(s))
-			goto bad;
-		return 0;
 	case K_KEY:
-		if (!bus_key_ok(s))
-			goto bad;
-		return 0;
 	case K_TEXT:
-		if (!s || !text_ok(s, json_string_length(v), f->min, f->max))
-			goto bad;
-		return 0;
 	case K_TIME:
-		if (!s || !time_ok(s))
+	case K_ENUM:
+		if (!s || !check_string(f, s, json_string_length(v)))
 			goto bad;
 		return 0;
 	case K_INT:
@@ -359,13 +379,6 @@ static int check_value(const struct field *f, json_t *v, char *err, size_t errle
 		if (!json_is_boolean(v))
 			goto bad;
 		return 0;
-	case K_ENUM:
-		if (!s)
-			goto bad;
-		for (i = 0; f->enumv[i]; i++)
-			if (strcmp(f->enumv[i], s) == 0)
-				return 0;
-		goto bad;
 	case K_PATTERNS:
 		n = json_array_size(v);
 		if (!json_is_array(v) || n < 1 || n > BUS_MAX_PATTERNS)
@@ -623,6 +636,539 @@ void bus_wire_free(struct bus_wire *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/*
+ * The envelope scanner: a check of a DELIVER envelope's text, with no tree
+ * and no allocation, for the server's DELIVER builder (the daemon's bus
+ * sends every delivery through it). It is conservative: it says yes only
+ * when jansson would parse the text exactly as one object (no duplicate
+ * keys at any depth, valid UTF-8, no NUL) and the DELIVER schema would
+ * accept it; anything it does not fully understand (an escape in a key or
+ * in a checked string, \u0000 or a surrogate escape, a number with an
+ * exponent or too many digits, deep nesting, many keys in one object, an
+ * unknown field) is "not sure", and the caller then takes the jansson path,
+ * which decides exactly. So the fast path never accepts what the slow path
+ * refuses, and refusals keep the slow path's precise reasons.
+ */
+#define SCAN_DEPTH 16 /* nesting the scanner follows */
+#define SCAN_KEYS 48  /* keys per object it can compare for duplicates */
+#define SCAN_NUM 40   /* longest number text; integers at most 18 digits */
+
+/* A top-level field's value as scanned: the raw span of a string (no
+ * escapes), the value of an integer. */
+struct scan_cap {
+	const unsigned char *p;
+	size_t n;
+	long long v;
+};
+
+struct scan {
+	const unsigned char *p, *end;
+	int depth;
+	struct scan_cap *cap; /* NULL, or one per schema field (top level only) */
+	struct scan_cap *slot; /* where scan_value records the value it checks */
+};
+
+/* A key as written (no escapes: the raw bytes are the key). */
+struct span {
+	const unsigned char *p;
+	size_t n;
+};
+
+/* scan_ws: skip JSON whitespace. */
+static void scan_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* scan_hex4: four hex digits at P into *V. 0 or -1. */
+static int scan_hex4(const unsigned char *p, unsigned *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		*v = *v * 16 + d;
+	}
+	return 0;
+}
+
+/* scan_utf8: the length of the well-formed UTF-8 sequence at P (lead byte
+ * >= 0x80, END bounds it), or 0 (overlong, surrogate, > U+10FFFF, cut). */
+static size_t scan_utf8(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* scan_string: the string at s->p ('"'); its raw content into *SP, *ESC
+ * set when it holds an escape. 0, or -1 (not sure). */
+static int scan_string(struct scan *s, struct span *sp, int *esc)
+{
+	const unsigned char *p = s->p + 1;
+
+	*esc = 0;
+	sp->p = p;
+	while (p < s->end) {
+		unsigned c = *p, v;
+		size_t n;
+
+		if (c == '"') {
+			sp->n = (size_t)(p - sp->p);
+			s->p = p + 1;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c == '\\') {
+			*esc = 1;
+			if (s->end - p < 2)
+				return -1;
+			c = p[1];
+			if (c == 'u') {
+				if (s->end - p < 6 || scan_hex4(p + 2, &v) < 0 || v == 0 ||
+				    (v >= 0xd800 && v <= 0xdfff))
+					return -1;
+				p += 6;
+			} else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
+				   c == 'n' || c == 'r' || c == 't') {
+				p += 2;
+			} else {
+				return -1;
+			}
+			continue;
+		}
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((n = scan_utf8(p, s->end)) == 0)
+			return -1;
+		p += n;
+	}
+	return -1;
+}
+
+/* scan_number: the number at s->p; *IS_INT and, for an integer, *V. 0 or
+ * -1 (malformed, an exponent, too long). */
+static int scan_number(struct scan *s, int *is_int, long long *v)
+{
+	const unsigned char *p = s->p, *start = s->p;
+	long long acc = 0;
+	int neg = 0;
+
+	if (p < s->end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p >= s->end)
+		return -1;
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		while (p < s->end && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		return -1;
+	}
+	*is_int = 1;
+	if (p < s->end && *p == '.') {
+		*is_int = 0;
+		p++;
+		if (p >= s->end || *p < '0' || *p > '9')
+			return -1;
+		while (p < s->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if ((p < s->end && (*p == 'e' || *p == 'E')) || p - start > SCAN_NUM)
+		return -1;
+	if (*is_int) {
+		const unsigned char *d;
+
+		if (p - start - neg > 18)
+			return -1;
+		for (d = start + neg; d < p; d++)
+			acc = acc * 10 + (*d - '0');
+		*v = neg ? -acc : acc;
+	}
+	s->p = p;
+	return 0;
+}
+
+/* scan_literal: WORD at s->p. 0 or -1. */
+static int scan_literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return -1;
+	s->p += n;
+	return 0;
+}
+
+static int scan_object(struct scan *s, const struct field *schema, unsigned long spliced);
+
+/* scan_value: one value at s->p (whitespace skipped); F: the schema field it
+ * fills, NULL for a free-form value. 0 or -1 (not sure). */
+static int scan_value(struct scan *s, const struct field *f)
+{
+	struct span sp;
+	long long v = 0;
+	int esc, is_int;
+
+	if (s->p >= s->end)
+		return -1;
+	switch (*s->p) {
+	case '{':
+		if (f && f->kind != K_OBJ)
+			return -1;
+		return scan_object(s, f ? f->sub : NULL, 0);
+	case '[':
+		if (f || ++s->depth > SCAN_DEPTH)
+			return -1;
+		s->p++;
+		scan_ws(s);
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+			s->depth--;
+			return 0;
+		}
+		for (;;) {
+			scan_ws(s);
+			if (scan_value(s, NULL) < 0)
+				return -1;
+			scan_ws(s);
+			if (s->p < s->end && *s->p == ',') {
+				s->p++;
+				continue;
+			}
+			if (s->p < s->end && *s->p == ']') {
+				s->p++;
+				s->depth--;
+				return 0;
+			}
+			return -1;
+		}
+	case '"': {
+		char buf[BUS_MAX_TEXT + 1];
+
+		if (scan_string(s, &sp, &esc) < 0)
+			return -1;
+		if (!f)
+			return 0;
+		if (esc || sp.n >= sizeof(buf))
+			return -1;
+		memcpy(buf, sp.p, sp.n);
+		buf[sp.n] = '\0';
+		if (s->slot) {
+			s->slot->p = sp.p;
+			s->slot->n = sp.n;
+		}
+		return check_string(f, buf, sp.n) ? 0 : -1;
+	}
+	case 't':
+	case 'f':
+		if (scan_literal(s, *s->p == 't' ? "true" : "false") < 0)
+			return -1;
+		return !f || f->kind == K_BOOL ? 0 : -1;
+	case 'n':
+		return !f && scan_literal(s, "null") == 0 ? 0 : -1;
+	default:
+		if (scan_number(s, &is_int, &v) < 0)
+			return -1;
+		if (!f)
+			return 0;
+		if (s->slot)
+			s->slot->v = v;
+		return f->kind == K_INT && is_int && v >= f->min && v <= f->max ? 0 : -1;
+	}
+}
+
+/* scan_object: the object at s->p; SCHEMA: its fields (NULL: free-form).
+ * SPLICED: schema indexes that must be absent (the caller adds them). 0 or
+ * -1 (not sure). */
+static int scan_object(struct scan *s, const struct field *schema, unsigned long spliced)
+{
+	struct span keys[SCAN_KEYS];
+	unsigned long present = 0;
+	size_t nkeys = 0, i;
+
+	if (s->p >= s->end || *s->p != '{' || ++s->depth > SCAN_DEPTH)
+		return -1;
+	s->p++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+	} else {
+		for (;;) {
+			const struct field *f = NULL;
+			struct span k;
+			int esc;
+
+			scan_ws(s);
+			if (s->p >= s->end || *s->p != '"' || scan_string(s, &k, &esc) < 0 || esc ||
+			    nkeys == SCAN_KEYS)
+				return -1;
+			for (i = 0; i < nkeys; i++)
+				if (keys[i].n == k.n && memcmp(keys[i].p, k.p, k.n) == 0)
+					return -1; /* a duplicate: the slow path says so */
+			keys[nkeys++] = k;
+			if (schema) {
+				for (i = 0; schema[i].name; i++)
+					if (strlen(schema[i].name) == k.n &&
+					    memcmp(schema[i].name, k.p, k.n) == 0)
+						break;
+				if (!schema[i].name || (spliced & (1ul << i)))
+					return -1;
+				present |= 1ul << i;
+				f = &schema[i];
+			}
+			scan_ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return -1;
+			s->p++;
+			scan_ws(s);
+			s->slot = f && s->cap && s->depth == 1 ? &s->cap[f - schema] : NULL;
+			if (scan_value(s, f) < 0)
+				return -1;
+			s->slot = NULL;
+			scan_ws(s);
+			if (s->p < s->end && *s->p == ',') {
+				s->p++;
+				continue;
+			}
+			if (s->p < s->end && *s->p == '}') {
+				s->p++;
+				break;
+			}
+			return -1;
+		}
+	}
+	for (i = 0; schema && schema[i].name; i++)
+		if (schema[i].required && !(spliced & (1ul << i)) && !(present & (1ul << i)))
+			return -1;
+	s->depth--;
+	return 0;
+}
+
+/* bus_envelope_fast_ok: see common.h. */
+int bus_envelope_fast_ok(const char *envelope, size_t len)
+{
+	struct scan s = {(const unsigned char *)envelope, (const unsigned char *)envelope + len, 0,
+			 NULL, NULL};
+	unsigned long spliced = 0;
+	size_t i;
+
+	for (i = 0; F_DELIVER[i].name; i++)
+		if (strcmp(F_DELIVER[i].name, "delivery_id") == 0 ||
+		    strcmp(F_DELIVER[i].name, "attempt") == 0 ||
+		    strcmp(F_DELIVER[i].name, "document_size") == 0)
+			spliced |= 1ul << i;
+	if (!envelope)
+		return 0;
+	scan_ws(&s);
+	if (scan_object(&s, F_DELIVER, spliced) < 0)
+		return 0;
+	scan_ws(&s);
+	return s.p == s.end;
+}
+
+/* cap_copy: a captured string into OUT (SIZE bytes); its length was
+ * checked by the schema. */
+static void cap_copy(const struct scan_cap *c, char *out, size_t size)
+{
+	size_t n = c->n < size - 1 ? c->n : size - 1;
+
+	memcpy(out, c->p, n);
+	out[n] = '\0';
+}
+
+/* field_index: the index of NAME in SCHEMA (present by construction). */
+static size_t field_index(const struct field *schema, const char *name)
+{
+	size_t i;
+
+	for (i = 0; schema[i].name && strcmp(schema[i].name, name) != 0; i++)
+		;
+	return i;
+}
+
+/* bus_deliver_fast_decode: the scanner's reading of a DELIVER (see
+ * common.h). */
+int bus_deliver_fast_decode(const struct bus_frame *fr, size_t nframes, size_t max_doc,
+			    struct bus_deliver_view *v)
+{
+	struct scan_cap cap[sizeof(F_DELIVER) / sizeof(F_DELIVER[0])];
+	const unsigned char *h;
+	struct scan s;
+
+	if (max_doc == 0 || max_doc > BUS_MAX_DOC)
+		max_doc = BUS_MAX_DOC;
+	if (nframes != 3 || fr[0].len != BUS_HEAD_LEN || fr[1].len > BUS_MAX_BODY ||
+	    fr[2].len > max_doc)
+		return 0;
+	h = fr[0].data;
+	if (h[0] != BUS_MAGIC0 || h[1] != BUS_MAGIC1 || h[2] != BUS_PROTO_VERSION ||
+	    h[3] != BUS_MSG_DELIVER)
+		return 0;
+	memset(cap, 0, sizeof(cap));
+	memset(&s, 0, sizeof(s));
+	s.p = fr[1].data;
+	s.end = s.p + fr[1].len;
+	s.cap = cap;
+	scan_ws(&s);
+	if (scan_object(&s, F_DELIVER, 0) < 0)
+		return 0;
+	scan_ws(&s);
+	if (s.p != s.end ||
+	    cap[field_index(F_DELIVER, "document_size")].v != (long long)fr[2].len)
+		return 0;
+	cap_copy(&cap[field_index(F_DELIVER, "delivery_id")], v->delivery_id,
+		 sizeof(v->delivery_id));
+	cap_copy(&cap[field_index(F_DELIVER, "idempotency_key")], v->idempotency_key,
+		 sizeof(v->idempotency_key));
+	cap_copy(&cap[field_index(F_DELIVER, "document_type")], v->document_type,
+		 sizeof(v->document_type));
+	v->attempt = (long)cap[field_index(F_DELIVER, "attempt")].v;
+	return 1;
+}
+
+/* member: in the object at s->p, move to the value of member KEY (no
+ * escapes in the key as written). 1 found, 0 absent, -1 not sure. The
+ * text was checked before: this only walks it. */
+static int member(struct scan *s, const char *key)
+{
+	size_t klen = strlen(key);
+
+	scan_ws(s);
+	if (s->p >= s->end || *s->p != '{')
+		return 0;
+	s->p++;
+	for (;;) {
+		struct span k;
+		int esc;
+
+		scan_ws(s);
+		if (s->p < s->end && *s->p == '}')
+			return 0;
+		if (s->p >= s->end || *s->p != '"' || scan_string(s, &k, &esc) < 0 || esc)
+			return -1;
+		scan_ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -1;
+		s->p++;
+		scan_ws(s);
+		if (k.n == klen && memcmp(k.p, key, klen) == 0)
+			return 1;
+		if (scan_value(s, NULL) < 0)
+			return -1;
+		scan_ws(s);
+		if (s->p < s->end && *s->p == ',')
+			s->p++;
+	}
+}
+
+/* bus_json_string: see common.h. */
+int bus_json_string(const char *text, size_t len, const char *object, const char *field,
+		    const char **val, size_t *vlen)
+{
+	struct scan s;
+	struct span sp;
+	int rc, esc;
+
+	memset(&s, 0, sizeof(s));
+	s.p = (const unsigned char *)text;
+	s.end = s.p + len;
+	if (object && (rc = member(&s, object)) <= 0)
+		return rc;
+	if ((rc = member(&s, field)) <= 0)
+		return rc;
+	if (s.p >= s.end || *s.p != '"')
+		return 0; /* not a string */
+	if (scan_string(&s, &sp, &esc) < 0 || esc)
+		return -1;
+	*val = (const char *)sp.p;
+	*vlen = sp.n;
+	return 1;
+}
+
+/* bus_build_deliver: DELIVER by splicing (see common.h). */
+int bus_build_deliver(struct bus_wire *w, const char *envelope, size_t elen,
+		      const char *delivery_id, long attempt, const void *doc, size_t doc_len,
+		      char *err, size_t errlen)
+{
+	json_t *env;
+	size_t end = elen;
+	int n;
+
+	memset(w, 0, sizeof(*w));
+	while (end > 0 && envelope[end - 1] != '}')
+		end--; /* only whitespace can follow the object (checked below) */
+	if (doc_len <= BUS_MAX_DOC && bus_id_ok(delivery_id) && attempt >= 1 &&
+	    attempt <= 1000000000 && bus_envelope_fast_ok(envelope, elen) && end > 0 &&
+	    (w->body = malloc(end + BUS_MAX_ID + 80)) != NULL) {
+		memcpy(w->body, envelope, end - 1);
+		n = snprintf(w->body + end - 1, BUS_MAX_ID + 80,
+			     ",\"delivery_id\":\"%s\",\"attempt\":%ld,\"document_size\":%zu}",
+			     delivery_id, attempt, doc_len);
+		w->body_len = end - 1 + (size_t)n;
+		if (w->body_len <= BUS_MAX_BODY) {
+			w->head[0] = BUS_MAGIC0;
+			w->head[1] = BUS_MAGIC1;
+			w->head[2] = BUS_PROTO_VERSION;
+			w->head[3] = BUS_MSG_DELIVER;
+			w->nframes = 3;
+			w->doc = doc;
+			w->doc_len = doc_len;
+			return 0;
+		}
+		bus_wire_free(w); /* the compact slow path may still fit */
+	}
+	/* The slow path: parse, set, check, serialise (exact reasons). */
+	env = json_loadb(envelope, elen, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(env) ||
+	    json_object_set_new(env, "delivery_id", json_string(delivery_id)) ||
+	    json_object_set_new(env, "attempt", json_integer(attempt))) {
+		json_decref(env);
+		secmx_errf(err, errlen, "envelope is not a JSON object");
+		return SECMX_EINVAL;
+	}
+	return bus_msg_encode(BUS_MSG_DELIVER, env, doc, doc_len, w, err, errlen);
+}
+
 /* bus_build_hello: HELLO name, patterns, credit. */
 int bus_build_hello(struct bus_wire *w, const char *name, const char *const *patterns,
 		    size_t npatterns, long credit, char *err, size_t errlen)
@@ -639,11 +1185,27 @@ int bus_build_hello(struct bus_wire *w, const char *name, const char *const *pat
 			      NULL, 0, w, err, errlen);
 }
 
-/* bus_build_ack: ACK delivery_id. */
+/* bus_build_ack: ACK delivery_id. A valid id needs no escaping, so its body
+ * is written as text (what json_dumps would give); anything else takes the
+ * checked path, which refuses it with the reason. */
 int bus_build_ack(struct bus_wire *w, const char *delivery_id, char *err, size_t errlen)
 {
-	return bus_msg_encode(BUS_MSG_ACK, json_pack("{s:s?}", "delivery_id", delivery_id),
-			      NULL, 0, w, err, errlen);
+	size_t n;
+
+	if (!bus_id_ok(delivery_id))
+		return bus_msg_encode(BUS_MSG_ACK, json_pack("{s:s?}", "delivery_id", delivery_id),
+				      NULL, 0, w, err, errlen);
+	memset(w, 0, sizeof(*w));
+	n = strlen(delivery_id) + sizeof("{\"delivery_id\":\"\"}");
+	if (!(w->body = malloc(n)))
+		return SECMX_ENOMEM;
+	w->body_len = (size_t)snprintf(w->body, n, "{\"delivery_id\":\"%s\"}", delivery_id);
+	w->head[0] = BUS_MAGIC0;
+	w->head[1] = BUS_MAGIC1;
+	w->head[2] = BUS_PROTO_VERSION;
+	w->head[3] = BUS_MSG_ACK;
+	w->nframes = 2;
+	return 0;
 }
 
 /* bus_build_nack: NACK delivery_id kind reason. */

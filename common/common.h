@@ -549,6 +549,52 @@ int bus_build_submit_result(struct bus_wire *w, const char *request_id, int acce
 			    const char *message_id, const char *reason, char *err,
 			    size_t errlen);
 
+/*
+ * bus_build_deliver: DELIVER with ENVELOPE (ELEN bytes of a JSON object text
+ * holding the envelope fields except delivery_id, attempt and
+ * document_size), DELIVERY_ID, ATTEMPT and DOC. When bus_envelope_fast_ok()
+ * accepts ENVELOPE, the body is ENVELOPE with the three fields appended as
+ * text (no parse, no re-serialisation); otherwise the envelope is parsed,
+ * completed and checked exactly as bus_msg_encode does (the same refusals
+ * and reasons). Same returns and ownership as bus_msg_encode.
+ */
+int bus_build_deliver(struct bus_wire *w, const char *envelope, size_t elen,
+		      const char *delivery_id, long attempt, const void *doc, size_t doc_len,
+		      char *err, size_t errlen);
+/* bus_envelope_fast_ok: 1 if the scanner is sure that ENVELOPE (LEN bytes)
+ * is one JSON object that the strict reader parses (valid UTF-8, no NUL,
+ * no duplicate key at any depth) and that, once delivery_id, attempt and
+ * document_size are added, fits the DELIVER schema; 0 when it is not sure
+ * (which includes every invalid envelope). Never allocates. */
+int bus_envelope_fast_ok(const char *envelope, size_t len);
+
+/* The typed fields of a DELIVER read by bus_deliver_fast_decode (copies). */
+struct bus_deliver_view {
+	char delivery_id[BUS_MAX_ID + 1];
+	char idempotency_key[BUS_MAX_KEY + 1];
+	char document_type[BUS_MAX_ID + 1];
+	long attempt;
+};
+/*
+ * bus_deliver_fast_decode: the same scanner on a received message: 1 and
+ * *V filled when it is sure that FRAMES (from the server) are a DELIVER that
+ * bus_msg_decode(..., BUS_FROM_SERVER, MAX_DOC, ...) accepts; 0 when it is
+ * not sure (then call bus_msg_decode, which decides and gives the reason).
+ * Builds no tree and allocates nothing.
+ */
+int bus_deliver_fast_decode(const struct bus_frame *frames, size_t nframes, size_t max_doc,
+			    struct bus_deliver_view *v);
+/*
+ * bus_json_string: in TEXT (LEN bytes, a JSON object the strict reader has
+ * accepted), the string member FIELD of the top-level object, or of its
+ * member object OBJECT when OBJECT is not NULL. 1: *VAL and *VLEN give its
+ * bytes inside TEXT (borrowed; not NUL-terminated); 0: absent or not a
+ * string; -1: not sure (an escape in it or in a key on the way): parse
+ * TEXT with jansson instead.
+ */
+int bus_json_string(const char *text, size_t len, const char *object, const char *field,
+		    const char **val, size_t *vlen);
+
 /* bus_id_ok / bus_name_ok / bus_key_ok / bus_pattern_ok: the character-set
  * and length rules of the schema, for callers that make ids and names. */
 int bus_id_ok(const char *s);

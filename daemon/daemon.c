@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -396,6 +397,7 @@ static int op_hello(void *arg, const char *adapter, const char *const *patterns,
 	int rc = 0;
 
 	(void)reason, (void)reasonlen;
+	d->dlv_gen++; /* a new session: ask the queue for it at once */
 	for (i = 0; rc == 0 && i < d->nhello; i++)
 		if (strcmp(d->hello[i].adapter, adapter) != 0)
 			rc = route_add(&keep, &nkeep, d->hello[i].adapter,
@@ -446,27 +448,101 @@ static char *envelope_with_key(const char *env, size_t elen, const char *key)
 	return out;
 }
 
+/* mono_ms: the monotonic clock in ms (op_next's idle memo). */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long an adapter found idle is not asked again while nothing that can
+ * make a delivery due has happened (dlv_gen unchanged). The bound covers
+ * what becomes due by time alone (a transient NACK's back-off). */
+#define IDLE_RECHECK_MS 50
+
+/* idle_slot: the idle memo of ADAPTER; a new one replaces the oldest. */
+static struct idle_memo *idle_slot(struct daemon *d, const char *adapter)
+{
+	struct idle_memo *m = &d->idle[0];
+	size_t i;
+
+	for (i = 0; i < DAEMON_IDLE_MEMO; i++) {
+		if (strcmp(d->idle[i].adapter, adapter) == 0)
+			return &d->idle[i];
+		if (d->idle[i].at < m->at)
+			m = &d->idle[i];
+	}
+	secmx_strlcpy(m->adapter, adapter, sizeof(m->adapter));
+	m->gen = d->dlv_gen - 1; /* never idle yet */
+	m->at = 0;
+	return m;
+}
+
+/* bundle_get: the bundle of message MSG_ID, from the memo or read from the
+ * queue (which checks its SHA-256) and memoised. *BUF is borrowed: valid
+ * until the next bundle_get or daemon_free. */
+static int bundle_get(struct daemon *d, int64_t msg_id, const char **buf, size_t *len)
+{
+	struct bundle_memo *m;
+	void *p = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < DAEMON_BUNDLE_MEMO; i++) {
+		if (d->bmemo[i].msg_id == msg_id && d->bmemo[i].buf) {
+			*buf = d->bmemo[i].buf;
+			*len = d->bmemo[i].len;
+			return 0;
+		}
+	}
+	if ((rc = queue_msg_get(d->q, msg_id, &p, &n)) < 0)
+		return rc;
+	m = &d->bmemo[d->bmemo_next++ % DAEMON_BUNDLE_MEMO];
+	free(m->buf);
+	m->msg_id = msg_id;
+	m->buf = p;
+	m->len = n;
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+/* op_next: the next delivery due for ADAPTER (bus_ops.next_delivery). */
 static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 {
 	struct daemon *d = arg;
 	struct queue_delivery qd;
-	char *nl, *envtext = NULL, mid[24];
-	void *buf = NULL;
+	struct idle_memo *idle;
+	const char *buf = NULL, *nl;
+	char *envtext = NULL, mid[24];
 	size_t len = 0, elen, n;
+	int64_t now;
 	int rc;
 
 	if (d->draining)
 		return 0;
+	/* Nothing was due a moment ago and nothing happened since that could
+	 * change it: do not ask the queue again (an empty query is a
+	 * transaction, and the bus asks on every turn of the loop). */
+	idle = idle_slot(d, adapter);
+	now = mono_ms();
+	if (idle->gen == d->dlv_gen && now - idle->at < IDLE_RECHECK_MS)
+		return 0;
 	rc = queue_delivery_next(d->q, adapter, d->cfg.ack_timeout_ms * 10, &qd);
+	if (rc == 0) {
+		idle->gen = d->dlv_gen;
+		idle->at = now;
+	}
 	if (rc <= 0)
 		return rc;
-	if ((rc = queue_msg_get(d->q, qd.msg_id, &buf, &len)) < 0 ||
+	if ((rc = bundle_get(d, qd.msg_id, &buf, &len)) < 0 ||
 	    (nl = memchr(buf, '\n', len)) == NULL ||
-	    (envtext = envelope_with_key(buf, (size_t)(nl - (char *)buf), qd.idem_key)) == NULL) {
+	    (envtext = envelope_with_key(buf, (size_t)(nl - buf), qd.idem_key)) == NULL) {
 		queue_delivery_nack(d->q, qd.id, 1, "bundle unreadable");
 		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=q%lld reason=bundle-unreadable",
 		          (long long)qd.id);
-		free(buf);
 		return 0;
 	}
 	/* The message id "mN" is the idempotency key's first part (step_route). */
@@ -475,25 +551,23 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 		snprintf(mid, sizeof(mid), "%.*s", (int)n + 1, qd.idem_key);
 	else
 		snprintf(mid, sizeof(mid), "-");
-	elen = (size_t)(nl - (char *)buf) + 1;
+	elen = (size_t)(nl - buf) + 1;
 	out->delivery_id = malloc(BUS_MAX_ID + 1);
 	out->doc = malloc(len - elen + 1);
 	if (!out->delivery_id || !out->doc) {
 		free(envtext);
 		free(out->delivery_id);
 		free(out->doc);
-		free(buf);
 		out->delivery_id = NULL;
 		out->doc = NULL;
 		return SECMX_ENOMEM;
 	}
 	/* "<message id>.q<delivery id>": the ACK's log line can name the message. */
 	snprintf(out->delivery_id, BUS_MAX_ID + 1, "%s.q%lld", mid, (long long)qd.id);
-	memcpy(out->doc, (char *)buf + elen, len - elen);
+	memcpy(out->doc, buf + elen, len - elen);
 	out->doc_len = len - elen;
 	out->envelope = envtext;
 	out->attempt = qd.attempts;
-	free(buf);
 	d->outstanding++;
 	log_event(LOGL_DEBUG, mid, "delivery.sent", "adapter=%s delivery=%s idem=%s attempt=%u",
 	          adapter, out->delivery_id, qd.idem_key, qd.attempts);
@@ -526,6 +600,7 @@ static void op_ack(void *arg, const char *adapter, const char *delivery_id)
 
 	if (id == 0)
 		return;
+	d->dlv_gen++; /* the transaction's next document may be due now */
 	rc = queue_delivery_ack(d->q, id);
 	if (rc == 0 && d->outstanding > 0)
 		d->outstanding--;
@@ -546,6 +621,7 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
 
 	if (id == 0)
 		return;
+	d->dlv_gen++;
 	rc = queue_delivery_nack(d->q, id, kind == BUS_NACK_PERMANENT, reason);
 	if (rc >= 0 && d->outstanding > 0)
 		d->outstanding--;
@@ -670,7 +746,8 @@ static void on_durable(void *arg)
 	daemon__efd_signal(d->deliver_efd);
 }
 
-/* on_deliver: workers routed something (or daemon_stop was called). */
+/* on_deliver: workers routed something, the queue made more of it durable
+ * (on_durable), or daemon_stop was called. */
 static void on_deliver(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -679,6 +756,7 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
+	d->dlv_gen++; /* new deliveries were routed */
 	if (d->stop_requested)
 		start_drain(d);
 	pump(d);
@@ -706,6 +784,7 @@ static void on_requeue(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	if ((n = queue_delivery_requeue(d->q, NULL, 0)) > 0) {
+		d->dlv_gen++;
 		log_event(LOGL_NOTICE, "-", "delivery.requeued", "count=%d", n);
 		pump(d);
 	}
@@ -938,6 +1017,8 @@ void daemon_free(struct daemon *d)
 	if (d->ev_drain)
 		event_free(d->ev_drain);
 	bus_free(d->bus);
+	for (i = 0; i < DAEMON_BUNDLE_MEMO; i++)
+		free(d->bmemo[i].buf);
 	queue_close(d->q); /* waits for every submitted put's callback */
 	if (d->done_pipe[0] >= 0) {
 		struct intake *it;

@@ -2,10 +2,14 @@
  * adapter_seen.c — the SDK's idempotency helper: a local SQLite table of the
  * idempotency keys an adapter has finished processing.
  *
- * Interface: adapter_seen_open/check/mark/prune/close (secmx_adapter.h).
+ * Interface: adapter_seen_open/check/mark/prune/close, and begin/commit/
+ * rollback for batches (secmx_adapter.h).
  * The database is opened in WAL mode with synchronous=FULL, so a key marked
  * before the ACK survives a crash that loses the ACK; the redelivery then
- * finds the key and can be ACKed without doing the work again.
+ * finds the key and can be ACKed without doing the work again. Outside a
+ * batch each mark is its own transaction (one WAL fsync per key); inside a
+ * batch (begin ... commit) the marks of a burst share one commit, and the
+ * caller sends the burst's ACKs only after the commit returned.
  * Errors: SECMX_EIO (with SQLite's message in ERR for open), SECMX_EINVAL.
  * Limits: keys up to BUS_MAX_KEY bytes. One handle per thread.
  */
@@ -22,6 +26,7 @@
 struct adapter_seen {
 	sqlite3 *db;
 	sqlite3_stmt *check, *mark, *prune;
+	sqlite3_stmt *begin, *commit, *rollback; /* batches: prepared once */
 };
 
 /* adapter_seen_open: open or create the table. */
@@ -47,7 +52,10 @@ int adapter_seen_open(const char *path, struct adapter_seen **out, char *err, si
 	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO seen(key, at) VALUES (?1, ?2)", -1,
 			       &s->mark, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM seen WHERE at < ?1", -1, &s->prune, NULL) !=
-		    SQLITE_OK) {
+		    SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "BEGIN IMMEDIATE", -1, &s->begin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "COMMIT", -1, &s->commit, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "ROLLBACK", -1, &s->rollback, NULL) != SQLITE_OK) {
 		secmx_errf(err, errlen, "%s: %s", path,
 			   s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
@@ -67,7 +75,7 @@ int adapter_seen_check(struct adapter_seen *s, const char *key)
 	if (!s || !bus_key_ok(key))
 		return SECMX_EINVAL;
 	sqlite3_reset(s->check);
-	sqlite3_bind_text(s->check, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s->check, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s->check);
 	sqlite3_reset(s->check);
 	if (rc == SQLITE_ROW)
@@ -75,7 +83,8 @@ int adapter_seen_check(struct adapter_seen *s, const char *key)
 	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
 }
 
-/* adapter_seen_mark: record KEY (a committed transaction on return). */
+/* adapter_seen_mark: record KEY (a committed transaction on return, unless
+ * a batch is open: then at adapter_seen_commit). */
 int adapter_seen_mark(struct adapter_seen *s, const char *key)
 {
 	int rc;
@@ -83,11 +92,50 @@ int adapter_seen_mark(struct adapter_seen *s, const char *key)
 	if (!s || !bus_key_ok(key))
 		return SECMX_EINVAL;
 	sqlite3_reset(s->mark);
-	sqlite3_bind_text(s->mark, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s->mark, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s->mark, 2, (sqlite3_int64)time(NULL));
 	rc = sqlite3_step(s->mark);
 	sqlite3_reset(s->mark);
 	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
+}
+
+/* run_once: step a prepared statement that returns no rows. */
+static int run_once(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
+}
+
+/* adapter_seen_begin: open a batch (BEGIN IMMEDIATE) unless one is open. */
+int adapter_seen_begin(struct adapter_seen *s)
+{
+	if (!s)
+		return SECMX_EINVAL;
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	return run_once(s->begin);
+}
+
+/* adapter_seen_commit: commit the open batch; roll it back if that fails. */
+int adapter_seen_commit(struct adapter_seen *s)
+{
+	if (!s)
+		return SECMX_EINVAL;
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	if (run_once(s->commit) == 0)
+		return 0;
+	adapter_seen_rollback(s);
+	return SECMX_EIO;
+}
+
+/* adapter_seen_rollback: drop the open batch, if any. */
+void adapter_seen_rollback(struct adapter_seen *s)
+{
+	if (s && s->db && s->rollback && !sqlite3_get_autocommit(s->db))
+		(void)run_once(s->rollback);
 }
 
 /* adapter_seen_prune: forget old keys. */
@@ -109,9 +157,13 @@ void adapter_seen_close(struct adapter_seen *s)
 {
 	if (!s)
 		return;
+	adapter_seen_rollback(s); /* an uncommitted batch was never ACKed */
 	sqlite3_finalize(s->check);
 	sqlite3_finalize(s->mark);
 	sqlite3_finalize(s->prune);
+	sqlite3_finalize(s->begin);
+	sqlite3_finalize(s->commit);
+	sqlite3_finalize(s->rollback);
 	sqlite3_close(s->db);
 	free(s);
 }

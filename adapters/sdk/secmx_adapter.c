@@ -13,7 +13,16 @@
  * after the back-off, which doubles up to reconnect_max_ms.
  * DELIVERs are queued on receipt (at most the credit, as the server never
  * sends more) and dispatched by adapter_run, so adapter_submit can be called
- * from inside the callback.
+ * from inside the callback. A DELIVER is read by the codec's scanner
+ * (bus_deliver_fast_decode: no tree) when it is sure of it, else by the
+ * strict reader (bus_msg_decode), which decides what the scanner is not
+ * sure of. A queued DELIVER keeps the typed fields, a copy of the body frame
+ * as received (the envelope_json handed to the callback; never
+ * re-serialised) and, from the strict reader, the decoded envelope;
+ * adapter_delivery_string looks fields up in the text with the scanner and
+ * parses it only when the scanner is not sure.
+ * Verdicts of a burst (adapter_run_batch; adapter_run is a burst of one)
+ * are held until the flush callback returned, then sent.
  * Errors: see the header. A malformed message from the server is logged and
  * dropped. Limits: BUS_MAX_* (common.h).
  */
@@ -35,12 +44,29 @@
 
 enum state { DOWN, HELLO_SENT, READY };
 
+/* A string handed out by adapter_delivery_string (freed with its delivery). */
+struct str {
+	struct str *next;
+	char s[];
+};
+
 /* A DELIVER waiting for the callback (copies). */
 struct pending {
 	struct pending *next;
-	json_t *env;
+	json_t *env; /* the decoded envelope; NULL when the scanner read it */
+	struct bus_deliver_view view;
+	char *text; /* the body frame, NUL-terminated */
+	size_t text_len;
 	unsigned char *doc;
 	size_t doc_len;
+	struct str *strs;
+};
+
+/* A verdict held until its burst is flushed. */
+struct verdict {
+	char id[BUS_MAX_ID + 1];
+	int verdict;
+	char *reason; /* NACK only; malloc()ed */
 };
 
 /* The result of a SUBMIT we wait for. */
@@ -66,6 +92,8 @@ struct adapter {
 	unsigned long req_seq;
 	struct pending *head, *tail;
 	struct waiting *wait;
+	struct verdict *held; /* the current burst's verdicts */
+	size_t nheld, held_cap;
 };
 
 /* now_ms: monotonic milliseconds. */
@@ -125,6 +153,51 @@ out:
 	return rc;
 }
 
+/* pending_free: one queued delivery and what it owns. */
+static void pending_free(struct pending *p)
+{
+	struct str *t, *tn;
+
+	if (!p)
+		return;
+	for (t = p->strs; t; t = tn) {
+		tn = t->next;
+		free(t);
+	}
+	json_decref(p->env);
+	free(p->text);
+	free(p->doc);
+	free(p);
+}
+
+/* pending_new: queue a DELIVER: copies of BODY, DOC; the typed fields from
+ * V; ENV (a reference is taken; NULL: parsed on demand). */
+static void pending_new(struct adapter *a, const struct bus_frame *body, const void *doc,
+			size_t doc_len, const struct bus_deliver_view *v, json_t *env)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p || (doc_len && !(p->doc = malloc(doc_len))) ||
+	    !(p->text = malloc(body->len + 1))) {
+		pending_free(p);
+		alog(a, "adapter=%s event=out-of-memory", a->name);
+		return; /* unanswered: the server resends after its ack timeout */
+	}
+	if (doc_len)
+		memcpy(p->doc, doc, doc_len);
+	p->doc_len = doc_len;
+	memcpy(p->text, body->data, body->len);
+	p->text[body->len] = '\0';
+	p->text_len = body->len;
+	p->view = *v;
+	p->env = json_incref(env);
+	if (a->tail)
+		a->tail->next = p;
+	else
+		a->head = p;
+	a->tail = p;
+}
+
 /* pending_clear: drop queued deliveries (their session is gone). */
 static void pending_clear(struct adapter *a)
 {
@@ -132,9 +205,7 @@ static void pending_clear(struct adapter *a)
 
 	for (p = a->head; p; p = n) {
 		n = p->next;
-		json_decref(p->env);
-		free(p->doc);
-		free(p);
+		pending_free(p);
 	}
 	a->head = a->tail = NULL;
 }
@@ -292,6 +363,7 @@ void adapter_free(struct adapter *a)
 	if (a->sock)
 		zmq_close(a->sock);
 	pending_clear(a);
+	free(a->held);
 	if (a->ctx)
 		zmq_ctx_term(a->ctx);
 	for (i = 0; a->patterns && i < a->cfg.npatterns; i++)
@@ -307,8 +379,9 @@ void adapter_free(struct adapter *a)
 	free(a);
 }
 
-/* on_message: one decoded message from the server. */
-static void on_message(struct adapter *a, struct bus_msg *m)
+/* on_message: one decoded message from the server; BODY is its body frame
+ * (borrowed). */
+static void on_message(struct adapter *a, struct bus_msg *m, const struct bus_frame *body)
 {
 	switch (m->type) {
 	case BUS_MSG_WELCOME:
@@ -325,22 +398,15 @@ static void on_message(struct adapter *a, struct bus_msg *m)
 			     m->u.welcome.session);
 		break;
 	case BUS_MSG_DELIVER: {
-		struct pending *p = calloc(1, sizeof(*p));
+		struct bus_deliver_view v;
 
-		if (!p || (m->doc_len && !(p->doc = malloc(m->doc_len)))) {
-			free(p);
-			alog(a, "adapter=%s event=out-of-memory", a->name);
-			break; /* unanswered: the server resends after its ack timeout */
-		}
-		if (m->doc_len)
-			memcpy(p->doc, m->doc, m->doc_len);
-		p->doc_len = m->doc_len;
-		p->env = json_incref(m->body);
-		if (a->tail)
-			a->tail->next = p;
-		else
-			a->head = p;
-		a->tail = p;
+		memset(&v, 0, sizeof(v));
+		secmx_strlcpy(v.delivery_id, m->u.deliver.delivery_id, sizeof(v.delivery_id));
+		secmx_strlcpy(v.idempotency_key, m->u.deliver.idempotency_key,
+			      sizeof(v.idempotency_key));
+		secmx_strlcpy(v.document_type, m->u.deliver.document_type, sizeof(v.document_type));
+		v.attempt = m->u.deliver.attempt;
+		pending_new(a, body, m->doc, m->doc_len, &v, m->body);
 		break;
 	}
 	case BUS_MSG_SUBMIT_RESULT:
@@ -380,6 +446,7 @@ static int recv_one(struct adapter *a)
 {
 	zmq_msg_t parts[BUS_MAX_FRAMES];
 	struct bus_frame fr[BUS_MAX_FRAMES];
+	struct bus_deliver_view view;
 	struct bus_msg m;
 	size_t n = 0, extra = 0, i;
 	char err[256];
@@ -410,11 +477,14 @@ static int recv_one(struct adapter *a)
 	}
 	if (extra) {
 		alog(a, "adapter=%s event=refused error=\"too many frames\"", a->name);
+	} else if (bus_deliver_fast_decode(fr, n, 0, &view)) {
+		/* A DELIVER the scanner is sure of: no tree built now. */
+		pending_new(a, &fr[1], fr[2].data, fr[2].len, &view, NULL);
 	} else if (bus_msg_decode(fr, n, BUS_FROM_SERVER, 0, &m, &code, err, sizeof(err)) < 0) {
 		alog(a, "adapter=%s event=refused code=%s error=\"%s\"", a->name,
 		     bus_err_name(code), err);
 	} else {
-		on_message(a, &m);
+		on_message(a, &m, &fr[1]);
 		bus_msg_clear(&m);
 	}
 	for (i = 0; i < n; i++)
@@ -486,7 +556,8 @@ static void answer(struct adapter *a, const char *id, int verdict, const char *r
 		rc = bus_build_nack(&w, id,
 				    verdict == ADAPTER_NACK_PERMANENT ? BUS_NACK_PERMANENT
 								      : BUS_NACK_TRANSIENT,
-				    *reason ? reason : "no reason given", err, sizeof(err));
+				    reason && *reason ? reason : "no reason given", err,
+				    sizeof(err));
 	if (rc < 0) {
 		/* An unsendable reason (control characters, too long): say so. */
 		alog(a, "adapter=%s delivery=%s event=bad-verdict error=\"%s\"", a->name, id, err);
@@ -497,42 +568,104 @@ static void answer(struct adapter *a, const char *id, int verdict, const char *r
 		(void)send_wire(a, &w);
 }
 
-/* adapter_run: dispatch deliveries until stopped, timed out or fatal. */
-int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout_ms)
+/* hold: keep the verdict on ID until the burst is flushed. 0 or ENOMEM (the
+ * delivery then stays unanswered: the server resends it). */
+static int hold(struct adapter *a, const char *id, int verdict, const char *reason)
+{
+	struct verdict *v;
+
+	if (a->nheld == a->held_cap) {
+		size_t cap = a->held_cap ? 2 * a->held_cap : 16;
+
+		if (!(v = realloc(a->held, cap * sizeof(*v))))
+			return SECMX_ENOMEM;
+		a->held = v;
+		a->held_cap = cap;
+	}
+	v = &a->held[a->nheld];
+	secmx_strlcpy(v->id, id, sizeof(v->id));
+	v->verdict = verdict;
+	v->reason = NULL;
+	if (verdict != ADAPTER_ACK && !(v->reason = strdup(reason)))
+		return SECMX_ENOMEM;
+	a->nheld++;
+	return 0;
+}
+
+/* release: send the held verdicts (ACKs as transient NACKs when FAILED) and
+ * forget them. Sent only on a live session: after a reconnect the server
+ * sends every unanswered delivery again. */
+static void release(struct adapter *a, int failed)
+{
+	size_t i;
+
+	for (i = 0; i < a->nheld; i++) {
+		struct verdict *v = &a->held[i];
+
+		if (a->state == READY) {
+			if (failed && v->verdict == ADAPTER_ACK)
+				answer(a, v->id, ADAPTER_NACK_TRANSIENT, "adapter could not commit");
+			else
+				answer(a, v->id, v->verdict, v->reason);
+		}
+		free(v->reason);
+	}
+	a->nheld = 0;
+}
+
+/* dispatch: call FN for the queued deliveries (one if !BATCH, else every one
+ * queued now, stopping early on adapter_stop), then FLUSH, then send the
+ * verdicts. */
+static void dispatch(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn flush, void *arg,
+		     int batch)
+{
+	struct pending *p;
+	int rc = 0;
+
+	while ((p = a->head) != NULL) {
+		struct adapter_delivery d;
+		char reason[BUS_MAX_TEXT + 1] = "";
+		int verdict;
+
+		a->head = p->next;
+		if (!a->head)
+			a->tail = NULL;
+		memset(&d, 0, sizeof(d));
+		d.delivery_id = p->view.delivery_id;
+		d.idempotency_key = p->view.idempotency_key;
+		d.document_type = p->view.document_type;
+		d.attempt = p->view.attempt;
+		d.envelope_json = p->text;
+		d.doc = p->doc;
+		d.doc_len = p->doc_len;
+		d.sdk_private = p;
+		verdict = fn(arg, &d, reason, sizeof(reason));
+		if (hold(a, d.delivery_id, verdict, reason) < 0)
+			alog(a, "adapter=%s delivery=%s event=out-of-memory", a->name,
+			     d.delivery_id);
+		pending_free(p);
+		if (!batch || a->stop || a->fatal)
+			break;
+	}
+	if (flush)
+		rc = flush(arg);
+	if (rc < 0)
+		alog(a, "adapter=%s event=flush-failed rc=%d deliveries=%zu", a->name, rc,
+		     a->nheld);
+	release(a, rc < 0);
+}
+
+/* run: the loop of adapter_run and adapter_run_batch. */
+static int run(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn flush, void *arg,
+	       int timeout_ms, int batch)
 {
 	uint64_t end = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
 	int rc;
 
 	a->stop = 0;
 	while (!a->stop && !a->fatal) {
-		struct pending *p = a->head;
-
-		if (p) {
-			struct adapter_delivery d;
-			char reason[BUS_MAX_TEXT + 1] = "", *text;
-			int verdict;
-
-			a->head = p->next;
-			if (!a->head)
-				a->tail = NULL;
-			text = json_dumps(p->env, JSON_COMPACT);
-			memset(&d, 0, sizeof(d));
-			d.delivery_id = json_string_value(json_object_get(p->env, "delivery_id"));
-			d.idempotency_key =
-				json_string_value(json_object_get(p->env, "idempotency_key"));
-			d.document_type =
-				json_string_value(json_object_get(p->env, "document_type"));
-			d.attempt = (long)json_integer_value(json_object_get(p->env, "attempt"));
-			d.envelope_json = text ? text : "{}";
-			d.doc = p->doc;
-			d.doc_len = p->doc_len;
-			verdict = fn(arg, &d, reason, sizeof(reason));
-			if (a->state == READY)
-				answer(a, d.delivery_id, verdict, reason);
-			free(text);
-			json_decref(p->env);
-			free(p->doc);
-			free(p);
+		if (a->head) {
+			dispatch(a, fn, flush, arg, batch);
 			continue;
 		}
 		{
@@ -548,6 +681,59 @@ int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout
 		}
 	}
 	return a->fatal;
+}
+
+/* adapter_run: dispatch deliveries one at a time until stopped, timed out
+ * or fatal. */
+int adapter_run(struct adapter *a, adapter_deliver_fn fn, void *arg, int timeout_ms)
+{
+	return run(a, fn, NULL, arg, timeout_ms, 0);
+}
+
+/* adapter_run_batch: dispatch deliveries by bursts, FLUSH before the
+ * verdicts of each burst are sent. */
+int adapter_run_batch(struct adapter *a, adapter_deliver_fn fn, adapter_flush_fn flush, void *arg,
+		      int timeout_ms)
+{
+	return run(a, fn, flush, arg, timeout_ms, 1);
+}
+
+/* adapter_delivery_string: a string member of the envelope or of one of its
+ * objects: found by the scanner in the body text (a copy kept with the
+ * delivery), or, when the scanner is not sure (escapes), from the envelope
+ * parsed once on demand. */
+const char *adapter_delivery_string(const struct adapter_delivery *d, const char *object,
+				    const char *field)
+{
+	struct pending *p = d ? (struct pending *)d->sdk_private : NULL;
+	const char *val;
+	json_t *env;
+	size_t len;
+	int rc;
+
+	if (!p || !field)
+		return NULL;
+	if (!p->env) {
+		rc = bus_json_string(p->text, p->text_len, object, field, &val, &len);
+		if (rc == 0)
+			return NULL;
+		if (rc == 1) {
+			struct str *t = malloc(sizeof(*t) + len + 1);
+
+			if (!t)
+				return NULL;
+			memcpy(t->s, val, len);
+			t->s[len] = '\0';
+			t->next = p->strs;
+			p->strs = t;
+			return t->s;
+		}
+		p->env = json_loadb(p->text, p->text_len, JSON_REJECT_DUPLICATES, NULL);
+	}
+	env = p->env;
+	if (object)
+		env = json_object_get(env, object);
+	return json_string_value(json_object_get(env, field));
 }
 
 /* adapter_stop: make adapter_run return. */

@@ -13,6 +13,7 @@ int main(void)
 	int failed;
 
 	suite_add_tcase(s, tc_codec());
+	suite_add_tcase(s, tc_splice());
 	suite_add_tcase(s, tc_server());
 	suite_add_tcase(s, tc_server_more());
 	suite_add_tcase(s, tc_curve());

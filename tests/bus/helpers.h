@@ -17,6 +17,7 @@ TCase *tc_server(void);
 TCase *tc_server_more(void);
 TCase *tc_curve(void);
 TCase *tc_sdk(void);
+TCase *tc_splice(void);
 
 /* A received message: the frames (owned) and the decoded view. */
 struct tmsg {

@@ -65,6 +65,8 @@ START_TEST(roundtrip_all_types)
 	bus_wire_free(&w);
 
 	ck_assert_int_eq(bus_build_ack(&w, "q:42.7", err, sizeof(err)), 0);
+	ck_assert_uint_eq(w.body_len, strlen("{\"delivery_id\":\"q:42.7\"}"));
+	ck_assert_int_eq(memcmp(w.body, "{\"delivery_id\":\"q:42.7\"}", w.body_len), 0);
 	ck_assert_int_eq(decode(&w, BUS_FROM_ADAPTER, &m, &code), 0);
 	ck_assert_str_eq(m.u.ack.delivery_id, "q:42.7");
 	bus_msg_clear(&m);

@@ -2,9 +2,13 @@
  * tc_sdk.c — the adapter SDK end to end against a real bus running in a
  * server thread: deliveries with ACK / NACK transient / NACK permanent,
  * SUBMIT, redelivery after a crash answered through the idempotency helper,
- * and reconnection after the server restarts.
+ * and reconnection after the server restarts; batches (adapter_run_batch
+ * with adapter_seen_begin/commit): one flush per burst, ACKs only after the
+ * flush, a crash between receive and commit gives redelivery (not loss),
+ * a failed flush gives transient NACKs.
  */
 #include <poll.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +349,246 @@ START_TEST(sdk_config_refused)
 }
 END_TEST
 
+/* The batch tests' state: the seen table, bursts and what was done. */
+struct batch_log {
+	struct adapter *a;
+	struct adapter_seen *db;
+	int in_burst, bursts, max_burst, processed[64], dup_acks, target, fail_flushes;
+	int crash_in_flush; /* _exit(3) in the flush: the process dies mid-batch */
+	struct server *sv;  /* to look at the ACKs the server has seen */
+};
+
+/* batch_deliver: the work of a batch adapter (mark inside the open batch). */
+static int batch_deliver(void *arg, const struct adapter_delivery *d, char *reason, size_t len)
+{
+	struct batch_log *lg = arg;
+	int i = key_index(d->idempotency_key), rc;
+
+	(void)reason, (void)len;
+	if (i < 0 || i >= 64 || strcmp(d->document_type, "Invoice") != 0 ||
+	    !adapter_delivery_string(d, NULL, "received_at") ||
+	    strcmp(adapter_delivery_string(d, NULL, "received_at"), "2026-11-29T01:02:03Z") != 0 ||
+	    adapter_delivery_string(d, "validation", "valid") != NULL || /* a boolean */
+	    adapter_delivery_string(d, "nothing", "x") != NULL ||
+	    !strstr(d->envelope_json, "\"delivery_id\":\""))
+		_exit(90); /* also in a forked child: make the failure visible */
+	lg->in_burst++;
+	rc = adapter_seen_check(lg->db, d->idempotency_key);
+	if (rc == 1) {
+		lg->dup_acks++;
+		return ADAPTER_ACK;
+	}
+	if (rc < 0 || adapter_seen_begin(lg->db) < 0 ||
+	    adapter_seen_mark(lg->db, d->idempotency_key) < 0)
+		_exit(91);
+	lg->processed[i]++;
+	if (lg->target > 0 && --lg->target == 0)
+		adapter_stop(lg->a);
+	return ADAPTER_ACK;
+}
+
+/* batch_flush: commit the burst (or crash, or fail, as the test asks). */
+static int batch_flush(void *arg)
+{
+	struct batch_log *lg = arg;
+
+	if (lg->in_burst > lg->max_burst)
+		lg->max_burst = lg->in_burst;
+	lg->in_burst = 0;
+	lg->bursts++;
+	if (lg->crash_in_flush) {
+		/* Marked, not committed, not ACKed. The pause would let an ACK
+		 * sent before the flush (a bug) reach the server first. */
+		usleep(300 * 1000);
+		_exit(3);
+	}
+	if (lg->fail_flushes > 0) {
+		lg->fail_flushes--;
+		adapter_seen_rollback(lg->db);
+		return -1;
+	}
+	return adapter_seen_commit(lg->db);
+}
+
+START_TEST(sdk_seen_batch_api)
+{
+	struct adapter_seen *db = NULL, *other = NULL;
+	char dir[128], path[200], err[256] = "";
+
+	t_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/seen.db", dir);
+	ck_assert_msg(adapter_seen_open(path, &db, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(adapter_seen_commit(db), 0); /* nothing open: no-op */
+	ck_assert_int_eq(adapter_seen_begin(db), 0);
+	ck_assert_int_eq(adapter_seen_begin(db), 0); /* already open: no-op */
+	ck_assert_int_eq(adapter_seen_mark(db, "k-1"), 0);
+	ck_assert_int_eq(adapter_seen_mark(db, "k-2"), 0);
+	ck_assert_int_eq(adapter_seen_check(db, "k-1"), 1); /* the batch sees its marks */
+	/* another connection does not, before the commit */
+	ck_assert_int_eq(adapter_seen_open(path, &other, err, sizeof(err)), 0);
+	ck_assert_int_eq(adapter_seen_check(other, "k-1"), 0);
+	adapter_seen_rollback(db);
+	ck_assert_int_eq(adapter_seen_check(db, "k-1"), 0);
+	ck_assert_int_eq(adapter_seen_begin(db), 0);
+	ck_assert_int_eq(adapter_seen_mark(db, "k-3"), 0);
+	ck_assert_int_eq(adapter_seen_commit(db), 0);
+	ck_assert_int_eq(adapter_seen_check(other, "k-3"), 1);
+	/* an open batch is dropped by close: never committed, never ACKed */
+	ck_assert_int_eq(adapter_seen_begin(db), 0);
+	ck_assert_int_eq(adapter_seen_mark(db, "k-4"), 0);
+	adapter_seen_close(db);
+	ck_assert_int_eq(adapter_seen_check(other, "k-4"), 0);
+	ck_assert_int_eq(adapter_seen_check(other, "k-3"), 1);
+	adapter_seen_close(other);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(sdk_batch_acks_after_flush)
+{
+	struct server sv;
+	struct batch_log lg;
+	struct adapter_seen *db = NULL;
+	char dir[128], path[200], err[256] = "";
+	int i;
+
+	server_start(&sv, dir, sizeof(dir), 40);
+	snprintf(path, sizeof(path), "%s/seen.db", dir);
+	ck_assert_msg(adapter_seen_open(path, &db, err, sizeof(err)) == 0, "%s", err);
+	memset(&lg, 0, sizeof(lg));
+	lg.db = db;
+	lg.target = 40;
+	lg.a = connect_adapter(sv.endpoint, "records", 8);
+	ck_assert_int_eq(adapter_run_batch(lg.a, batch_deliver, batch_flush, &lg, 10000), 0);
+	ck_assert_int_eq(lg.target, 0);
+	adapter_run_batch(lg.a, batch_deliver, batch_flush, &lg, 200); /* last ACKs leave */
+	adapter_free(lg.a);
+	server_stop(&sv);
+	for (i = 0; i < 40; i++) {
+		char key[16];
+
+		ck_assert_int_eq(lg.processed[i], 1);
+		snprintf(key, sizeof(key), "k-%d", i + 1);
+		ck_assert_int_eq(adapter_seen_check(db, key), 1);
+	}
+	ck_assert_int_eq(memops_acked(&sv.mo), 40);
+	ck_assert_int_eq(sv.mo.nacks_transient, 0);
+	/* bursts: fewer flushes (commits) than deliveries, never over the credit */
+	ck_assert_int_lt(lg.bursts, 40);
+	ck_assert_int_gt(lg.max_burst, 1);
+	ck_assert_int_le(lg.max_burst, 8);
+	adapter_seen_close(db);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(sdk_batch_crash_before_commit)
+{
+	struct server sv;
+	struct batch_log lg;
+	struct adapter_seen *db = NULL;
+	char dir[128], path[200], err[256] = "";
+	int i, status = 0;
+	pid_t pid;
+
+	t_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/seen.db", dir);
+	/* The child (forked before any thread exists) is the first adapter
+	 * process: it takes a burst, marks every key in the open batch and dies
+	 * in the flush, before the commit and before any ACK. */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char ep[256];
+
+		snprintf(ep, sizeof(ep), "ipc://%s/bus.sock", dir);
+		memset(&lg, 0, sizeof(lg));
+		if (adapter_seen_open(path, &lg.db, err, sizeof(err)) < 0)
+			_exit(92);
+		lg.crash_in_flush = 1;
+		lg.a = connect_adapter(ep, "records", 8);
+		adapter_run_batch(lg.a, batch_deliver, batch_flush, &lg, 10000);
+		_exit(93); /* never here: the flush exits */
+	}
+	memset(&sv, 0, sizeof(sv));
+	snprintf(sv.endpoint, sizeof(sv.endpoint), "ipc://%s/bus.sock", dir);
+	memops_init(&sv.mo, 12, 300);
+	sv.mo.quiet = 1;
+	ck_assert_int_eq(pthread_create(&sv.thread, NULL, server_main, &sv), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "child status %d", status);
+	/* No ACK left before the flush (a racy read of a counter the server
+	 * thread writes; it only grows, and it must still be 0). */
+	usleep(200 * 1000);
+	ck_assert_int_eq(memops_acked(&sv.mo), 0);
+	/* Nothing of the burst is recorded: no mark survived the crash. */
+	ck_assert_msg(adapter_seen_open(path, &db, err, sizeof(err)) == 0, "%s", err);
+	for (i = 0; i < 12; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "k-%d", i + 1);
+		ck_assert_int_eq(adapter_seen_check(db, key), 0);
+	}
+	/* The restarted adapter gets every delivery (the unACKed ones again)
+	 * and processes each exactly once. */
+	memset(&lg, 0, sizeof(lg));
+	lg.db = db;
+	lg.target = 12;
+	lg.a = connect_adapter(sv.endpoint, "records", 8);
+	ck_assert_int_eq(adapter_run_batch(lg.a, batch_deliver, batch_flush, &lg, 10000), 0);
+	ck_assert_int_eq(lg.target, 0);
+	adapter_run_batch(lg.a, batch_deliver, batch_flush, &lg, 200);
+	adapter_free(lg.a);
+	server_stop(&sv);
+	for (i = 0; i < 12; i++)
+		ck_assert_int_eq(lg.processed[i], 1);
+	ck_assert_int_eq(memops_acked(&sv.mo), 12);
+	ck_assert_uint_ge(sv.st.redelivered, 1); /* the crashed burst came again */
+	adapter_seen_close(db);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(sdk_batch_flush_failure_nacks)
+{
+	struct server sv;
+	struct batch_log lg;
+	struct adapter_seen *db = NULL;
+	char dir[128], path[200], err[256] = "";
+	int i;
+
+	server_start(&sv, dir, sizeof(dir), 6);
+	snprintf(path, sizeof(path), "%s/seen.db", dir);
+	ck_assert_msg(adapter_seen_open(path, &db, err, sizeof(err)) == 0, "%s", err);
+	memset(&lg, 0, sizeof(lg));
+	lg.db = db;
+	lg.fail_flushes = 1; /* the first burst cannot commit */
+	lg.target = -1;
+	lg.a = connect_adapter(sv.endpoint, "records", 8);
+	for (i = 0; i < 100 && memops_acked(&sv.mo) < 6; i++)
+		adapter_run_batch(lg.a, batch_deliver, batch_flush, &lg, 100);
+	adapter_free(lg.a);
+	server_stop(&sv);
+	ck_assert_int_eq(memops_acked(&sv.mo), 6);
+	ck_assert_int_ge(sv.mo.nacks_transient, 1); /* the failed burst, NACKed */
+	/* every key once in the table; a redone key was processed again, as
+	 * its first processing was never recorded */
+	for (i = 0; i < 6; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "k-%d", i + 1);
+		ck_assert_int_eq(adapter_seen_check(db, key), 1);
+		ck_assert_int_ge(lg.processed[i], 1);
+	}
+	adapter_seen_close(db);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 TCase *tc_sdk(void)
 {
 	TCase *tc = tcase_create("sdk");
@@ -355,5 +599,9 @@ TCase *tc_sdk(void)
 	tcase_add_test(tc, sdk_reconnects_after_server_restart);
 	tcase_add_test(tc, sdk_config_refused);
 	tcase_add_test(tc, fd_driven_loop);
+	tcase_add_test(tc, sdk_seen_batch_api);
+	tcase_add_test(tc, sdk_batch_acks_after_flush);
+	tcase_add_test(tc, sdk_batch_crash_before_commit);
+	tcase_add_test(tc, sdk_batch_flush_failure_nacks);
 	return tc;
 }

@@ -2,9 +2,15 @@
  * test_adapter.c — a C SDK adapter for the daemon's tests and the crash
  * test: takes the document types given with -p, and for every delivery
  * whose idempotency key its seen-table (adapter_seen_*) does not hold yet,
- * appends "KEY TYPE SIZE DOCID" to a journal (fsync; DOCID is the envelope's
+ * appends "KEY TYPE SIZE DOCID" to a journal (DOCID is the envelope's
  * meta.document_id, the document's own cbc:ID, or "-"; then the wall-clock
- * time in ms, for bench_e2e.py's latencies), marks the key, then ACKs.
+ * time in ms, for bench_e2e.py's latencies) and marks the key in the open
+ * batch. Deliveries come by bursts (adapter_run_batch): at the end of each
+ * burst the journal is fsync'ed, then the batch of marks committed, and
+ * only then are the burst's ACKs sent. A crash before that commit loses
+ * the marks and the ACKs together: the deliveries come again and are
+ * journalled again (a key may then appear twice in the journal, as it could
+ * before batching when a crash fell between the journal and the mark).
  * A redelivery of a key already marked is ACKed without work.
  *
  *   test_adapter -e ENDPOINT -n NAME -p PATTERN... -s SEEN.db -j JOURNAL
@@ -21,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <sqlite3.h>
 
 #include "secmx_adapter.h"
@@ -31,6 +36,7 @@ struct state {
 	struct adapter_seen *seen;
 	int journal;
 	long count, target;
+	long burst; /* keys journalled and marked since the last flush */
 };
 
 static struct adapter *g_adapter;
@@ -61,9 +67,7 @@ static int deliver(void *arg, const struct adapter_delivery *dl, char *reason, s
 		return ADAPTER_NACK_TRANSIENT;
 	}
 	if (rc == 0) {
-		json_t *env = json_loads(dl->envelope_json, 0, NULL);
-		const char *docid =
-		    json_string_value(json_object_get(json_object_get(env, "meta"), "document_id"));
+		const char *docid = adapter_delivery_string(dl, "meta", "document_id");
 		char id[128];
 		struct timespec ts;
 		size_t i;
@@ -72,21 +76,39 @@ static int deliver(void *arg, const struct adapter_delivery *dl, char *reason, s
 		for (i = 0; id[i]; i++)
 			if (id[i] == ' ' || id[i] == '\n')
 				id[i] = '_';
-		json_decref(env);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		n = snprintf(line, sizeof(line), "%s %s %zu %s %lld\n", dl->idempotency_key,
 		             dl->document_type, dl->doc_len, id,
 		             (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-		if (write(st->journal, line, (size_t)n) != n || fsync(st->journal) < 0 ||
+		if (write(st->journal, line, (size_t)n) != n ||
+		    adapter_seen_begin(st->seen) < 0 ||
 		    adapter_seen_mark(st->seen, dl->idempotency_key) < 0) {
 			snprintf(reason, reasonlen, "journal failed");
 			return ADAPTER_NACK_TRANSIENT;
 		}
-		st->count++;
+		st->burst++;
 	}
-	if (st->target > 0 && st->count >= st->target)
+	if (st->target > 0 && st->count + st->burst >= st->target)
 		adapter_stop(st->a);
 	return ADAPTER_ACK;
+}
+
+/* flush: the burst's journal lines durable, then its marks; the SDK sends
+ * the ACKs after this returns 0 (transient NACKs otherwise). */
+static int flush(void *arg)
+{
+	struct state *st = arg;
+	long n = st->burst;
+
+	st->burst = 0;
+	if (n > 0 && fsync(st->journal) < 0) {
+		adapter_seen_rollback(st->seen);
+		return -1;
+	}
+	if (adapter_seen_commit(st->seen) < 0)
+		return -1;
+	st->count += n;
+	return 0;
 }
 
 /* seen_count: distinct keys already in the seen-table at start. */
@@ -168,7 +190,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_term);
 	rc = 0;
 	if (st.target == 0 || st.count < st.target)
-		rc = adapter_run(st.a, deliver, &st, (int)timeout);
+		rc = adapter_run_batch(st.a, deliver, flush, &st, (int)timeout);
 	adapter_free(st.a);
 	adapter_seen_close(st.seen);
 	close(st.journal);
