@@ -450,24 +450,44 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 	return env;
 }
 
-/* original_b64: meta.original_b64, the bytes received (base64), for a
- * document delivered signed by us: the records adapter keeps them beside
- * the signed document. Returns 0 or SECMX_ENOMEM / SECMX_ELIMIT. */
-static int original_b64(json_t *env, const void *orig, size_t len)
+/* bundle_new: the delivery bundle: envelope text ENV (compact JSON ending
+ * in meta, its last member), '\n', BODY. ORIG (may be NULL): the bytes
+ * received, for a document delivered signed by us, added as meta's last
+ * member original_b64 (base64, so no escaping) straight into the bundle:
+ * the same text json_dumps gives, without jansson escaping 13 KB of base64
+ * character by character. *OUT (malloc) and *OUTLEN; 0, SECMX_ENOMEM or
+ * SECMX_ELIMIT. */
+static int bundle_new(const char *env, const void *body, size_t body_len, const void *orig,
+                      size_t orig_len, char **out, size_t *outlen)
 {
-	unsigned char *out;
-	int rc = SECMX_ENOMEM;
+	static const char key[] = ",\"original_b64\":\"";
+	size_t elen = strlen(env), b64 = orig ? 4 * ((orig_len + 2) / 3) : 0;
+	size_t n = elen + (orig ? sizeof(key) - 1 + b64 + 1 : 0);
+	char *p;
 
-	if (len > INT_MAX / 4 * 3 - 3)
-		return SECMX_ELIMIT;
-	if ((out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+	*out = NULL;
+	if (orig && (orig_len > INT_MAX / 4 * 3 - 3 || elen < 2 || strcmp(env + elen - 2, "}}") != 0))
+		return orig_len > INT_MAX / 4 * 3 - 3 ? SECMX_ELIMIT : SECMX_EINTERNAL;
+	if ((p = malloc(n + 1 + body_len + 1)) == NULL)
 		return SECMX_ENOMEM;
-	EVP_EncodeBlock(out, orig, (int)len);
-	if (json_object_set_new(json_object_get(env, "meta"), "original_b64",
-	                        json_string((const char *)out)) == 0)
-		rc = 0;
-	free(out);
-	return rc;
+	*out = p;
+	if (orig) {
+		memcpy(p, env, elen - 2);
+		p += elen - 2;
+		memcpy(p, key, sizeof(key) - 1);
+		p += sizeof(key) - 1;
+		EVP_EncodeBlock((unsigned char *)p, orig, (int)orig_len);
+		p += b64;
+		memcpy(p, "\"}}", 3);
+		p += 3;
+	} else {
+		memcpy(p, env, elen);
+		p += elen;
+	}
+	*p++ = '\n';
+	memcpy(p, body, body_len);
+	*outlen = (size_t)(p - *out) + body_len;
+	return 0;
 }
 
 /* step_attest: sign a valid document and store the delivery bundle. */
@@ -480,7 +500,7 @@ static int step_attest(struct daemon *d, struct snap *s, struct work *w)
 	const char *attest = "none", *type, *sig, *key;
 	char route_type[BUS_MAX_ID + 1], idbuf[32], docid[96], *envtext = NULL, *bundle = NULL;
 	char *signed_buf = NULL;
-	size_t signed_len = 0, elen;
+	size_t signed_len = 0, blen = 0;
 	struct queue_msg_in in;
 	struct queue_put_result res;
 	const void *body;
@@ -517,26 +537,20 @@ static int step_attest(struct daemon *d, struct snap *s, struct work *w)
 	snprintf(route_type, sizeof(route_type), "%s%s",
 	         valid ? "" : "reject:", type ? type : "unknown");
 	if ((env = envelope_new(info, v, c, route_type, attest)) == NULL ||
-	    (body != w->buf && (rc = original_b64(env, w->buf, w->len)) < 0) ||
 	    (envtext = json_dumps(env, JSON_COMPACT)) == NULL) {
-		rc = rc < 0 ? rc : SECMX_ENOMEM;
-		goto done;
-	}
-	elen = strlen(envtext);
-	if ((bundle = malloc(elen + 1 + body_len)) == NULL) {
 		rc = SECMX_ENOMEM;
 		goto done;
 	}
-	memcpy(bundle, envtext, elen);
-	bundle[elen] = '\n';
-	memcpy(bundle + elen + 1, body, body_len);
+	if ((rc = bundle_new(envtext, body, body_len, body != w->buf ? w->buf : NULL, w->len,
+	                     &bundle, &blen)) < 0)
+		goto done;
 	/* The bundle's own identity is unique per attempt (lease token), so the
 	 * duplicate policy never refuses it; a crash before the step record
 	 * leaves an unreferenced bundle, never a second delivery. */
 	snprintf(docid, sizeof(docid), "%s.%s", idbuf, w->lease.token);
 	memset(&in, 0, sizeof(in));
 	in.data = bundle;
-	in.len = elen + 1 + body_len;
+	in.len = blen;
 	in.source = "bundle";
 	in.sender = "secmxd";
 	in.doc_type = route_type;
