@@ -480,43 +480,14 @@ static struct idle_memo *idle_slot(struct daemon *d, const char *adapter)
 	return m;
 }
 
-/* bundle_get: the bundle of message MSG_ID, from the memo or read from the
- * queue (which checks its SHA-256) and memoised. *BUF is borrowed: valid
- * until the next bundle_get or daemon_free. */
-static int bundle_get(struct daemon *d, int64_t msg_id, const char **buf, size_t *len)
-{
-	struct bundle_memo *m;
-	void *p = NULL;
-	size_t i, n = 0;
-	int rc;
-
-	for (i = 0; i < DAEMON_BUNDLE_MEMO; i++) {
-		if (d->bmemo[i].msg_id == msg_id && d->bmemo[i].buf) {
-			*buf = d->bmemo[i].buf;
-			*len = d->bmemo[i].len;
-			return 0;
-		}
-	}
-	if ((rc = queue_msg_get(d->q, msg_id, &p, &n)) < 0)
-		return rc;
-	m = &d->bmemo[d->bmemo_next++ % DAEMON_BUNDLE_MEMO];
-	free(m->buf);
-	m->msg_id = msg_id;
-	m->buf = p;
-	m->len = n;
-	*buf = p;
-	*len = n;
-	return 0;
-}
-
 /* op_next: the next delivery due for ADAPTER (bus_ops.next_delivery). */
 static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 {
 	struct daemon *d = arg;
 	struct queue_delivery qd;
 	struct idle_memo *idle;
-	const char *buf = NULL, *nl;
-	char *envtext = NULL, mid[24];
+	char *nl, *envtext = NULL, mid[24];
+	void *buf = NULL;
 	size_t len = 0, elen, n;
 	int64_t now;
 	int rc;
@@ -537,12 +508,13 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	}
 	if (rc <= 0)
 		return rc;
-	if ((rc = bundle_get(d, qd.msg_id, &buf, &len)) < 0 ||
+	if ((rc = queue_msg_get(d->q, qd.msg_id, &buf, &len)) < 0 ||
 	    (nl = memchr(buf, '\n', len)) == NULL ||
-	    (envtext = envelope_with_key(buf, (size_t)(nl - buf), qd.idem_key)) == NULL) {
+	    (envtext = envelope_with_key(buf, (size_t)(nl - (char *)buf), qd.idem_key)) == NULL) {
 		queue_delivery_nack(d->q, qd.id, 1, "bundle unreadable");
 		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=q%lld reason=bundle-unreadable",
 		          (long long)qd.id);
+		free(buf);
 		return 0;
 	}
 	/* The message id "mN" is the idempotency key's first part (step_route). */
@@ -551,23 +523,25 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 		snprintf(mid, sizeof(mid), "%.*s", (int)n + 1, qd.idem_key);
 	else
 		snprintf(mid, sizeof(mid), "-");
-	elen = (size_t)(nl - buf) + 1;
+	elen = (size_t)(nl - (char *)buf) + 1;
 	out->delivery_id = malloc(BUS_MAX_ID + 1);
 	out->doc = malloc(len - elen + 1);
 	if (!out->delivery_id || !out->doc) {
 		free(envtext);
 		free(out->delivery_id);
 		free(out->doc);
+		free(buf);
 		out->delivery_id = NULL;
 		out->doc = NULL;
 		return SECMX_ENOMEM;
 	}
 	/* "<message id>.q<delivery id>": the ACK's log line can name the message. */
 	snprintf(out->delivery_id, BUS_MAX_ID + 1, "%s.q%lld", mid, (long long)qd.id);
-	memcpy(out->doc, buf + elen, len - elen);
+	memcpy(out->doc, (char *)buf + elen, len - elen);
 	out->doc_len = len - elen;
 	out->envelope = envtext;
 	out->attempt = qd.attempts;
+	free(buf);
 	d->outstanding++;
 	log_event(LOGL_DEBUG, mid, "delivery.sent", "adapter=%s delivery=%s idem=%s attempt=%u",
 	          adapter, out->delivery_id, qd.idem_key, qd.attempts);
@@ -1017,8 +991,6 @@ void daemon_free(struct daemon *d)
 	if (d->ev_drain)
 		event_free(d->ev_drain);
 	bus_free(d->bus);
-	for (i = 0; i < DAEMON_BUNDLE_MEMO; i++)
-		free(d->bmemo[i].buf);
 	queue_close(d->q); /* waits for every submitted put's callback */
 	if (d->done_pipe[0] >= 0) {
 		struct intake *it;

@@ -42,16 +42,6 @@ struct snap {
 	size_t nroutes;
 };
 
-/* op_next's memory of a bundle it read lately (loop thread only): the
- * bundle of a message goes to every subscribed adapter, and bundles never
- * change, so the second adapter's delivery need not read and hash it again. */
-struct bundle_memo {
-	int64_t msg_id; /* 0: empty slot */
-	void *buf;      /* malloc()ed; owned by the daemon */
-	size_t len;
-};
-#define DAEMON_BUNDLE_MEMO 8
-
 /* When op_next last found nothing due for an adapter (loop thread only). */
 struct idle_memo {
 	char adapter[64];
@@ -91,11 +81,9 @@ struct daemon {
 	struct event *ev_bus, *ev_bus_timer, *ev_scan, *ev_deliver, *ev_done, *ev_sigterm,
 	    *ev_sigint, *ev_sighup, *ev_requeue, *ev_drain;
 	char taking[4096];      /* DROP/.taking: files taken and not yet committed */
-	/* op_next (loop thread only): bundles read lately; a generation bumped
-	 * by every event that can make a delivery due (routed, ACK, NACK, HELLO,
-	 * requeue), so that an adapter found idle is not asked again before */
-	struct bundle_memo bmemo[DAEMON_BUNDLE_MEMO];
-	unsigned bmemo_next;
+	/* op_next (loop thread only): a generation bumped by every event that
+	 * can make a delivery due (routed, ACK, NACK, HELLO, requeue), so that
+	 * an adapter found idle is not asked again before */
 	unsigned long dlv_gen;
 	struct idle_memo idle[DAEMON_IDLE_MEMO];
 	atomic_ulong processed; /* messages routed (step "route" recorded) since start */

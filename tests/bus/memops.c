@@ -84,6 +84,12 @@ static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 	snprintf(d->delivery_id, 32, "d%d", i + 1);
 	if (mo->bad_envelope_at == i + 1)
 		snprintf(d->envelope, 1024, "{\"idempotency_key\":\"k-%d\"}", i + 1);
+	else if (mo->odd_meta)
+		snprintf(d->envelope, 1024,
+			 "{\"idempotency_key\":\"k-%d\",\"message_id\":\"<m%d@test.example>\","
+			 "\"document_type\":\"Invoice\",\"received_at\":\"2026-11-29T01:02:03Z\","
+			 "\"meta\":{%s\"document_id\":\"INV\\n%d\"}}",
+			 i + 1, i + 1, mo->odd_meta == 2 ? "\"odd\\tkey\":true," : "", i + 1);
 	else
 		snprintf(d->envelope, 1024,
 			 "{\"idempotency_key\":\"k-%d\",\"message_id\":\"<m%d@test.example>\","

@@ -29,6 +29,8 @@ struct memops {
 	char dead_reason[256];
 	int refuse_hello;
 	int bad_envelope_at;    /* 1-based index offered with a broken envelope, 0 none */
+	int odd_meta;           /* 1: meta.document_id "INV\nN" (an escape in a value);
+				 * 2: plus a key with an escape (the SDK's strict path) */
 	int submit_pending;     /* answer SUBMIT with BUS_SUBMIT_PENDING */
 	char pending_request[64];
 	int nsubmit;

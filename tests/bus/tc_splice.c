@@ -21,26 +21,26 @@
 /* A daemon-like envelope: free-form meta with nested arrays, escapes,
  * UTF-8, reals, booleans and null. */
 static const char REAL_ENV[] =
-	"{\"idempotency_key\":\"m12.records\",\"message_id\":\"m12\",\"transaction_id\":"
-	"\"invoice:9429041234567:INV-1\",\"document_type\":\"Invoice\",\"profile\":"
-	"\"peppol-bis-billing-3\",\"sender\":\"dropdir\",\"received_at\":"
-	"\"2026-11-29T01:02:03.456Z\",\"validation\":{\"valid\":true,\"errors\":0,"
-	"\"warnings\":2,\"signature\":\"none\"},\"meta\":{\"queue_id\":12,\"source\":"
-	"\"dropdir\",\"original_sha256\":\"ab12\",\"attestation\":\"signed\",\"software\":"
-	"\"secmxd 0.4\",\"document_id\":\"INV-1\",\"transaction_state\":\"invoiced\","
-	"\"report\":[{\"rule\":\"BR-NZ-01\",\"severity\":\"warning\",\"message\":"
-	"\"Caf\xc3\xa9 \\\"quoted\\\" \\u00e9 \\n line\",\"line\":12,\"path\":"
-	"\"/Invoice/cac:Line[1]\"},{\"rule\":\"X\",\"severity\":\"info\",\"message\":"
-	"\"\xe2\x82\xac 1.50 \xf0\x9f\x98\x80\",\"line\":null,\"ratio\":-0.25,"
-	"\"ok\":false,\"list\":[1,[2,{}],[]]}],\"original_b64\":\"PEludm9pY2UvPg==\"}}";
+    "{\"idempotency_key\":\"m12.records\",\"message_id\":\"m12\",\"transaction_id\":"
+    "\"invoice:9429041234567:INV-1\",\"document_type\":\"Invoice\",\"profile\":"
+    "\"peppol-bis-billing-3\",\"sender\":\"dropdir\",\"received_at\":"
+    "\"2026-11-29T01:02:03.456Z\",\"validation\":{\"valid\":true,\"errors\":0,"
+    "\"warnings\":2,\"signature\":\"none\"},\"meta\":{\"queue_id\":12,\"source\":"
+    "\"dropdir\",\"original_sha256\":\"ab12\",\"attestation\":\"signed\",\"software\":"
+    "\"secmxd 0.4\",\"document_id\":\"INV-1\",\"transaction_state\":\"invoiced\","
+    "\"report\":[{\"rule\":\"BR-NZ-01\",\"severity\":\"warning\",\"message\":"
+    "\"Caf\xc3\xa9 \\\"quoted\\\" \\u00e9 \\n line\",\"line\":12,\"path\":"
+    "\"/Invoice/cac:Line[1]\"},{\"rule\":\"X\",\"severity\":\"info\",\"message\":"
+    "\"\xe2\x82\xac 1.50 \xf0\x9f\x98\x80\",\"line\":null,\"ratio\":-0.25,"
+    "\"ok\":false,\"list\":[1,[2,{}],[]]}],\"original_b64\":\"PEludm9pY2UvPg==\"}}";
 
 /* A valid envelope followed by a NUL byte (sizeof - 1 keeps the NUL). */
 static const char NUL_ENV[] = "{\"idempotency_key\":\"k\",\"message_id\":\"m\","
-			      "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\"}\0";
+                              "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\"}\0";
 
 /* reference: the jansson path (what send_delivery did before splicing). */
-static int reference(const char *env, size_t len, const char *id, long attempt,
-		     const void *doc, size_t doc_len, struct bus_wire *w)
+static int reference(const char *env, size_t len, const char *id, long attempt, const void *doc,
+                     size_t doc_len, struct bus_wire *w)
 {
 	char err[256];
 	json_t *j = json_loadb(env, len, JSON_REJECT_DUPLICATES, NULL);
@@ -58,8 +58,8 @@ static int reference(const char *env, size_t len, const char *id, long attempt,
  * NULL if the reader refuses it. */
 static json_t *decoded(const struct bus_wire *w)
 {
-	struct bus_frame f[3] = {{w->head, BUS_HEAD_LEN}, {w->body, w->body_len},
-				 {w->doc, w->doc_len}};
+	struct bus_frame f[3] = {
+	    {w->head, BUS_HEAD_LEN}, {w->body, w->body_len}, {w->doc, w->doc_len}};
 	struct bus_msg m;
 	char err[256];
 	json_t *out;
@@ -89,7 +89,7 @@ static int agree(const char *what, const char *text, size_t len)
 	rb = reference(env, len, "m12.q7", 3, "<x/>", 4, &b);
 	ck_assert_msg((ra == 0) == (rb == 0), "%s: splice rc %d, reference rc %d", what, ra, rb);
 	ck_assert_msg(!fast || rb == 0, "%s: the scanner accepted what the reference refuses",
-		      what);
+	              what);
 	if (ra == 0) {
 		ja = decoded(&a);
 		jb = decoded(&b);
@@ -117,14 +117,14 @@ static int agree_str(const char *env)
 START_TEST(splice_accepts_daemon_envelopes)
 {
 	static const char *fast[] = {
-		REAL_ENV,
-		"{\"idempotency_key\":\"k-1\",\"message_id\":\"<m1@test.example>\","
-		"\"document_type\":\"Invoice\",\"received_at\":\"2026-11-29T01:02:03Z\"}",
-		" {\"idempotency_key\":\"k\" , \"message_id\":\"m\",\"document_type\":\"reject:x\","
-		"\n\"received_at\":\"2026-11-29T01:02:03.123456789Z\",\"meta\":{}}\r\n\t",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":false,"
-		"\"rules\":\"\"},\"sender\":\"\",\"meta\":{\"a\":{\"a\":{\"a\":[[[1]]]}},\"\":7}}",
+	    REAL_ENV,
+	    "{\"idempotency_key\":\"k-1\",\"message_id\":\"<m1@test.example>\","
+	    "\"document_type\":\"Invoice\",\"received_at\":\"2026-11-29T01:02:03Z\"}",
+	    " {\"idempotency_key\":\"k\" , \"message_id\":\"m\",\"document_type\":\"reject:x\","
+	    "\n\"received_at\":\"2026-11-29T01:02:03.123456789Z\",\"meta\":{}}\r\n\t",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":false,"
+	    "\"rules\":\"\"},\"sender\":\"\",\"meta\":{\"a\":{\"a\":{\"a\":[[[1]]]}},\"\":7}}",
 	};
 	size_t i;
 
@@ -138,103 +138,103 @@ START_TEST(splice_refuses_like_reference)
 	/* Each is either refused by both paths or accepted by the jansson path
 	 * only (the scanner is not sure); none may differ. */
 	static const char *cases[] = {
-		"",
-		"{}",
-		"[]",
-		"{\"idempotency_key\":\"k\"}",
-		/* missing received_at */
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\"}",
-		/* unknown top-level field */
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"extra\":1}",
-		/* the bus's own fields already there (the jansson path replaces them) */
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":9,\"delivery_id\":\"x\"}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"document_size\":1}",
-		/* duplicate keys at the top and deep inside meta */
-		"{\"idempotency_key\":\"k\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
-		"\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\"}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"r\":[{\"a\":1,\"a\":2}]}}",
-		/* an escaped key equal to another (\u0061 is a) */
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"a\":1,\"\\u0061\":2}}",
-		/* escapes in checked strings: decided by jansson */
-		"{\"idempotency_key\":\"k\\u0021\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\"}",
-		"{\"idempotency_key\":\"k\\n\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\"}",
-		/* bad values */
-		"{\"idempotency_key\":\"k k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\"}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T*\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\"}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29 01:02:03Z\"}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"errors\":0}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
-		"\"errors\":1.0}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
-		"\"errors\":1e2}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":1}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
-		"\"errors\":1000001}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
-		"\"signature\":\"maybe\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"sender\":\"a\\u0001b\"}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":[]}",
-		/* syntax, UTF-8, NUL, numbers, trailing bytes */
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\"}x",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\"}{}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xc0\xaf\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xed\xa0\x80\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xe0\x80\xaf\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xf0\x80\x80\xaf\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xe2\x82\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xf5\x80\x80\x80\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xf4\x90\x80\x80\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\u0000\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\ud800\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\ud83d\\ude00\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":01}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":99999999999999999999}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":1e999}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":-}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":tru}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":[1,]}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"a\tb\"}}",
-		"{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		"\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\x\"}}",
+	    "",
+	    "{}",
+	    "[]",
+	    "{\"idempotency_key\":\"k\"}",
+	    /* missing received_at */
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\"}",
+	    /* unknown top-level field */
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"extra\":1}",
+	    /* the bus's own fields already there (the jansson path replaces them) */
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":9,\"delivery_id\":\"x\"}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"document_size\":1}",
+	    /* duplicate keys at the top and deep inside meta */
+	    "{\"idempotency_key\":\"k\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
+	    "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\"}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"r\":[{\"a\":1,\"a\":2}]}}",
+	    /* an escaped key equal to another (\u0061 is a) */
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"a\":1,\"\\u0061\":2}}",
+	    /* escapes in checked strings: decided by jansson */
+	    "{\"idempotency_key\":\"k\\u0021\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\"}",
+	    "{\"idempotency_key\":\"k\\n\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\"}",
+	    /* bad values */
+	    "{\"idempotency_key\":\"k k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\"}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T*\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\"}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29 01:02:03Z\"}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"errors\":0}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
+	    "\"errors\":1.0}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
+	    "\"errors\":1e2}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":1}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
+	    "\"errors\":1000001}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"validation\":{\"valid\":true,"
+	    "\"signature\":\"maybe\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"sender\":\"a\\u0001b\"}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":[]}",
+	    /* syntax, UTF-8, NUL, numbers, trailing bytes */
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\"}x",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\"}{}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xc0\xaf\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xed\xa0\x80\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xe0\x80\xaf\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xf0\x80\x80\xaf\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xe2\x82\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xf5\x80\x80\x80\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\xf4\x90\x80\x80\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\u0000\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\ud800\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\ud83d\\ude00\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":01}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":99999999999999999999}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":1e999}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":-}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":tru}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"n\":[1,]}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"a\tb\"}}",
+	    "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	    "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":{\"s\":\"\\x\"}}",
 	};
 	char deep[256];
 	size_t i;
@@ -245,21 +245,21 @@ START_TEST(splice_refuses_like_reference)
 	ck_assert_int_eq(agree("embedded NUL", NUL_ENV, sizeof(NUL_ENV) - 1), 0);
 	/* deeper than the scanner follows: jansson decides */
 	snprintf(deep, sizeof(deep),
-		 "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
-		 "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":%s1%s}",
-		 "[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]");
+	         "{\"idempotency_key\":\"k\",\"message_id\":\"m\",\"document_type\":\"T\","
+	         "\"received_at\":\"2026-11-29T01:02:03Z\",\"meta\":%s1%s}",
+	         "[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]");
 	ck_assert_int_eq(agree_str(deep), 0);
 	/* a bad delivery id or attempt is the jansson path's refusal */
 	{
 		struct bus_wire w;
 		char err[256];
 
-		ck_assert_int_lt(bus_build_deliver(&w, REAL_ENV, strlen(REAL_ENV), "bad id", 1,
-						   "", 0, err, sizeof(err)),
-				 0);
+		ck_assert_int_lt(bus_build_deliver(&w, REAL_ENV, strlen(REAL_ENV), "bad id", 1, "",
+		                                   0, err, sizeof(err)),
+		                 0);
 		ck_assert_int_lt(bus_build_deliver(&w, REAL_ENV, strlen(REAL_ENV), "d1", 0, "", 0,
-						   err, sizeof(err)),
-				 0);
+		                                   err, sizeof(err)),
+		                 0);
 	}
 }
 END_TEST
@@ -319,8 +319,8 @@ static char *full_body(size_t *len)
 	char err[256], *out;
 
 	ck_assert_int_eq(bus_build_deliver(&w, REAL_ENV, strlen(REAL_ENV), "m12.q7", 3, "<x/>", 4,
-					   err, sizeof(err)),
-			 0);
+	                                   err, sizeof(err)),
+	                 0);
 	out = strndup(w.body, w.body_len);
 	*len = w.body_len;
 	bus_wire_free(&w);
@@ -329,7 +329,7 @@ static char *full_body(size_t *len)
 
 /* same_string: bus_json_string agrees with jansson on J for OBJECT.FIELD. */
 static void same_string(const char *what, const char *text, size_t len, json_t *j,
-			const char *object, const char *field)
+                        const char *object, const char *field)
 {
 	json_t *o = object ? json_object_get(j, object) : j;
 	const char *want = json_string_value(json_object_get(o, field)), *val = NULL;
@@ -338,11 +338,11 @@ static void same_string(const char *what, const char *text, size_t len, json_t *
 
 	if (rc == 1)
 		ck_assert_msg(want && strlen(want) == vlen && memcmp(want, val, vlen) == 0,
-			      "%s: %s.%s found %.*s, jansson %s", what, object ? object : "-",
-			      field, (int)vlen, val, want ? want : "(none)");
+		              "%s: %s.%s found %.*s, jansson %s", what, object ? object : "-",
+		              field, (int)vlen, val, want ? want : "(none)");
 	else if (rc == 0)
 		ck_assert_msg(!want, "%s: %s.%s absent, jansson has %s", what,
-			      object ? object : "-", field, want);
+		              object ? object : "-", field, want);
 }
 
 /* agree_decode: the fast decode of BODY accepts only what the strict reader
@@ -363,7 +363,7 @@ static int agree_decode(const char *what, const char *text, size_t len)
 	strict = bus_msg_decode(f, 3, BUS_FROM_SERVER, 0, &m, &code, err, sizeof(err));
 
 	ck_assert_msg(!fast || strict == 0, "%s: fast decode accepted what the reader refuses (%s)",
-		      what, err);
+	              what, err);
 	if (fast) {
 		ck_assert_str_eq(v.delivery_id, m.u.deliver.delivery_id);
 		ck_assert_str_eq(v.idempotency_key, m.u.deliver.idempotency_key);
@@ -387,24 +387,24 @@ START_TEST(fast_decode_agrees)
 {
 	static const char alphabet[] = "{}[]\":,\\/ ntfu0123456789eE.-+aZ\x01\x7f\xc3\xa9\xed\xf0";
 	static const char *cases[] = {
-		"{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
-		"\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":1,"
-		"\"document_size\":4}",
-		/* document_size not the frame's */
-		"{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
-		"\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":1,"
-		"\"document_size\":5}",
-		/* attempt missing, attempt 0 */
-		"{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
-		"\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\","
-		"\"document_size\":4}",
-		"{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
-		"\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":0,"
-		"\"document_size\":4}",
-		/* an escaped meta.document_id: found by jansson, not the scanner */
-		"{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
-		"\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":1,"
-		"\"document_size\":4,\"meta\":{\"document_id\":\"A\\u0042\",\"source\":7}}",
+	    "{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
+	    "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":1,"
+	    "\"document_size\":4}",
+	    /* document_size not the frame's */
+	    "{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
+	    "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":1,"
+	    "\"document_size\":5}",
+	    /* attempt missing, attempt 0 */
+	    "{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
+	    "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\","
+	    "\"document_size\":4}",
+	    "{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
+	    "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":0,"
+	    "\"document_size\":4}",
+	    /* an escaped meta.document_id: found by jansson, not the scanner */
+	    "{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
+	    "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":1,"
+	    "\"document_size\":4,\"meta\":{\"document_id\":\"A\\u0042\",\"source\":7}}",
 	};
 	size_t n, i;
 	unsigned seed = 777;
@@ -414,9 +414,10 @@ START_TEST(fast_decode_agrees)
 	ck_assert_int_eq(agree_decode("full body", body, n), 1);
 	{
 		/* only a DELIVER header of this version, three frames */
-		static const unsigned char bad[3][4] = {{'S', 'X', BUS_PROTO_VERSION, BUS_MSG_ACK},
-							{'S', 'X', 2, BUS_MSG_DELIVER},
-							{'S', 'Y', BUS_PROTO_VERSION, BUS_MSG_DELIVER}};
+		static const unsigned char bad[3][4] = {
+		    {'S', 'X', BUS_PROTO_VERSION, BUS_MSG_ACK},
+		    {'S', 'X', 2, BUS_MSG_DELIVER},
+		    {'S', 'Y', BUS_PROTO_VERSION, BUS_MSG_DELIVER}};
 		struct bus_deliver_view v;
 		struct bus_frame f[3] = {{NULL, 4}, {body, n}, {"<x/>", 4}};
 

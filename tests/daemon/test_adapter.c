@@ -80,8 +80,7 @@ static int deliver(void *arg, const struct adapter_delivery *dl, char *reason, s
 		n = snprintf(line, sizeof(line), "%s %s %zu %s %lld\n", dl->idempotency_key,
 		             dl->document_type, dl->doc_len, id,
 		             (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-		if (write(st->journal, line, (size_t)n) != n ||
-		    adapter_seen_begin(st->seen) < 0 ||
+		if (write(st->journal, line, (size_t)n) != n || adapter_seen_begin(st->seen) < 0 ||
 		    adapter_seen_mark(st->seen, dl->idempotency_key) < 0) {
 			snprintf(reason, reasonlen, "journal failed");
 			return ADAPTER_NACK_TRANSIENT;
