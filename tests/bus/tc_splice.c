@@ -264,43 +264,55 @@ START_TEST(splice_refuses_like_reference)
 }
 END_TEST
 
+/* Bytes the mutants are made of: JSON-significant and UTF-8 bytes. */
+static const char MUTANT_BYTES[] = "{}[]\":,\\/ ntfu0123456789eE.-+aZ\x01\x7f\xc3\xa9\xed\xf0";
+
+/* mutate: one to three seeded edits of BUF's LEN bytes (CAP bytes room):
+ * a byte replaced, inserted or deleted; returns the new length. */
+static size_t mutate(char *buf, size_t len, size_t cap, unsigned *seed)
+{
+	size_t k, at, edits;
+
+	*seed = *seed * 1103515245u + 12345u;
+	edits = 1 + (*seed >> 16) % 3;
+	for (k = 0; k < edits && len > 1; k++) {
+		*seed = *seed * 1103515245u + 12345u;
+		at = (*seed >> 8) % len;
+		*seed = *seed * 1103515245u + 12345u;
+		switch ((*seed >> 16) % 3) {
+		case 0:
+			buf[at] = MUTANT_BYTES[(*seed >> 4) % (sizeof(MUTANT_BYTES) - 1)];
+			break;
+		case 1:
+			if (len + 1 < cap) {
+				memmove(buf + at + 1, buf + at, len - at);
+				buf[at] = MUTANT_BYTES[(*seed >> 4) % (sizeof(MUTANT_BYTES) - 1)];
+				len++;
+			}
+			break;
+		default:
+			memmove(buf + at, buf + at + 1, len - at - 1);
+			len--;
+			break;
+		}
+	}
+	return len;
+}
+
 START_TEST(splice_mutants)
 {
-	/* Seeded mutants of REAL_ENV: byte replacements from an alphabet of
-	 * JSON-significant and UTF-8 bytes, insertions, deletions. */
-	static const char alphabet[] = "{}[]\":,\\/ ntfu0123456789eE.-+aZ\x01\x7f\xc3\xa9\xed\xf0";
+	/* Seeded mutants of REAL_ENV (mutate). */
 	size_t n = strlen(REAL_ENV), i;
 	unsigned seed = 12345;
 	char buf[sizeof(REAL_ENV) + 8];
 	int fast = 0;
 
 	for (i = 0; i < 30000; i++) {
-		size_t len = n, at, k, edits;
+		size_t len;
 
 		memcpy(buf, REAL_ENV, n + 1);
-		seed = seed * 1103515245u + 12345u;
-		edits = 1 + (seed >> 16) % 3;
-		for (k = 0; k < edits; k++) {
-			seed = seed * 1103515245u + 12345u;
-			at = (seed >> 8) % len;
-			seed = seed * 1103515245u + 12345u;
-			switch ((seed >> 16) % 3) {
-			case 0:
-				buf[at] = alphabet[(seed >> 4) % (sizeof(alphabet) - 1)];
-				break;
-			case 1:
-				if (len + 1 < sizeof(buf)) {
-					memmove(buf + at + 1, buf + at, len - at + 1);
-					buf[at] = alphabet[(seed >> 4) % (sizeof(alphabet) - 1)];
-					len++;
-				}
-				break;
-			default:
-				memmove(buf + at, buf + at + 1, len - at);
-				len--;
-				break;
-			}
-		}
+		len = mutate(buf, n, sizeof(buf) - 1, &seed);
+		buf[len] = '\0';
 		if (agree("mutant", buf, len))
 			fast++;
 	}
@@ -385,7 +397,6 @@ static int agree_decode(const char *what, const char *text, size_t len)
 
 START_TEST(fast_decode_agrees)
 {
-	static const char alphabet[] = "{}[]\":,\\/ ntfu0123456789eE.-+aZ\x01\x7f\xc3\xa9\xed\xf0";
 	static const char *cases[] = {
 	    "{\"delivery_id\":\"d1\",\"idempotency_key\":\"k\",\"message_id\":\"m\","
 	    "\"document_type\":\"T\",\"received_at\":\"2026-11-29T01:02:03Z\",\"attempt\":1,"
@@ -434,32 +445,10 @@ START_TEST(fast_decode_agrees)
 	for (i = 1; i < sizeof(cases) / sizeof(cases[0]); i++)
 		agree_decode("case", cases[i], strlen(cases[i]));
 	for (i = 0; i < 30000; i++) {
-		size_t len = n, at, k, edits;
+		size_t len;
 
 		memcpy(buf, body, n);
-		seed = seed * 1103515245u + 12345u;
-		edits = 1 + (seed >> 16) % 3;
-		for (k = 0; k < edits && len > 1; k++) {
-			seed = seed * 1103515245u + 12345u;
-			at = (seed >> 8) % len;
-			seed = seed * 1103515245u + 12345u;
-			switch ((seed >> 16) % 3) {
-			case 0:
-				buf[at] = alphabet[(seed >> 4) % (sizeof(alphabet) - 1)];
-				break;
-			case 1:
-				if (len + 1 < n + 8) {
-					memmove(buf + at + 1, buf + at, len - at);
-					buf[at] = alphabet[(seed >> 4) % (sizeof(alphabet) - 1)];
-					len++;
-				}
-				break;
-			default:
-				memmove(buf + at, buf + at + 1, len - at - 1);
-				len--;
-				break;
-			}
-		}
+		len = mutate(buf, n, n + 8, &seed);
 		fast += agree_decode("mutant", buf, len);
 	}
 	printf("fast decode: 30000 mutants, %d taken by the scanner\n", fast);
