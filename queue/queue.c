@@ -383,6 +383,19 @@ static int await(struct queue *q, struct queue__waiter *w)
 	}
 }
 
+/* unwaited: an operation that joined the batch returns without waiting:
+ * a full batch commits now, any other is committed in time by its waiters
+ * or, when it has none, by the sync thread. */
+static int unwaited(struct queue *q)
+{
+	q->stats.lazy_ops++;
+	if (q->sh_ops >= q->cfg.group_max_batch)
+		batch_commit(q);
+	else if (q->sh_list == NULL)
+		pthread_cond_signal(&q->sy_cond);
+	return 0;
+}
+
 /* queue__commit: end a write operation: returns 0 once a COMMIT holding it
  * has returned and been synced, a negative code if that COMMIT (or the
  * operation, or the sync) failed; then nothing of it counts as stored. In a
@@ -408,12 +421,7 @@ int queue__commit_n(struct queue *q, unsigned n)
 		if (scope.first == 0)
 			scope.first = q->sh_seq;
 		scope.last = q->sh_seq;
-		q->stats.lazy_ops++;
-		if (q->sh_ops >= q->cfg.group_max_batch)
-			batch_commit(q);
-		else if (q->sh_list == NULL)
-			pthread_cond_signal(&q->sy_cond); /* it commits the batch in time */
-		return 0;
+		return unwaited(q);
 	}
 	memset(&w, 0, sizeof(w));
 	w.seq = q->sh_seq;
@@ -435,10 +443,7 @@ int queue__commit_lazy(struct queue *q)
 	if ((rc = join(q)) < 0)
 		return rc;
 	q->sh_ops++;
-	q->stats.lazy_ops++;
-	if (q->sh_list == NULL)
-		pthread_cond_signal(&q->sy_cond);
-	return 0;
+	return unwaited(q);
 }
 
 /* syncer: the sync thread. Makes committed batches durable (fsync outside
