@@ -31,8 +31,10 @@
  * value-of/name filled in, the line and XPath of the context node. Also
  * SECMX-PROFILE (no profile: UBL 2.1 rules only), SECMX-RULES-MISSING (a
  * rule-set file of the profile is not installed: its rules were NOT
- * checked), SECMX-RULES-PARTIAL (rules marked not implemented were not
- * checked), SECMX-RULE-ERROR (an expression failed at run time; fatal,
+ * checked), SECMX-RULES-PARTIAL (after the set's findings: rules marked not
+ * implemented were not checked, counting those whose rule context matched
+ * this document and those whose context is itself not implemented),
+ * SECMX-RULE-ERROR (an expression failed at run time; fatal,
  * because an unevaluated rule must never read as passed), SECMX-RULES-LIMIT
  * (more than MAX_RULE_FINDINGS findings; the rest are counted only),
  * SECMX-RULES-LOAD (on demand only: a rule set of the profile failed to
@@ -1286,6 +1288,11 @@ struct run {
 	struct mlist *lists;
 	size_t nlists;
 	int check;                      /* ENGINE_CFG_RULES_CHECK_FAST */
+	/* The set's not-implemented asserts that apply to this document: per
+	 * assert of the set, 1 once its rule matched a node (NULL when the
+	 * set has none); NOT_CHECKED counts them. */
+	unsigned char *ni_hit;
+	size_t not_checked;
 };
 
 /* at: make NODE the XPath context node (as for an XSLT template match). */
@@ -1433,8 +1440,13 @@ static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 		const struct rassert *a = &run->set->as[i];
 		int v;
 
-		if (a->test == NULL)
-			continue; /* not implemented: counted in SECMX-RULES-PARTIAL, listed */
+		if (a->test == NULL) { /* not implemented: counted for SECMX-RULES-PARTIAL */
+			if (run->ni_hit != NULL && !run->ni_hit[i]) {
+				run->ni_hit[i] = 1;
+				run->not_checked++;
+			}
+			continue;
+		}
 		v = test_at(run, a, node);
 		if (v < 0) {
 			rule_error(run, a->id, a->info.line, node, "test");
@@ -1456,6 +1468,8 @@ static int run_set(struct run *run, xmlDocPtr doc)
 	size_t p, k;
 	int i, rc = SECMX_OK;
 
+	run->not_checked = 0;
+	run->ni_hit = NULL;
 	xmlXPathRegisteredVariablesCleanup(run->ctxt);
 	run->ctxt->namespaces = set->nsp;
 	run->ctxt->nsNr = set->nns;
@@ -1475,6 +1489,8 @@ static int run_set(struct run *run, xmlDocPtr doc)
 		lists[k].n = 0;
 		lists[k].err = 0;
 	}
+	if (set->not_impl > 0 && (run->ni_hit = calloc(set->nas, 1)) == NULL)
+		return SECMX_ENOMEM;
 	/* One walk finds the nodes of every rule with a simple context. */
 	if (set->nrules > 0 && (rc = engine__match_run(&set->ix, set->mtab, set->ns, set->nns, doc,
 						       run->ctxt, &run->st, lists, run->check)) < 0)
@@ -1489,8 +1505,11 @@ static int run_set(struct run *run, xmlDocPtr doc)
 			xmlNodePtr *nodes;
 			int nn;
 
-			if (r->context == NULL)
+			if (r->context == NULL) { /* not implemented: may apply, not checked */
+				for (i = 0; i < (int)r->na; i++)
+					run->not_checked += set->as[r->a0 + i].test == NULL;
 				continue;
+			}
 			if (r->match != NULL && !lists[k].err) {
 				nodes = lists[k].v;
 				nn = (int)lists[k].n;
@@ -1529,6 +1548,8 @@ static int run_set(struct run *run, xmlDocPtr doc)
 		}
 	}
 out:
+	free(run->ni_hit);
+	run->ni_hit = NULL;
 	return rc;
 }
 
@@ -1663,12 +1684,13 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 					  (int)len, file, prof->name);
 			continue;
 		}
-		if (run.set->not_impl > 0)
-			engine_report_add(rep, "SECMX-RULES-PARTIAL", ENGINE_WARNING, 0, "",
-					  "%zu rule(s) of %s are not implemented yet and were NOT "
-					  "checked (secmx validate --list-rules %s)",
-					  run.set->not_impl, run.set->file, prof->name);
 		rc = run_set(&run, doc->xml);
+		if (rc >= 0 && run.not_checked > 0)
+			engine_report_add(rep, "SECMX-RULES-PARTIAL", ENGINE_WARNING, 0, "",
+					  "%zu rule(s) of %s apply to this document but are not "
+					  "implemented yet: they were NOT checked (secmx validate "
+					  "--list-rules %s)",
+					  run.not_checked, run.set->file, prof->name);
 	}
 	if (run.dropped > 0)
 		engine_report_add(rep, "SECMX-RULES-LIMIT",

@@ -389,6 +389,35 @@ START_TEST(corpus_no_fatal)
 }
 END_TEST
 
+/* The shipped rules: a Peppol Order is not warned about the rules that do
+ * not apply to it (PEPPOL-T116-*, Order Response Advanced; T19, T58, T111),
+ * an Invoice Response is warned about PEPPOL-T111-B00101, which does. (An
+ * Order Response Advanced itself needs UBL 2.3 XSDs to get this far; the
+ * mechanism is not_implemented_counted_where_it_applies.) */
+START_TEST(corpus_partial_only_where_it_applies)
+{
+	struct engine *eng = new_engine(NULL, NULL, NULL, 0);
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *doc = test_parse_file(eng, corpus(CORPUS_FILES[4]), rep);
+
+	ck_assert_int_eq(engine_doc_validate_rules(eng, doc, NULL, rep), 0);
+	ck_assert_str_eq(engine_doc_profile(doc), "peppol-ordering-3");
+	ck_assert(!report_has(rep, "SECMX-RULES-PARTIAL"));
+	engine_doc_free(doc);
+	engine_report_free(rep);
+
+	rep = engine_report_new();
+	doc = test_parse_file(eng, corpus(CORPUS_FILES[6]), rep);
+	ck_assert_int_eq(engine_doc_validate_rules(eng, doc, NULL, rep), 0);
+	ck_assert_int_eq(count_rule(rep, "SECMX-RULES-PARTIAL"), 1);
+	ck_assert_ptr_nonnull(strstr(first(rep, "SECMX-RULES-PARTIAL")->message,
+				     "1 rule(s) of peppol-ordering-3-structure.sch"));
+	engine_doc_free(doc);
+	engine_report_free(rep);
+	engine_free(eng);
+}
+END_TEST
+
 /* ---- findings: message, line, path ---- */
 
 START_TEST(finding_has_message_line_path)
@@ -965,6 +994,56 @@ START_TEST(not_implemented_listed_not_passed)
 }
 END_TEST
 
+/* A not-implemented assert counts only where its rule's context matched the
+ * document, once however many nodes matched; the warning follows the set's
+ * findings. */
+START_TEST(not_implemented_counted_where_it_applies)
+{
+	static const char sch[] = SCH_HEAD
+		"<pattern><rule context='cac:NoSuchThing'>\n"
+		" <assert id='N-1' test='x' secmx:status='not-implemented' secmx:reason='r'>m</assert>\n"
+		"</rule></pattern>\n"
+		"<pattern><rule context='/*/*'>\n"
+		" <assert id='N-2' test='x' secmx:status='not-implemented' secmx:reason='r'>m</assert>\n"
+		" <assert id='N-3' test='false()'>implemented</assert>\n"
+		"</rule></pattern>\n" SCH_TAIL;
+	static const char none[] = SCH_HEAD
+		"<pattern><rule context='cac:NoSuchThing'>\n"
+		" <assert id='N-1' test='x' secmx:status='not-implemented' secmx:reason='r'>m</assert>\n"
+		" <assert id='N-4' test='false()'>implemented</assert>\n"
+		"</rule></pattern>\n" SCH_TAIL;
+	struct engine *eng = new_engine(rules_dir_with(sch), NULL, NULL, 0);
+	struct engine_report *rep;
+	size_t i, n3 = 0, partial_at = 0;
+
+	rules_dir_remove();
+	rep = validate(eng, SMALL_DOC, NULL, NULL);
+	ck_assert_int_eq(count_rule(rep, "SECMX-RULES-PARTIAL"), 1);
+	ck_assert_ptr_nonnull(strstr(first(rep, "SECMX-RULES-PARTIAL")->message, "1 rule(s)"));
+	for (i = 0; i < engine_report_count(rep); i++) {
+		const struct engine_finding *f = engine_report_at(rep, i);
+
+		if (strcmp(f->rule, "N-3") == 0)
+			n3 = i + 1;
+		else if (strcmp(f->rule, "SECMX-RULES-PARTIAL") == 0)
+			partial_at = i + 1;
+	}
+	ck_assert_uint_gt(count_rule(rep, "N-3"), 1); /* its rule matched several nodes */
+	ck_assert_uint_gt(partial_at, n3);
+	engine_report_free(rep);
+	engine_free(eng);
+
+	eng = new_engine(rules_dir_with(none), NULL, NULL, 0);
+	rules_dir_remove();
+	rep = validate(eng, SMALL_DOC, NULL, NULL);
+	ck_assert_int_eq(count_rule(rep, "SECMX-RULES-PARTIAL"), 0);
+	ck_assert_int_eq(count_rule(rep, "N-4"), 0);
+	ck_assert_int_eq(engine_rules_count(eng, "ubl-2.1"), 2);
+	engine_report_free(rep);
+	engine_free(eng);
+}
+END_TEST
+
 /* ---- thread safety ---- */
 
 #define N_THREADS 4
@@ -1421,6 +1500,7 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, rule_coverage_sets);
 	tcase_add_test(tc, empty_leaves_matches_xpath);
 	tcase_add_loop_test(tc, corpus_no_fatal, 0, N_CORPUS);
+	tcase_add_test(tc, corpus_partial_only_where_it_applies);
 	tcase_add_test(tc, finding_has_message_line_path);
 	tcase_add_test(tc, extension_functions);
 	tcase_add_loop_test(tc, runtime_error_is_fatal, 0,
@@ -1431,6 +1511,7 @@ TCase *tc_rules(void)
 	tcase_add_test(tc, rule_lets_and_warning_flag);
 	tcase_add_test(tc, missing_rule_files_warn_and_list);
 	tcase_add_test(tc, not_implemented_listed_not_passed);
+	tcase_add_test(tc, not_implemented_counted_where_it_applies);
 	tcase_add_test(tc, threads_identical);
 	tcase_add_test(tc, findings_are_capped);
 	tcase_add_test(tc, matcher_agrees_with_xpath);
