@@ -33,6 +33,14 @@ static void pgerr(PGconn *c, const char *what, char *err, size_t errlen)
 	secmx_errf(err, errlen, "postgresql: %s: %.*s", what, (int)n, m);
 }
 
+/* quiet: a notice processor that drops the server's notices and warnings
+ * (libpq would print them on stderr; a library does not print). */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /* pg_open: connect with the conninfo and, if any, the password. */
 static int pg_open(const struct ledger_params *p, void **out, char *err, size_t errlen)
 {
@@ -64,7 +72,10 @@ static int pg_open(const struct ledger_params *p, void **out, char *err, size_t 
 		PQfinish(c);
 		return SECMX_EIO;
 	}
-	/* Quiet NOTICEs ("relation already exists, skipping") on stderr. */
+	/* Quiet NOTICEs ("relation already exists, skipping") on stderr, and
+	 * keep any other notice (e.g. "no transaction in progress" after a
+	 * reconnect) off stderr: the processor survives PQreset. */
+	PQsetNoticeProcessor(c, quiet, NULL);
 	r = PQexec(c, "SET client_min_messages = warning");
 	PQclear(r);
 	*out = c;

@@ -462,6 +462,8 @@ fail:
 	return rc;
 }
 
+static int head_get(struct records *r, long long *seq, char hash[65]);
+
 /* records_open: create/open the store and its schema. */
 int records_open(const char *dir, int create, struct records **out, char *err, size_t errlen)
 {
@@ -505,6 +507,22 @@ int records_open(const char *dir, int create, struct records **out, char *err, s
 		secmx_errf(err, errlen, "%s: %s", path, emsg ? emsg : "schema");
 		sqlite3_free(emsg);
 		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/chain.head", dir);
+	if (create && access(path, F_OK) != 0 && errno == ENOENT) {
+		long long seq;
+		char hash[65];
+
+		/* A new store: chain.head "0 000..." now, so that a crash after
+		 * the first commit and before the first rewrite leaves a lagging
+		 * head, not a missing one. Never rewritten here for a store with
+		 * entries (that would hide entries cut off the end). */
+		if (head_get(r, &seq, hash) == 0 && seq == 0 &&
+		    (rc = records__head_sync(r)) < 0) {
+			secmx_errf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		rc = SECMX_EIO;
 	}
 	*out = r;
 	return 0;
