@@ -1,8 +1,11 @@
 #!/bin/sh
-# batch.sh — secmx-finance by bursts (adapter_run_batch, credit 16) against
-# a real bus (fin_busserver) with a SQLite ledger, every ACK checked at
-# arrival against the ledger through a separate connection
-# (FIN_BUS_LEDGER: an ACK whose key is not committed yet counts as early).
+# batch.sh [sqlite|postgresql] — secmx-finance by bursts (adapter_run_batch,
+# credit 16) against a real bus (fin_busserver), every ACK checked at
+# arrival against the ledger through a separate connection (FIN_BUS_LEDGER
+# for SQLite, FIN_BUS_PG for PostgreSQL: an ACK whose key is not committed
+# yet counts as early). With "postgresql" the ledger is a real PostgreSQL
+# server started here as in e2e.sh (unix socket in the temp dir); if it
+# cannot start, the test FAILS.
 #  1. 80 invoices with, in the middle, one the database refuses (a trigger,
 #     as an operator's policy would) and a redelivered key: bursts of more
 #     than one delivery happen; only the refused one is NACKed, permanent;
@@ -16,15 +19,22 @@ set -eu
 FIN="$SECMX_BUILD/adapters/finance/secmx-finance"
 SERVER="$SECMX_BUILD/tests/fin_busserver"
 PY=/usr/bin/python3
+BACKEND=${1:-sqlite}
 N1=80
 N2=300
 
 dir=$(mktemp -d /tmp/secmx-finbatch-XXXXXX)
+chmod 755 "$dir"
 spid=""
 apid=""
+pgdata=""
+AS=""
 cleanup() {
 	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null || true
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null || true
+	if [ -n "$pgdata" ]; then
+		$AS "$PGBIN/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
@@ -39,14 +49,58 @@ credit = 16
 EOF2
 chmod 600 "$dir/finance.ini"
 cfg="-c $dir/finance.ini"
+check_env="FIN_BUS_LEDGER=$dir/ledger.db"
+if [ "$BACKEND" = postgresql ]; then
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)
+	[ -x "$PGBIN/initdb" ] || fail "no PostgreSQL server binaries: run scripts/setup"
+	pgdir="$dir/pg"
+	mkdir "$pgdir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$pgdir" || fail "no postgres user to run the server as"
+		AS="runuser -u postgres --"
+	fi
+	pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	printf '%s\n' "$pw" >"$pgdir/pw"
+	[ -n "$AS" ] && chown postgres: "$pgdir/pw"
+	$AS "$PGBIN/initdb" -D "$pgdir/data" -U finance --pwfile="$pgdir/pw" -A scram-sha-256 \
+		-E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log"; fail "initdb"; }
+	pgdata="$pgdir/data"
+	$AS "$PGBIN/pg_ctl" -D "$pgdata" -l "$pgdir/server.log" -w -t 60 \
+		-o "-k $pgdir -c listen_addresses= -p 5432 -c fsync=off" start >"$dir/pgctl.log" 2>&1 ||
+		{ cat "$dir/pgctl.log" "$pgdir/server.log"; fail "PostgreSQL did not start"; }
+	cp "$pgdir/pw" "$dir/pg.pw"
+	chmod 600 "$dir/pg.pw"
+	conninfo="host=$pgdir port=5432 dbname=postgres user=finance"
+	cat >>"$dir/finance.ini" <<EOF2
+ledger = postgresql
+pg_conninfo = $conninfo
+pg_password_file = $dir/pg.pw
+EOF2
+	export PGPASSWORD="$pw"
+	check_env="FIN_BUS_PG=$conninfo"
+fi
 "$FIN" list $cfg >/dev/null || fail "cannot create the ledger"
-$PY - "$dir/ledger.db" <<'PY' || fail "trigger"
+# a trigger that refuses one document, as an operator's policy would
+if [ "$BACKEND" = postgresql ]; then
+	"$PGBIN/psql" -q -v ON_ERROR_STOP=1 "$conninfo" >/dev/null <<'SQL' || fail "trigger"
+CREATE FUNCTION fin_refuse() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN
+  IF NEW.doc_id = 'INV-POISON' THEN
+    RAISE EXCEPTION 'refused by policy' USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $f$;
+CREATE TRIGGER fin_refuse BEFORE INSERT ON fin_document FOR EACH ROW EXECUTE FUNCTION fin_refuse();
+SQL
+else
+	$PY - "$dir/ledger.db" <<'PY' || fail "trigger"
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("CREATE TRIGGER fin_refuse BEFORE INSERT ON fin_document WHEN NEW.doc_id = "
            "'INV-POISON' BEGIN SELECT RAISE(ABORT, 'refused by policy'); END")
 db.commit()
 PY
+fi
 
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"
 gen() { # $1 prefix, $2 count: invoices $1-1..$1-N as specs k-$1-i
@@ -66,7 +120,7 @@ n1=$(wc -l <"$dir/specs1b")
 serve() { # $1 label, $2 specs file; the server in the background
 	mkdir -p "$dir/srv.$1"
 	# shellcheck disable=SC2046
-	FIN_BUS_LEDGER="$dir/ledger.db" "$SERVER" "$ep" "$dir/srv.$1" 120000 0 $(cat "$2") \
+	env "$check_env" "$SERVER" "$ep" "$dir/srv.$1" 120000 0 $(cat "$2") \
 		>"$dir/server.$1.out" 2>"$dir/server.$1.err" &
 	spid=$!
 	i=0
@@ -143,4 +197,4 @@ apid=$!
 finish two
 grep -q "acked=$N2 dead=0 of=$N2 " "$dir/server.two.out" || fail "not all $N2 ACKed"
 ledger_once $((N1 + N2))
-echo "finance batch: bursts up to $big, one refusal NACKed alone, $kills SIGKILLs, no early ACK, each invoice once"
+echo "finance batch ($BACKEND): bursts up to $big, one refusal NACKed alone, $kills SIGKILLs, no early ACK, each invoice once"
