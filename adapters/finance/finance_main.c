@@ -329,7 +329,8 @@ static int flush(void *arg)
 	}
 	rc->nheld = 0;
 	if (r < 0) {
-		log_event(LOGL_ERR, "-", "finance.commit-failed", "deliveries=%zu error=%s", n, err);
+		log_event(LOGL_ERR, "-", "finance.commit-failed", "deliveries=%zu error=%s", n,
+		          err);
 		rc->failed += n;
 		return -1;
 	}

@@ -4,8 +4,8 @@
  * a storage backend (ledger_int.h: ledger_sqlite.c or ledger_pg.c).
  *
  * Interface (finance.h): ledger_open/close/backend_name, ledger_record,
- * ledger_batch_begin/commit/rollback, ledger_seen, ledger_list, ledger_get, ledger_approve, ledger_pay,
- * ledger_remit_sent, ledger_count.
+ * ledger_batch_begin/commit/rollback, ledger_seen, ledger_list, ledger_get, ledger_approve,
+ * ledger_pay, ledger_remit_sent, ledger_count.
  *
  * Exactly once: ledger_record runs in one database transaction that first
  * inserts the delivery's idempotency key into fin_delivery (ON CONFLICT DO

@@ -157,5 +157,5 @@ static void sq_close(void *h)
 	sqlite3_close(h);
 }
 
-const struct ledger_backend ledger__sqlite = {"sqlite",  sq_open,   sq_exec, sq_query,
+const struct ledger_backend ledger__sqlite = {"sqlite", sq_open,   sq_exec, sq_query,
                                               sq_begin, sq_in_txn, sq_close};

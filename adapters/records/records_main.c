@@ -181,7 +181,8 @@ static int flush(void *arg)
 	rc = records_batch_commit(c->r, err, sizeof(err));
 	c->nheld = 0;
 	if (rc < 0) {
-		log_event(LOGL_ERR, "-", "records.commit-failed", "deliveries=%zu error=%s", n, err);
+		log_event(LOGL_ERR, "-", "records.commit-failed", "deliveries=%zu error=%s", n,
+		          err);
 		c->failed += n;
 		return -1;
 	}

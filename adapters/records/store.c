@@ -77,10 +77,10 @@ struct records {
 	enum records_fail fail;
 	struct retention ret[MAX_RET];
 	size_t nret;
-	int batch;                 /* records_batch_begin opened a transaction */
-	struct pending_obj *pend;  /* the batch's new objects */
+	int batch;                /* records_batch_begin opened a transaction */
+	struct pending_obj *pend; /* the batch's new objects */
 	size_t npend, cappend;
-	records_flush_hook hook;   /* test hook in records_batch_commit */
+	records_flush_hook hook; /* test hook in records_batch_commit */
 	void *hook_arg;
 };
 
@@ -517,8 +517,7 @@ int records_open(const char *dir, int create, struct records **out, char *err, s
 		 * the first commit and before the first rewrite leaves a lagging
 		 * head, not a missing one. Never rewritten here for a store with
 		 * entries (that would hide entries cut off the end). */
-		if (head_get(r, &seq, hash) == 0 && seq == 0 &&
-		    (rc = records__head_sync(r)) < 0) {
+		if (head_get(r, &seq, hash) == 0 && seq == 0 && (rc = records__head_sync(r)) < 0) {
 			secmx_errf(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
@@ -1021,6 +1020,14 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 		goto out;
 	}
 
+	if (r->batch && sqlite3_get_autocommit(r->db)) {
+		/* SQLite rolled the batch back (I/O error, disk full): a savepoint
+		 * now would open a transaction of its own and commit this record
+		 * alone. The batch fails at its commit. */
+		secmx_errf(err, errlen, "index: the batch's transaction was lost");
+		rc = SECMX_EIO;
+		goto out;
+	}
 	if (sqlite3_exec(r->db, r->batch ? "SAVEPOINT rec_ingest" : "BEGIN IMMEDIATE", NULL, NULL,
 	                 NULL) != SQLITE_OK) {
 		rc = db_fail(r->db, err, errlen);

@@ -152,8 +152,10 @@ static void check_head(struct records *r, FILE *out, int *np, long long last, co
 	} else if (last > 0 && out) {
 		/* written when the store was created; a crash after the first
 		 * commit and before chain.head was rewritten */
-		fprintf(out, "note: chain.head lags (entry 0 of %lld; a crash before it was rewritten)\n",
-		        last);
+		fprintf(
+		    out,
+		    "note: chain.head lags (entry 0 of %lld; a crash before it was rewritten)\n",
+		    last);
 	}
 }
 

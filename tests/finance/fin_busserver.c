@@ -57,7 +57,7 @@ struct srv {
 	const char *ledger; /* FIN_BUS_LEDGER: check ACKs against it */
 	const char *pg;     /* FIN_BUS_PG: the same on PostgreSQL */
 	PGconn *pgc;
-	int early;          /* ACKs whose key was not committed yet */
+	int early; /* ACKs whose key was not committed yet */
 };
 
 /* committed_pg: as committed() on PostgreSQL (one connection kept). */
@@ -75,8 +75,8 @@ static int committed_pg(struct srv *s, const char *key)
 			return -1;
 		}
 	}
-	r = PQexecParams(s->pgc, "SELECT 1 FROM fin_delivery WHERE idem_key = $1", 1, NULL,
-	                 params, NULL, NULL, 0);
+	r = PQexecParams(s->pgc, "SELECT 1 FROM fin_delivery WHERE idem_key = $1", 1, NULL, params,
+	                 NULL, NULL, 0);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK)
 		rc = PQntuples(r) > 0;
 	PQclear(r);
@@ -363,8 +363,8 @@ int main(int argc, char **argv)
 		acked += s.v[i].acked > 0;
 		dead += s.v[i].dead;
 	}
-	printf("acked=%d dead=%d of=%d submitted=%d redelivered=%lu ms=%ld early=%d\n", acked,
-	       dead, s.n, s.submitted, st.redelivered, elapsed, s.early);
+	printf("acked=%d dead=%d of=%d submitted=%d redelivered=%lu ms=%ld early=%d\n", acked, dead,
+	       s.n, s.submitted, st.redelivered, elapsed, s.early);
 	bus_free(b);
 	PQfinish(s.pgc);
 	for (i = 0; i < s.n; i++)

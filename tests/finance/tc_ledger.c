@@ -428,7 +428,8 @@ static long count_other(const struct ledger_params *p)
 		sqlite3 *db = NULL;
 
 		if (sqlite3_open(p->sqlite_path, &db) == SQLITE_OK)
-			sqlite3_exec(db, "SELECT COUNT(*) FROM fin_document", count_row_cb, &n, NULL);
+			sqlite3_exec(db, "SELECT COUNT(*) FROM fin_document", count_row_cb, &n,
+			             NULL);
 		sqlite3_close(db);
 	} else {
 		const char *keys[] = {"dbname", "password", NULL};

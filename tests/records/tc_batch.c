@@ -129,8 +129,8 @@ START_TEST(failure_in_middle)
 
 	ck_assert_int_eq(records_batch_begin(r, err, sizeof(err)), 0);
 	deliver_n(r, 0, 3, 1);
-	ck_assert_int_eq(records_ingest(r, "{\"idempotency_key\":", "<x/>", 4, "t", id,
-	                                sizeof(id), err, sizeof(err)),
+	ck_assert_int_eq(records_ingest(r, "{\"idempotency_key\":", "<x/>", 4, "t", id, sizeof(id),
+	                                err, sizeof(err)),
 	                 SECMX_EPARSE);
 	records_set_fail(r, RECORDS_FAIL_AFTER_OBJECTS);
 	deliver_n(r, 3, 4, SECMX_EIO);
