@@ -6,7 +6,7 @@ the same run; at the maximum rate and at half of it. Prints figures; never
 fails on time.
 
     bench_e2e.py BUILD_DIR [--docs 1000] [--workers 2] [--adapters test|real]
-                 [--real-build DIR]
+                 [--real-build DIR] [--rate R]
 
 The documents are tests/daemon/gen.py's variants (orders and invoices of
 the NZ example, all valid), signed by the daemon with a throwaway EC key.
@@ -22,6 +22,8 @@ queue's delivery.acked_at (milliseconds, secmxd's clock, set when the ACK
 is processed), read from the queue database. --real-build DIR takes
 secmx-finance and secmx-records from another build directory (default
 BUILD_DIR), to compare two builds of the adapters under the same secmxd.
+--rate R offers the second run at R docs/s instead of half the maximum, so
+that two builds' latencies are compared at the same load.
 CPU per document is given for secmxd and for each adapter (CPU seconds of
 the process over the documents of the run).
 """
@@ -193,6 +195,9 @@ def main():
     ap.add_argument("--docs", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--adapters", choices=("test", "real"), default="test")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="offer the second run at this rate (docs/s) instead of half the "
+                    "maximum, to compare latencies of two builds at the same load")
     ap.add_argument("--real-build", default=None,
                     help="build directory whose adapters/ the real adapters come from")
     a = ap.parse_args()
@@ -227,11 +232,12 @@ def main():
     print("  CPU per document: secmxd %.2f ms, the two adapters %.2f ms (fin %.2f, records %.2f)"
           % (1000.0 * full["cpu"]["secmxd"] / n, 1000.0 * full["cpu"]["adapters"] / n,
              1000.0 * full["cpu"]["fin"] / n, 1000.0 * full["cpu"]["records"] / n), flush=True)
-    half_rate = full["rate"] / 2
+    half_rate = a.rate or full["rate"] / 2
     half = run(a.build, docs, a.workers, half_rate, a.adapters, real_bin)
-    print("end-to-end, half rate (%.1f docs/s offered): documents=%d rate=%.1f docs/s "
+    print("end-to-end, %s (%.1f docs/s offered): documents=%d rate=%.1f docs/s "
           "p50=%.1f ms p99=%.1f ms peak_rss=%d KiB"
-          % (half_rate, half["docs"], half["rate"], half["p50"], half["p99"],
+          % ("fixed rate" if a.rate else "half rate", half_rate, half["docs"], half["rate"],
+             half["p50"], half["p99"],
              half["peak_kb"]), flush=True)
     return 0
 
