@@ -5,16 +5,32 @@ engine-only rate (bench_pipeline: the same CPU work, no queue, no bus) in
 the same run; at the maximum rate and at half of it. Prints figures; never
 fails on time.
 
-    bench_e2e.py BUILD_DIR [--docs 1000] [--workers 2]
+    bench_e2e.py BUILD_DIR [--docs 1000] [--workers 2] [--adapters test|real]
+                 [--real-build DIR] [--rate R]
 
 The documents are tests/daemon/gen.py's variants (orders and invoices of
 the NZ example, all valid), signed by the daemon with a throwaway EC key.
-Two C SDK adapters take them: fin (Invoice) and records (everything);
-latency is measured to records' journal line, written just before its ACK.
+Two adapters take them: fin (Invoice) and records (everything), credit 64.
+
+--adapters test (the default): the C SDK test adapter (tests/test_adapter)
+for both; latency is measured to records' journal line, written just
+before its ACK (the line is written before the burst's fsync).
+--adapters real: the real adapters, secmx-finance (SQLite ledger) and
+secmx-records (an archive store), with throwaway configurations in the
+temp dir; latency is measured to the moment secmxd took records' ACK: the
+queue's delivery.acked_at (milliseconds, secmxd's clock, set when the ACK
+is processed), read from the queue database. --real-build DIR takes
+secmx-finance and secmx-records from another build directory (default
+BUILD_DIR), to compare two builds of the adapters under the same secmxd.
+--rate R offers the second run at R docs/s instead of half the maximum, so
+that two builds' latencies are compared at the same load.
+CPU per document is given for secmxd and for each adapter (CPU seconds of
+the process over the documents of the run).
 """
 import argparse
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -69,17 +85,63 @@ def setup(workers):
     return d
 
 
-def run(build, docs, workers, rate):
+def real_adapters(d, ep, real_bin):
+    """secmx-finance and secmx-records with throwaway configurations in D."""
+    with open(d + "/fin.ini", "w") as fp:
+        fp.write("[finance]\nendpoint = %s\nname = fin\npatterns = Invoice\ncredit = 64\n"
+                 "sqlite_path = %s/ledger.db\nlog_level = notice\n" % (ep, d))
+    with open(d + "/rec.ini", "w") as fp:
+        fp.write("[records]\nendpoint = %s\nname = records\npatterns = *\ncredit = 64\n"
+                 "store_dir = %s/archive\norganisation = secmx bench\nlog_level = notice\n"
+                 % (ep, d))
+    os.chmod(d + "/fin.ini", 0o600)
+    os.chmod(d + "/rec.ini", 0o600)
+    fin = crash.Proc("fin", [os.path.join(real_bin["finance"], "secmx-finance"), "run", "-c",
+                             d + "/fin.ini"], d + "/fin.log")
+    rec = crash.Proc("records", [os.path.join(real_bin["records"], "secmx-records"), "-c",
+                                 d + "/rec.ini", "run"], d + "/rec.log")
+    return fin, rec
+
+
+def acked(d, name_to_id):
+    """{document id: records' ACK time (s)} from the queue's delivery.acked_at.
+    The delivery's message is the bundle "m<ID>.<...>" of original message ID,
+    whose doc_id is the dropped file's "NAME@SHA256"; NAME_TO_ID maps the
+    file name to the document's id (the key of the drop times)."""
+    try:
+        db = sqlite3.connect("file:%s/q.db?mode=ro" % d, uri=True, timeout=10)
+        rows = db.execute("SELECT m.doc_id, d.acked_at FROM delivery d JOIN msg m"
+                          " ON m.id = d.msg_id WHERE d.adapter = 'records'"
+                          " AND d.state = 'acked' AND d.acked_at IS NOT NULL").fetchall()
+        orig = dict(db.execute("SELECT id, doc_id FROM msg WHERE source = 'dropdir'"))
+        db.close()
+    except sqlite3.Error:
+        return {}
+    out = {}
+    for bundle, t in rows:
+        try:
+            name = orig[int(bundle[1:].split(".")[0])].split("@")[0]
+            out[name_to_id[name]] = t / 1000.0
+        except (KeyError, ValueError):
+            pass
+    return out
+
+
+def run(build, docs, workers, rate, adapters="test", real_bin=None):
     """One daemon run; RATE 0 = as fast as possible. Returns figures."""
     d = setup(workers)
     ep = "ipc://%s/bus.sock" % d
     ta = os.path.join(build, "tests/test_adapter")
     daemon = crash.Proc("secmxd", [os.path.join(build, "cli/secmxd"), "-c", d + "/secmxd.conf"],
                         d + "/secmxd.log")
-    fin = crash.Proc("fin", [ta, "-e", ep, "-n", "fin", "-p", "Invoice", "-s", d + "/fin.db",
-                             "-j", d + "/fin.j", "-k", "64"], d + "/fin.log")
-    rec = crash.Proc("records", [ta, "-e", ep, "-n", "records", "-p", "*", "-s", d + "/rec.db",
-                                 "-j", d + "/rec.j", "-k", "64"], d + "/rec.log")
+    if adapters == "real":
+        fin, rec = real_adapters(d, ep, real_bin)
+    else:
+        fin = crash.Proc("fin", [ta, "-e", ep, "-n", "fin", "-p", "Invoice", "-s",
+                                 d + "/fin.db", "-j", d + "/fin.j", "-k", "64"], d + "/fin.log")
+        rec = crash.Proc("records", [ta, "-e", ep, "-n", "records", "-p", "*", "-s",
+                                     d + "/rec.db", "-j", d + "/rec.j", "-k", "64"],
+                         d + "/rec.log")
     daemon.start()
     while not os.path.exists(d + "/bus.sock"):
         time.sleep(0.02)
@@ -102,7 +164,9 @@ def run(build, docs, workers, rate):
     deadline = time.time() + 600
     while time.time() < deadline:
         got = {}
-        if os.path.exists(d + "/rec.j"):
+        if adapters == "real":
+            got = acked(d, {name: docid for name, _, _, _, docid in docs})
+        elif os.path.exists(d + "/rec.j"):
             for line in open(d + "/rec.j"):
                 f = line.split()
                 if len(f) >= 5:
@@ -111,7 +175,9 @@ def run(build, docs, workers, rate):
             break
         time.sleep(0.2)
     peak = peak_kb(daemon.p.pid)
-    cpu = {"secmxd": cpu_s(daemon.p.pid), "adapters": cpu_s(fin.p.pid) + cpu_s(rec.p.pid)}
+    cpu = {"secmxd": cpu_s(daemon.p.pid), "fin": cpu_s(fin.p.pid),
+           "records": cpu_s(rec.p.pid)}
+    cpu["adapters"] = cpu["fin"] + cpu["records"]
     daemon.term()
     fin.term()
     rec.term()
@@ -128,7 +194,19 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--docs", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--adapters", choices=("test", "real"), default="test")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="offer the second run at this rate (docs/s) instead of half the "
+                    "maximum, to compare latencies of two builds at the same load")
+    ap.add_argument("--real-build", default=None,
+                    help="build directory whose adapters/ the real adapters come from")
     a = ap.parse_args()
+    rb = a.real_build or a.build
+    real_bin = {"finance": os.path.join(rb, "adapters/finance"),
+                "records": os.path.join(rb, "adapters/records")}
+    print("load average: %s; adapters: %s%s" % (
+        " ".join(open("/proc/loadavg").read().split()[:3]), a.adapters,
+        " from %s" % rb if a.adapters == "real" else ""), flush=True)
     corpus = os.environ.get("SECMX_CORPUS", os.path.join(SRC, "../shared/corpus"))
     docs = crash.make_docs(SRC, corpus, a.docs, a.docs + 1)  # all valid
     # Engine only: the same documents, the same threads, no queue, no bus.
@@ -145,19 +223,21 @@ def main():
     subprocess.run(["rm", "-rf", d])
     print(out.stdout.strip() or out.stderr.strip(), flush=True)
     eng_rate = float(out.stdout.split("rate=")[1].split()[0]) if "rate=" in out.stdout else 0
-    full = run(a.build, docs, a.workers, 0)
+    full = run(a.build, docs, a.workers, 0, a.adapters, real_bin)
     print("end-to-end, maximum rate: documents=%d rate=%.1f docs/s p50=%.1f ms p99=%.1f ms "
           "peak_rss=%d KiB (%.0f%% of engine-only)"
           % (full["docs"], full["rate"], full["p50"], full["p99"], full["peak_kb"],
              100.0 * full["rate"] / eng_rate if eng_rate else 0), flush=True)
-    print("  CPU per document: secmxd %.2f ms, the two adapters %.2f ms"
-          % (1000.0 * full["cpu"]["secmxd"] / max(1, full["docs"]),
-             1000.0 * full["cpu"]["adapters"] / max(1, full["docs"])), flush=True)
-    half_rate = full["rate"] / 2
-    half = run(a.build, docs, a.workers, half_rate)
-    print("end-to-end, half rate (%.1f docs/s offered): documents=%d rate=%.1f docs/s "
+    n = max(1, full["docs"])
+    print("  CPU per document: secmxd %.2f ms, the two adapters %.2f ms (fin %.2f, records %.2f)"
+          % (1000.0 * full["cpu"]["secmxd"] / n, 1000.0 * full["cpu"]["adapters"] / n,
+             1000.0 * full["cpu"]["fin"] / n, 1000.0 * full["cpu"]["records"] / n), flush=True)
+    half_rate = a.rate or full["rate"] / 2
+    half = run(a.build, docs, a.workers, half_rate, a.adapters, real_bin)
+    print("end-to-end, %s (%.1f docs/s offered): documents=%d rate=%.1f docs/s "
           "p50=%.1f ms p99=%.1f ms peak_rss=%d KiB"
-          % (half_rate, half["docs"], half["rate"], half["p50"], half["p99"],
+          % ("fixed rate" if a.rate else "half rate", half_rate, half["docs"], half["rate"],
+             half["p50"], half["p99"],
              half["peak_kb"]), flush=True)
     return 0
 

@@ -138,6 +138,22 @@ const char *ledger_backend_name(const struct ledger *l);
  * SECMX_EIO (the database refused; nothing written) / SECMX_EINVAL.
  */
 int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t errlen);
+/* (ledger_record also returns SECMX_EINVALID when the database refused the
+ * document for its data — a constraint or trigger — which it will do
+ * again: a permanent refusal. Inside a batch, a failure rolls back this
+ * document only.) */
+
+/*
+ * ledger_batch_begin: open one transaction for a burst of ledger_record
+ * calls (no-op if one is open); each record then runs under its own
+ * savepoint. ledger_batch_commit: commit the burst (0; 0 if none is open),
+ * or roll it all back and return SECMX_EIO (the transaction was lost or
+ * COMMIT failed). ledger_batch_rollback: drop it (none open: no-op).
+ * ledger_seen sees the open batch's keys.
+ */
+int ledger_batch_begin(struct ledger *l, char *err, size_t errlen);
+int ledger_batch_commit(struct ledger *l, char *err, size_t errlen);
+void ledger_batch_rollback(struct ledger *l);
 
 /* ledger_seen: 1 if KEY was recorded, 0 if not, SECMX_EIO. */
 int ledger_seen(struct ledger *l, const char *key, char *err, size_t errlen);

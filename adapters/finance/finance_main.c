@@ -8,14 +8,19 @@
  *   secmx-finance pay     [-c FILE] [--supplier KEY] [--date D] [--amount A] INVOICE-ID
  *
  * run: connect to the bus (adapter SDK), say HELLO for finance.patterns, and
- * for each delivery: ACK at once if the ledger already holds its
- * idempotency key; otherwise read the UBL document, apply the envelope
- * (match status, approval state), record it (one database transaction,
- * exactly once) and ACK. NACK choice: permanent for a document that can
- * never be recorded (not well-formed, DOCTYPE, not an invoice or credit
- * note, required fields missing), transient when the ledger is unavailable
- * (the queue offers it again). SIGTERM/SIGINT stop after the current
- * delivery.
+ * take deliveries by bursts (adapter_run_batch; a burst is what arrived,
+ * at most finance.credit). For each delivery: ACK if the ledger already
+ * holds its idempotency key; otherwise read the UBL document, apply the
+ * envelope (match status, approval state) and record it in the burst's one
+ * database transaction, under a savepoint of its own. At the end of the
+ * burst the transaction is committed (keys and documents together: exactly
+ * once), and only then does the SDK send the burst's ACKs; a failed commit
+ * turns them into transient NACKs. NACK choice: permanent for a document
+ * that can never be recorded (not well-formed, DOCTYPE, not an invoice or
+ * credit note, required fields missing, or refused by the database for its
+ * data: a constraint or trigger — rolled back to its savepoint alone),
+ * transient when the ledger is unavailable (the queue offers it again).
+ * SIGTERM/SIGINT stop after the current burst.
  * pay: mark an approved invoice paid (the ledger first, so a crash cannot
  * send a remittance for an unpaid invoice), build the RemittanceAdvice,
  * SUBMIT it under an idempotency key derived from (supplier, invoice) and
@@ -27,6 +32,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +55,21 @@ struct opts {
 	const char *arg; /* the one positional argument (INVOICE-ID) */
 };
 
-/* What the delivery callback needs. */
+/* A log line of the open burst, written once the burst is committed. */
+struct held_line {
+	char key[BUS_MAX_KEY + 1];
+	const char *event;
+	char *detail; /* malloc()ed */
+	int recorded; /* 1 recorded, 0 duplicate or ignored */
+};
+
+/* What the delivery and flush callbacks need. */
 struct run_ctx {
 	struct ledger *ledger;
 	unsigned long recorded, duplicates, refused, failed;
+	struct held_line *held; /* the open burst's ACKed deliveries */
+	size_t nheld, capheld;
+	unsigned long bursts, burst_max; /* committed bursts, largest */
 };
 
 static struct adapter *running;        /* for the signal handler */
@@ -176,7 +193,45 @@ static void sdk_log(void *arg, const char *line)
 	log_event(LOGL_INFO, "-", "finance.bus", "line=%s", line);
 }
 
-/* deliver: one delivery (see the top of the file for the NACK choice). */
+/* hold_line: keep the log line of an ACKed delivery until its burst is
+ * committed (a line for a record that a failed commit rolled back would
+ * lie). Out of memory: the line is written now instead. */
+static void hold_line(struct run_ctx *rc, const char *key, const char *event, int recorded,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void hold_line(struct run_ctx *rc, const char *key, const char *event, int recorded,
+                      const char *fmt, ...)
+{
+	struct held_line *h;
+	char detail[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (rc->nheld == rc->capheld) {
+		size_t cap = rc->capheld ? 2 * rc->capheld : 16;
+
+		h = realloc(rc->held, cap * sizeof(*h));
+		if (!h)
+			goto now;
+		rc->held = h;
+		rc->capheld = cap;
+	}
+	h = &rc->held[rc->nheld];
+	if (!(h->detail = strdup(detail)))
+		goto now;
+	secmx_strlcpy(h->key, key, sizeof(h->key));
+	h->event = event;
+	h->recorded = recorded;
+	rc->nheld++;
+	return;
+now:
+	log_event(LOGL_INFO, key, event, "%s", detail);
+}
+
+/* deliver: one delivery of a burst (see the top of the file for the NACK
+ * choice). The ledger work goes into the burst's transaction (opened on the
+ * first document to record); flush() commits it before any ACK leaves. */
 static int deliver(void *arg, const struct adapter_delivery *d, char *reason, size_t reasonlen)
 {
 	struct run_ctx *rc = arg;
@@ -192,9 +247,8 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		return ADAPTER_NACK_TRANSIENT;
 	}
 	if (r == 1) {
-		log_event(LOGL_INFO, d->idempotency_key, "finance.duplicate",
-		          "delivery=%s attempt=%ld", d->delivery_id, d->attempt);
-		rc->duplicates++;
+		hold_line(rc, d->idempotency_key, "finance.duplicate", 0, "delivery=%s attempt=%ld",
+		          d->delivery_id, d->attempt);
 		return ADAPTER_ACK;
 	}
 	if (strcmp(d->document_type, "Invoice") != 0 &&
@@ -218,7 +272,21 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		rc->refused++;
 		return ADAPTER_NACK_PERMANENT;
 	}
-	r = ledger_record(rc->ledger, &doc, err, sizeof(err));
+	r = ledger_batch_begin(rc->ledger, err, sizeof(err));
+	if (r == 0)
+		r = ledger_record(rc->ledger, &doc, err, sizeof(err));
+	if (r == SECMX_EINVALID) {
+		/* The database refused this document for its data (a constraint or
+		 * trigger): it would again. Its savepoint is rolled back; the rest
+		 * of the burst stands. */
+		log_event(LOGL_WARNING, d->idempotency_key, "finance.ledger-refused",
+		          "id=%s error=%s", doc.doc_id, err);
+		secmx_errf(reason, reasonlen, "finance: the ledger refused %s: %s", doc.doc_id,
+		           err);
+		fin_doc_clear(&doc);
+		rc->refused++;
+		return ADAPTER_NACK_PERMANENT;
+	}
 	if (r < 0) {
 		log_event(LOGL_ERR, d->idempotency_key, "finance.ledger-error", "id=%s error=%s",
 		          doc.doc_id, err);
@@ -227,16 +295,52 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		rc->failed++;
 		return ADAPTER_NACK_TRANSIENT;
 	}
-	log_event(LOGL_INFO, d->idempotency_key, r ? "finance.recorded" : "finance.duplicate",
+	hold_line(rc, d->idempotency_key, r ? "finance.recorded" : "finance.duplicate", r,
 	          "kind=%s id=%s supplier=%s payable=%s currency=%s status=%s match=%s", doc.kind,
 	          doc.doc_id, doc.supplier_key, doc.payable, doc.currency, doc.status,
 	          doc.match_status);
-	if (r)
-		rc->recorded++;
-	else
-		rc->duplicates++;
 	fin_doc_clear(&doc);
 	return ADAPTER_ACK;
+}
+
+/* flush: the end of a burst: commit its transaction (keys and documents
+ * together, one fsync), then write its held log lines; the SDK sends the
+ * burst's ACKs only after this returned 0, and turns them into transient
+ * NACKs when it returns -1 (the commit failed and was rolled back). */
+static int flush(void *arg)
+{
+	struct run_ctx *rc = arg;
+	char err[512] = "";
+	size_t i, n = rc->nheld;
+	int r;
+
+	r = ledger_batch_commit(rc->ledger, err, sizeof(err));
+	for (i = 0; i < n; i++) {
+		struct held_line *h = &rc->held[i];
+
+		if (r == 0) {
+			log_event(LOGL_INFO, h->key, h->event, "%s", h->detail);
+			if (h->recorded)
+				rc->recorded++;
+			else
+				rc->duplicates++;
+		}
+		free(h->detail);
+	}
+	rc->nheld = 0;
+	if (r < 0) {
+		log_event(LOGL_ERR, "-", "finance.commit-failed", "deliveries=%zu error=%s", n,
+		          err);
+		rc->failed += n;
+		return -1;
+	}
+	if (n > 0) {
+		rc->bursts++;
+		if (n > rc->burst_max)
+			rc->burst_max = n;
+		log_event(LOGL_INFO, "-", "finance.committed", "deliveries=%zu", n);
+	}
+	return 0;
 }
 
 /* read_key: the first line of a Z85 key file into BUF (41 bytes). */
@@ -328,16 +432,19 @@ static int cmd_run(const struct opts *o)
 	 * flag between them. */
 	rc = 0;
 	while (!stopping && rc >= 0)
-		rc = adapter_run(a, deliver, &ctx, 1000);
+		rc = adapter_run_batch(a, deliver, flush, &ctx, 1000);
 	running = NULL;
 	log_event(LOGL_NOTICE, "-", "finance.stop",
-	          "status=%s recorded=%lu duplicates=%lu refused=%lu failed=%lu",
+	          "status=%s recorded=%lu duplicates=%lu refused=%lu failed=%lu bursts=%lu "
+	          "largest_burst=%lu",
 	          rc < 0 ? secmx_strerror(rc) : "ok", ctx.recorded, ctx.duplicates, ctx.refused,
-	          ctx.failed);
+	          ctx.failed, ctx.bursts, ctx.burst_max);
 	status = rc < 0 ? 1 : 0;
 out:
 	adapter_free(a);
+	ledger_batch_rollback(ctx.ledger); /* none open: flush ends every burst */
 	ledger_close(ctx.ledger);
+	free(ctx.held);
 	config_free(&fin_config_table, &cfg);
 	return status;
 }

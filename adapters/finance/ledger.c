@@ -4,8 +4,8 @@
  * a storage backend (ledger_int.h: ledger_sqlite.c or ledger_pg.c).
  *
  * Interface (finance.h): ledger_open/close/backend_name, ledger_record,
- * ledger_seen, ledger_list, ledger_get, ledger_approve, ledger_pay,
- * ledger_remit_sent, ledger_count.
+ * ledger_batch_begin/commit/rollback, ledger_seen, ledger_list, ledger_get, ledger_approve,
+ * ledger_pay, ledger_remit_sent, ledger_count.
  *
  * Exactly once: ledger_record runs in one database transaction that first
  * inserts the delivery's idempotency key into fin_delivery (ON CONFLICT DO
@@ -15,6 +15,16 @@
  * by the supplier). Either way nothing else is written. Both checks are
  * unique constraints in the database, so they hold across processes and
  * crashes: a crash before COMMIT leaves nothing, after COMMIT the key.
+ *
+ * Batches (secmx-finance's bursts): ledger_batch_begin opens one
+ * transaction; each ledger_record in it runs under a savepoint, so a
+ * document the database refuses (SECMX_EINVALID: a constraint or trigger)
+ * or that fails otherwise is rolled back alone and the others stay;
+ * ledger_batch_commit commits them all at once (one fsync). Keys and
+ * documents of the burst are in that one transaction, so the argument
+ * above holds for the burst as a whole. If the transaction itself is lost
+ * (connection, disk), the batch is "broken": every later record and the
+ * commit fail with SECMX_EIO and the whole burst is rolled back.
  *
  * Errors: SECMX_EIO (database, reason in ERR), SECMX_ENOTFOUND,
  * SECMX_EDUPLICATE (ambiguous id), SECMX_ESTATE, SECMX_ENOMEM, SECMX_EINVAL.
@@ -30,6 +40,8 @@
 struct ledger {
 	const struct ledger_backend *be;
 	void *db;
+	int batch;  /* ledger_batch_begin opened a transaction */
+	int broken; /* a batch statement failed beyond its savepoint */
 };
 
 /* The schema: portable DDL (SQLite and PostgreSQL). Amounts are TEXT:
@@ -135,25 +147,23 @@ static int exec(struct ledger *l, const char *sql, const char *const *p, int n, 
 
 static void rollback(struct ledger *l)
 {
+	/* ROLLBACK outside a transaction is harmless on both engines. */
 	char ignore[64];
 
 	l->be->exec(l->db, "ROLLBACK", NULL, 0, NULL, ignore, sizeof(ignore));
 }
 
-/* ledger_record: supplier, document and lines, exactly once (see top). */
-int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t errlen)
+/* record_stmts: the statements of ledger_record inside an open
+ * transaction: 1 recorded, 0 duplicate (key or document seen), < 0 failed
+ * (the caller rolls back). */
+static int record_stmts(struct ledger *l, const struct fin_doc *d, char *err, size_t errlen)
 {
 	char now[32], lineno[24];
 	long changes = 0;
 	size_t i;
 	int rc;
 
-	if (!d->idem_key || !d->kind || !d->doc_id || !d->supplier_key || !d->status ||
-	    !d->match_status)
-		return SECMX_EINVAL;
 	now_utc(now, sizeof(now));
-	if ((rc = l->be->begin(l->db, err, errlen)) < 0)
-		return rc;
 	{
 		const char *p[] = {d->idem_key, d->kind, now};
 
@@ -162,11 +172,9 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 		          " VALUES ($1, $2, 'recorded', $3) ON CONFLICT DO NOTHING",
 		          p, 3, &changes, err, errlen);
 		if (rc < 0)
-			goto fail;
-		if (changes == 0) { /* this delivery was processed before */
-			rollback(l);
+			return rc;
+		if (changes == 0) /* this delivery was processed before */
 			return 0;
-		}
 	}
 	{
 		const char *p[] = {d->supplier_key,
@@ -183,7 +191,7 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 		          " ON CONFLICT DO NOTHING",
 		          p, 7, NULL, err, errlen);
 		if (rc < 0)
-			goto fail;
+			return rc;
 	}
 	{
 		const char *p[] = {
@@ -201,7 +209,7 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 		         " $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING",
 		         p, 19, &changes, err, errlen);
 		if (rc < 0)
-			goto fail;
+			return rc;
 		if (changes == 0) {
 			/* The same document under a new key: remember the key, record
 			 * nothing else. */
@@ -210,9 +218,7 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 			rc = exec(
 			    l, "UPDATE fin_delivery SET outcome = 'duplicate' WHERE idem_key = $1",
 			    q, 1, NULL, err, errlen);
-			if (rc < 0 || (rc = exec(l, "COMMIT", NULL, 0, NULL, err, errlen)) < 0)
-				goto fail;
-			return 0;
+			return rc < 0 ? rc : 0;
 		}
 	}
 	for (i = 0; i < d->nlines; i++) {
@@ -230,14 +236,114 @@ int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t e
 		         " tax_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 		         p, 12, NULL, err, errlen);
 		if (rc < 0)
-			goto fail;
+			return rc;
 	}
-	if ((rc = exec(l, "COMMIT", NULL, 0, NULL, err, errlen)) < 0)
-		goto fail;
 	return 1;
+}
+
+/* record_in_batch: ledger_record inside the open batch, under a savepoint:
+ * a failed document is rolled back to the savepoint and the batch goes on;
+ * if even that fails the batch is broken (only a rollback is left). */
+static int record_in_batch(struct ledger *l, const struct fin_doc *d, char *err, size_t errlen)
+{
+	char ignore[256];
+	int rc;
+
+	if (l->broken || !l->be->in_txn(l->db)) {
+		l->broken = 1;
+		secmx_errf(err, errlen, "the batch's transaction is lost (connection or disk)");
+		return SECMX_EIO;
+	}
+	if ((rc = exec(l, "SAVEPOINT fin_record", NULL, 0, NULL, err, errlen)) < 0)
+		goto broken;
+	rc = record_stmts(l, d, err, errlen);
+	if (rc >= 0) {
+		if (exec(l, "RELEASE SAVEPOINT fin_record", NULL, 0, NULL, err, errlen) < 0)
+			goto broken;
+		return rc;
+	}
+	if (exec(l, "ROLLBACK TO SAVEPOINT fin_record", NULL, 0, NULL, ignore, sizeof(ignore)) <
+	        0 ||
+	    exec(l, "RELEASE SAVEPOINT fin_record", NULL, 0, NULL, ignore, sizeof(ignore)) < 0 ||
+	    !l->be->in_txn(l->db))
+		goto broken;
+	return rc; /* this document only; the batch goes on */
+broken:
+	l->broken = 1;
+	return SECMX_EIO;
+}
+
+/* ledger_record: supplier, document and lines, exactly once (see top). */
+int ledger_record(struct ledger *l, const struct fin_doc *d, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!d->idem_key || !d->kind || !d->doc_id || !d->supplier_key || !d->status ||
+	    !d->match_status)
+		return SECMX_EINVAL;
+	if (l->batch)
+		return record_in_batch(l, d, err, errlen);
+	if ((rc = l->be->begin(l->db, err, errlen)) < 0)
+		return rc;
+	rc = record_stmts(l, d, err, errlen);
+	if (rc < 0)
+		goto fail;
+	{
+		int c = exec(l, "COMMIT", NULL, 0, NULL, err, errlen);
+
+		if (c < 0) {
+			rc = SECMX_EIO; /* a failed commit is never the document's fault */
+			goto fail;
+		}
+	}
+	return rc;
 fail:
 	rollback(l);
 	return rc;
+}
+
+/* ledger_batch_begin: open the burst's transaction (no-op when open). */
+int ledger_batch_begin(struct ledger *l, char *err, size_t errlen)
+{
+	int rc;
+
+	if (l->batch)
+		return 0;
+	if ((rc = l->be->begin(l->db, err, errlen)) < 0)
+		return rc == SECMX_EINVALID ? SECMX_EIO : rc;
+	l->batch = 1;
+	l->broken = 0;
+	return 0;
+}
+
+/* ledger_batch_commit: commit the burst, or roll it back and fail. */
+int ledger_batch_commit(struct ledger *l, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (!l->batch)
+		return 0;
+	if (l->broken || !l->be->in_txn(l->db)) {
+		secmx_errf(err, errlen, "the batch's transaction was lost before its commit");
+		rc = SECMX_EIO;
+	} else if (exec(l, "COMMIT", NULL, 0, NULL, err, errlen) < 0) {
+		rc = SECMX_EIO;
+	}
+	if (rc < 0)
+		rollback(l);
+	l->batch = 0;
+	l->broken = 0;
+	return rc;
+}
+
+/* ledger_batch_rollback: drop the burst's transaction, if any. */
+void ledger_batch_rollback(struct ledger *l)
+{
+	if (!l || !l->batch)
+		return;
+	rollback(l);
+	l->batch = 0;
+	l->broken = 0;
 }
 
 /* one_row: a query callback that notes a row was seen. */

@@ -13,8 +13,14 @@
  *   exec    run one statement; *CHANGES (may be NULL) gets the rows changed.
  *   query   run one statement and call FN for each row (nonzero stops).
  *   begin   start a write transaction (SQLite: BEGIN IMMEDIATE).
+ *   in_txn  1 when a transaction is open and usable (PostgreSQL: not in
+ *           the aborted state), 0 otherwise (none, aborted, connection lost).
  *   close   disconnect (NULL fine).
  * A failed statement inside a transaction is the caller's to roll back.
+ * exec and query return SECMX_EINVALID when the database refused the
+ * statement for its data (a constraint, a CHECK or trigger, a value out of
+ * range: the same values fail the same way again) and SECMX_EIO for every
+ * other failure (connection, disk, lock: may work later).
  */
 #ifndef SECMX_LEDGER_INT_H
 #define SECMX_LEDGER_INT_H
@@ -33,6 +39,7 @@ struct ledger_backend {
 	int (*query)(void *db, const char *sql, const char *const *params, int nparams,
 	             ledger_row_fn fn, void *arg, char *err, size_t errlen);
 	int (*begin)(void *db, char *err, size_t errlen);
+	int (*in_txn)(void *db);
 	void (*close)(void *db);
 };
 

@@ -2,7 +2,7 @@
  * ledger_pg.c — the PostgreSQL backend of the finance ledger (ledger_int.h),
  * on libpq.
  *
- * Interface: ledger__pg (open, exec, query, begin, close).
+ * Interface: ledger__pg (open, exec, query, begin, in_txn, close).
  * The connection string is the operator's libpq conninfo; the password, a
  * secret, is passed separately (PQconnectdbParams "password") so it never
  * appears in a string that could be logged, and it is refused inside the
@@ -11,8 +11,10 @@
  * A lost connection (server restarted) is re-established before the next
  * query or transaction, never in the middle of one: a statement that fails
  * inside a transaction fails the transaction.
- * Errors: SECMX_EIO with the server's message in ERR (first line only);
- * SECMX_ENOMEM.
+ * Errors: SECMX_EINVALID when the server refused the statement for its data
+ * (SQLSTATE class 22, data exception, or 23, integrity constraint
+ * violation, which a trigger may raise too), SECMX_EIO for anything else,
+ * with the server's message in ERR (first line only); SECMX_ENOMEM.
  * Limits: LEDGER_MAX_PARAMS parameters; one connection per thread.
  */
 #include "ledger_int.h"
@@ -29,6 +31,14 @@ static void pgerr(PGconn *c, const char *what, char *err, size_t errlen)
 	size_t n = strcspn(m, "\n");
 
 	secmx_errf(err, errlen, "postgresql: %s: %.*s", what, (int)n, m);
+}
+
+/* quiet: a notice processor that drops the server's notices and warnings
+ * (libpq would print them on stderr; a library does not print). */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
 }
 
 /* pg_open: connect with the conninfo and, if any, the password. */
@@ -62,7 +72,10 @@ static int pg_open(const struct ledger_params *p, void **out, char *err, size_t 
 		PQfinish(c);
 		return SECMX_EIO;
 	}
-	/* Quiet NOTICEs ("relation already exists, skipping") on stderr. */
+	/* Quiet NOTICEs ("relation already exists, skipping") on stderr, and
+	 * keep any other notice (e.g. "no transaction in progress" after a
+	 * reconnect) off stderr: the processor survives PQreset. */
+	PQsetNoticeProcessor(c, quiet, NULL);
 	r = PQexec(c, "SET client_min_messages = warning");
 	PQclear(r);
 	*out = c;
@@ -84,12 +97,16 @@ static int run(PGconn *c, const char *sql, const char *const *params, int nparam
 	st = PQresultStatus(*res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		const char *m = PQresultErrorMessage(*res);
+		const char *code = PQresultErrorField(*res, PG_DIAG_SQLSTATE);
 		size_t n = strcspn(m, "\n");
+		int rc = SECMX_EIO;
 
+		if (code && (strncmp(code, "22", 2) == 0 || strncmp(code, "23", 2) == 0))
+			rc = SECMX_EINVALID;
 		secmx_errf(err, errlen, "postgresql: %.*s", (int)n, m);
 		PQclear(*res);
 		*res = NULL;
-		return SECMX_EIO;
+		return rc;
 	}
 	return 0;
 }
@@ -164,6 +181,12 @@ static int pg_begin(void *h, char *err, size_t errlen)
 	return rc;
 }
 
+/* pg_in_txn: a transaction open and not aborted on a live connection. */
+static int pg_in_txn(void *h)
+{
+	return PQstatus(h) == CONNECTION_OK && PQtransactionStatus(h) == PQTRANS_INTRANS;
+}
+
 /* pg_close: disconnect. */
 static void pg_close(void *h)
 {
@@ -171,5 +194,5 @@ static void pg_close(void *h)
 		PQfinish(h);
 }
 
-const struct ledger_backend ledger__pg = {"postgresql", pg_open,  pg_exec,
-                                          pg_query,     pg_begin, pg_close};
+const struct ledger_backend ledger__pg = {"postgresql", pg_open,   pg_exec, pg_query,
+                                          pg_begin,     pg_in_txn, pg_close};

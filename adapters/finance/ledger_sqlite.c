@@ -1,12 +1,14 @@
 /*
  * ledger_sqlite.c — the SQLite backend of the finance ledger (ledger_int.h).
  *
- * Interface: ledger__sqlite (open, exec, query, begin, close).
+ * Interface: ledger__sqlite (open, exec, query, begin, in_txn, close).
  * The file is opened in WAL mode with synchronous=FULL (a recorded invoice
  * survives a crash that loses the ACK) and a 5 s busy timeout, so the
  * running adapter and the command line (list, approve, pay) share it.
  * Parameters written $1..$N in the SQL are bound by name.
- * Errors: SECMX_EIO with SQLite's message in ERR; SECMX_ENOMEM.
+ * Errors: SECMX_EINVALID (the data refused: SQLITE_CONSTRAINT, TOOBIG,
+ * MISMATCH), SECMX_EIO (anything else) with SQLite's message in ERR;
+ * SECMX_ENOMEM.
  * Limits: LEDGER_MAX_PARAMS parameters; one handle per thread.
  */
 #include "ledger_int.h"
@@ -69,6 +71,20 @@ fail:
 	return SECMX_EIO;
 }
 
+/* step_error: the code for a failed step (RC, SQLite's primary or
+ * extended result): refused for its data, or an I/O-like failure. */
+static int step_error(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+	case SQLITE_TOOBIG:
+	case SQLITE_MISMATCH:
+		return SECMX_EINVALID;
+	default:
+		return SECMX_EIO;
+	}
+}
+
 /* sq_exec: run one statement to completion. */
 static int sq_exec(void *h, const char *sql, const char *const *params, int nparams, long *changes,
                    char *err, size_t errlen)
@@ -84,7 +100,7 @@ static int sq_exec(void *h, const char *sql, const char *const *params, int npar
 	if (rc != SQLITE_DONE) {
 		secmx_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		return SECMX_EIO;
+		return step_error(rc);
 	}
 	if (changes)
 		*changes = sqlite3_changes(db);
@@ -115,7 +131,7 @@ static int sq_query(void *h, const char *sql, const char *const *params, int npa
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		secmx_errf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		return SECMX_EIO;
+		return step_error(rc);
 	}
 	sqlite3_finalize(st);
 	return 0;
@@ -128,11 +144,18 @@ static int sq_begin(void *h, char *err, size_t errlen)
 	return sq_exec(h, "BEGIN IMMEDIATE", NULL, 0, NULL, err, errlen);
 }
 
+/* sq_in_txn: is a transaction open? (SQLite rolls a transaction back by
+ * itself after some errors, e.g. SQLITE_FULL or an I/O error.) */
+static int sq_in_txn(void *h)
+{
+	return !sqlite3_get_autocommit(h);
+}
+
 /* sq_close: close the file. */
 static void sq_close(void *h)
 {
 	sqlite3_close(h);
 }
 
-const struct ledger_backend ledger__sqlite = {"sqlite", sq_open,  sq_exec,
-                                              sq_query, sq_begin, sq_close};
+const struct ledger_backend ledger__sqlite = {"sqlite", sq_open,   sq_exec, sq_query,
+                                              sq_begin, sq_in_txn, sq_close};

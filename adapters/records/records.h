@@ -12,6 +12,8 @@
  *                              bytes) as a record: objects, metadata, a
  *                              "received" chain entry. Idempotent on the
  *                              envelope's idempotency key.
+ *   records_batch_begin()/commit()/rollback()  many ingests, one commit
+ *                              (objects fsynced, then the index once).
  *   records_verify()           recompute every object hash, every entry hash,
  *                              the links and the head, and the index rows
  *                              against the chain; one line per problem.
@@ -59,6 +61,32 @@ void records_close(struct records *r);
 void records_set_now(struct records *r, time_t now);
 /* records_set_fail: the test hook above. */
 void records_set_fail(struct records *r, enum records_fail f);
+
+/* Stages of records_batch_commit, for its test hook. */
+enum records_flush_stage {
+	RECORDS_FLUSH_FILES_DURABLE, /* objects fsynced and renamed, index not committed */
+	RECORDS_FLUSH_COMMITTED,     /* index committed, chain.head not yet rewritten */
+};
+/* A test hook called at each stage; nonzero at FILES_DURABLE fails the
+ * commit there (the batch is rolled back). A test may also die in it. */
+typedef int (*records_flush_hook)(void *arg, enum records_flush_stage stage);
+/* records_set_flush_hook: set (NULL: clear) the hook. */
+void records_set_flush_hook(struct records *r, records_flush_hook hook, void *arg);
+
+/*
+ * Batches (one commit for a burst of deliveries): records_batch_begin opens
+ * the index transaction; records_ingest calls then write their objects as
+ * temp files and their rows under a savepoint each (a failed one is rolled
+ * back alone; a redelivery of a key earlier in the batch is seen);
+ * records_batch_commit fsyncs and renames the objects, fsyncs their
+ * directories, commits the index once and rewrites chain.head: 0, or
+ * SECMX_EIO with the batch rolled back. records_batch_rollback drops it.
+ * Nothing of a batch is durable, nor visible to other processes, before
+ * records_batch_commit returned 0.
+ */
+int records_batch_begin(struct records *r, char *err, size_t errlen);
+int records_batch_commit(struct records *r, char *err, size_t errlen);
+void records_batch_rollback(struct records *r);
 /* records_set_retention: classes "PATTERN=Ny" (N 1..200 years), tried in
  * order; bus patterns ("Invoice", "Order*", "reject:*", "*"). Copied. A type
  * that matches none is kept forever (no disposal). */

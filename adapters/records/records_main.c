@@ -3,9 +3,13 @@
  * commands (docs/records.md).
  *
  *   secmx-records [-c FILE | --store DIR] [--now DATE] COMMAND ...
- *     run [--timeout MS]       the adapter loop (needs -c): every delivery
- *                              is stored (records_ingest) and ACKed; a bad
- *                              envelope is NACKed permanently, a store
+ *     run [--timeout MS]       the adapter loop (needs -c), by bursts
+ *                              (adapter_run_batch): every delivery of a
+ *                              burst is stored in one batch (records_ingest
+ *                              after records_batch_begin), the batch made
+ *                              durable once (records_batch_commit), and
+ *                              only then are the ACKs sent; a bad envelope
+ *                              is NACKed permanently (alone), a store
  *                              failure transiently. SIGTERM/SIGINT stop it;
  *                              SIGHUP reloads records.retention and
  *                              records.log_level.
@@ -96,37 +100,109 @@ static void adapter_log(void *arg, const char *line)
 	log_event(LOGL_INFO, "-", "records.bus", "line=%s", line);
 }
 
+/* A log line of the open burst, written once the burst is committed. */
+struct held_line {
+	char key[BUS_MAX_KEY + 1];
+	char detail[320];
+	int stored; /* 1 stored, 0 duplicate */
+};
+
 struct run_ctx {
 	struct records *r;
 	const struct records_cfg *cfg; /* name: the actor of "received" entries */
-	unsigned long stored, duplicates;
+	unsigned long stored, duplicates, failed;
+	struct held_line *held; /* the open burst's ACKed deliveries */
+	size_t nheld, capheld;
+	unsigned long bursts, burst_max;
 };
 
-/* deliver: store one delivery, then ACK; NACK on failure. */
+/* hold: keep the line of an ACKed delivery until its burst is committed
+ * (written at once when out of memory). */
+static void hold(struct run_ctx *c, const char *key, int stored, const char *id,
+                 const struct adapter_delivery *d)
+{
+	struct held_line *h;
+
+	if (c->nheld == c->capheld) {
+		size_t cap = c->capheld ? 2 * c->capheld : 16;
+
+		if (!(h = realloc(c->held, cap * sizeof(*h)))) {
+			log_event(LOGL_INFO, key, stored ? "records.stored" : "records.duplicate",
+			          "record=%s type=%s delivery=%s attempt=%ld", id, d->document_type,
+			          d->delivery_id, d->attempt);
+			return;
+		}
+		c->held = h;
+		c->capheld = cap;
+	}
+	h = &c->held[c->nheld++];
+	snprintf(h->key, sizeof(h->key), "%s", key);
+	snprintf(h->detail, sizeof(h->detail), "record=%s type=%s delivery=%s attempt=%ld", id,
+	         d->document_type, d->delivery_id, d->attempt);
+	h->stored = stored;
+}
+
+/* deliver: store one delivery of a burst in the burst's batch (objects as
+ * temp files, index rows in the open transaction); ACK, or NACK on
+ * failure. flush() makes the burst durable before any ACK leaves. */
 static int deliver(void *arg, const struct adapter_delivery *d, char *reason, size_t reasonlen)
 {
 	struct run_ctx *c = arg;
 	char id[64] = "", err[256] = "";
 	int rc;
 
-	rc = records_ingest(c->r, d->envelope_json, d->doc, d->doc_len, c->cfg->name, id,
-	                    sizeof(id), err, sizeof(err));
+	rc = records_batch_begin(c->r, err, sizeof(err));
+	if (rc == 0)
+		rc = records_ingest(c->r, d->envelope_json, d->doc, d->doc_len, c->cfg->name, id,
+		                    sizeof(id), err, sizeof(err));
 	if (rc >= 0) {
-		if (rc == 1)
-			c->stored++;
-		else
-			c->duplicates++;
-		log_event(LOGL_INFO, d->idempotency_key,
-		          rc == 1 ? "records.stored" : "records.duplicate",
-		          "record=%s type=%s delivery=%s attempt=%ld", id, d->document_type,
-		          d->delivery_id, d->attempt);
+		hold(c, d->idempotency_key, rc == 1, id, d);
 		return ADAPTER_ACK;
 	}
 	snprintf(reason, reasonlen, "records: %s: %s", secmx_strerror(rc), err);
 	log_event(LOGL_ERR, d->idempotency_key, "records.failed", "delivery=%s error=%s reason=%s",
 	          d->delivery_id, secmx_strerror(rc), err);
+	c->failed++;
 	return rc == SECMX_EPARSE || rc == SECMX_ELIMIT ? ADAPTER_NACK_PERMANENT
 	                                                : ADAPTER_NACK_TRANSIENT;
+}
+
+/* flush: the end of a burst: its objects fsynced and renamed, then the
+ * index (records and chain entries) committed once, then chain.head; the
+ * SDK sends the burst's ACKs after this returned 0 (transient NACKs when
+ * it returns -1: the batch was rolled back). */
+static int flush(void *arg)
+{
+	struct run_ctx *c = arg;
+	char err[256] = "";
+	size_t i, n = c->nheld;
+	int rc;
+
+	rc = records_batch_commit(c->r, err, sizeof(err));
+	c->nheld = 0;
+	if (rc < 0) {
+		log_event(LOGL_ERR, "-", "records.commit-failed", "deliveries=%zu error=%s", n,
+		          err);
+		c->failed += n;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct held_line *h = &c->held[i];
+
+		log_event(LOGL_INFO, h->key, h->stored ? "records.stored" : "records.duplicate",
+		          "%s", h->detail);
+		if (h->stored)
+			c->stored++;
+		else
+			c->duplicates++;
+	}
+	if (n > 0) {
+		c->bursts++;
+		if (n > c->burst_max)
+			c->burst_max = n;
+		log_event(LOGL_INFO, "-", "records.committed", "deliveries=%zu", n);
+	}
+	return 0;
 }
 
 /* reload: SIGHUP: take records.retention and records.log_level from FILE
@@ -162,7 +238,7 @@ static void reload(const char *file, struct records_cfg *cfg, struct records *r)
 static int cmd_run(const char *file, struct records_cfg *cfg, struct records *r, long timeout_ms)
 {
 	struct adapter_config ac;
-	struct run_ctx ctx = {r, cfg, 0, 0};
+	struct run_ctx ctx = {.r = r, .cfg = cfg};
 	struct sigaction sa;
 	char spub[41], pub[41], sec[41], err[256] = "";
 	int rc;
@@ -208,16 +284,20 @@ static int cmd_run(const char *file, struct records_cfg *cfg, struct records *r,
 	log_event(LOGL_NOTICE, "-", "records.start", "name=%s endpoint=%s store=%s", cfg->name,
 	          cfg->endpoint, cfg->store_dir);
 	for (rc = 0; !g_stop;) {
-		rc = adapter_run(g_adapter, deliver, &ctx, (int)timeout_ms);
+		rc = adapter_run_batch(g_adapter, deliver, flush, &ctx, (int)timeout_ms);
 		if (rc < 0 || !g_hup)
 			break;
 		g_hup = 0;
 		reload(file, cfg, r);
 	}
-	log_event(LOGL_NOTICE, "-", "records.stop", "stored=%lu duplicates=%lu status=%s",
-	          ctx.stored, ctx.duplicates, secmx_strerror(rc));
+	log_event(LOGL_NOTICE, "-", "records.stop",
+	          "stored=%lu duplicates=%lu failed=%lu bursts=%lu largest_burst=%lu status=%s",
+	          ctx.stored, ctx.duplicates, ctx.failed, ctx.bursts, ctx.burst_max,
+	          secmx_strerror(rc));
 	adapter_free(g_adapter);
 	g_adapter = NULL;
+	records_batch_rollback(r); /* none open: flush ends every burst */
+	free(ctx.held);
 	return rc < 0 ? 3 : 0;
 }
 

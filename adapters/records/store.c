@@ -2,7 +2,8 @@
  * store.c — records store: objects, index, chain, ingest (records.h).
  *
  * Functions: records_open/close/set_now/set_fail/set_retention,
- * records_parse_time, records_ingest, and the records__* helpers used by
+ * records_parse_time, records_ingest, records_batch_begin/commit/rollback,
+ * records_set_flush_hook, and the records__* helpers used by
  * verify.c, export.c and dispose.c.
  *
  * Layout of a store directory:
@@ -23,6 +24,16 @@
  * actor, at, detail (canonical JSON: sorted keys, compact), prev_hash
  * (64 zeros for the first entry). A "received" entry's detail holds the
  * record's metadata and the SHA-256 and size of each object.
+ *
+ * Batches (records_batch_begin/commit/rollback, secmx-records' bursts): the
+ * burst's ingests share one index transaction (each under a savepoint, so
+ * a failed one leaves the others), and their new objects are temp files
+ * until the commit: fsync each, rename each to its name, fsync each object
+ * directory touched once, COMMIT the index once, then rewrite chain.head.
+ * A crash before the renames leaves temp files; between the renames and
+ * the commit, whole unreferenced objects (a redelivery reuses them); after
+ * the commit, a lagging chain.head. The chain stays one chain in order: the
+ * entries of a burst are appended in delivery order inside the transaction.
  *
  * Errors: SECMX_E*; reasons in ERR. Ownership: struct records owns its
  * sqlite handle and strings; every json_t here is freed before return.
@@ -53,6 +64,12 @@ struct retention {
 	int years;
 };
 
+/* An object of the open batch: written to TMP, not yet fsynced or renamed. */
+struct pending_obj {
+	char hex[65];
+	char *tmp; /* malloc()ed path of the temp file */
+};
+
 struct records {
 	char *dir;
 	sqlite3 *db;
@@ -60,6 +77,11 @@ struct records {
 	enum records_fail fail;
 	struct retention ret[MAX_RET];
 	size_t nret;
+	int batch;                /* records_batch_begin opened a transaction */
+	struct pending_obj *pend; /* the batch's new objects */
+	size_t npend, cappend;
+	records_flush_hook hook; /* test hook in records_batch_commit */
+	void *hook_arg;
 };
 
 /* The index schema (created if missing; see the header comment). */
@@ -243,14 +265,60 @@ static int mkdir_durable(const char *dir, const char *parent)
 	return errno == EEXIST ? 0 : SECMX_EIO;
 }
 
-/* object_put: store BUF under its SHA-256 (HEX out); an existing object is kept. */
+/* write_tmp: BUF into a new temp file in DIR (mode 0640, not fsynced);
+ * its path into *OUT (malloc()ed). 0 or SECMX_EIO/ENOMEM (errno set). */
+static int write_tmp(const char *dir, const void *buf, size_t len, char **out)
+{
+	char tmp[4096];
+	const unsigned char *p = buf;
+	int fd, rc = SECMX_EIO;
+	ssize_t n;
+
+	*out = NULL;
+	if (snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= (int)sizeof(tmp))
+		return SECMX_ELIMIT;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return SECMX_EIO;
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fchmod(fd, 0640) != 0)
+		goto out;
+	rc = (*out = strdup(tmp)) ? 0 : SECMX_ENOMEM;
+out:
+	if (close(fd) != 0 && rc == 0) {
+		free(*out);
+		*out = NULL;
+		rc = SECMX_EIO;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* object_put: store BUF under its SHA-256 (HEX out); an existing object is
+ * kept. Outside a batch the object is durable on return; inside one it is
+ * a temp file made durable and renamed by records_batch_commit (so no
+ * object ever has its final name before its bytes are on disk). */
 static int object_put(struct records *r, const void *buf, size_t len, char hex[65])
 {
 	char path[4096], sub[2100], objs[2048];
+	struct pending_obj *po;
 	struct stat st;
+	size_t i;
 	int rc;
 
 	records__sha256_hex(buf, len, hex);
+	for (i = 0; i < r->npend; i++)
+		if (strcmp(r->pend[i].hex, hex) == 0)
+			return 0; /* the same bytes earlier in this batch */
 	snprintf(objs, sizeof(objs), "%s/objects", r->dir);
 	snprintf(sub, sizeof(sub), "%s/%.2s", objs, hex);
 	if ((rc = mkdir_durable(sub, objs)) < 0)
@@ -258,8 +326,143 @@ static int object_put(struct records *r, const void *buf, size_t len, char hex[6
 	records__object_path(r, hex, path, sizeof(path));
 	if (stat(path, &st) == 0)
 		return 0; /* content-addressed: the same bytes are already there */
-	return records__write_atomic(path, buf, len);
+	if (!r->batch)
+		return records__write_atomic(path, buf, len);
+	if (r->npend == r->cappend) {
+		size_t cap = r->cappend ? 2 * r->cappend : 64;
+
+		if (!(po = realloc(r->pend, cap * sizeof(*po))))
+			return SECMX_ENOMEM;
+		r->pend = po;
+		r->cappend = cap;
+	}
+	po = &r->pend[r->npend];
+	if ((rc = write_tmp(sub, buf, len, &po->tmp)) < 0)
+		return rc;
+	memcpy(po->hex, hex, 65);
+	r->npend++;
+	return 0;
 }
+
+/* pending_drop: forget the batch's objects, removing their temp files
+ * when UNLINK (after a rename the temp path is gone anyway). */
+static void pending_drop(struct records *r, int unlink_tmp)
+{
+	size_t i;
+
+	for (i = 0; i < r->npend; i++) {
+		if (unlink_tmp)
+			unlink(r->pend[i].tmp);
+		free(r->pend[i].tmp);
+	}
+	r->npend = 0;
+}
+
+/* pending_durable: fsync each pending temp file, rename it to its object
+ * name, then fsync each object directory touched (once). 0 or SECMX_EIO. */
+static int pending_durable(struct records *r)
+{
+	unsigned char touched[256] = {0};
+	char path[4096], sub[2100];
+	size_t i;
+	int fd, rc, k;
+
+	for (i = 0; i < r->npend; i++) {
+		fd = open(r->pend[i].tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return SECMX_EIO;
+		rc = fsync(fd);
+		close(fd);
+		if (rc != 0)
+			return SECMX_EIO;
+	}
+	for (i = 0; i < r->npend; i++) {
+		records__object_path(r, r->pend[i].hex, path, sizeof(path));
+		if (rename(r->pend[i].tmp, path) != 0)
+			return SECMX_EIO;
+		r->pend[i].tmp[0] = '\0'; /* renamed: nothing to unlink */
+		k = (int)strtol((char[3]){r->pend[i].hex[0], r->pend[i].hex[1], '\0'}, NULL, 16);
+		touched[k] = 1;
+	}
+	for (k = 0; k < 256; k++) {
+		if (!touched[k])
+			continue;
+		snprintf(sub, sizeof(sub), "%s/objects/%02x", r->dir, k);
+		if ((rc = fsync_dir(sub)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* records_set_flush_hook: the test hook of records_batch_commit. */
+void records_set_flush_hook(struct records *r, records_flush_hook hook, void *arg)
+{
+	r->hook = hook;
+	r->hook_arg = arg;
+}
+
+/* records_batch_begin: open the burst's index transaction. */
+int records_batch_begin(struct records *r, char *err, size_t errlen)
+{
+	if (r->batch)
+		return 0;
+	if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(r->db, err, errlen);
+	r->batch = 1;
+	return 0;
+}
+
+/* records_batch_rollback: drop the batch: index rows and temp files. */
+void records_batch_rollback(struct records *r)
+{
+	if (!r || !r->batch)
+		return;
+	if (!sqlite3_get_autocommit(r->db))
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	pending_drop(r, 1);
+	r->batch = 0;
+}
+
+/* records_batch_commit: objects durable, then one index commit, then
+ * chain.head. On failure everything of the batch is rolled back (objects
+ * already renamed stay: whole, content-addressed, unreferenced). */
+int records_batch_commit(struct records *r, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!r->batch)
+		return 0;
+	if (sqlite3_get_autocommit(r->db)) {
+		/* SQLite rolled the transaction back by itself (I/O error, full). */
+		secmx_errf(err, errlen, "index: the batch's transaction was lost");
+		rc = SECMX_EIO;
+		goto fail;
+	}
+	if ((rc = pending_durable(r)) < 0) {
+		rc = io_fail(r, rc, err, errlen);
+		goto fail;
+	}
+	if (r->hook && r->hook(r->hook_arg, RECORDS_FLUSH_FILES_DURABLE) != 0) {
+		secmx_errf(err, errlen, "test hook: failing before the index commit");
+		rc = SECMX_EIO;
+		goto fail;
+	}
+	if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(r->db, err, errlen);
+		goto fail;
+	}
+	pending_drop(r, 0);
+	r->batch = 0;
+	if (r->hook)
+		(void)r->hook(r->hook_arg, RECORDS_FLUSH_COMMITTED);
+	records__head_sync(r); /* a crash before it: chain.head lags (verify notes it) */
+	return 0;
+fail:
+	records_batch_rollback(r);
+	return rc;
+}
+
+static int head_get(struct records *r, long long *seq, char hash[65]);
 
 /* records_open: create/open the store and its schema. */
 int records_open(const char *dir, int create, struct records **out, char *err, size_t errlen)
@@ -305,6 +508,21 @@ int records_open(const char *dir, int create, struct records **out, char *err, s
 		sqlite3_free(emsg);
 		goto fail;
 	}
+	snprintf(path, sizeof(path), "%s/chain.head", dir);
+	if (create && access(path, F_OK) != 0 && errno == ENOENT) {
+		long long seq;
+		char hash[65];
+
+		/* A new store: chain.head "0 000..." now, so that a crash after
+		 * the first commit and before the first rewrite leaves a lagging
+		 * head, not a missing one. Never rewritten here for a store with
+		 * entries (that would hide entries cut off the end). */
+		if (head_get(r, &seq, hash) == 0 && seq == 0 && (rc = records__head_sync(r)) < 0) {
+			secmx_errf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		rc = SECMX_EIO;
+	}
 	*out = r;
 	return 0;
 fail:
@@ -312,11 +530,13 @@ fail:
 	return rc;
 }
 
-/* records_close: close and free. */
+/* records_close: close (an open batch is rolled back) and free. */
 void records_close(struct records *r)
 {
 	if (!r)
 		return;
+	records_batch_rollback(r);
+	free(r->pend);
 	if (r->db)
 		sqlite3_close(r->db);
 	free(r->dir);
@@ -712,7 +932,9 @@ static int report_bytes(json_t *env, char **out, size_t *len, const char **ext)
 }
 
 /* records_ingest: objects first (durable, idempotent by content), then the
- * record row and the "received" entry in one SQLite transaction. */
+ * record row and the "received" entry in one SQLite transaction. Inside a
+ * batch: objects pending, the rows under a savepoint of the batch's
+ * transaction; records_batch_commit makes both durable. */
 int records_ingest(struct records *r, const char *envelope_json, const void *doc, size_t doc_len,
                    const char *actor, char *id, size_t idlen, char *err, size_t errlen)
 {
@@ -798,7 +1020,16 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 		goto out;
 	}
 
-	if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	if (r->batch && sqlite3_get_autocommit(r->db)) {
+		/* SQLite rolled the batch back (I/O error, disk full): a savepoint
+		 * now would open a transaction of its own and commit this record
+		 * alone. The batch fails at its commit. */
+		secmx_errf(err, errlen, "index: the batch's transaction was lost");
+		rc = SECMX_EIO;
+		goto out;
+	}
+	if (sqlite3_exec(r->db, r->batch ? "SAVEPOINT rec_ingest" : "BEGIN IMMEDIATE", NULL, NULL,
+	                 NULL) != SQLITE_OK) {
 		rc = db_fail(r->db, err, errlen);
 		goto out;
 	}
@@ -845,19 +1076,27 @@ int records_ingest(struct records *r, const char *envelope_json, const void *doc
 		rc = db_fail(r->db, err, errlen);
 		goto out;
 	}
-	if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(r->db, r->batch ? "RELEASE SAVEPOINT rec_ingest" : "COMMIT", NULL, NULL,
+	                 NULL) != SQLITE_OK) {
 		rc = db_fail(r->db, err, errlen);
 		goto out;
 	}
 	began = 0;
-	records__head_sync(r);
+	if (!r->batch)
+		records__head_sync(r);
 	if (id)
 		snprintf(id, idlen, "%s", rid);
 	rc = 1;
 out:
 	sqlite3_finalize(st);
-	if (began)
+	if (began && r->batch) {
+		/* This record only; the batch goes on (its objects stay pending:
+		 * content-addressed, harmless if unreferenced). */
+		sqlite3_exec(r->db, "ROLLBACK TO SAVEPOINT rec_ingest", NULL, NULL, NULL);
+		sqlite3_exec(r->db, "RELEASE SAVEPOINT rec_ingest", NULL, NULL, NULL);
+	} else if (began) {
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	json_decref(env);
 	json_decref(objs);
 	json_decref(meta);

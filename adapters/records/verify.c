@@ -147,6 +147,15 @@ static void check_head(struct records *r, FILE *out, int *np, long long last, co
 			        "note: chain.head lags (entry %lld of %lld; a crash before "
 			        "it was rewritten)\n",
 			        fseq, last);
+	} else if (strspn(fhash, "0") != 64 || strlen(fhash) != 64) {
+		problem(out, np, "head: chain.head names entry 0 with a hash that is not zeros");
+	} else if (last > 0 && out) {
+		/* written when the store was created; a crash after the first
+		 * commit and before chain.head was rewritten */
+		fprintf(
+		    out,
+		    "note: chain.head lags (entry 0 of %lld; a crash before it was rewritten)\n",
+		    last);
 	}
 }
 

@@ -17,14 +17,22 @@
  * deliveries (rewritten after each answer) for the test to time its kills.
  * With FIN_BUS_PACE_MS=N in the environment, new deliveries are offered at
  * most one per N ms, so that a test can kill the adapter at chosen points.
+ * With FIN_BUS_LEDGER=PATH (a SQLite ledger), every ACK is checked against
+ * the ledger through a separate read-only connection at the moment it
+ * arrives: the delivery's key must already be committed (an ACK before the
+ * commit is counted as "early" and printed). FIN_BUS_PG=CONNINFO does the same
+ * against a PostgreSQL ledger (libpq; the password from PGPASSWORD).
  * Exits 0 when every SPEC is answered and at least SUBMITS documents were
  * submitted, 1 on timeout, 2 on usage errors; prints one summary line:
- *   acked=A dead=D of=N submitted=S redelivered=R
+ *   acked=A dead=D of=N submitted=S redelivered=R ms=T early=E
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "bus.h"
 
@@ -46,7 +54,56 @@ struct srv {
 	const char *outdir;
 	long pace_ms;
 	struct timespec last_offer;
+	const char *ledger; /* FIN_BUS_LEDGER: check ACKs against it */
+	const char *pg;     /* FIN_BUS_PG: the same on PostgreSQL */
+	PGconn *pgc;
+	int early; /* ACKs whose key was not committed yet */
 };
+
+/* committed_pg: as committed() on PostgreSQL (one connection kept). */
+static int committed_pg(struct srv *s, const char *key)
+{
+	const char *params[1] = {key};
+	PGresult *r;
+	int rc = -1;
+
+	if (!s->pgc || PQstatus(s->pgc) != CONNECTION_OK) {
+		PQfinish(s->pgc);
+		s->pgc = PQconnectdb(s->pg);
+		if (PQstatus(s->pgc) != CONNECTION_OK) {
+			fprintf(stderr, "fin_busserver: postgresql: %s", PQerrorMessage(s->pgc));
+			return -1;
+		}
+	}
+	r = PQexecParams(s->pgc, "SELECT 1 FROM fin_delivery WHERE idem_key = $1", 1, NULL, params,
+	                 NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		rc = PQntuples(r) > 0;
+	PQclear(r);
+	return rc;
+}
+
+/* committed: is KEY in the ledger's fin_delivery table, as another process
+ * sees it now? 1 yes, 0 no, -1 cannot tell. */
+static int committed(const char *path, const char *key)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM fin_delivery WHERE idem_key = ?", -1, &st,
+	                       NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK) {
+		int r = sqlite3_step(st);
+
+		rc = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
 
 /* answered: deliveries ACKed or dead-lettered. */
 static int answered(const struct srv *s)
@@ -153,6 +210,12 @@ static void on_ack(void *arg, const char *adapter, const char *id)
 
 	(void)adapter;
 	if (i >= 0) {
+		if ((s->ledger && committed(s->ledger, s->v[i].key) != 1) ||
+		    (s->pg && committed_pg(s, s->v[i].key) != 1)) {
+			s->early++;
+			fprintf(stderr, "fin_busserver: EARLY ACK %s (not committed)\n",
+			        s->v[i].key);
+		}
 		s->v[i].acked++;
 		progress(s);
 	}
@@ -264,6 +327,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	s.outdir = argv[2];
+	s.ledger = getenv("FIN_BUS_LEDGER");
+	s.pg = getenv("FIN_BUS_PG");
 	if (getenv("FIN_BUS_PACE_MS"))
 		s.pace_ms = strtol(getenv("FIN_BUS_PACE_MS"), NULL, 10);
 	for (i = 5; i < argc; i++) {
@@ -298,9 +363,10 @@ int main(int argc, char **argv)
 		acked += s.v[i].acked > 0;
 		dead += s.v[i].dead;
 	}
-	printf("acked=%d dead=%d of=%d submitted=%d redelivered=%lu ms=%ld\n", acked, dead, s.n,
-	       s.submitted, st.redelivered, elapsed);
+	printf("acked=%d dead=%d of=%d submitted=%d redelivered=%lu ms=%ld early=%d\n", acked, dead,
+	       s.n, s.submitted, st.redelivered, elapsed, s.early);
 	bus_free(b);
+	PQfinish(s.pgc);
 	for (i = 0; i < s.n; i++)
 		free(s.v[i].doc);
 	return (answered(&s) == s.n && s.submitted >= submits) ? 0 : 1;

@@ -4,15 +4,20 @@
  * the unchecked fixture starts once for the TCase on a unix socket in a
  * temp dir, with a fresh database per test). If the server cannot start,
  * every PostgreSQL run FAILS with the reason; nothing is skipped.
+ * The batch_* tests are secmx-finance's bursts: one transaction, a
+ * document refused by the database in the middle, death inside the flush
+ * (SIGKILL before and after the commit), a connection lost mid-burst.
  */
 #include "helpers.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #define NZ SECMX_TESTDATA "/invoice-nz.xml"
 #define ENV_OK                                                                                     \
@@ -351,6 +356,266 @@ START_TEST(pg_reconnect)
 }
 END_TEST
 
+/* ---- batches: one transaction per burst (secmx-finance run) ---- */
+
+/* raw_sql: run SQL on the ledger of P through a separate connection (the
+ * database as an operator would change it). 0 or -1 (reason in ERR). */
+static int raw_sql(const struct ledger_params *p, const char *sql, char *err, size_t errlen)
+{
+	int rc = -1;
+
+	if (p->kind == LEDGER_SQLITE) {
+		sqlite3 *db = NULL;
+		char *msg = NULL;
+
+		if (sqlite3_open(p->sqlite_path, &db) == SQLITE_OK &&
+		    sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+			rc = 0;
+		else
+			snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		sqlite3_close(db);
+	} else {
+		const char *keys[] = {"dbname", "password", NULL};
+		const char *vals[] = {p->pg_conninfo, p->pg_password, NULL};
+		PGconn *c = PQconnectdbParams(keys, vals, 1);
+		PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+
+		if (r && PQresultStatus(r) == PGRES_COMMAND_OK)
+			rc = 0;
+		else
+			snprintf(err, errlen, "%s", PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+	}
+	return rc;
+}
+
+/* refuse_poison: a trigger that refuses any document with id INV-POISON,
+ * as an operator's policy or constraint would. */
+static void refuse_poison(const struct ledger_params *p)
+{
+	char err[512] = "";
+	const char *sql =
+	    p->kind == LEDGER_SQLITE
+	        ? "CREATE TRIGGER fin_refuse BEFORE INSERT ON fin_document"
+	          " WHEN NEW.doc_id = 'INV-POISON' BEGIN SELECT RAISE(ABORT, 'refused by policy');"
+	          " END"
+	        : "CREATE FUNCTION fin_refuse() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+	          " IF NEW.doc_id = 'INV-POISON' THEN RAISE EXCEPTION 'refused by policy' USING"
+	          " ERRCODE = 'check_violation'; END IF; RETURN NEW; END $f$;"
+	          " CREATE TRIGGER fin_refuse BEFORE INSERT ON fin_document FOR EACH ROW"
+	          " EXECUTE FUNCTION fin_refuse()";
+
+	ck_assert_msg(raw_sql(p, sql, err, sizeof(err)) == 0, "trigger: %s", err);
+}
+
+/* count_row_cb: sqlite3_exec callback keeping the first column. */
+static int count_row_cb(void *arg, int n, char **v, char **names)
+{
+	(void)names;
+	*(long *)arg = n > 0 && v[0] ? strtol(v[0], NULL, 10) : -1;
+	return 0;
+}
+
+/* count_other: documents in the ledger as another connection sees them
+ * (a plain SELECT: ledger_open's DDL would wait for the open burst). */
+static long count_other(const struct ledger_params *p)
+{
+	long n = -1;
+
+	if (p->kind == LEDGER_SQLITE) {
+		sqlite3 *db = NULL;
+
+		if (sqlite3_open(p->sqlite_path, &db) == SQLITE_OK)
+			sqlite3_exec(db, "SELECT COUNT(*) FROM fin_document", count_row_cb, &n,
+			             NULL);
+		sqlite3_close(db);
+	} else {
+		const char *keys[] = {"dbname", "password", NULL};
+		const char *vals[] = {p->pg_conninfo, p->pg_password, NULL};
+		PGconn *c = PQconnectdbParams(keys, vals, 1);
+		PGresult *r = PQstatus(c) == CONNECTION_OK
+		                  ? PQexec(c, "SELECT COUNT(*) FROM fin_document")
+		                  : NULL;
+
+		if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+	}
+	ck_assert_msg(n >= 0, "cannot count the ledger from another connection");
+	return n;
+}
+
+/* record_n: record invoices INV-B<FROM>..INV-B<TO-1> under keys kb<N>; the
+ * return values must all be WANT. */
+static void record_n(struct ledger *l, int from, int to, int want)
+{
+	struct fin_doc d;
+	char id[32], key[32], err[512] = "";
+	int j;
+
+	for (j = from; j < to; j++) {
+		read_doc(NZ, ENV_OK, &d);
+		snprintf(id, sizeof(id), "INV-B%d", j);
+		snprintf(key, sizeof(key), "kb%d", j);
+		ck_assert_int_eq(fin_set(&d.doc_id, id), 0);
+		ck_assert_int_eq(fin_set(&d.idem_key, key), 0);
+		ck_assert_msg(ledger_record(l, &d, err, sizeof(err)) == want, "%s: %s", id, err);
+		fin_doc_clear(&d);
+	}
+}
+
+/* A burst in one transaction: nothing visible to another connection before
+ * the commit, everything after it; a key repeated inside the burst is seen
+ * (the open batch's keys count) and recorded once. */
+START_TEST(batch_once)
+{
+	struct ledger_params p;
+	struct ledger *l = open_ledger(_i, &p);
+	char err[512] = "";
+
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0);
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0); /* open: no-op */
+	record_n(l, 0, 10, 1);
+	ck_assert_int_eq(ledger_seen(l, "kb3", err, sizeof(err)), 1);
+	record_n(l, 3, 5, 0); /* redelivered inside the burst */
+	ck_assert_int_eq(ledger_count(l, err, sizeof(err)), 10);
+	ck_assert_int_eq(count_other(&p), 0); /* not committed: invisible */
+	ck_assert_int_eq(ledger_batch_commit(l, err, sizeof(err)), 0);
+	ck_assert_int_eq(count_other(&p), 10);
+	ck_assert_int_eq(ledger_batch_commit(l, err, sizeof(err)), 0); /* none open */
+	/* the next burst: all redeliveries */
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0);
+	record_n(l, 0, 10, 0);
+	ck_assert_int_eq(ledger_batch_commit(l, err, sizeof(err)), 0);
+	ck_assert_int_eq(count_other(&p), 10);
+	/* a rolled-back burst leaves nothing */
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0);
+	record_n(l, 10, 13, 1);
+	ledger_batch_rollback(l);
+	ck_assert_int_eq(ledger_seen(l, "kb10", err, sizeof(err)), 0);
+	ck_assert_int_eq(count_other(&p), 10);
+	ledger_close(l);
+}
+END_TEST
+
+/* A document the database refuses for its data (a trigger) in the middle
+ * of a burst: SECMX_EINVALID for it alone (rolled back to its savepoint),
+ * the others before and after it are committed; its key is not kept, so a
+ * redelivery is refused again rather than ACKed as done. */
+START_TEST(batch_poison_in_middle)
+{
+	struct ledger_params p;
+	struct ledger *l = open_ledger(_i, &p);
+	struct fin_doc d, g;
+	char err[512] = "";
+
+	refuse_poison(&p);
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0);
+	record_n(l, 0, 5, 1);
+	read_doc(NZ, ENV_OK, &d);
+	ck_assert_int_eq(fin_set(&d.doc_id, "INV-POISON"), 0);
+	ck_assert_int_eq(fin_set(&d.idem_key, "k-poison"), 0);
+	ck_assert_int_eq(ledger_record(l, &d, err, sizeof(err)), SECMX_EINVALID);
+	ck_assert_msg(strstr(err, "refused by policy") != NULL, "%s", err);
+	record_n(l, 5, 10, 1);
+	ck_assert_int_eq(ledger_batch_commit(l, err, sizeof(err)), 0);
+	ck_assert_int_eq(count_other(&p), 10);
+	ck_assert_int_eq(ledger_seen(l, "k-poison", err, sizeof(err)), 0);
+	ck_assert_int_eq(ledger_get(l, NULL, NULL, "INV-POISON", &g, err, sizeof(err)),
+	                 SECMX_ENOTFOUND);
+	ck_assert_int_eq(ledger_get(l, NULL, NULL, "INV-B9", &g, err, sizeof(err)), 0);
+	ck_assert_uint_eq(g.nlines, 2);
+	fin_doc_clear(&g);
+	/* outside a batch the refusal is permanent too */
+	ck_assert_int_eq(ledger_record(l, &d, err, sizeof(err)), SECMX_EINVALID);
+	fin_doc_clear(&d);
+	ledger_close(l);
+}
+END_TEST
+
+/* burst_child: in a new process, record INV-B<FROM>..<TO-1> in one batch,
+ * commit if COMMIT, then die by SIGKILL (before any ACK could leave). */
+static pid_t burst_child(const struct ledger_params *p, int from, int to, int commit)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct ledger *cl = NULL;
+		char err[512];
+
+		if (ledger_open(p, &cl, err, sizeof(err)) < 0 ||
+		    ledger_batch_begin(cl, err, sizeof(err)) < 0)
+			_exit(10);
+		record_n(cl, from, to, 1);
+		if (commit && ledger_batch_commit(cl, err, sizeof(err)) < 0)
+			_exit(11);
+		raise(SIGKILL);
+		_exit(12);
+	}
+	return pid;
+}
+
+/* Death inside the flush: killed before the commit, the burst left
+ * nothing (the queue delivers it again and it is recorded then); killed
+ * after the commit but before the ACKs, the redelivery finds every key
+ * and records nothing twice. */
+START_TEST(batch_killed)
+{
+	struct ledger_params p;
+	struct ledger *l = open_ledger(_i, &p);
+	char err[512] = "";
+	struct fin_doc g;
+	int st;
+
+	ledger_close(l);
+	ck_assert_int_eq(waitpid(burst_child(&p, 0, 6, 0), &st, 0) > 0, 1);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status %d", st);
+	ck_assert_int_eq(count_other(&p), 0);
+	ck_assert_int_eq(waitpid(burst_child(&p, 0, 6, 1), &st, 0) > 0, 1);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status %d", st);
+	ck_assert_int_eq(count_other(&p), 6);
+	/* the redelivery of the committed but unACKed burst */
+	ck_assert_int_eq(ledger_open(&p, &l, err, sizeof(err)), 0);
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0);
+	record_n(l, 0, 6, 0);
+	ck_assert_int_eq(ledger_batch_commit(l, err, sizeof(err)), 0);
+	ck_assert_int_eq(ledger_count(l, err, sizeof(err)), 6);
+	ck_assert_int_eq(ledger_get(l, NULL, NULL, "INV-B5", &g, err, sizeof(err)), 0);
+	ck_assert_uint_eq(g.nlines, 2); /* lines not doubled */
+	fin_doc_clear(&g);
+	ledger_close(l);
+}
+END_TEST
+
+/* PostgreSQL only: the server restarts in the middle of a burst. The
+ * records made before are gone with the transaction, so the batch must not
+ * go on in a fresh one (that would ACK lost records): the next record and
+ * the commit fail, and the next burst works on the new connection. */
+START_TEST(batch_pg_lost)
+{
+	struct ledger_params p;
+	struct ledger *l = open_ledger(1, &p);
+	char err[512] = "";
+
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0);
+	record_n(l, 0, 3, 1);
+	ck_assert_int_eq(pgserver_restart(test_pg), 0);
+	ck_assert_int_eq(ledger_seen(l, "kb0", err, sizeof(err)), 0); /* reconnected: gone */
+	record_n(l, 3, 4, SECMX_EIO);
+	ck_assert_int_eq(ledger_batch_commit(l, err, sizeof(err)), SECMX_EIO);
+	ck_assert_int_eq(count_other(&p), 0);
+	ck_assert_int_eq(ledger_batch_begin(l, err, sizeof(err)), 0);
+	record_n(l, 0, 4, 1);
+	ck_assert_int_eq(ledger_batch_commit(l, err, sizeof(err)), 0);
+	ck_assert_int_eq(count_other(&p), 4);
+	ledger_close(l);
+}
+END_TEST
+
 TCase *tc_ledger(void)
 {
 	TCase *tc = tcase_create("ledger");
@@ -364,5 +629,9 @@ TCase *tc_ledger(void)
 	tcase_add_loop_test(tc, concurrent_once, 0, 2);
 	tcase_add_test(tc, pg_password);
 	tcase_add_test(tc, pg_reconnect);
+	tcase_add_loop_test(tc, batch_once, 0, 2);
+	tcase_add_loop_test(tc, batch_poison_in_middle, 0, 2);
+	tcase_add_loop_test(tc, batch_killed, 0, 2);
+	tcase_add_test(tc, batch_pg_lost);
 	return tc;
 }

@@ -3,7 +3,8 @@
  * atomicity and layout (tc_store.c), the hash chain and verify against each
  * kind of tampering (tc_chain.c), retention and disposal with a fake clock
  * (tc_retention.c), idempotency and export bookkeeping (tc_idem.c), the
- * [records] configuration and its documentation (tc_config.c).
+ * [records] configuration and its documentation (tc_config.c), bursts in
+ * one commit and death inside their flush (tc_batch.c).
  */
 #include <stdlib.h>
 
@@ -23,6 +24,7 @@ int main(void)
 	suite_add_tcase(s, tc_retention());
 	suite_add_tcase(s, tc_idem());
 	suite_add_tcase(s, tc_config());
+	suite_add_tcase(s, tc_batch());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -15,6 +15,7 @@ TCase *tc_chain(void);
 TCase *tc_retention(void);
 TCase *tc_idem(void);
 TCase *tc_config(void);
+TCase *tc_batch(void);
 
 /* rt_store: a new empty store directory (path static until the next call)
  * opened into *R with the default retention classes. */

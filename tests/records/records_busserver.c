@@ -12,9 +12,14 @@
  * flags: "v" valid (signed document delivered), "r" reject (validation
  * failed), "s" as "v" but the delivered bytes differ from the original
  * (a comment appended, standing in for the daemon's signature) and the
- * original travels in meta.original_b64, with a full report in meta.report.
+ * original travels in meta.original_b64, with a full report in meta.report;
+ * "b": meta.original_b64 is not base64 (the adapter must refuse it).
  * A line may repeat an earlier key: a redelivery the adapter must not store
  * twice. Prints "endpoint=..." first and a summary line at the end.
+ * With REC_BUS_STORE=DIR (the adapter's store), every ACK is checked at the
+ * moment it arrives against DIR/index.db through a separate read-only
+ * connection: the record of the delivery's key must be committed, and its
+ * envelope object present under its name (an ACK before that is "early").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,9 @@
 #include <time.h>
 
 #include <jansson.h>
+
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include "bus.h"
 
@@ -35,7 +43,38 @@ struct item {
 struct ctx {
 	struct item it[MAXD];
 	int n, next;
+	const char *store; /* REC_BUS_STORE: check ACKs against it */
+	int early;
 };
+
+/* stored: is the record of KEY committed in STORE's index (and its
+ * envelope object in place), as another process sees it now? 1 yes, 0 no. */
+static int stored(const char *store, const char *key)
+{
+	char path[4096];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/index.db", store);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
+	                       "SELECT json_extract(e.detail, '$.objects.envelope.sha256')"
+	                       " FROM records r JOIN entries e ON e.seq = r.seq"
+	                       " WHERE r.idem_key = ?",
+	                       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		const char *hex = (const char *)sqlite3_column_text(st, 0);
+
+		snprintf(path, sizeof(path), "%s/objects/%.2s/%s", store, hex, hex + 2);
+		rc = access(path, R_OK) == 0;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
 
 /* b64: base64 of BUF (malloc()ed). */
 static char *b64(const unsigned char *buf, size_t len)
@@ -124,6 +163,9 @@ static int next_delivery(void *arg, const char *adapter, struct bus_delivery *d)
 		free(o);
 		json_object_set_new(env, "meta", meta);
 	}
+	if (strchr(it->flags, 'b')) /* an original the adapter cannot decode */
+		json_object_set_new(env, "meta",
+		                    json_pack("{s:s}", "original_b64", "*not base64*"));
 	d->delivery_id = malloc(16);
 	if (!d->delivery_id)
 		abort();
@@ -152,8 +194,13 @@ static void on_ack(void *arg, const char *adapter, const char *id)
 	int i = idx(c, id);
 
 	(void)adapter;
-	if (i >= 0)
+	if (i >= 0) {
+		if (c->store && !stored(c->store, c->it[i].key)) {
+			c->early++;
+			fprintf(stderr, "EARLY ACK %s key=%s (not committed)\n", id, c->it[i].key);
+		}
 		c->it[i].acked++;
+	}
 }
 
 /* on_nack: count (and print) a NACK; it is not offered again. */
@@ -209,6 +256,7 @@ int main(int argc, char **argv)
 		c.n++;
 	}
 	fclose(fp);
+	c.store = getenv("REC_BUS_STORE");
 	bus_config_default(&cfg);
 	cfg.endpoint = argv[1];
 	cfg.heartbeat_ms = 200;
@@ -235,7 +283,8 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		elapsed = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	}
-	printf("deliveries=%d acked=%d nacked=%d ms=%ld\n", c.n, acked, nacked, elapsed);
+	printf("deliveries=%d acked=%d nacked=%d ms=%ld early=%d\n", c.n, acked, nacked, elapsed,
+	       c.early);
 	bus_free(b);
 	return acked == c.n ? 0 : 1;
 }

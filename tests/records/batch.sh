@@ -1,0 +1,129 @@
+#!/bin/sh
+# batch.sh — secmx-records by bursts (adapter_run_batch, credit 16) against
+# a real bus (records_busserver), every ACK checked at arrival against the
+# store through a separate connection (REC_BUS_STORE: the record committed
+# in the index and its envelope object under its name; otherwise "early").
+#  1. 60 invoices with, in the middle, a delivery whose envelope is refused
+#     (meta.original_b64 not base64: a permanent NACK) and a redelivered key: bursts
+#     of more than one delivery happen; only the bad one is NACKed; no ACK
+#     is early; one record per key; verify passes.
+#  2. 180 more, while the adapter is killed with SIGKILL 5 times and
+#     restarted: every delivery ends ACKed, none early, one record per key,
+#     verify passes (the chain is one chain, in order).
+set -eu
+: "${SECMX_BUILD:?}" "${SECMX_SRC:?}"
+REC="$SECMX_BUILD/adapters/records/secmx-records"
+SERVER="$SECMX_BUILD/tests/records_busserver"
+PY=/usr/bin/python3
+N1=60
+N2=180
+
+dir=$(mktemp -d /tmp/secmx-recbatch-XXXXXX)
+spid=""
+apid=""
+cleanup() {
+	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null || true
+	[ -n "$spid" ] && kill "$spid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+fail() { echo "FAIL: $*"; exit 1; }
+
+cat >"$dir/records.ini" <<INI
+[records]
+endpoint = ipc://$dir/bus.sock
+name = records
+store_dir = $dir/store
+organisation = Example Trading Ltd
+credit = 16
+INI
+nz="$SECMX_SRC/tests/data/invoice-nz.xml"
+gen() { # $1 prefix, $2 count: manifest lines of invoices $1-1..$1-N
+	i=1
+	while [ "$i" -le "$2" ]; do
+		sed "s/INV-2026-00417/$1-$i/" "$nz" >"$dir/$1-$i.xml"
+		printf 'k-%s-%d|Invoice|t-%d|2026-11-29T01:02:03Z|v|%s/%s-%d.xml\n' "$1" "$i" "$i" \
+			"$dir" "$1" "$i"
+		i=$((i + 1))
+	done
+}
+gen A "$N1" >"$dir/m1"
+{ head -30 "$dir/m1"; printf 'k-bad|Invoice|t-bad|2026-11-29T01:02:03Z|b|%s\n' "$nz"; sed -n '31,$p' "$dir/m1"
+  sed -n 5p "$dir/m1"; } >"$dir/m1b"
+n1=$(wc -l <"$dir/m1b")
+records_count() {
+	$PY -c 'import sqlite3,sys; print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT COUNT(*) FROM records").fetchone()[0])' \
+		"$dir/store/index.db" 2>/dev/null || echo 0
+}
+check_store() { # $1 records wanted: one per key, verify passes
+	"$REC" -c "$dir/records.ini" list --json >"$dir/list.json" || fail "list"
+	$PY - "$dir/list.json" "$1" <<'PY' || fail "records"
+import json, sys
+recs = json.load(open(sys.argv[1]))
+assert len(recs) == int(sys.argv[2]), f"{len(recs)} records, wanted {sys.argv[2]}"
+PY
+	"$REC" -c "$dir/records.ini" verify >"$dir/verify.out" || { cat "$dir/verify.out"; fail "verify"; }
+	tail -1 "$dir/verify.out"
+	n=$($PY -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(DISTINCT idem_key) FROM records").fetchone()[0])' "$dir/store/index.db")
+	[ "$n" -eq "$1" ] || fail "$n distinct keys, wanted $1"
+}
+
+# 1. bursts, a refused envelope in the middle, a redelivery
+"$REC" -c "$dir/records.ini" run 2>"$dir/adapter.log" &
+apid=$!
+rc=0
+REC_BUS_STORE="$dir/store" "$SERVER" "ipc://$dir/bus.sock" 60000 "$dir/m1b" \
+	>"$dir/server.one.out" 2>"$dir/server.one.err" || rc=$?
+kill -TERM "$apid"
+wait "$apid" || fail "adapter exit after SIGTERM"
+apid=""
+cat "$dir/server.one.out"
+# the server exits 1 because of the NACK; the counts say which
+grep -q "deliveries=$n1 acked=$((n1 - 1)) nacked=1 .* early=0$" "$dir/server.one.out" ||
+	{ grep -E "NACK|EARLY" "$dir/server.one.err" | head; fail "one: counts (exit $rc)"; }
+grep -q "^NACK d31 kind=2 reason=records: " "$dir/server.one.err" ||
+	{ grep NACK "$dir/server.one.err"; fail "the bad envelope was not NACKed permanently"; }
+big=$(sed -n 's/.*records.committed deliveries=\([0-9]*\).*/\1/p' "$dir/adapter.log" | sort -n | tail -1)
+echo "largest burst committed at once: ${big:-none}"
+[ "${big:-0}" -ge 2 ] || fail "no burst of more than one delivery: the test proves nothing"
+grep -q "records.stop stored=$N1 duplicates=1 failed=1 " "$dir/adapter.log" ||
+	{ grep records.stop "$dir/adapter.log"; fail "adapter counts"; }
+check_store "$N1"
+
+# 2. SIGKILLs while bursts flow
+gen B "$N2" >"$dir/m2"
+REC_BUS_STORE="$dir/store" "$SERVER" "ipc://$dir/bus.sock" 120000 "$dir/m2" \
+	>"$dir/server.two.out" 2>"$dir/server.two.err" &
+spid=$!
+stored2() { grep -c "records.stored" "$dir/adapter2.log" || true; }
+: >"$dir/adapter2.log"
+kills=0
+midstream=0
+for target in 10 40 70 100 130; do
+	"$REC" -c "$dir/records.ini" run 2>>"$dir/adapter2.log" &
+	apid=$!
+	i=0
+	while [ "$(stored2)" -lt "$target" ] && [ $i -lt 1000 ]; do sleep 0.005; i=$((i + 1)); done
+	kill -9 "$apid" 2>/dev/null && kills=$((kills + 1))
+	wait "$apid" 2>/dev/null || true
+	apid=""
+	at=$(($(records_count) - N1))
+	if [ "$at" -lt "$N2" ]; then
+		midstream=$((midstream + 1))
+		echo "kill $kills with $at of $N2 stored"
+	fi
+done
+[ "$midstream" -ge 3 ] || fail "fewer than 3 kills landed in mid-stream; the test proves nothing"
+"$REC" -c "$dir/records.ini" run 2>>"$dir/adapter2.log" &
+apid=$!
+rc=0
+wait "$spid" || rc=$?
+spid=""
+kill -TERM "$apid"
+wait "$apid" || fail "adapter exit after SIGTERM"
+apid=""
+cat "$dir/server.two.out"
+[ "$rc" -eq 0 ] || { tail "$dir/server.two.err"; fail "two: not every delivery was ACKed"; }
+grep -q " early=0$" "$dir/server.two.out" || { grep EARLY "$dir/server.two.err" | head; fail "two: an ACK left before its commit"; }
+check_store $((N1 + N2))
+echo "records batch: bursts up to $big, one bad envelope NACKed alone, $kills SIGKILLs ($midstream mid-stream), no early ACK, one record per key, verify passes"
