@@ -36,9 +36,21 @@
 
 #include "queue_int.h"
 
+/* The statements without parameters that every operation runs (the shared
+ * batch's savepoints, BEGIN, COMMIT): s_exec keeps them prepared instead
+ * of compiling them again on every call (sqlite3_exec). */
+static const char *const EXEC_CACHED[] = {
+    "SAVEPOINT op",  "RELEASE SAVEPOINT op",     "ROLLBACK TO SAVEPOINT op",
+    "SAVEPOINT put", "RELEASE SAVEPOINT put",    "ROLLBACK TO SAVEPOINT put",
+    "BEGIN",         "BEGIN IMMEDIATE",          "COMMIT",
+    "ROLLBACK",
+};
+#define N_EXEC_CACHED (sizeof(EXEC_CACHED) / sizeof(EXEC_CACHED[0]))
+
 struct qstore {
 	sqlite3 *db;
 	sqlite3_stmt *cache[QS__COUNT];
+	sqlite3_stmt *exec_cache[N_EXEC_CACHED];
 	unsigned fault_nth, fault_count, commits_seen;
 	int wal_fd;                /* the WAL, for s_sync; -1 until sync_apart */
 	atomic_uint fault_syncs;   /* syncs still to fail (test seam) */
@@ -168,10 +180,25 @@ static int commit_hook(void *arg)
 	return 0;
 }
 
-/* s_exec: run SQL without rows. */
+/* s_exec: run SQL without rows; one of EXEC_CACHED from its prepared
+ * statement (reset at once, so that it never holds a lock or keeps a
+ * COMMIT from completing). */
 static int s_exec(struct qstore *st, const char *sql)
 {
-	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SECMX_EIO;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < N_EXEC_CACHED && strcmp(sql, EXEC_CACHED[i]) != 0; i++)
+		;
+	if (i == N_EXEC_CACHED)
+		return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SECMX_EIO;
+	if (st->exec_cache[i] == NULL &&
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->exec_cache[i],
+	                       NULL) != SQLITE_OK)
+		return SECMX_EIO;
+	rc = sqlite3_step(st->exec_cache[i]);
+	sqlite3_reset(st->exec_cache[i]);
+	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
 }
 
 /* s_close: finalise the cached statements and close. Accepts NULL. */
@@ -183,6 +210,8 @@ static void s_close(struct qstore *st)
 		return;
 	for (i = 0; i < QS__COUNT; i++)
 		sqlite3_finalize(st->cache[i]);
+	for (i = 0; i < N_EXEC_CACHED; i++)
+		sqlite3_finalize(st->exec_cache[i]);
 	sqlite3_close(st->db);
 	if (st->wal_fd >= 0)
 		close(st->wal_fd);
