@@ -448,6 +448,77 @@ static char *envelope_with_key(const char *env, size_t elen, const char *key)
 	return out;
 }
 
+/* bundle_envelope: the envelope of bundle BUF (LEN bytes; pipeline.c,
+ * bundle_new) for delivery: its text with meta.original_b64 spliced in as
+ * meta's last member when the bundle's first line names the original
+ * ("@original ID SHA256": the original is read back from the queue, digest
+ * checked by the queue and against SHA256 here), then "idempotency_key"
+ * (envelope_with_key). A bundle stored before bundles named their original
+ * (it carries original_b64 itself) is taken as it is. *ENV (malloc) and the
+ * offset of the document bytes in BUF into *DOC_AT. 0; SECMX_ECORRUPT (a
+ * malformed bundle), SECMX_ENOTFOUND (the original is gone or does not
+ * match), SECMX_ENOMEM, or the queue's error reading the original. */
+static int bundle_envelope(struct daemon *d, const char *buf, size_t len, const char *key,
+                           char **env, size_t *doc_at)
+{
+	static const char member[] = ",\"original_b64\":\"";
+	const char *e = buf, *nl, *end = buf + len;
+	char sha[65], *spliced = NULL, *p, *stop = NULL;
+	void *orig = NULL;
+	size_t olen = 0, elen, b64, n;
+	long long oid = 0;
+	int rc = 0;
+
+	*env = NULL;
+	if (len > 10 && memcmp(buf, "@original ", 10) == 0) {
+		if ((nl = memchr(buf, '\n', len)) == NULL)
+			return SECMX_ECORRUPT;
+		oid = strtoll(buf + 10, &stop, 10);
+		if (oid <= 0 || *stop != ' ' || nl - (stop + 1) != 64)
+			return SECMX_ECORRUPT;
+		e = nl + 1;
+	}
+	if ((nl = memchr(e, '\n', (size_t)(end - e))) == NULL)
+		return SECMX_ECORRUPT;
+	elen = (size_t)(nl - e);
+	*doc_at = (size_t)(nl + 1 - buf);
+	if (oid > 0) {
+		if (elen < 2 || memcmp(nl - 2, "}}", 2) != 0)
+			return SECMX_ECORRUPT;
+		if ((rc = queue_msg_get(d->q, (int64_t)oid, &orig, &olen)) < 0)
+			goto done;
+		sha256_hex(orig, olen, sha);
+		if (memcmp(sha, stop + 1, 64) != 0 || olen > INT_MAX / 4 * 3 - 3) {
+			rc = SECMX_ENOTFOUND;
+			goto done;
+		}
+		b64 = 4 * ((olen + 2) / 3);
+		n = elen - 2 + sizeof(member) - 1 + b64 + 3;
+		if ((spliced = malloc(n + 1)) == NULL) {
+			rc = SECMX_ENOMEM;
+			goto done;
+		}
+		p = spliced;
+		memcpy(p, e, elen - 2);
+		p += elen - 2;
+		memcpy(p, member, sizeof(member) - 1);
+		p += sizeof(member) - 1;
+		EVP_EncodeBlock((unsigned char *)p, orig, (int)olen);
+		p += b64;
+		memcpy(p, "\"}}", 3);
+		p += 3;
+		*p = '\0';
+		e = spliced;
+		elen = n;
+	}
+	if ((*env = envelope_with_key(e, elen, key)) == NULL)
+		rc = SECMX_ENOMEM;
+done:
+	free(spliced);
+	free(orig);
+	return rc;
+}
+
 /* mono_ms: the monotonic clock in ms (op_next's idle memo). */
 static int64_t mono_ms(void)
 {
@@ -486,7 +557,7 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	struct daemon *d = arg;
 	struct queue_delivery qd;
 	struct idle_memo *idle;
-	char *nl, *envtext = NULL, mid[24];
+	char *envtext = NULL, mid[24];
 	void *buf = NULL;
 	size_t len = 0, elen, n;
 	int64_t now;
@@ -509,11 +580,14 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	if (rc <= 0)
 		return rc;
 	if ((rc = queue_msg_get(d->q, qd.msg_id, &buf, &len)) < 0 ||
-	    (nl = memchr(buf, '\n', len)) == NULL ||
-	    (envtext = envelope_with_key(buf, (size_t)(nl - (char *)buf), qd.idem_key)) == NULL) {
+	    (rc = bundle_envelope(d, buf, len, qd.idem_key, &envtext, &elen)) < 0) {
+		char dq[32];
+
 		queue_delivery_nack(d->q, qd.id, 1, "bundle unreadable");
-		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=q%lld reason=bundle-unreadable",
-		          (long long)qd.id);
+		/* log_event takes "key=%conv" fields only: the values are built. */
+		snprintf(dq, sizeof(dq), "q%lld", (long long)qd.id);
+		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=%s reason=%s error=%s", dq,
+		          "bundle-unreadable", secmx_strerror(rc));
 		free(buf);
 		return 0;
 	}
@@ -523,7 +597,6 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 		snprintf(mid, sizeof(mid), "%.*s", (int)n + 1, qd.idem_key);
 	else
 		snprintf(mid, sizeof(mid), "-");
-	elen = (size_t)(nl - (char *)buf) + 1;
 	out->delivery_id = malloc(BUS_MAX_ID + 1);
 	out->doc = malloc(len - elen + 1);
 	if (!out->delivery_id || !out->doc) {

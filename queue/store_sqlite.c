@@ -14,9 +14,9 @@
  * checkpoint) and s_sync fdatasyncs the WAL file itself, which makes every
  * COMMIT that returned before it durable; the queue reports an operation
  * done only after that. The WAL keeps transactions in order and recovery
- * replays only complete ones, so a crash leaves a prefix of them; busy_timeout waits for another process's lock
- * instead of failing at once; foreign_keys=ON enforces the schema's
- * references. Errors are SECMX_EIO with sqlite3_errmsg() kept for errmsg.
+ * replays only complete ones, so a crash leaves a prefix of them; busy_timeout waits for another
+ * process's lock instead of failing at once; foreign_keys=ON enforces the schema's references.
+ * Errors are SECMX_EIO with sqlite3_errmsg() kept for errmsg.
  *
  * Parameters are written $1, $2, ... in the portable SQL; SQLite takes "$1"
  * as a named parameter, so bind looks the name up rather than trusting the
@@ -40,9 +40,9 @@
  * batch's savepoints, BEGIN, COMMIT): s_exec keeps them prepared instead
  * of compiling them again on every call (sqlite3_exec). */
 static const char *const EXEC_CACHED[] = {
-    "SAVEPOINT op",  "RELEASE SAVEPOINT op",     "ROLLBACK TO SAVEPOINT op",
-    "SAVEPOINT put", "RELEASE SAVEPOINT put",    "ROLLBACK TO SAVEPOINT put",
-    "BEGIN",         "BEGIN IMMEDIATE",          "COMMIT",
+    "SAVEPOINT op",  "RELEASE SAVEPOINT op",  "ROLLBACK TO SAVEPOINT op",
+    "SAVEPOINT put", "RELEASE SAVEPOINT put", "ROLLBACK TO SAVEPOINT put",
+    "BEGIN",         "BEGIN IMMEDIATE",       "COMMIT",
     "ROLLBACK",
 };
 #define N_EXEC_CACHED (sizeof(EXEC_CACHED) / sizeof(EXEC_CACHED[0]))
@@ -52,9 +52,9 @@ struct qstore {
 	sqlite3_stmt *cache[QS__COUNT];
 	sqlite3_stmt *exec_cache[N_EXEC_CACHED];
 	unsigned fault_nth, fault_count, commits_seen;
-	int wal_fd;                /* the WAL, for s_sync; -1 until sync_apart */
-	atomic_uint fault_syncs;   /* syncs still to fail (test seam) */
-	char err[160];             /* our own last error, before sqlite's */
+	int wal_fd;              /* the WAL, for s_sync; -1 until sync_apart */
+	atomic_uint fault_syncs; /* syncs still to fail (test seam) */
+	char err[160];           /* our own last error, before sqlite's */
 };
 
 struct qstmt; /* a struct qstmt * is a sqlite3_stmt * in this store */
