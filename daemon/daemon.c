@@ -365,7 +365,10 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		}
 		d->inflight--;
 		intake_free(it);
-		daemon__efd_signal(d->work_efd);
+		/* Under group commit the workers were woken when the batch's
+		 * COMMIT returned (on_committed), before this sync. */
+		if (!d->cfg.group_commit)
+			daemon__efd_signal(d->work_efd);
 	}
 	pump(d);
 }
@@ -793,6 +796,20 @@ static void on_durable(void *arg)
 	daemon__efd_signal(d->deliver_efd);
 }
 
+/* on_committed: (whichever thread committed, the queue's lock held) a
+ * batch that stored N new messages was committed: wake as many workers
+ * (at most all of them), which claim them while the batch is synced. Their
+ * writes join later batches, so a crash before this sync takes them back
+ * with the messages; the intake still answers only once durable. */
+static void on_committed(void *arg, unsigned n)
+{
+	struct daemon *d = arg;
+	uint64_t w = (uint64_t)d->cfg.workers, v = n < w ? n : w;
+
+	if (v > 0 && d->work_efd >= 0 && write(d->work_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return; /* the counter is full: wake-ups are pending anyway */
+}
+
 /* on_deliver: workers routed something, the queue made more of it durable
  * (on_durable), or daemon_stop was called. */
 static void on_deliver(evutil_socket_t fd, short what, void *arg)
@@ -907,6 +924,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
 	qc.recover = 0;
 	qc.on_durable = on_durable;
+	qc.on_committed = on_committed;
 	qc.durable_arg = d;
 	d->deliver_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->deliver_efd < 0) {
