@@ -15,7 +15,10 @@
  * reported the commit. A crash between commit and unlink leaves the file in
  * .taking; at start-up it is taken again and the queue's duplicate
  * detection marks it (policy flag/drop/reject), so nothing is delivered
- * twice (pipeline.c keys deliveries on the first message).
+ * twice (pipeline.c keys deliveries on the first message). The directory
+ * is scanned when inotify reports a file renamed into it (IN_MOVED_TO: the
+ * producers' protocol) and every intake.poll_interval (files copied in
+ * place, a lost event, intake.max_inflight reached, no inotify).
  *
  * Intake, bus SUBMIT: the same, with identity (adapter, "bus-submit",
  * idempotency key); SUBMIT_RESULT is sent after the commit.
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -351,6 +355,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 				} else {
 					char back[PATH_MAX];
 
+					d->ino_quiet_until =
+					    daemon__now_ms() + d->cfg.poll_interval_ms;
 					if (path_join(back, sizeof(back), d->cfg.drop_dir,
 					              it->name) == 0 &&
 					    rename(path, back) < 0)
@@ -371,6 +377,24 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 			daemon__efd_signal(d->work_efd);
 	}
 	pump(d);
+}
+
+/* on_ino: files were renamed into the drop directory: take them now
+ * rather than at the next poll. The events only say "look"; scan_dir
+ * decides what to take (dot files and *.tmp are left, as always). After a
+ * refused intake the events are ignored for one poll interval, so that a
+ * file put back by a failing store is not retaken in a tight loop. */
+static void on_ino(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (d->draining || daemon__now_ms() < d->ino_quiet_until)
+		return;
+	scan_dir(d, d->cfg.drop_dir, 0);
 }
 
 /* on_scan: the drop-directory timer. */
@@ -752,6 +776,8 @@ static void start_drain(struct daemon *d)
 	log_event(LOGL_NOTICE, "-", "daemon.draining", "inflight=%ld outstanding=%ld", d->inflight,
 	          d->outstanding);
 	evtimer_del(d->ev_scan);
+	if (d->ev_ino)
+		event_del(d->ev_ino);
 	atomic_store(&d->stopping, 1);
 	for (i = 0; i < d->nthreads; i++)
 		daemon__efd_signal(d->work_efd);
@@ -901,7 +927,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	*out = NULL;
 	if (d == NULL)
 		return SECMX_ENOMEM;
-	d->deliver_efd = d->work_efd = d->done_pipe[0] = d->done_pipe[1] = -1;
+	d->deliver_efd = d->work_efd = d->done_pipe[0] = d->done_pipe[1] = d->ino_fd = -1;
 	pthread_mutex_init(&d->snap_lock, NULL);
 	if ((d->config_file = strdup(config_file)) == NULL) {
 		rc = SECMX_ENOMEM;
@@ -993,6 +1019,17 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 		rc = SECMX_ENOMEM;
 		goto fail;
 	}
+	/* inotify: a rename into the drop directory is taken at once; without
+	 * it (no inotify, too many watches) the poll timer alone remains. */
+	if (d->cfg.drop_dir) {
+		d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (d->ino_fd < 0 || inotify_add_watch(d->ino_fd, d->cfg.drop_dir, IN_MOVED_TO) < 0 ||
+		    (d->ev_ino = event_new(d->base, d->ino_fd, EV_READ | EV_PERSIST, on_ino, d)) ==
+		        NULL ||
+		    event_add(d->ev_ino, NULL) < 0)
+			log_event(LOGL_WARNING, "-", "intake.no-inotify", "dir=%s errno=%d",
+			          d->cfg.drop_dir, errno);
+	}
 	event_add(d->ev_bus, NULL);
 	event_add(d->ev_deliver, NULL);
 	event_add(d->ev_done, NULL);
@@ -1081,6 +1118,10 @@ void daemon_free(struct daemon *d)
 		event_free(d->ev_requeue);
 	if (d->ev_drain)
 		event_free(d->ev_drain);
+	if (d->ev_ino)
+		event_free(d->ev_ino);
+	if (d->ino_fd >= 0)
+		close(d->ino_fd);
 	bus_free(d->bus);
 	queue_close(d->q); /* waits for every submitted put's callback */
 	if (d->done_pipe[0] >= 0) {
