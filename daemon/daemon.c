@@ -1023,7 +1023,8 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	 * it (no inotify, too many watches) the poll timer alone remains. */
 	if (d->cfg.drop_dir) {
 		d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (d->ino_fd < 0 || inotify_add_watch(d->ino_fd, d->cfg.drop_dir, IN_MOVED_TO) < 0 ||
+		if (d->ino_fd < 0 ||
+		    inotify_add_watch(d->ino_fd, d->cfg.drop_dir, IN_MOVED_TO) < 0 ||
 		    (d->ev_ino = event_new(d->base, d->ino_fd, EV_READ | EV_PERSIST, on_ino, d)) ==
 		        NULL ||
 		    event_add(d->ev_ino, NULL) < 0)
