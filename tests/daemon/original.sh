@@ -65,6 +65,10 @@ for mid, body in rows:
     assert hashlib.sha256(orig).hexdigest() == sha.decode(), (oid, sha)
     assert b"original_b64" not in body, mid
     assert env.endswith(b"}}") and doc.startswith(b"<?xml"), mid
+# A bundle is no document of its own: duplicate detection keeps no row for it.
+assert db.execute("SELECT count(*) FROM seen WHERE sender = 'secmxd'").fetchone()[0] == 0
+assert db.execute("SELECT count(*) FROM msg WHERE source = 'bundle' AND doc_id IS NULL"
+                  ).fetchone()[0] == 3
 # The first one as an earlier version stored it.
 mid, body = rows[0]
 head, env, doc = body.split(b"\n", 2)
