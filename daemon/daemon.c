@@ -87,6 +87,61 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+/* intake_read: the bytes of file PATH (at most MAX) into *OUT (malloc, NUL
+ * after them) and *LEN, in a buffer of the file's own size: secmx_file_read
+ * reads through stdio into a 64 KiB buffer first, which for every document
+ * in flight (up to intake.max_inflight) is memory to fault in and hold. A
+ * file whose size changes while read (the producer broke its contract) is
+ * read again by secmx_file_read. 0, SECMX_ELIMIT, SECMX_EIO, SECMX_ENOMEM. */
+static int intake_read(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL, extra;
+	size_t used = 0;
+	ssize_t n;
+	int fd, rc = SECMX_EIO;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return SECMX_EIO;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto done;
+	if ((uint64_t)st.st_size > max) {
+		rc = SECMX_ELIMIT;
+		goto done;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto done;
+	}
+	while (used < (size_t)st.st_size) {
+		if ((n = read(fd, buf + used, (size_t)st.st_size - used)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	while ((n = read(fd, &extra, 1)) < 0 && errno == EINTR)
+		;
+	if (used != (size_t)st.st_size || n != 0) {
+		close(fd);
+		fd = -1;
+		free(buf);
+		return secmx_file_read(path, max, out, len);
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	buf = NULL;
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
 /* routes_free: free N routes. */
 static void routes_free(struct route *r, size_t n)
 {
@@ -250,7 +305,7 @@ static void take(struct daemon *d, const char *name, int retake)
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return;
 	secmx_strlcpy(it->name, name, sizeof(it->name));
-	if ((rc = secmx_file_read(dst, INTAKE_MAX, (char **)&it->data, &it->len)) < 0) {
+	if ((rc = intake_read(dst, INTAKE_MAX, (char **)&it->data, &it->len)) < 0) {
 		char fdir[PATH_MAX], failed[PATH_MAX];
 		int moved = 0;
 
