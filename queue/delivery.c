@@ -44,22 +44,9 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 	int64_t seq = 0, did = 0;
 	int rc;
 
-	if ((rc = queue__prep(q, QS_DLV_FIND,
-	                      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) <
-	    0)
-		return rc;
-	q->ops->bind_text(s, 1, adapter);
-	q->ops->bind_text(s, 2, key);
-	if ((rc = q->ops->step(s)) == 1)
-		did = q->ops->col_int(s, 0);
-	q->ops->reset(s);
-	if (rc < 0)
-		return rc;
-	if (did != 0) {
-		*id = did;
-		return 1;
-	}
-	/* The message's transaction key fixes the order group. */
+	/* The common case in two statements: the order group's next seq, then
+	 * the row, which must be new; an existing (adapter, key) is looked up
+	 * only when the insert finds it there. */
 	if ((rc = queue__prep(q, QS_DLV_MAXSEQ,
 	                      "SELECT m.txn_key, (SELECT MAX(d.seq) FROM delivery d"
 	                      "  WHERE d.adapter = $2 AND d.txn_key = COALESCE(m.txn_key, ''))"
@@ -81,7 +68,8 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 	         queue__prep(q, QS_DLV_ADD,
 	                     "INSERT INTO delivery (msg_id, adapter, idem_key, txn_key, seq, state,"
 	                     " attempts, next_attempt_at, created_at)"
-	                     " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) RETURNING id",
+	                     " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)"
+	                     " ON CONFLICT (adapter, idem_key) DO NOTHING RETURNING id",
 	                     &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, msg_id);
@@ -95,6 +83,24 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 	q->ops->reset(s);
 	if (rc < 0)
 		return rc;
+	if (did == 0) {
+		/* Already there: that one is the delivery. */
+		if ((rc = queue__prep(q, QS_DLV_FIND,
+		                      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2",
+		                      &s)) < 0)
+			return rc;
+		q->ops->bind_text(s, 1, adapter);
+		q->ops->bind_text(s, 2, key);
+		if ((rc = q->ops->step(s)) == 1)
+			did = q->ops->col_int(s, 0);
+		q->ops->reset(s);
+		if (rc < 0)
+			return rc;
+		if (did == 0)
+			return SECMX_EIO;
+		*id = did;
+		return 1;
+	}
 	queue__dlv_added(q, did);
 	*id = did;
 	return 0;
