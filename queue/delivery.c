@@ -85,9 +85,9 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 		return rc;
 	if (did == 0) {
 		/* Already there: that one is the delivery. */
-		if ((rc = queue__prep(q, QS_DLV_FIND,
-		                      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2",
-		                      &s)) < 0)
+		if ((rc = queue__prep(
+		         q, QS_DLV_FIND,
+		         "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) < 0)
 			return rc;
 		q->ops->bind_text(s, 1, adapter);
 		q->ops->bind_text(s, 2, key);
