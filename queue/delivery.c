@@ -255,7 +255,8 @@ static int dlv_get(struct queue *q, int64_t id, char *state, size_t size, unsign
 }
 
 /* queue_delivery_ack: acknowledged (a late ACK for a requeued delivery
- * counts too: the adapter did take it). */
+ * counts too: the adapter did take it). The common case is one UPDATE; the
+ * delivery's state is read only when it was not pending or sent. */
 int queue_delivery_ack(struct queue *q, int64_t id)
 {
 	struct qstmt *s;
@@ -266,25 +267,23 @@ int queue_delivery_ack(struct queue *q, int64_t id)
 	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
-	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
-		goto fail;
-	if (strcmp(state, "acked") == 0) {
-		queue__rollback(q);
-		rc = 1;
-		goto done;
-	}
-	if (strcmp(state, "dead") == 0) {
-		rc = SECMX_ESTATE;
-		goto fail;
-	}
 	if ((rc = queue__prep(q, QS_DLV_ACK,
-	                      "UPDATE delivery SET state = 'acked', acked_at = $2 WHERE id = $1",
+	                      "UPDATE delivery SET state = 'acked', acked_at = $2"
+	                      " WHERE id = $1 AND state IN ('pending', 'sent')",
 	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_int(s, 2, queue__now(q));
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
+	if (q->ops->changes(q->st) == 0) {
+		/* Acked already (harmless: 1), dead (SECMX_ESTATE) or unknown. */
+		if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
+			goto fail;
+		rc = strcmp(state, "acked") == 0 ? 1 : SECMX_ESTATE;
+		queue__rollback(q);
+		goto done;
+	}
 	/* Lazy: a lost ACK only means the delivery is sent again. */
 	rc = queue__commit_lazy(q);
 	goto done;
