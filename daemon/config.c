@@ -40,7 +40,9 @@ static const struct config_key daemon_keys[] = {
      "Directory documents are dropped into (see the producer contract in "
      "docs/operations.md). Not set: no drop-directory intake."},
     {"intake", "poll_interval", CONFIG_DURATION, CONFIG_RELOAD, "200ms", 10, 60000, NULL,
-     D(poll_interval_ms, long long), "How often the drop directory is scanned."},
+     D(poll_interval_ms, long long),
+     "How often the drop directory is scanned besides its inotify watch (files renamed in are "
+     "taken at once)."},
     {"intake", "max_inflight", CONFIG_INT, CONFIG_RELOAD, "256", 1, 4096, NULL,
      D(intake_inflight, long long),
      "Most documents taken and not yet committed at once (bounds memory)."},

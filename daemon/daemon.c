@@ -15,7 +15,10 @@
  * reported the commit. A crash between commit and unlink leaves the file in
  * .taking; at start-up it is taken again and the queue's duplicate
  * detection marks it (policy flag/drop/reject), so nothing is delivered
- * twice (pipeline.c keys deliveries on the first message).
+ * twice (pipeline.c keys deliveries on the first message). The directory
+ * is scanned when inotify reports a file renamed into it (IN_MOVED_TO: the
+ * producers' protocol) and every intake.poll_interval (files copied in
+ * place, a lost event, intake.max_inflight reached, no inotify).
  *
  * Intake, bus SUBMIT: the same, with identity (adapter, "bus-submit",
  * idempotency key); SUBMIT_RESULT is sent after the commit.
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +85,61 @@ static void sha256_hex(const void *data, size_t len, char out[65])
 	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
 	for (i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* intake_read: the bytes of file PATH (at most MAX) into *OUT (malloc, NUL
+ * after them) and *LEN, in a buffer of the file's own size: secmx_file_read
+ * reads through stdio into a 64 KiB buffer first, which for every document
+ * in flight (up to intake.max_inflight) is memory to fault in and hold. A
+ * file whose size changes while read (the producer broke its contract) is
+ * read again by secmx_file_read. 0, SECMX_ELIMIT, SECMX_EIO, SECMX_ENOMEM. */
+static int intake_read(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL, extra;
+	size_t used = 0;
+	ssize_t n;
+	int fd, rc = SECMX_EIO;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return SECMX_EIO;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto done;
+	if ((uint64_t)st.st_size > max) {
+		rc = SECMX_ELIMIT;
+		goto done;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto done;
+	}
+	while (used < (size_t)st.st_size) {
+		if ((n = read(fd, buf + used, (size_t)st.st_size - used)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	while ((n = read(fd, &extra, 1)) < 0 && errno == EINTR)
+		;
+	if (used != (size_t)st.st_size || n != 0) {
+		close(fd);
+		fd = -1;
+		free(buf);
+		return secmx_file_read(path, max, out, len);
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	buf = NULL;
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
 }
 
 /* routes_free: free N routes. */
@@ -246,7 +305,7 @@ static void take(struct daemon *d, const char *name, int retake)
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return;
 	secmx_strlcpy(it->name, name, sizeof(it->name));
-	if ((rc = secmx_file_read(dst, INTAKE_MAX, (char **)&it->data, &it->len)) < 0) {
+	if ((rc = intake_read(dst, INTAKE_MAX, (char **)&it->data, &it->len)) < 0) {
 		char fdir[PATH_MAX], failed[PATH_MAX];
 		int moved = 0;
 
@@ -351,6 +410,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 				} else {
 					char back[PATH_MAX];
 
+					d->ino_quiet_until =
+					    daemon__now_ms() + d->cfg.poll_interval_ms;
 					if (path_join(back, sizeof(back), d->cfg.drop_dir,
 					              it->name) == 0 &&
 					    rename(path, back) < 0)
@@ -365,9 +426,30 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		}
 		d->inflight--;
 		intake_free(it);
-		daemon__efd_signal(d->work_efd);
+		/* Under group commit the workers were woken when the batch's
+		 * COMMIT returned (on_committed), before this sync. */
+		if (!d->cfg.group_commit)
+			daemon__efd_signal(d->work_efd);
 	}
 	pump(d);
+}
+
+/* on_ino: files were renamed into the drop directory: take them now
+ * rather than at the next poll. The events only say "look"; scan_dir
+ * decides what to take (dot files and *.tmp are left, as always). After a
+ * refused intake the events are ignored for one poll interval, so that a
+ * file put back by a failing store is not retaken in a tight loop. */
+static void on_ino(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (d->draining || daemon__now_ms() < d->ino_quiet_until)
+		return;
+	scan_dir(d, d->cfg.drop_dir, 0);
 }
 
 /* on_scan: the drop-directory timer. */
@@ -448,6 +530,77 @@ static char *envelope_with_key(const char *env, size_t elen, const char *key)
 	return out;
 }
 
+/* bundle_envelope: the envelope of bundle BUF (LEN bytes; pipeline.c,
+ * bundle_new) for delivery: its text with meta.original_b64 spliced in as
+ * meta's last member when the bundle's first line names the original
+ * ("@original ID SHA256": the original is read back from the queue, digest
+ * checked by the queue and against SHA256 here), then "idempotency_key"
+ * (envelope_with_key). A bundle stored before bundles named their original
+ * (it carries original_b64 itself) is taken as it is. *ENV (malloc) and the
+ * offset of the document bytes in BUF into *DOC_AT. 0; SECMX_ECORRUPT (a
+ * malformed bundle), SECMX_ENOTFOUND (the original is gone or does not
+ * match), SECMX_ENOMEM, or the queue's error reading the original. */
+static int bundle_envelope(struct daemon *d, const char *buf, size_t len, const char *key,
+                           char **env, size_t *doc_at)
+{
+	static const char member[] = ",\"original_b64\":\"";
+	const char *e = buf, *nl, *end = buf + len;
+	char sha[65], *spliced = NULL, *p, *stop = NULL;
+	void *orig = NULL;
+	size_t olen = 0, elen, b64, n;
+	long long oid = 0;
+	int rc = 0;
+
+	*env = NULL;
+	if (len > 10 && memcmp(buf, "@original ", 10) == 0) {
+		if ((nl = memchr(buf, '\n', len)) == NULL)
+			return SECMX_ECORRUPT;
+		oid = strtoll(buf + 10, &stop, 10);
+		if (oid <= 0 || *stop != ' ' || nl - (stop + 1) != 64)
+			return SECMX_ECORRUPT;
+		e = nl + 1;
+	}
+	if ((nl = memchr(e, '\n', (size_t)(end - e))) == NULL)
+		return SECMX_ECORRUPT;
+	elen = (size_t)(nl - e);
+	*doc_at = (size_t)(nl + 1 - buf);
+	if (oid > 0) {
+		if (elen < 2 || memcmp(nl - 2, "}}", 2) != 0)
+			return SECMX_ECORRUPT;
+		if ((rc = queue_msg_get(d->q, (int64_t)oid, &orig, &olen)) < 0)
+			goto done;
+		sha256_hex(orig, olen, sha);
+		if (memcmp(sha, stop + 1, 64) != 0 || olen > INT_MAX / 4 * 3 - 3) {
+			rc = SECMX_ENOTFOUND;
+			goto done;
+		}
+		b64 = 4 * ((olen + 2) / 3);
+		n = elen - 2 + sizeof(member) - 1 + b64 + 3;
+		if ((spliced = malloc(n + 1)) == NULL) {
+			rc = SECMX_ENOMEM;
+			goto done;
+		}
+		p = spliced;
+		memcpy(p, e, elen - 2);
+		p += elen - 2;
+		memcpy(p, member, sizeof(member) - 1);
+		p += sizeof(member) - 1;
+		EVP_EncodeBlock((unsigned char *)p, orig, (int)olen);
+		p += b64;
+		memcpy(p, "\"}}", 3);
+		p += 3;
+		*p = '\0';
+		e = spliced;
+		elen = n;
+	}
+	if ((*env = envelope_with_key(e, elen, key)) == NULL)
+		rc = SECMX_ENOMEM;
+done:
+	free(spliced);
+	free(orig);
+	return rc;
+}
+
 /* mono_ms: the monotonic clock in ms (op_next's idle memo). */
 static int64_t mono_ms(void)
 {
@@ -486,7 +639,7 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	struct daemon *d = arg;
 	struct queue_delivery qd;
 	struct idle_memo *idle;
-	char *nl, *envtext = NULL, mid[24];
+	char *envtext = NULL, mid[24];
 	void *buf = NULL;
 	size_t len = 0, elen, n;
 	int64_t now;
@@ -509,11 +662,14 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	if (rc <= 0)
 		return rc;
 	if ((rc = queue_msg_get(d->q, qd.msg_id, &buf, &len)) < 0 ||
-	    (nl = memchr(buf, '\n', len)) == NULL ||
-	    (envtext = envelope_with_key(buf, (size_t)(nl - (char *)buf), qd.idem_key)) == NULL) {
+	    (rc = bundle_envelope(d, buf, len, qd.idem_key, &envtext, &elen)) < 0) {
+		char dq[32];
+
 		queue_delivery_nack(d->q, qd.id, 1, "bundle unreadable");
-		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=q%lld reason=bundle-unreadable",
-		          (long long)qd.id);
+		/* log_event takes "key=%conv" fields only: the values are built. */
+		snprintf(dq, sizeof(dq), "q%lld", (long long)qd.id);
+		log_event(LOGL_ERR, "-", "delivery.dead", "delivery=%s reason=%s error=%s", dq,
+		          "bundle-unreadable", secmx_strerror(rc));
 		free(buf);
 		return 0;
 	}
@@ -523,7 +679,6 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 		snprintf(mid, sizeof(mid), "%.*s", (int)n + 1, qd.idem_key);
 	else
 		snprintf(mid, sizeof(mid), "-");
-	elen = (size_t)(nl - (char *)buf) + 1;
 	out->delivery_id = malloc(BUS_MAX_ID + 1);
 	out->doc = malloc(len - elen + 1);
 	if (!out->delivery_id || !out->doc) {
@@ -676,6 +831,8 @@ static void start_drain(struct daemon *d)
 	log_event(LOGL_NOTICE, "-", "daemon.draining", "inflight=%ld outstanding=%ld", d->inflight,
 	          d->outstanding);
 	evtimer_del(d->ev_scan);
+	if (d->ev_ino)
+		event_del(d->ev_ino);
 	atomic_store(&d->stopping, 1);
 	for (i = 0; i < d->nthreads; i++)
 		daemon__efd_signal(d->work_efd);
@@ -718,6 +875,20 @@ static void on_durable(void *arg)
 	struct daemon *d = arg;
 
 	daemon__efd_signal(d->deliver_efd);
+}
+
+/* on_committed: (whichever thread committed, the queue's lock held) a
+ * batch that stored N new messages was committed: wake as many workers
+ * (at most all of them), which claim them while the batch is synced. Their
+ * writes join later batches, so a crash before this sync takes them back
+ * with the messages; the intake still answers only once durable. */
+static void on_committed(void *arg, unsigned n)
+{
+	struct daemon *d = arg;
+	uint64_t w = (uint64_t)d->cfg.workers, v = n < w ? n : w;
+
+	if (v > 0 && d->work_efd >= 0 && write(d->work_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return; /* the counter is full: wake-ups are pending anyway */
 }
 
 /* on_deliver: workers routed something, the queue made more of it durable
@@ -811,7 +982,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	*out = NULL;
 	if (d == NULL)
 		return SECMX_ENOMEM;
-	d->deliver_efd = d->work_efd = d->done_pipe[0] = d->done_pipe[1] = -1;
+	d->deliver_efd = d->work_efd = d->done_pipe[0] = d->done_pipe[1] = d->ino_fd = -1;
 	pthread_mutex_init(&d->snap_lock, NULL);
 	if ((d->config_file = strdup(config_file)) == NULL) {
 		rc = SECMX_ENOMEM;
@@ -834,6 +1005,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
 	qc.recover = 0;
 	qc.on_durable = on_durable;
+	qc.on_committed = on_committed;
 	qc.durable_arg = d;
 	d->deliver_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->deliver_efd < 0) {
@@ -901,6 +1073,18 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	    !d->ev_sigterm || !d->ev_sigint || !d->ev_sighup || !d->ev_requeue || !d->ev_drain) {
 		rc = SECMX_ENOMEM;
 		goto fail;
+	}
+	/* inotify: a rename into the drop directory is taken at once; without
+	 * it (no inotify, too many watches) the poll timer alone remains. */
+	if (d->cfg.drop_dir) {
+		d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (d->ino_fd < 0 ||
+		    inotify_add_watch(d->ino_fd, d->cfg.drop_dir, IN_MOVED_TO) < 0 ||
+		    (d->ev_ino = event_new(d->base, d->ino_fd, EV_READ | EV_PERSIST, on_ino, d)) ==
+		        NULL ||
+		    event_add(d->ev_ino, NULL) < 0)
+			log_event(LOGL_WARNING, "-", "intake.no-inotify", "dir=%s errno=%d",
+			          d->cfg.drop_dir, errno);
 	}
 	event_add(d->ev_bus, NULL);
 	event_add(d->ev_deliver, NULL);
@@ -990,6 +1174,10 @@ void daemon_free(struct daemon *d)
 		event_free(d->ev_requeue);
 	if (d->ev_drain)
 		event_free(d->ev_drain);
+	if (d->ev_ino)
+		event_free(d->ev_ino);
+	if (d->ino_fd >= 0)
+		close(d->ino_fd);
 	bus_free(d->bus);
 	queue_close(d->q); /* waits for every submitted put's callback */
 	if (d->done_pipe[0] >= 0) {

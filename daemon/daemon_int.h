@@ -81,6 +81,11 @@ struct daemon {
 	struct event *ev_bus, *ev_bus_timer, *ev_scan, *ev_deliver, *ev_done, *ev_sigterm,
 	    *ev_sigint, *ev_sighup, *ev_requeue, *ev_drain;
 	char taking[4096];      /* DROP/.taking: files taken and not yet committed */
+	/* inotify on the drop directory (files renamed into it are taken at
+	 * once; the poll timer stays as the fallback); -1 without */
+	int ino_fd;
+	struct event *ev_ino;
+	int64_t ino_quiet_until; /* after a refused intake: no event scans before (ms) */
 	/* op_next (loop thread only): a generation bumped by every event that
 	 * can make a delivery due (routed, ACK, NACK, HELLO, requeue), so that
 	 * an adapter found idle is not asked again before */

@@ -44,22 +44,9 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 	int64_t seq = 0, did = 0;
 	int rc;
 
-	if ((rc = queue__prep(q, QS_DLV_FIND,
-	                      "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) <
-	    0)
-		return rc;
-	q->ops->bind_text(s, 1, adapter);
-	q->ops->bind_text(s, 2, key);
-	if ((rc = q->ops->step(s)) == 1)
-		did = q->ops->col_int(s, 0);
-	q->ops->reset(s);
-	if (rc < 0)
-		return rc;
-	if (did != 0) {
-		*id = did;
-		return 1;
-	}
-	/* The message's transaction key fixes the order group. */
+	/* The common case in two statements: the order group's next seq, then
+	 * the row, which must be new; an existing (adapter, key) is looked up
+	 * only when the insert finds it there. */
 	if ((rc = queue__prep(q, QS_DLV_MAXSEQ,
 	                      "SELECT m.txn_key, (SELECT MAX(d.seq) FROM delivery d"
 	                      "  WHERE d.adapter = $2 AND d.txn_key = COALESCE(m.txn_key, ''))"
@@ -81,7 +68,8 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 	         queue__prep(q, QS_DLV_ADD,
 	                     "INSERT INTO delivery (msg_id, adapter, idem_key, txn_key, seq, state,"
 	                     " attempts, next_attempt_at, created_at)"
-	                     " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) RETURNING id",
+	                     " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)"
+	                     " ON CONFLICT (adapter, idem_key) DO NOTHING RETURNING id",
 	                     &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, msg_id);
@@ -95,6 +83,24 @@ int queue__delivery_add(struct queue *q, int64_t msg_id, const char *adapter, co
 	q->ops->reset(s);
 	if (rc < 0)
 		return rc;
+	if (did == 0) {
+		/* Already there: that one is the delivery. */
+		if ((rc = queue__prep(
+		         q, QS_DLV_FIND,
+		         "SELECT id FROM delivery WHERE adapter = $1 AND idem_key = $2", &s)) < 0)
+			return rc;
+		q->ops->bind_text(s, 1, adapter);
+		q->ops->bind_text(s, 2, key);
+		if ((rc = q->ops->step(s)) == 1)
+			did = q->ops->col_int(s, 0);
+		q->ops->reset(s);
+		if (rc < 0)
+			return rc;
+		if (did == 0)
+			return SECMX_EIO;
+		*id = did;
+		return 1;
+	}
 	queue__dlv_added(q, did);
 	*id = did;
 	return 0;
@@ -159,8 +165,13 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	memset(&d, 0, sizeof(d));
 	queue__lock(q);
 	now = queue__now(q);
-	if ((rc = queue__begin(q)) < 0)
-		goto done;
+	/* The pick is a read, made before the write operation begins: the bus
+	 * side asks after every event, and most asks find nothing due (not yet
+	 * durable, or held back by the order of their transaction); those
+	 * then cost one SELECT, not a transaction or savepoint opened and
+	 * rolled back. Under the lock nothing of ours changes between the pick
+	 * and the mark; the mark's own "state = 'pending'" covers another
+	 * process (secmx queue). */
 	if ((rc = queue__prep(
 	         q, QS_DLV_PICK,
 	         "SELECT d.id, d.msg_id, d.idem_key, d.txn_key, d.seq, d.attempts"
@@ -173,7 +184,7 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	         "  AND e.state IN ('pending', 'sent')))"
 	         " ORDER BY d.next_attempt_at, d.id LIMIT 1",
 	         &s)) < 0)
-		goto fail;
+		goto done;
 	q->ops->bind_text(s, 1, adapter);
 	q->ops->bind_int(s, 2, now);
 	/* Only durable deliveries go out: one whose batch is still open or
@@ -189,12 +200,10 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 		secmx_strlcpy(d.adapter, adapter, sizeof(d.adapter));
 	}
 	q->ops->reset(s);
-	if (rc < 0)
-		goto fail;
-	if (rc == 0) {
-		queue__rollback(q);
+	if (rc <= 0)
 		goto done;
-	}
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
 	if ((rc =
 	         queue__prep(q, QS_DLV_SEND,
 	                     "UPDATE delivery SET state = 'sent', attempts = attempts + 1,"
@@ -206,6 +215,12 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	q->ops->bind_int(s, 3, now + ack_timeout_ms);
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
+	if (q->ops->changes(q->st) != 1) {
+		/* Taken or changed by another process since the pick. */
+		queue__rollback(q);
+		rc = 0;
+		goto done;
+	}
 	/* Lazy: a lost "sent" mark only means the delivery is sent again. */
 	if ((rc = queue__commit_lazy(q)) < 0)
 		goto done;
@@ -240,7 +255,8 @@ static int dlv_get(struct queue *q, int64_t id, char *state, size_t size, unsign
 }
 
 /* queue_delivery_ack: acknowledged (a late ACK for a requeued delivery
- * counts too: the adapter did take it). */
+ * counts too: the adapter did take it). The common case is one UPDATE; the
+ * delivery's state is read only when it was not pending or sent. */
 int queue_delivery_ack(struct queue *q, int64_t id)
 {
 	struct qstmt *s;
@@ -251,25 +267,23 @@ int queue_delivery_ack(struct queue *q, int64_t id)
 	queue__lock(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
-	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
-		goto fail;
-	if (strcmp(state, "acked") == 0) {
-		queue__rollback(q);
-		rc = 1;
-		goto done;
-	}
-	if (strcmp(state, "dead") == 0) {
-		rc = SECMX_ESTATE;
-		goto fail;
-	}
 	if ((rc = queue__prep(q, QS_DLV_ACK,
-	                      "UPDATE delivery SET state = 'acked', acked_at = $2 WHERE id = $1",
+	                      "UPDATE delivery SET state = 'acked', acked_at = $2"
+	                      " WHERE id = $1 AND state IN ('pending', 'sent')",
 	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_int(s, 2, queue__now(q));
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
+	if (q->ops->changes(q->st) == 0) {
+		/* Acked already (harmless: 1), dead (SECMX_ESTATE) or unknown. */
+		if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
+			goto fail;
+		rc = strcmp(state, "acked") == 0 ? 1 : SECMX_ESTATE;
+		queue__rollback(q);
+		goto done;
+	}
 	/* Lazy: a lost ACK only means the delivery is sent again. */
 	rc = queue__commit_lazy(q);
 	goto done;

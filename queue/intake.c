@@ -140,7 +140,7 @@ static int store_one(struct queue *q, struct queue__put *p, int64_t now)
 static unsigned commit_batch(struct queue *q, struct queue__put *head)
 {
 	struct queue__put *p;
-	unsigned n = 0, ok = 0;
+	unsigned n = 0, ok = 0, fresh = 0;
 	int64_t now = queue__now(q);
 	int rc, lost = 0;
 
@@ -169,11 +169,14 @@ static unsigned commit_batch(struct queue *q, struct queue__put *head)
 			p->rc = SECMX_EIO;
 		if (p->rc == 0)
 			ok++;
+		if (p->rc == 0 && !p->out->dropped &&
+		    (p->in->state == NULL || strcmp(p->in->state, QUEUE_STATE_NEW) == 0))
+			fresh++;
 	}
 	if (lost || ok == 0) {
 		queue__rollback(q);
 		ok = 0;
-	} else if (queue__commit_n(q, ok) < 0) {
+	} else if (queue__commit_n(q, ok, fresh) < 0) {
 		ok = 0;
 	}
 	/* The one rule that matters: a put is accepted only by a commit that

@@ -249,21 +249,12 @@ static int step_record(struct queue *q, struct queue_lease *lease, const char *s
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
-	if ((rc = queue__prep(q, QS_STEP_GET,
-	                      "SELECT result FROM step WHERE msg_id = $1 AND step = $2", &s)) < 0)
-		goto fail;
-	q->ops->bind_int(s, 1, lease->msg_id);
-	q->ops->bind_text(s, 2, step);
-	found = q->ops->step(s);
-	q->ops->reset(s);
-	if ((rc = found) < 0)
-		goto fail;
-	if (found == 1) {
-		/* Already recorded (a repeat after a crash or a lost reply). */
-		queue__rollback(q);
-		rc = 1;
-		goto done;
-	}
+	/* The common case in two statements: the state change under the lease,
+	 * then the step row, which must be new. The rare ones are told apart
+	 * afterwards: a lease that no longer holds is "already recorded" (1)
+	 * when the step row exists, else SECMX_ESTATE; a step row that exists
+	 * under a valid lease (a repeat) undoes the state change: 1, nothing
+	 * changed, whoever calls. */
 	if (keep)
 		rc = queue__prep(q, QS_MSG_ADVANCE_KEEP,
 		                 "UPDATE msg SET state = $3, updated_at = $4, attempts = 0,"
@@ -287,12 +278,22 @@ static int step_record(struct queue *q, struct queue_lease *lease, const char *s
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
 	if (q->ops->changes(q->st) != 1) {
-		rc = SECMX_ESTATE;
-		goto fail;
+		if ((rc = queue__prep(q, QS_STEP_GET,
+		                      "SELECT result FROM step WHERE msg_id = $1 AND step = $2",
+		                      &s)) < 0)
+			goto fail;
+		q->ops->bind_int(s, 1, lease->msg_id);
+		q->ops->bind_text(s, 2, step);
+		found = q->ops->step(s);
+		q->ops->reset(s);
+		rc = found < 0 ? found : found == 1 ? 1 : SECMX_ESTATE;
+		queue__rollback(q);
+		goto done;
 	}
 	if ((rc = queue__prep(q, QS_STEP_ADD,
 	                      "INSERT INTO step (msg_id, step, result, detail, next_state, at)"
-	                      " VALUES ($1, $2, $3, $4, $5, $6)",
+	                      " VALUES ($1, $2, $3, $4, $5, $6)"
+	                      " ON CONFLICT (msg_id, step) DO NOTHING",
 	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, lease->msg_id);
@@ -303,6 +304,12 @@ static int step_record(struct queue *q, struct queue_lease *lease, const char *s
 	q->ops->bind_int(s, 6, now);
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
+	if (q->ops->changes(q->st) != 1) {
+		/* Already recorded (a repeat after a crash or a lost reply). */
+		queue__rollback(q);
+		rc = 1;
+		goto done;
+	}
 	for (i = 0; dl != NULL && i < dl->n; i++) {
 		int64_t did = 0;
 

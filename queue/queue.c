@@ -262,12 +262,15 @@ static void batch_end(struct queue *q, int rc)
 		if (q->sh_dlv_max > q->commit_dlv_max)
 			q->commit_dlv_max = q->sh_dlv_max;
 		pthread_cond_signal(&q->sy_cond);
+		if (q->sh_fresh > 0 && q->cfg.on_committed != NULL)
+			q->cfg.on_committed(q->cfg.durable_arg, q->sh_fresh);
 	} else {
 		q->fail_seq = q->sh_seq;
 	}
 	q->sh_list = NULL;
 	q->sh_last = q->sh_ops;
 	q->sh_ops = 0;
+	q->sh_fresh = 0;
 	q->sh_open = 0;
 	q->sh_dlv_max = 0;
 	pthread_cond_broadcast(&q->sh_cond);
@@ -323,6 +326,7 @@ void queue__rollback_all(struct queue *q)
 {
 	q->ops->rollback(q->st);
 	q->sh_open = 0;
+	q->sh_fresh = 0;
 	q->sh_dlv_max = 0;
 }
 
@@ -402,12 +406,13 @@ static int unwaited(struct queue *q)
  * deferred scope it returns once the operation joined the batch. */
 int queue__commit(struct queue *q)
 {
-	return queue__commit_n(q, 1);
+	return queue__commit_n(q, 1, 0);
 }
 
 /* queue__commit_n: queue__commit for an operation that counts as N in the
- * batch (the intake's committer: N puts it gathered itself). */
-int queue__commit_n(struct queue *q, unsigned n)
+ * batch (the intake's committer: N puts it gathered itself, FRESH of them
+ * new messages for config.on_committed). */
+int queue__commit_n(struct queue *q, unsigned n, unsigned fresh)
 {
 	struct queue__waiter w;
 	int rc;
@@ -417,6 +422,7 @@ int queue__commit_n(struct queue *q, unsigned n)
 	if ((rc = join(q)) < 0)
 		return rc;
 	q->sh_ops += n ? n : 1;
+	q->sh_fresh += fresh;
 	if (queue__deferring(q)) {
 		if (scope.first == 0)
 			scope.first = q->sh_seq;

@@ -138,6 +138,15 @@ struct queue_config {
 	 * batches became durable: new deliveries may be due. NULL = none. */
 	void (*on_durable)(void *arg);
 	void *durable_arg;
+	/* With group commit: called when the COMMIT of a shared batch that
+	 * stored N new messages (puts in state "new", not dropped) returned,
+	 * before the batch is durable: they can be claimed from now on, so a
+	 * worker may start on them while the sync runs (its own writes join
+	 * later batches, which a crash takes back with this one; a put is
+	 * still accepted only once durable). Called with the queue's lock held,
+	 * from whichever thread committed: it must not call into the queue
+	 * (signal and return). Shares durable_arg. NULL = none. */
+	void (*on_committed)(void *arg, unsigned n);
 };
 
 /* Metadata of a message handed to queue_msg_put. Any text may be NULL. */

@@ -200,6 +200,7 @@ struct queue {
 	int64_t sh_start;        /* when it opened (monotonic us) */
 	unsigned sh_ops;         /* operations in it waiting for its COMMIT */
 	unsigned sh_last;        /* operations in the last batch */
+	unsigned sh_fresh;       /* new messages in it (config.on_committed) */
 	struct queue__waiter *sh_list; /* waiters of the open batch */
 	/* Batches are numbered; each one's COMMIT returns before the next one
 	 * opens, and a sync makes every returned COMMIT durable (queue.c). */
@@ -273,7 +274,7 @@ void queue__unlock(struct queue *q);
  * queue_defer_begin scope return before (queue.c). */
 int queue__begin(struct queue *q);
 int queue__commit(struct queue *q);
-int queue__commit_n(struct queue *q, unsigned n);
+int queue__commit_n(struct queue *q, unsigned n, unsigned fresh);
 int queue__commit_lazy(struct queue *q);
 /* queue__deferring: 1 when this thread is in a queue_defer_begin scope of Q
  * (its write operations do not wait for their COMMIT). */

@@ -1,7 +1,8 @@
 /*
  * store_sqlite.c — the queue's SQLite store: one connection in WAL mode with
- * synchronous=FULL, prepared statements cached per slot, and the SQLite
- * dialect (schema migrations, the claim statement).
+ * synchronous=FULL (statement journals in memory), prepared statements
+ * cached per slot, and the SQLite dialect (schema migrations, the claim
+ * statement).
  *
  * Functions: the struct queue__store_ops entries (see queue_int.h), exported
  * as queue__store_sqlite.
@@ -13,9 +14,9 @@
  * checkpoint) and s_sync fdatasyncs the WAL file itself, which makes every
  * COMMIT that returned before it durable; the queue reports an operation
  * done only after that. The WAL keeps transactions in order and recovery
- * replays only complete ones, so a crash leaves a prefix of them; busy_timeout waits for another process's lock
- * instead of failing at once; foreign_keys=ON enforces the schema's
- * references. Errors are SECMX_EIO with sqlite3_errmsg() kept for errmsg.
+ * replays only complete ones, so a crash leaves a prefix of them; busy_timeout waits for another
+ * process's lock instead of failing at once; foreign_keys=ON enforces the schema's references.
+ * Errors are SECMX_EIO with sqlite3_errmsg() kept for errmsg.
  *
  * Parameters are written $1, $2, ... in the portable SQL; SQLite takes "$1"
  * as a named parameter, so bind looks the name up rather than trusting the
@@ -35,13 +36,25 @@
 
 #include "queue_int.h"
 
+/* The statements without parameters that every operation runs (the shared
+ * batch's savepoints, BEGIN, COMMIT): s_exec keeps them prepared instead
+ * of compiling them again on every call (sqlite3_exec). */
+static const char *const EXEC_CACHED[] = {
+    "SAVEPOINT op",  "RELEASE SAVEPOINT op",  "ROLLBACK TO SAVEPOINT op",
+    "SAVEPOINT put", "RELEASE SAVEPOINT put", "ROLLBACK TO SAVEPOINT put",
+    "BEGIN",         "BEGIN IMMEDIATE",       "COMMIT",
+    "ROLLBACK",
+};
+#define N_EXEC_CACHED (sizeof(EXEC_CACHED) / sizeof(EXEC_CACHED[0]))
+
 struct qstore {
 	sqlite3 *db;
 	sqlite3_stmt *cache[QS__COUNT];
+	sqlite3_stmt *exec_cache[N_EXEC_CACHED];
 	unsigned fault_nth, fault_count, commits_seen;
-	int wal_fd;                /* the WAL, for s_sync; -1 until sync_apart */
-	atomic_uint fault_syncs;   /* syncs still to fail (test seam) */
-	char err[160];             /* our own last error, before sqlite's */
+	int wal_fd;              /* the WAL, for s_sync; -1 until sync_apart */
+	atomic_uint fault_syncs; /* syncs still to fail (test seam) */
+	char err[160];           /* our own last error, before sqlite's */
 };
 
 struct qstmt; /* a struct qstmt * is a sqlite3_stmt * in this store */
@@ -167,10 +180,25 @@ static int commit_hook(void *arg)
 	return 0;
 }
 
-/* s_exec: run SQL without rows. */
+/* s_exec: run SQL without rows; one of EXEC_CACHED from its prepared
+ * statement (reset at once, so that it never holds a lock or keeps a
+ * COMMIT from completing). */
 static int s_exec(struct qstore *st, const char *sql)
 {
-	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SECMX_EIO;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < N_EXEC_CACHED && strcmp(sql, EXEC_CACHED[i]) != 0; i++)
+		;
+	if (i == N_EXEC_CACHED)
+		return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SECMX_EIO;
+	if (st->exec_cache[i] == NULL &&
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->exec_cache[i],
+	                       NULL) != SQLITE_OK)
+		return SECMX_EIO;
+	rc = sqlite3_step(st->exec_cache[i]);
+	sqlite3_reset(st->exec_cache[i]);
+	return rc == SQLITE_DONE ? 0 : SECMX_EIO;
 }
 
 /* s_close: finalise the cached statements and close. Accepts NULL. */
@@ -182,6 +210,8 @@ static void s_close(struct qstore *st)
 		return;
 	for (i = 0; i < QS__COUNT; i++)
 		sqlite3_finalize(st->cache[i]);
+	for (i = 0; i < N_EXEC_CACHED; i++)
+		sqlite3_finalize(st->exec_cache[i]);
 	sqlite3_close(st->db);
 	if (st->wal_fd >= 0)
 		close(st->wal_fd);
@@ -217,7 +247,14 @@ static int s_open(const char *path, const struct queue_config *cfg, struct qstor
 		           sqlite3_errmsg(st->db));
 		goto done;
 	}
-	if (s_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") < 0) {
+	/* temp_store=MEMORY keeps statement journals in memory: every
+	 * operation of a shared batch runs in its own SAVEPOINT, and SQLite
+	 * copies each page an operation first touches into that savepoint's
+	 * journal; in a temporary file (the default once it passes 64 KiB)
+	 * that was a page write for every few WAL writes, for a journal that
+	 * only a rollback to the savepoint ever reads. */
+	if (s_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	               " PRAGMA temp_store=MEMORY;") < 0) {
 		secmx_errf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
 		goto done;
 	}
@@ -225,12 +262,13 @@ static int s_open(const char *path, const struct queue_config *cfg, struct qstor
 	sqlite3_finalize(s);
 	s = NULL;
 	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT synchronous, foreign_keys FROM pragma_synchronous,"
-	                       " pragma_foreign_keys",
+	                       "SELECT synchronous, foreign_keys, temp_store FROM"
+	                       " pragma_synchronous, pragma_foreign_keys, pragma_temp_store",
 	                       -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) != 2 ||
-	    sqlite3_column_int(s, 1) != 1) {
-		secmx_errf(err, errlen, "%s: cannot set synchronous=FULL and foreign_keys=ON",
+	    sqlite3_column_int(s, 1) != 1 || sqlite3_column_int(s, 2) != 2) {
+		secmx_errf(err, errlen,
+		           "%s: cannot set synchronous=FULL, foreign_keys=ON and temp_store=MEMORY",
 		           path);
 		goto done;
 	}

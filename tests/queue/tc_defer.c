@@ -203,6 +203,75 @@ START_TEST(on_durable_is_called)
 }
 END_TEST
 
+/* What on_committed saw: calls, new messages, and calls made while the
+ * batch was committed but not yet durable. */
+static struct {
+	struct queue *q;
+	unsigned calls, fresh, before_sync;
+} committed;
+
+/* note_committed: config.on_committed (the queue's lock is held). */
+static void note_committed(void *arg, unsigned n)
+{
+	(void)arg;
+	committed.calls++;
+	committed.fresh += n;
+	if (committed.q != NULL && committed.q->durable_seq < committed.q->commit_seq)
+		committed.before_sync++;
+}
+
+START_TEST(on_committed_counts_new_messages_before_the_sync)
+{
+	struct queue_config cfg;
+	struct queue_msg_in in = {0};
+	struct queue_put_result r;
+	struct queue_lease l;
+	struct queue_msg_info info;
+	struct queue *q;
+
+	test_config(&cfg, 1);
+	cfg.dup_policy = QUEUE_DUP_DROP;
+	cfg.on_committed = note_committed;
+	memset(&committed, 0, sizeof(committed));
+	q = test_open(&cfg);
+	committed.q = q;
+	test_put(q, "one", "s", "Invoice", "INV-1", NULL);
+	ck_assert_uint_eq(committed.calls, 1);
+	ck_assert_uint_eq(committed.fresh, 1);
+	/* Made while the batch was committed and not yet synced: the worker it
+	 * wakes runs during the sync. */
+	ck_assert_uint_eq(committed.before_sync, 1);
+	/* A dropped duplicate and a message in another state are no new work. */
+	in.data = "one";
+	in.len = 3;
+	in.sender = "s";
+	in.doc_type = "Invoice";
+	in.doc_id = "INV-1";
+	ck_assert_int_eq(queue_msg_put(q, &in, &r), 0);
+	ck_assert_int_eq(r.dropped, 1);
+	in.doc_id = "bundle-1";
+	in.state = "bundle";
+	ck_assert_int_eq(queue_msg_put(q, &in, &r), 0);
+	ck_assert_uint_eq(committed.fresh, 1);
+	/* Other writes do not call it. */
+	ck_assert_int_eq(queue_claim(q, QUEUE_STATE_NEW, 0, &l, &info), 1);
+	ck_assert_int_eq(queue_step_record(q, &l, "validate", "ok", NULL, "validated"), 0);
+	ck_assert_uint_eq(committed.fresh, 1);
+	test_put(q, "two", NULL, NULL, NULL, NULL);
+	ck_assert_uint_eq(committed.fresh, 2);
+	ck_assert_uint_eq(committed.before_sync, committed.calls);
+	queue_close(q);
+	/* Without group commit there is no shared batch: never called. */
+	test_config(&cfg, 0);
+	cfg.on_committed = note_committed;
+	memset(&committed, 0, sizeof(committed));
+	q = test_open(&cfg);
+	test_put(q, "three", NULL, NULL, NULL, NULL);
+	ck_assert_uint_eq(committed.calls, 0);
+	queue_close(q);
+}
+END_TEST
+
 START_TEST(deliveries_stored_before_reopen_go_out)
 {
 	/* After a restart every delivery already stored is durable, and a
@@ -256,6 +325,7 @@ TCase *tc_defer(void)
 	tcase_add_test(tc, scope_stops_at_its_first_lost_batch);
 	tcase_add_test(tc, failed_sync_breaks_the_queue);
 	tcase_add_test(tc, on_durable_is_called);
+	tcase_add_test(tc, on_committed_counts_new_messages_before_the_sync);
 	tcase_add_test(tc, deliveries_stored_before_reopen_go_out);
 	tcase_add_test(tc, without_group_commit_scopes_change_nothing);
 	return tc;

@@ -6,8 +6,47 @@
  */
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "queue_int.h"
 #include "tests.h"
+
+/* Asking for a delivery when none is due is a read: it does not need the
+ * store's write lock, so it answers at once while another process (here a
+ * second connection, as secmx queue would be) holds that lock, with and
+ * without group commit; a due delivery still needs it, and goes out once
+ * the lock is free. */
+START_TEST(empty_next_needs_no_write_lock)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	sqlite3 *h = NULL;
+	int64_t id, did = 0;
+	int group;
+
+	for (group = 0; group < 2; group++) {
+		test_config(&cfg, group);
+		cfg.busy_timeout_ms = 100;
+		q = test_open(&cfg);
+		id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+		ck_assert_int_eq(queue_delivery_add(q, id, "fin", "k1", &did), 0);
+		ck_assert_int_eq(sqlite3_open_v2(test_db(), &h, SQLITE_OPEN_READWRITE, NULL),
+		                 SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+		ck_assert_int_eq(queue_delivery_next(q, "records", 0, &d), 0);
+		ck_assert_int_eq(d.id, 0);
+		/* A due one must be marked sent: that waits for the lock. */
+		ck_assert_int_lt(queue_delivery_next(q, "fin", 0, &d), 0);
+		ck_assert_int_eq(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+		ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &d), 1);
+		ck_assert_int_eq(d.id, did);
+		queue_close(q);
+		test_cleanup();
+	}
+}
+END_TEST
 
 START_TEST(order_per_transaction)
 {
@@ -190,6 +229,7 @@ TCase *tc_delivery(void)
 	TCase *tc = tcase_create("delivery");
 
 	tcase_add_checked_fixture(tc, NULL, test_cleanup);
+	tcase_add_test(tc, empty_next_needs_no_write_lock);
 	tcase_add_test(tc, order_per_transaction);
 	tcase_add_test(tc, nack_and_requeue);
 	tcase_add_test(tc, held_message_not_delivered);

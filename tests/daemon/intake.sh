@@ -1,0 +1,62 @@
+#!/bin/sh
+# intake.sh — the drop directory is watched (inotify), not only polled:
+#   1. with intake.poll_interval at its maximum (1 minute), a file renamed
+#      into the drop directory is taken and stored within seconds, and a
+#      file still being written (NAME.tmp) is left alone;
+#   2. the poll remains the fallback: with a watch that cannot see a file
+#      written in place (IN_MOVED_TO only), a copied-in file is taken by
+#      the next poll (poll_interval 1 s here).
+set -eu
+. "$SECMX_SRC/tests/daemon/lib.sh"
+
+dir=$(mktemp -d /tmp/secmxd-intake-XXXXXX)
+dpid=""
+cleanup() {
+	for p in $dpid $(jobs -p); do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+mkdir "$dir/drop"
+mkorg "$dir"
+nz="$SECMX_SRC/tests/data/invoice-nz.xml"
+
+# ---- 1. a rename is taken at once, whatever the poll interval ---------------
+mkconf "$dir" "$dir/slow.conf" "records:*" "[log]
+level = info"
+sed -i 's/^poll_interval = .*/poll_interval = 1m/' "$dir/slow.conf"
+grep -q '^poll_interval = 1m$' "$dir/slow.conf" || fail "config not rewritten"
+"$SECMXD" -c "$dir/slow.conf" 2>"$dir/d1.log" &
+dpid=$!
+wait_for 10 log_has "$dir/d1.log" "daemon.started" || fail "daemon did not start: $(cat "$dir/d1.log")"
+sleep 0.5 # the start-up scan is over; the next poll is a minute away
+cp "$nz" "$dir/drop/a.xml.tmp"
+mv "$dir/drop/a.xml.tmp" "$dir/drop/a.xml"
+wait_for 5 log_has "$dir/d1.log" "intake.file file=a.xml .*result=stored" ||
+	fail "a renamed file was not taken within 5 s: $(tail -3 "$dir/d1.log")"
+cp "$nz" "$dir/drop/b.xml.tmp"
+sleep 1
+[ -f "$dir/drop/b.xml.tmp" ] || fail "a .tmp file was taken"
+mv "$dir/drop/b.xml.tmp" "$dir/drop/b.xml"
+wait_for 5 log_has "$dir/d1.log" "intake.file file=b.xml .*result=stored" ||
+	fail "the second renamed file was not taken: $(tail -3 "$dir/d1.log")"
+kill -TERM "$dpid"
+wait "$dpid" || fail "secmxd did not stop cleanly"
+dpid=""
+grep -q "intake.no-inotify" "$dir/d1.log" && fail "inotify was not available"
+echo "ok: renamed files are taken at once with a one-minute poll; .tmp files are left"
+
+# ---- 2. the poll still takes what inotify does not report --------------------
+mkconf "$dir" "$dir/poll.conf" "records:*" "[log]
+level = info"
+sed -i 's/^poll_interval = .*/poll_interval = 1s/' "$dir/poll.conf"
+"$SECMXD" -c "$dir/poll.conf" 2>"$dir/d2.log" &
+dpid=$!
+wait_for 10 log_has "$dir/d2.log" "daemon.started" || fail "daemon did not restart: $(cat "$dir/d2.log")"
+sed 's/INV-2026-00417/INV-INPLACE-1/' "$nz" >"$dir/drop/c.xml" # written in place: no IN_MOVED_TO
+wait_for 5 log_has "$dir/d2.log" "intake.file file=c.xml .*result=stored" ||
+	fail "the poll did not take a file written in place: $(tail -3 "$dir/d2.log")"
+kill -TERM "$dpid"
+wait "$dpid" || fail "secmxd did not stop cleanly"
+dpid=""
+echo "ok: the poll takes a file written in place"
