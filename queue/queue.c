@@ -486,6 +486,14 @@ static void *syncer(void *arg)
 				pthread_mutex_lock(&q->lock);
 			}
 			pthread_cond_broadcast(&q->sh_cond);
+			/* Housekeeping once the waiters are free: the workers
+			 * go on committing meanwhile; only the next sync waits. */
+			if (rc == 0 && q->ops->checkpoint != NULL) {
+				pthread_mutex_unlock(&q->lock);
+				rc = q->ops->checkpoint(q->st);
+				pthread_mutex_lock(&q->lock);
+				q->stats.checkpoints += rc > 0;
+			}
 			continue;
 		}
 		if (q->sh_open && q->sh_ops > 0 && q->sh_list == NULL) {

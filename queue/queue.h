@@ -220,6 +220,7 @@ struct queue_stats {
 	uint64_t lazy_ops;      /* operations that joined a batch without waiting */
 	uint64_t syncs;         /* fsyncs of the store (each covers every COMMIT before it) */
 	uint64_t sync_batches;  /* batches they made durable */
+	uint64_t checkpoints;   /* store checkpoints the sync thread made after a sync */
 };
 
 /* What recovery found (queue_recover). */

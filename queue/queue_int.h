@@ -147,9 +147,13 @@ struct queue__store_ops {
 	/* sync_apart: from now on COMMIT does not wait for the disk; sync()
 	 * makes every COMMIT that returned before it was called durable. sync
 	 * is the one entry that may run without the caller's lock (the group
-	 * commit's sync thread calls it while others use the store). */
+	 * commit's sync thread calls it while others use the store).
+	 * checkpoint (may be NULL): the store's housekeeping, which the sync
+	 * thread runs after a sync has been reported, also without the lock
+	 * (SQLite: the WAL checkpoint); 1 when it did some, else 0. */
 	int (*sync_apart)(struct qstore *st);
 	int (*sync)(struct qstore *st);
+	int (*checkpoint)(struct qstore *st);
 	/* Test seam: the next COUNT syncs fail as if the disk had refused them. */
 	void (*fault_sync)(struct qstore *st, unsigned count);
 	/* Dialect: the schema migrations (index i brings version i to i+1)

@@ -10,7 +10,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "queue_int.h"
@@ -272,6 +274,54 @@ START_TEST(on_committed_counts_new_messages_before_the_sync)
 }
 END_TEST
 
+/* file_size: the size of PATH in bytes (0 when absent). */
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* Under group commit the sync thread checkpoints (SQLite's automatic
+ * checkpoint, which ran inside a COMMIT with the lock held, is off): the
+ * stored bytes reach the database file, and the WAL stays under its bound
+ * (store_sqlite.c CKPT_HARD_PAGES 4,000 pages, plus a batch, in 4 KiB pages
+ * and 24-byte frame headers) instead of growing with what is stored. */
+#define WAL_BOUND ((4000 + 1000) * (4096 + 24))
+START_TEST(the_sync_thread_checkpoints)
+{
+	struct queue_config cfg;
+	struct queue_stats st;
+	struct queue *q;
+	char *text = malloc(8192 + 1), wal[4200];
+	int i;
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, 'x', 8192);
+	text[8192] = '\0';
+	test_config(&cfg, 1);
+	q = test_open(&cfg);
+	for (i = 0; i < 2500; i++) { /* 20 MB: far more WAL pages than the bound */
+		text[i % 8192] = (char)('a' + i % 26);
+		test_put(q, text, NULL, NULL, NULL, NULL);
+	}
+	queue_stats(q, &st);
+	ck_assert_uint_ge(st.checkpoints, 1);
+	ck_assert_int_ge(file_size(test_db()), 2500 * 8192);
+	snprintf(wal, sizeof(wal), "%s-wal", test_db());
+	ck_assert_int_lt(file_size(wal), WAL_BOUND);
+	queue_close(q);
+	/* Without group commit, SQLite's own checkpoint as before. */
+	test_config(&cfg, 0);
+	q = test_open(&cfg);
+	test_put(q, text, NULL, NULL, NULL, NULL);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.checkpoints, 0);
+	queue_close(q);
+	free(text);
+}
+END_TEST
+
 START_TEST(deliveries_stored_before_reopen_go_out)
 {
 	/* After a restart every delivery already stored is durable, and a
@@ -327,6 +377,7 @@ TCase *tc_defer(void)
 	tcase_add_test(tc, on_durable_is_called);
 	tcase_add_test(tc, on_committed_counts_new_messages_before_the_sync);
 	tcase_add_test(tc, deliveries_stored_before_reopen_go_out);
+	tcase_add_test(tc, the_sync_thread_checkpoints);
 	tcase_add_test(tc, without_group_commit_scopes_change_nothing);
 	return tc;
 }
