@@ -113,7 +113,7 @@ static int count(xmlParserCtxtPtr ctxt, struct parse_state *st, size_t n)
  * the document element has a document type's name, and line-named elements
  * occur only as children of the document element.
  */
-#define LARGE_BATCH 256
+#define LARGE_BATCH 1024
 
 struct large {
 	const struct engine *eng;

@@ -1767,6 +1767,7 @@ struct engine__rstream {
 	size_t nsets;
 	unsigned char *line_ok[RS_MAX_SETS];        /* per pattern */
 	unsigned char *root_forbidden[RS_MAX_SETS]; /* per rule: may not run at the root */
+	unsigned char *line_forbidden[RS_MAX_SETS]; /* per rule: may not match in a line */
 	struct engine__proj_names names;
 	struct rs_find *f;
 	size_t nf, cap, seq;
@@ -1814,8 +1815,17 @@ static int rs_take(const struct run *run, size_t pat, xmlNodePtr node)
 {
 	xmlNodePtr line = engine__rstream_line_of(node);
 
-	if (run->phase == RUN_LINES)
-		return line != NULL && line->_private == (void *)&batch_mark;
+	if (run->phase == RUN_LINES) {
+		if (line == NULL || line->_private != (void *)&batch_mark)
+			return 0;
+		if (run->rs->line_forbidden[run->set_i][run->cur_rule]) {
+			rs_abort((struct run *)run, "a rule that reads across lines matched inside a "
+						    "line",
+				 run->set->as[run->set->rules[run->cur_rule].a0].id);
+			return 0;
+		}
+		return 1;
+	}
 	if (node == xmlDocGetRootElement(node->doc) &&
 	    run->rs->root_forbidden[run->set_i][run->cur_rule]) {
 		rs_abort((struct run *)run, "a rule that would read the lines whole matched the "
@@ -1966,6 +1976,7 @@ static int classify_set(struct engine__rstream *rs, size_t si)
 		return SECMX_OK;
 	if ((rs->line_ok[si] = calloc(set->npats + 1, 1)) == NULL ||
 	    (rs->root_forbidden[si] = calloc(set->nrules + 1, 1)) == NULL ||
+	    (rs->line_forbidden[si] = calloc(set->nrules + 1, 1)) == NULL ||
 	    (hs = calloc(set->nlets + 1, 1)) == NULL) {
 		rc = SECMX_ENOMEM;
 		goto out;
@@ -2009,13 +2020,21 @@ static int classify_set(struct engine__rstream *rs, size_t si)
 				goto out;
 			if (rc == 1 && root_only)
 				continue; /* it never sees a node of a line */
-			ok = rc == 1;
+			if (rc != 1) {
+				/* its context's predicates read outside the line */
+				ok = 0;
+				snprintf(line_why, sizeof(line_why), "%.200s", r->context_src);
+				continue;
+			}
 			what = r->context_src;
-			if (ok && (rc = rule_exprs(set, r, &q, &what)) < 0)
+			if ((rc = rule_exprs(set, r, &q, &what)) < 0)
 				goto out;
-			ok = ok && rc == 1;
-			if (!ok)
-				snprintf(line_why, sizeof(line_why), "%.200s", what);
+			/* A rule that reads across lines may stay in a line-local
+			 * pattern as long as it never matches inside a line (BR-CO-10
+			 * at cac:LegalMonetaryTotal, BR-S-08 at a header tax
+			 * category): the line phase checks that (rs_take). */
+			if (rc != 1)
+				rs->line_forbidden[si][k] = 1;
 		}
 		rs->line_ok[si][p] = (unsigned char)ok;
 		for (k = pat->r0; k < pat->r0 + pat->nr; k++) {
@@ -2090,6 +2109,7 @@ void engine__rstream_free(struct engine__rstream *rs)
 	for (i = 0; i < rs->nsets; i++) {
 		free(rs->line_ok[i]);
 		free(rs->root_forbidden[i]);
+		free(rs->line_forbidden[i]);
 	}
 	engine__proj_names_free(&rs->names);
 	if (rs->run.ctxt != NULL) {
@@ -2187,6 +2207,10 @@ int engine__rstream_lines(struct engine__rstream *rs, xmlNodePtr *lines, size_t 
 		return 0;
 	for (i = 0; i < n; i++)
 		lines[i]->_private = (void *)&batch_mark;
+	/* Number the elements (libxml2 keeps the number in an element's unused
+	 * content field): XPath then sorts node sets by comparing numbers,
+	 * instead of walking thousands of line siblings for each comparison. */
+	xmlXPathOrderDocElems(rs->doc);
 	rs->run.tops = lines;
 	rs->run.ntops = n;
 	run_phase(rs, RUN_LINES);
@@ -2307,8 +2331,10 @@ int engine__rstream_finish(struct engine__rstream *rs, struct engine_report *rep
 	size_t fatal_before = engine_report_fatal_count(rep);
 	size_t i, k;
 
-	if (!rs->aborted)
+	if (!rs->aborted) {
+		xmlXPathOrderDocElems(rs->doc);
 		run_phase(rs, RUN_END);
+	}
 	if (rs->aborted)
 		return 1;
 	qsort(rs->f, rs->nf, sizeof(*rs->f), rs_cmp);
