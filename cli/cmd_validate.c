@@ -11,6 +11,10 @@
  * a single file, the engine with the compiled schema set is freed after the
  * XSD stage and a rules-only engine runs the rule stage (validate()), so the
  * schema set's memory serves the rule stage (docs/memory.md).
+ * A regular file of --large-over bytes or more (default 4 MiB) is validated
+ * in the large-document mode (validate_large(): XSD streaming, then the rules
+ * a batch of lines at a time over a projection), which prints exactly what
+ * the whole-tree stages print or hands the file back to them.
  *
  * Exit: 0 every file valid (warnings allowed), 1 any invalid, 2 usage or
  * I/O error (the highest applies).
@@ -28,7 +32,7 @@
 /* Files this size or larger are validated in the large-document mode
  * (docs/memory.md), which gives the whole-tree stages' output or, when it
  * cannot, hands the file to them. */
-#define LARGE_OVER_DEFAULT (-1)
+#define LARGE_OVER_DEFAULT (4 * 1024 * 1024)
 
 static void help(FILE *fp)
 {
