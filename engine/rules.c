@@ -2214,6 +2214,9 @@ int engine__rstream_lines(struct engine__rstream *rs, xmlNodePtr *lines, size_t 
 	rs->run.tops = lines;
 	rs->run.ntops = n;
 	run_phase(rs, RUN_LINES);
+	/* The variables hold node-sets of these lines, which the projection
+	 * is about to free: drop them now (freeing a node-set reads its nodes). */
+	xmlXPathRegisteredVariablesCleanup(rs->run.ctxt);
 	rs->run.tops = NULL;
 	rs->run.ntops = 0;
 	for (i = 0; i < n; i++)
