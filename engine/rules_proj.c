@@ -36,27 +36,40 @@
 #define PROJ_PREDS 4
 #define PROJ_NAME 96
 
-enum axis { AX_CHILD, AX_DESC, AX_DESC_SELF, AX_SELF, AX_ATTR, AX_PARENT, AX_ANC, AX_ANC_SELF,
-	    AX_FSIB, AX_PSIB, AX_FOLL, AX_PREC, AX_NS };
+enum axis {
+	AX_CHILD,
+	AX_DESC,
+	AX_DESC_SELF,
+	AX_SELF,
+	AX_ATTR,
+	AX_PARENT,
+	AX_ANC,
+	AX_ANC_SELF,
+	AX_FSIB,
+	AX_PSIB,
+	AX_FOLL,
+	AX_PREC,
+	AX_NS
+};
 enum ntest { NT_NAME, NT_NSWILD, NT_WILD, NT_NODE, NT_TEXT, NT_OTHER };
 enum akind { K_BOOL, K_VAL2, K_NEG, K_UNION, K_PATH, K_FUNC, K_VAR, K_LIT };
 
 struct astep {
 	enum axis axis;
 	enum ntest test;
-	char local[PROJ_NAME];          /* NT_NAME: the local name; NT_NSWILD: the prefix */
+	char local[PROJ_NAME]; /* NT_NAME: the local name; NT_NSWILD: the prefix */
 	struct anode *pred[PROJ_PREDS];
 	int npred;
 };
 
 struct anode {
 	enum akind kind;
-	struct anode *l, *r;            /* K_BOOL, K_VAL2, K_NEG (l), K_UNION */
-	char name[PROJ_NAME];           /* K_FUNC (as written, prefix kept), K_VAR */
+	struct anode *l, *r;  /* K_BOOL, K_VAL2, K_NEG (l), K_UNION */
+	char name[PROJ_NAME]; /* K_FUNC (as written, prefix kept), K_VAR */
 	struct anode *arg[PROJ_ARGS];
 	int narg;
-	int abs;                        /* K_PATH: 0 relative, 1 "/" */
-	struct anode *filter;           /* K_PATH: primary expression it starts from, or NULL */
+	int abs;              /* K_PATH: 0 relative, 1 "/" */
+	struct anode *filter; /* K_PATH: primary expression it starts from, or NULL */
 	struct anode *fpred[PROJ_PREDS];
 	int nfpred;
 	struct astep *steps;
@@ -169,11 +182,19 @@ static const struct {
 	const char *name;
 	enum axis axis;
 } AXES[] = {
-	{"child", AX_CHILD}, {"descendant", AX_DESC}, {"descendant-or-self", AX_DESC_SELF},
-	{"self", AX_SELF}, {"attribute", AX_ATTR}, {"parent", AX_PARENT}, {"ancestor", AX_ANC},
-	{"ancestor-or-self", AX_ANC_SELF}, {"following-sibling", AX_FSIB},
-	{"preceding-sibling", AX_PSIB}, {"following", AX_FOLL}, {"preceding", AX_PREC},
-	{"namespace", AX_NS},
+    {"child", AX_CHILD},
+    {"descendant", AX_DESC},
+    {"descendant-or-self", AX_DESC_SELF},
+    {"self", AX_SELF},
+    {"attribute", AX_ATTR},
+    {"parent", AX_PARENT},
+    {"ancestor", AX_ANC},
+    {"ancestor-or-self", AX_ANC_SELF},
+    {"following-sibling", AX_FSIB},
+    {"preceding-sibling", AX_PSIB},
+    {"following", AX_FOLL},
+    {"preceding", AX_PREC},
+    {"namespace", AX_NS},
 };
 
 /* parse_preds: predicates after a step or primary expression. */
@@ -221,7 +242,8 @@ static int parse_step(struct parser *p, struct astep *st)
 			q++;
 		if (q[0] == ':' && q[1] == ':') {
 			for (i = 0; i < sizeof(AXES) / sizeof(AXES[0]); i++)
-				if (strlen(AXES[i].name) == n && strncmp(AXES[i].name, p->s, n) == 0)
+				if (strlen(AXES[i].name) == n &&
+				    strncmp(AXES[i].name, p->s, n) == 0)
 					break;
 			if (i == sizeof(AXES) / sizeof(AXES[0]))
 				return p->bad = 1, -1;
@@ -311,7 +333,8 @@ static struct anode *parse_path(struct parser *p)
 			return p->bad = 1, NULL;
 		p->s++;
 		n->filter = new_node(p, K_LIT);
-	} else if ((*p->s >= '0' && *p->s <= '9') || (*p->s == '.' && p->s[1] >= '0' && p->s[1] <= '9')) {
+	} else if ((*p->s >= '0' && *p->s <= '9') ||
+	           (*p->s == '.' && p->s[1] >= '0' && p->s[1] <= '9')) {
 		while ((*p->s >= '0' && *p->s <= '9') || *p->s == '.')
 			p->s++;
 		n->filter = new_node(p, K_LIT);
@@ -322,10 +345,11 @@ static struct anode *parse_path(struct parser *p)
 			return p->bad = 1, NULL;
 	} else if ((len = scan_qname(p->s, &lpos, &nswild)) > 0 && !nswild) {
 		const char *q = p->s + len;
-		int is_type = lpos == 0 && ((len == 4 && (!strncmp(p->s, "node", 4) ||
-							  !strncmp(p->s, "text", 4))) ||
-					   (len == 7 && !strncmp(p->s, "comment", 7)) ||
-					   (len == 22 && !strncmp(p->s, "processing-instruction", 22)));
+		int is_type =
+		    lpos == 0 &&
+		    ((len == 4 && (!strncmp(p->s, "node", 4) || !strncmp(p->s, "text", 4))) ||
+		     (len == 7 && !strncmp(p->s, "comment", 7)) ||
+		     (len == 22 && !strncmp(p->s, "processing-instruction", 22)));
 		while (engine__ws((unsigned char)*q))
 			q++;
 		if (*q == '(' && !is_type) {
@@ -436,13 +460,27 @@ static struct anode *parse_bin(struct parser *p, int level)
 		int ok;
 
 		switch (level) {
-		case 0: ok = eat_word(p, "or"); break;
-		case 1: ok = eat_word(p, "and"); break;
-		case 2: ok = eat(p, "!=") || eat(p, "="); break;
-		case 3: ok = eat(p, "<=") || eat(p, ">=") || eat(p, "<") || eat(p, ">"); break;
-		case 4: ok = eat(p, "+") || eat(p, "-"); break;
-		case 5: ok = eat(p, "*") || eat_word(p, "div") || eat_word(p, "mod"); break;
-		default: ok = 0; break;
+		case 0:
+			ok = eat_word(p, "or");
+			break;
+		case 1:
+			ok = eat_word(p, "and");
+			break;
+		case 2:
+			ok = eat(p, "!=") || eat(p, "=");
+			break;
+		case 3:
+			ok = eat(p, "<=") || eat(p, ">=") || eat(p, "<") || eat(p, ">");
+			break;
+		case 4:
+			ok = eat(p, "+") || eat(p, "-");
+			break;
+		case 5:
+			ok = eat(p, "*") || eat_word(p, "div") || eat_word(p, "mod");
+			break;
+		default:
+			ok = 0;
+			break;
 		}
 		if (!ok)
 			return l;
@@ -471,9 +509,9 @@ static struct anode *parse_expr(struct parser *p)
 enum st { S_BAD = -1, S_DOC, S_UP, S_LOC, S_ANY, S_ANYUN, S_LEAF, S_DPEND };
 
 struct an {
-	int q;                          /* PROJ_Q_LINE or PROJ_Q_PROJ */
+	int q; /* PROJ_Q_LINE or PROJ_Q_PROJ */
 	struct engine__proj_names *names;
-	enum st ctx;                    /* what current() is */
+	enum st ctx; /* what current() is */
 	const char *ctx_name;
 	int bad;
 	int (*var)(void *arg, const char *name);
@@ -527,7 +565,7 @@ static void need(struct an *a, const char *local, int full)
 	if (a->q != PROJ_Q_PROJ || a->names == NULL)
 		return;
 	if (name_add(full ? &a->names->full : &a->names->present,
-		     full ? &a->names->nfull : &a->names->npresent, local) < 0)
+	             full ? &a->names->nfull : &a->names->npresent, local) < 0)
 		a->bad = 1;
 }
 
@@ -545,8 +583,8 @@ static enum st escape(struct an *a, const struct astep *s)
 static enum st step(struct an *a, enum st from, const struct astep *s)
 {
 	int up = s->axis == AX_PARENT || s->axis == AX_ANC || s->axis == AX_ANC_SELF;
-	int side = s->axis == AX_FSIB || s->axis == AX_PSIB || s->axis == AX_FOLL ||
-		   s->axis == AX_PREC;
+	int side =
+	    s->axis == AX_FSIB || s->axis == AX_PSIB || s->axis == AX_FOLL || s->axis == AX_PREC;
 
 	if (s->axis == AX_NS || s->test == NT_OTHER)
 		return S_BAD;
@@ -554,7 +592,8 @@ static enum st step(struct an *a, enum st from, const struct astep *s)
 	case S_DOC:
 		if (s->axis == AX_SELF)
 			return S_DOC;
-		if (s->axis == AX_CHILD && (s->test == NT_NAME || s->test == NT_WILD || s->test == NT_NSWILD))
+		if (s->axis == AX_CHILD &&
+		    (s->test == NT_NAME || s->test == NT_WILD || s->test == NT_NSWILD))
 			return S_UP;
 		if (s->axis == AX_DESC_SELF && s->test == NT_NODE)
 			return S_DPEND;
@@ -642,7 +681,8 @@ static int fn_is(const char *name, const char *want)
 {
 	const char *c = strchr(name, ':');
 
-	return strcmp(c ? c + 1 : name, want) == 0 && (c == NULL || strncmp(name, "secmx:", 6) == 0);
+	return strcmp(c ? c + 1 : name, want) == 0 &&
+	       (c == NULL || strncmp(name, "secmx:", 6) == 0);
 }
 
 /* func: a function call F evaluated at CTX. Returns the state its node-set
@@ -650,9 +690,9 @@ static int fn_is(const char *name, const char *want)
 static enum st func(struct an *a, const struct anode *f, enum st ctx, const char *ctx_name)
 {
 	int i, nset = fn_is(f->name, "count") || fn_is(f->name, "boolean") ||
-		      fn_is(f->name, "not") || fn_is(f->name, "name") ||
-		      fn_is(f->name, "local-name") || fn_is(f->name, "namespace-uri") ||
-		      fn_is(f->name, "exists") || fn_is(f->name, "empty");
+	              fn_is(f->name, "not") || fn_is(f->name, "name") ||
+	              fn_is(f->name, "local-name") || fn_is(f->name, "namespace-uri") ||
+	              fn_is(f->name, "exists") || fn_is(f->name, "empty");
 
 	if (fn_is(f->name, "id") || fn_is(f->name, "key") || fn_is(f->name, "document") ||
 	    fn_is(f->name, "unparsed-entity-uri") || fn_is(f->name, "lang")) {
@@ -662,7 +702,7 @@ static enum st func(struct an *a, const struct anode *f, enum st ctx, const char
 	if (fn_is(f->name, "current"))
 		return a->ctx;
 	if (f->narg == 0 && (fn_is(f->name, "string") || fn_is(f->name, "normalize-space") ||
-			     fn_is(f->name, "string-length") || fn_is(f->name, "number")))
+	                     fn_is(f->name, "string-length") || fn_is(f->name, "number")))
 		selfval(a, ctx, ctx_name);
 	if (strncmp(f->name, "secmx:", 6) == 0 && fn_is(f->name, "empty-leaves")) {
 		/* Reads the whole subtree of its argument: for a line, that line;
@@ -820,13 +860,13 @@ static int common_prefix(const struct engine__proj_q *q, const char *prefix)
 		if (q->ns[i].prefix != NULL && strcmp((const char *)q->ns[i].prefix, prefix) == 0)
 			return q->ns[i].href != NULL &&
 			       strncmp((const char *)q->ns[i].href, NS_UBL_PREFIX "Common",
-				       strlen(NS_UBL_PREFIX "Common")) == 0;
+			               strlen(NS_UBL_PREFIX "Common")) == 0;
 	return 0;
 }
 
 /* engine__proj_pattern: see rules_int.h. */
 int engine__proj_pattern(const char *src, const struct engine__proj_q *q, int *root_only,
-			 int *may_root)
+                         int *may_root)
 {
 	struct parser *p = calloc(1, sizeof(*p));
 	const struct anode *br[64];
@@ -868,12 +908,12 @@ int engine__proj_pattern(const char *src, const struct engine__proj_q *q, int *r
 	}
 	for (i = 0; i < nb && !a.bad; i++) {
 		const struct anode *b = br[i];
-		const struct astep *ls = b->kind == K_PATH && b->nsteps > 0 ? &b->steps[b->nsteps - 1] :
-									       NULL;
+		const struct astep *ls =
+		    b->kind == K_PATH && b->nsteps > 0 ? &b->steps[b->nsteps - 1] : NULL;
 		/* the branch matches only the document element */
 		int only = ls != NULL && b->filter == NULL &&
-			   ((b->abs && b->nsteps == 1) ||
-			    (ls->axis == AX_CHILD && ls->test == NT_NAME && root_name(ls->local)));
+		           ((b->abs && b->nsteps == 1) ||
+		            (ls->axis == AX_CHILD && ls->test == NT_NAME && root_name(ls->local)));
 
 		if (b->kind != K_PATH || b->filter != NULL || b->nsteps == 0) {
 			a.bad = 1;
@@ -899,11 +939,12 @@ int engine__proj_pattern(const char *src, const struct engine__proj_q *q, int *r
 			 * that while parsing). */
 			first = k == 0 || (k == 1 && b->steps[0].axis == AX_DESC_SELF);
 			is_root = b->abs && k == 0;
-			can_root = is_root || (s->axis == AX_CHILD &&
-					       ((first && (s->test == NT_WILD ||
-							   (s->test == NT_NSWILD &&
-							    !common_prefix(q, s->local)))) ||
-						(s->test == NT_NAME && root_name(s->local))));
+			can_root =
+			    is_root ||
+			    (s->axis == AX_CHILD &&
+			     ((first && (s->test == NT_WILD ||
+			                 (s->test == NT_NSWILD && !common_prefix(q, s->local)))) ||
+			      (s->test == NT_NAME && root_name(s->local))));
 			if (last && can_root)
 				*may_root = 1;
 			if (q->q == PROJ_Q_PROJ && q->start == S_ANY && !only && !is_root) {
