@@ -31,6 +31,12 @@
  * text shorter than 16 bytes is stored inside its xmlNode (XML_PARSE_COMPACT:
  * libxml2 allows it for trees that are not modified, which such a tree never
  * is).
+ * engine_doc_validate_large_fd() (engine.h) parses a file the same way for
+ * the large-document mode: every batch of invoice lines is checked by the
+ * line-local rules and then cut down to a projection (rules.c); it hands the
+ * document back (ENGINE_LARGE_FALLBACK, nothing reported) on any refusal
+ * or doubt. Ownership: the returned document is the caller's
+ * (engine_doc_free).
  * A refusal adds one fatal finding naming the limit or rule, with the line.
  * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-NS,
  * XML-LIMIT-*.

@@ -10,6 +10,9 @@
  *                                (ENGINE_CFG_RULES_ON_DEMAND: only listed then)
  *   engine__rules_need()         on demand: load the sets a profile names
  *   engine__rules_free()
+ *   engine__rstream_*()          the large-document mode's rule stage: line-local
+ *                                patterns per batch of lines, the rest over a
+ *                                projection of the lines (see the section at the end)
  *
  * Rule files (docs/rules.md is the reference): sch:schema with sch:ns,
  * sch:let, secmx:codelist and sch:pattern/sch:rule/sch:assert|sch:report.

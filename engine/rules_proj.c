@@ -20,10 +20,15 @@
  * Anything the analysis does not understand is answered "no" (conservative):
  * the caller then evaluates the rule over the whole tree.
  *
- * Ownership: the syntax tree lives in a fixed arena inside the call; names
- * are copied into the caller's struct engine__proj_names (freed with
- * engine__proj_names_free). Limits: PROJ_NODES nodes and PROJ_STEPS steps
- * per path; a longer expression is answered "no".
+ * Functions (rules_int.h): engine__proj_analyse() (an expression),
+ * engine__proj_pattern() (a match pattern's steps and predicates),
+ * engine__proj_is_line_name(), engine__proj_names_free().
+ * Errors: 1 yes, 0 no (also for anything not understood), SECMX_ENOMEM.
+ * Ownership: the syntax tree lives in an arena allocated and freed inside
+ * the call; names are copied into the caller's struct engine__proj_names
+ * (freed with engine__proj_names_free). Limits: PROJ_NODES nodes and
+ * PROJ_STEPS steps per path, PROJ_ARGS arguments, PROJ_PREDS predicates per
+ * step, names under PROJ_NAME bytes; anything larger is answered "no".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -147,8 +152,8 @@ static int eat_word(struct parser *p, const char *w)
 
 static struct anode *parse_expr(struct parser *p);
 
-/* copy_name: NCName (or QName / prefix:*) at the input into OUT; its local
- * part's offset in *LOCAL; returns the length consumed (0: none). */
+/* scan_qname: the NCName, QName or prefix:* at S: its length (0: none),
+ * the local part's offset in *LOCAL, *NSWILD for prefix:*. */
 static size_t scan_qname(const char *s, size_t *local, int *nswild)
 {
 	size_t n = name_len(s);

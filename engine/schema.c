@@ -14,6 +14,9 @@
  * each validation makes its own xmlSchemaValidCtxt.
  * Findings: rule id "XSD", fatal, with the line and XPath libxml2 reports;
  * at most MAX_XSD_FINDINGS per document, then one summary finding.
+ * engine_doc_schema_stream_fd() (the large-document mode) validates while
+ * reading a descriptor with an xmlTextReader, keeps nothing and reports
+ * nothing: it only says whether the document is valid without any error.
  */
 #include <errno.h>
 #include <limits.h>
