@@ -612,8 +612,10 @@ static enum st step(struct an *a, enum st from, const struct astep *s)
 			return S_UP;
 		if (s->axis == AX_ATTR)
 			return S_LOC;
+		/* Text children of the document element: those after the lines
+		 * are not parsed yet when a line is checked. */
 		if (s->axis == AX_CHILD && s->test == NT_TEXT)
-			return S_LOC;
+			return a->q == PROJ_Q_LINE ? S_BAD : S_LOC;
 		if (s->axis == AX_CHILD && s->test == NT_NAME) {
 			if (engine__proj_is_line_name(s->local))
 				return escape(a, s);
