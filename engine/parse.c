@@ -145,6 +145,7 @@ static void large_give_up(xmlParserCtxtPtr ctxt, struct parse_state *st, const c
 	xmlStopParser(ctxt);
 }
 
+/* is_root_name: is LOCAL the name of a document type's element? */
 static int is_root_name(const xmlChar *local)
 {
 	size_t i;

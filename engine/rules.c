@@ -1808,6 +1808,7 @@ xmlNodePtr engine__rstream_line_of(xmlNodePtr node)
 	return NULL;
 }
 
+/* rs_line_ok: does pattern PAT of the run's set run per batch of lines? */
 static int rs_line_ok(const struct run *run, size_t pat)
 {
 	return run->rs->line_ok[run->set_i][pat];
@@ -1884,6 +1885,7 @@ static void rs_finding(struct run *run, const char *id, enum engine_severity sev
 	rs->nf++;
 }
 
+/* rs_cmp: qsort order of held findings (set, rule, phase, arrival). */
 static int rs_cmp(const void *a, const void *b)
 {
 	const struct rs_find *x = a, *y = b;
@@ -1921,6 +1923,7 @@ static int var_line(void *arg, const char *name)
 	return -1;
 }
 
+/* var_any: every variable may be read (its let is analysed on its own). */
 static int var_any(void *arg, const char *name)
 {
 	(void)arg, (void)name;
@@ -2227,6 +2230,7 @@ int engine__rstream_lines(struct engine__rstream *rs, xmlNodePtr *lines, size_t 
 	return rs->aborted ? 0 : 1;
 }
 
+/* in_names: is NAME one of V[0..N)? */
 static int in_names(char *const *v, size_t n, const xmlChar *name)
 {
 	size_t i;

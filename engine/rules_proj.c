@@ -91,12 +91,14 @@ struct parser {
 	int bad;
 };
 
+/* skip_ws: past XML whitespace in the input. */
 static void skip_ws(struct parser *p)
 {
 	while (engine__ws((unsigned char)*p->s))
 		p->s++;
 }
 
+/* new_node: a zeroed node of kind K from the arena (NULL and P->bad when full). */
 static struct anode *new_node(struct parser *p, enum akind k)
 {
 	struct anode *n;
@@ -130,6 +132,7 @@ static int peek(struct parser *p, const char *t)
 	return strncmp(p->s, t, strlen(t)) == 0;
 }
 
+/* eat: consume the literal T (after blanks) if the input continues with it. */
 static int eat(struct parser *p, const char *t)
 {
 	if (!peek(p, t))
@@ -173,6 +176,7 @@ static size_t scan_qname(const char *s, size_t *local, int *nswild)
 	return n;
 }
 
+/* put_name: N bytes of S into OUT (PROJ_NAME bytes); too long marks P bad. */
 static void put_name(char *out, const char *s, size_t n, struct parser *p)
 {
 	if (n >= PROJ_NAME) {
@@ -428,6 +432,7 @@ static struct anode *parse_path(struct parser *p)
 	return n;
 }
 
+/* parse_union: PathExpr ('|' PathExpr)*. */
 static struct anode *parse_union(struct parser *p)
 {
 	struct anode *l = parse_path(p);
@@ -444,6 +449,7 @@ static struct anode *parse_union(struct parser *p)
 	return l;
 }
 
+/* parse_unary: '-'* UnionExpr. */
 static struct anode *parse_unary(struct parser *p)
 {
 	if (eat(p, "-")) {
@@ -502,6 +508,7 @@ static struct anode *parse_bin(struct parser *p, int level)
 	return l;
 }
 
+/* parse_expr: an XPath 1.0 Expr (NULL when not understood). */
 static struct anode *parse_expr(struct parser *p)
 {
 	if (p->bad)
@@ -547,6 +554,7 @@ static int root_name(const char *local)
 	return 0;
 }
 
+/* name_add: S into the set *V (*N entries) unless there; -1 when out of memory. */
 static int name_add(char ***v, size_t *n, const char *s)
 {
 	size_t i;
@@ -684,6 +692,7 @@ static void final(struct an *a, enum st st, const char *name, int val)
 	selfval(a, st, name);
 }
 
+/* fn_is: is NAME (as written) the function WANT, unprefixed or secmx:? */
 static int fn_is(const char *name, const char *want)
 {
 	const char *c = strchr(name, ':');

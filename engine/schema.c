@@ -229,6 +229,7 @@ struct sreader {
 	int failed;             /* read() failed or the input passed MAX */
 };
 
+/* sreader_read: the reader's input callback: up to LEN bytes of FD. */
 static int sreader_read(void *ctx, char *out, int len)
 {
 	struct sreader *r = ctx;
@@ -244,6 +245,7 @@ static int sreader_read(void *ctx, char *out, int len)
 	return (int)got;
 }
 
+/* sreader_close: nothing to release; FD is the caller's. */
 static int sreader_close(void *ctx)
 {
 	(void)ctx;
