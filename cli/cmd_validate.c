@@ -11,6 +11,10 @@
  * a single file, the engine with the compiled schema set is freed after the
  * XSD stage and a rules-only engine runs the rule stage (validate()), so the
  * schema set's memory serves the rule stage (docs/memory.md).
+ * A regular file of --large-over bytes or more (default 4 MiB) is validated
+ * in the large-document mode (validate_large(): XSD streaming, then the rules
+ * a batch of lines at a time over a projection), which prints exactly what
+ * the whole-tree stages print or hands the file back to them.
  *
  * Exit: 0 every file valid (warnings allowed), 1 any invalid, 2 usage or
  * I/O error (the highest applies).
@@ -24,6 +28,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+/* Files this size or larger are validated in the large-document mode
+ * (docs/memory.md), which gives the whole-tree stages' output or, when it
+ * cannot, hands the file to them. */
+#define LARGE_OVER_DEFAULT (4 * 1024 * 1024)
 
 static void help(FILE *fp)
 {
@@ -41,8 +50,11 @@ static void help(FILE *fp)
 		"  --profile NAME    rule set to apply when the document does not name one\n"
 		"  --list-profiles   list the profiles\n"
 		"  --list-rules P    list the rules of profile P, implemented or not\n"
-		"  -q, --quiet       text mode: print nothing for valid files\n\n"
-		"Exit status: 0 all valid (warnings allowed), 1 any invalid, 2 usage or I/O error.\n");
+		"  -q, --quiet       text mode: print nothing for valid files\n"
+		"  --large-over N    large-document mode for files of N bytes or more\n"
+		"                    (default %d; 0: every file; 'never')\n\n"
+		"Exit status: 0 all valid (warnings allowed), 1 any invalid, 2 usage or I/O error.\n",
+		LARGE_OVER_DEFAULT);
 }
 
 static int list_profiles(void)
@@ -166,6 +178,8 @@ struct run_engine {
 	struct engine *eng;     /* schemas unless --skip-schema; rule sets on demand */
 	unsigned eflags;        /* what ENG was built with */
 	int drop_schemas;       /* one file only: swap ENG after the XSD stage */
+	const char *schemas;    /* --schemas (to build ENG again) */
+	long long large_over;   /* large-document mode from this size on; -1 never */
 };
 
 /* validate: engine_doc_validate() of DOC with RE's engine; with
@@ -197,11 +211,53 @@ static int validate(struct run_engine *re, struct engine_doc *doc, unsigned vfla
 	return engine_report_fatal_count(rep) > fatal_before ? SECMX_EINVALID : SECMX_OK;
 }
 
+/* validate_large: the large-document mode (docs/memory.md) on FD: the
+ * schema check streaming, then the rule stage a batch of lines at a time
+ * over a projection. ENGINE_LARGE_FALLBACK when it cannot answer for this
+ * document; RE->eng then has its schema set again and FD must be read anew. */
+static int validate_large(struct run_engine *re, int fd, const char *file, unsigned vflags,
+			  const char *profile, struct engine_doc **doc, struct engine_report *rep)
+{
+	struct engine *rules;
+	char why[512];
+	int rc, swapped = 0;
+
+	if (!(vflags & ENGINE_VAL_SKIP_SCHEMA)) {
+		rc = engine_doc_schema_stream_fd(re->eng, fd, file);
+		if (rc != 1 && getenv("SECMX_LARGE_WHY") != NULL)
+			fprintf(stderr, "%s: large-document mode not used: not schema-valid "
+				"(streaming)\n", file);
+		if (lseek(fd, 0, SEEK_SET) != 0 || rc != 1)
+			return ENGINE_LARGE_FALLBACK;
+		if (re->drop_schemas &&
+		    (rules = cli_engine(NULL, re->eflags | ENGINE_CFG_NO_SCHEMAS)) != NULL) {
+			engine_free(re->eng);
+			re->eng = rules;
+			swapped = 1;
+		}
+	}
+	rc = engine_doc_validate_large_fd(re->eng, fd, file, profile, doc, rep, why, sizeof(why));
+	if (rc == ENGINE_LARGE_FALLBACK && getenv("SECMX_LARGE_WHY") != NULL)
+		fprintf(stderr, "%s: large-document mode not used: %s\n", file, why);
+	if (rc != ENGINE_LARGE_FALLBACK) {
+		re->drop_schemas = 0;
+		return rc;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return SECMX_EIO;
+	if (swapped) {
+		/* The whole-tree stages need the schema set again. */
+		engine_free(re->eng);
+		if ((re->eng = cli_engine(re->schemas, re->eflags)) == NULL)
+			return SECMX_ENOMEM;
+	}
+	return ENGINE_LARGE_FALLBACK;
+}
+
 /* validate_one: returns 0 valid, 1 invalid, 2 I/O error. */
 static int validate_one(struct run_engine *re, const char *file, unsigned vflags,
 			const char *profile, int json, int quiet)
 {
-	const struct engine *eng = re->eng;
 	struct engine_report *rep = engine_report_new();
 	struct engine_doc *doc = NULL;
 	char *buf = NULL;
@@ -211,11 +267,20 @@ static int validate_one(struct run_engine *re, const char *file, unsigned vflags
 	if (rep == NULL)
 		return EXIT_USAGE;
 	if ((fd = open_streamable(file)) >= 0) {
-		rc = engine_doc_parse_fd(eng, fd, file, ENGINE_PARSE_VALIDATE_ONLY, &doc, rep);
+		struct stat sb;
+
+		if (re->large_over >= 0 && fstat(fd, &sb) == 0 && sb.st_size >= re->large_over) {
+			rc = validate_large(re, fd, file, vflags, profile, &doc, rep);
+			if (rc != ENGINE_LARGE_FALLBACK) {
+				close(fd);
+				goto validated;
+			}
+		}
+		rc = engine_doc_parse_fd(re->eng, fd, file, ENGINE_PARSE_VALIDATE_ONLY, &doc, rep);
 		close(fd);
 		goto parsed;
 	}
-	rc = cli_read(eng, file, &buf, &len);
+	rc = cli_read(re->eng, file, &buf, &len);
 	if (rc == SECMX_ELIMIT) {
 		struct engine_config def;
 		engine_config_default(&def);
@@ -231,10 +296,11 @@ static int validate_one(struct run_engine *re, const char *file, unsigned vflags
 		status = EXIT_USAGE;
 		goto done;
 	}
-	rc = engine_doc_parse(eng, buf, len, file, &doc, rep);
+	rc = engine_doc_parse(re->eng, buf, len, file, &doc, rep);
 parsed:
 	if (rc == 0)
 		rc = validate(re, doc, vflags, profile, rep);
+validated:
 	status = rc == 0 ? 0 : rc == SECMX_EIO ? EXIT_USAGE : EXIT_REFUSED;
 	if (rc < 0 && engine_report_fatal_count(rep) == 0)
 		engine_report_add(rep, "SECMX-ERROR", ENGINE_FATAL, 0, "", "%s",
@@ -261,6 +327,7 @@ int cmd_validate(int argc, char **argv)
 		{"list-profiles", no_argument, NULL, 'P'},
 		{"list-rules", required_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"large-over", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -270,6 +337,7 @@ int cmd_validate(int argc, char **argv)
 	struct run_engine re;
 
 	optind = 1;
+	re.large_over = LARGE_OVER_DEFAULT;
 	while ((c = getopt_long(argc, argv, "jSs:p:PR:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
@@ -279,6 +347,21 @@ int cmd_validate(int argc, char **argv)
 		case 'P': return list_profiles();
 		case 'R': list = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'L':
+			if (strcmp(optarg, "never") == 0) {
+				re.large_over = -1;
+			} else {
+				char *end;
+				long long v = strtoll(optarg, &end, 10);
+
+				if (end == optarg || *end != '\0' || v < 0) {
+					fprintf(stderr, "%s validate: --large-over takes a size in "
+						"bytes or 'never'\n", cli_prog);
+					return EXIT_USAGE;
+				}
+				re.large_over = v;
+			}
+			break;
 		case 'h': help(stdout); return 0;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -308,6 +391,7 @@ int cmd_validate(int argc, char **argv)
 	if ((re.eng = cli_engine(schemas, eflags)) == NULL)
 		return EXIT_USAGE;
 	re.eflags = eflags;
+	re.schemas = schemas;
 	re.drop_schemas = argc - optind == 1;
 	for (i = optind; i < argc; i++) {
 		int st;

@@ -151,6 +151,12 @@ static struct engine_doc *doc_new(const char *name)
 	return doc;
 }
 
+/* engine__doc_new: see engine_int.h. */
+struct engine_doc *engine__doc_new(const char *name)
+{
+	return doc_new(name);
+}
+
 int engine_doc_parse(const struct engine *eng, const void *buf, size_t len, const char *name,
 		     struct engine_doc **out, struct engine_report *rep)
 {

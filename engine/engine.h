@@ -386,4 +386,43 @@ int engine_txn_set_tolerance(struct engine *eng, const struct engine_txn_toleran
 int engine_txn_correlate(const struct engine *eng, struct queue *q, const struct engine_doc *doc,
 			 long long msg_id, struct engine_txn_result *out, struct engine_report *rep);
 
+/* ---- large documents (docs/memory.md "Large-document mode") ---- */
+
+/*
+ * A large document can be validated without its whole tree: first
+ * engine_doc_schema_stream_fd() checks it against the XSD set while reading
+ * (no tree); when that says it is schema-valid, engine_doc_validate_large_fd()
+ * reads it again, builds the header and the invoice lines a batch at a time,
+ * runs the rules that read only inside a line per batch and the others over
+ * a projection of the lines. Both answer only when they can give exactly what
+ * the whole-tree stages give (engine_doc_parse_fd with
+ * ENGINE_PARSE_VALIDATE_ONLY, then engine_doc_validate); otherwise they say
+ * so and the caller runs the whole-tree stages (the descriptor must then be
+ * read again from the start).
+ */
+#define ENGINE_LARGE_FALLBACK 1
+/*
+ * engine_doc_schema_stream_fd: 1 when what FD yields is well-formed, has no
+ * DOCTYPE, is a document type ENG's schema set has, and is valid against it,
+ * with no error at all; 0 otherwise (including no schema set), and the
+ * whole-tree stages must then run. Nothing is reported; FD stays the caller's.
+ */
+int engine_doc_schema_stream_fd(const struct engine *eng, int fd, const char *name);
+/*
+ * engine_doc_validate_large_fd: parse FD under ENG's limits and run the rule
+ * stage (engine_doc_validate_rules, PROFILE as there) on it in the
+ * large-document mode. Returns what engine_doc_validate_rules would (0 or
+ * SECMX_EINVALID) with exactly its findings added to REP, and *OUT a
+ * classified validate-only document whose lines are projected (for its type
+ * and profile; caller frees with engine_doc_free); or ENGINE_LARGE_FALLBACK
+ * with REP unchanged and *OUT NULL when the mode cannot answer for this
+ * document (not well-formed, over a limit, no lines, a rule that reads across
+ * lines in a way no projection keeps, an evaluation error, more findings
+ * than the limit, ...): the caller then runs the whole-tree stages. WHY (may
+ * be NULL) then says why, e.g. which rule read across lines.
+ */
+int engine_doc_validate_large_fd(const struct engine *eng, int fd, const char *name,
+				 const char *profile, struct engine_doc **out,
+				 struct engine_report *rep, char *why, size_t whylen);
+
 #endif

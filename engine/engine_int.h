@@ -94,6 +94,34 @@ int engine__parse(const struct engine *eng, const void *buf, size_t len, const c
 int engine__parse_fd(const struct engine *eng, int fd, const char *name, unsigned flags,
 		     xmlDocPtr *out, struct engine_report *rep);
 
+/* rules.c: the large-document mode's rule stage (docs/memory.md). An
+ * rstream checks a document whose invoice lines arrive in batches: begin
+ * (once the header is complete) classifies every rule pattern of the
+ * profile: those whose expressions read only inside their line (and the
+ * header) run per batch (engine__rstream_lines), the others at the end over
+ * a projection of the lines (engine__rstream_prune keeps, per line, the
+ * elements their expressions can reach); finish runs the end phase and adds
+ * every finding to REP in the whole-tree stage's order. Any doubt (a rule
+ * that fits neither, an evaluation error, more findings than the limit)
+ * makes it give up: begin/lines return 0, finish returns 1, and the caller
+ * runs the whole-tree stage instead. Ownership: the rstream borrows ENG and
+ * DOC (the tree it prunes) until engine__rstream_free(). */
+struct engine__rstream;
+int engine__rstream_begin(const struct engine *eng, struct engine_doc *doc, const char *profile,
+			  struct engine__rstream **out);
+int engine__rstream_lines(struct engine__rstream *rs, xmlNodePtr *lines, size_t n);
+void engine__rstream_prune(const struct engine__rstream *rs, xmlNodePtr line);
+int engine__rstream_finish(struct engine__rstream *rs, struct engine_report *rep);
+void engine__rstream_free(struct engine__rstream *rs);
+const char *engine__rstream_why(const struct engine__rstream *rs);
+/* rules.c: the invoice line (child of the document element named
+ * InvoiceLine or CreditNoteLine) NODE is in or is, or NULL. */
+xmlNodePtr engine__rstream_line_of(xmlNodePtr node);
+/* rules_proj.c */
+int engine__proj_is_line_name(const char *local);
+/* engine.c: a new, empty document handle named NAME (NULL when out of memory). */
+struct engine_doc *engine__doc_new(const char *name);
+
 /* classify.c */
 const struct engine_doctype *engine__doctype(int index);
 int engine__doctype_find(const char *ns, const char *name);

@@ -31,6 +31,12 @@
  * text shorter than 16 bytes is stored inside its xmlNode (XML_PARSE_COMPACT:
  * libxml2 allows it for trees that are not modified, which such a tree never
  * is).
+ * engine_doc_validate_large_fd() (engine.h) parses a file the same way for
+ * the large-document mode: every batch of invoice lines is checked by the
+ * line-local rules and then cut down to a projection (rules.c); it hands the
+ * document back (ENGINE_LARGE_FALLBACK, nothing reported) on any refusal
+ * or doubt. Ownership: the returned document is the caller's
+ * (engine_doc_free).
  * A refusal adds one fatal finding naming the limit or rule, with the line.
  * Findings use these rule ids: XML-WF (not well-formed), XML-DTD, XML-NS,
  * XML-LIMIT-*.
@@ -46,7 +52,10 @@
 
 #include "engine_int.h"
 
+struct large;
+
 struct parse_state {
+	struct large *ln;       /* large-document mode (engine_doc_validate_large_fd), or NULL */
 	const struct engine_limits *lim;
 	unsigned depth;
 	size_t nodes;
@@ -98,6 +107,145 @@ static int count(xmlParserCtxtPtr ctxt, struct parse_state *st, size_t n)
 	return 0;
 }
 
+/*
+ * Large-document mode (engine_doc_validate_large_fd, docs/memory.md): the
+ * tree is built as usual, but every LARGE_BATCH invoice lines the rule
+ * patterns that read only inside a line run over those lines, and each line
+ * is then cut down to the elements the other patterns can reach (a
+ * projection); the rest run at the end over the header and the projected
+ * lines (rules.c, engine__rstream_*). What the rule analysis assumes is
+ * checked here, and any surprise gives up (the caller then runs the
+ * whole-tree stage): the header comes before the lines, no element below
+ * the document element has a document type's name, and line-named elements
+ * occur only as children of the document element.
+ */
+#define LARGE_BATCH 1024
+
+struct large {
+	const struct engine *eng;
+	struct engine_doc *doc;
+	const char *profile;
+	struct engine_report *tmp;      /* classification's findings (never shown) */
+	struct engine__rstream *rs;
+	xmlNodePtr batch[LARGE_BATCH];
+	size_t nbatch;
+	int seen_line;
+	int gave_up;
+	char why[512];
+};
+
+/* large_give_up: stop: the whole-tree stage must answer for this document. */
+static void large_give_up(xmlParserCtxtPtr ctxt, struct parse_state *st, const char *why)
+{
+	if (!st->ln->gave_up) {
+		st->ln->gave_up = 1;
+		secmx_strlcpy(st->ln->why, why, sizeof(st->ln->why));
+	}
+	st->stopped = 1;
+	xmlStopParser(ctxt);
+}
+
+/* is_root_name: is LOCAL the name of a document type's element? */
+static int is_root_name(const xmlChar *local)
+{
+	size_t i;
+
+	for (i = 0; i < engine_doctype_count(); i++)
+		if (strcmp(engine_doctype_at(i)->name, (const char *)local) == 0)
+			return 1;
+	return 0;
+}
+
+/* large_batch: the line phase over the complete lines of the batch, then
+ * their projection. */
+static void large_batch(xmlParserCtxtPtr ctxt, struct parse_state *st)
+{
+	struct large *ln = st->ln;
+	size_t i;
+
+	if (ln->nbatch == 0 || ln->gave_up)
+		return;
+	if (engine__rstream_lines(ln->rs, ln->batch, ln->nbatch) != 1) {
+		large_give_up(ctxt, st, engine__rstream_why(ln->rs));
+		return;
+	}
+	for (i = 0; i < ln->nbatch; i++)
+		engine__rstream_prune(ln->rs, ln->batch[i]);
+	ln->nbatch = 0;
+}
+
+/* large_start: before element LOCAL (at st->depth) is built; -1: gave up. */
+static int large_start(xmlParserCtxtPtr ctxt, struct parse_state *st, const xmlChar *local)
+{
+	struct large *ln = st->ln;
+	int line = engine__proj_is_line_name((const char *)local);
+
+	if (st->depth > 1 && is_root_name(local)) {
+		large_give_up(ctxt, st, "an element below the document element has a document "
+					"type's name");
+		return -1;
+	}
+	if (st->depth > 2 && line) {
+		large_give_up(ctxt, st, "a line-named element below the document element's children");
+		return -1;
+	}
+	if (st->depth == 2 && !line && ln->seen_line) {
+		large_give_up(ctxt, st, "a header element after the first line");
+		return -1;
+	}
+	if (st->depth == 2 && line && !ln->seen_line) {
+		/* The header is complete: classify, and sort the rules. */
+		int rc;
+
+		ln->seen_line = 1;
+		ln->doc->xml = ctxt->myDoc;
+		rc = engine_doc_classify(ln->eng, ln->doc, ln->tmp);
+		ln->doc->xml = NULL;
+		if (rc < 0) {
+			large_give_up(ctxt, st, "the document did not classify");
+			return -1;
+		}
+		ln->doc->xml = ctxt->myDoc;
+		rc = engine__rstream_begin(ln->eng, ln->doc, ln->profile, &ln->rs);
+		ln->doc->xml = NULL;
+		if (rc != 1) {
+			large_give_up(ctxt, st, rc < 0 ? "out of memory" : engine__rstream_why(ln->rs));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* large_started: after a line element was built: a full batch before it is
+ * checked now, while the new line stands after it (node paths number the
+ * first line [1] only when another follows). */
+static void large_started(xmlParserCtxtPtr ctxt, struct parse_state *st, const xmlChar *local)
+{
+	if (st->depth == 2 && engine__proj_is_line_name((const char *)local) &&
+	    st->ln->nbatch == LARGE_BATCH)
+		large_batch(ctxt, st);
+}
+
+/* large_end: after element CLOSING (at DEPTH) was closed. */
+static void large_end(void *ctx, struct parse_state *st, xmlNodePtr closing, unsigned depth)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct large *ln = st->ln;
+
+	if (ln->gave_up || closing == NULL)
+		return;
+	if (depth == 2 && closing->type == XML_ELEMENT_NODE &&
+	    engine__proj_is_line_name((const char *)closing->name)) {
+		if (ln->nbatch == LARGE_BATCH) {
+			large_give_up(ctxt, st, "internal: batch overflow");
+			return;
+		}
+		ln->batch[ln->nbatch++] = closing;
+	} else if (depth == 1) {
+		large_batch(ctxt, st);
+	}
+}
+
 static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
 		     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
@@ -143,8 +291,12 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	}
 	if (count(ctxt, st, 1 + (size_t)nb_attributes) < 0)
 		return;
+	if (st->ln != NULL && large_start(ctxt, st, localname) < 0)
+		return;
 	st->start(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
 		  nb_defaulted, attributes);
+	if (st->ln != NULL)
+		large_started(ctxt, st, localname);
 }
 
 static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
@@ -152,12 +304,17 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 {
 	struct parse_state *st = state_of(ctx);
 
+	xmlNodePtr closing = ((xmlParserCtxtPtr)ctx)->node;
+	unsigned depth = st->depth;
+
 	if (st->stopped)
 		return;
 	st->text_run = 0;
 	if (st->depth > 0)
 		st->depth--;
 	st->end(ctx, localname, prefix, uri);
+	if (st->ln != NULL)
+		large_end(ctx, st, closing, depth);
 }
 
 /* text: shared by characters and CDATA; the run is one text node's worth. */
@@ -299,7 +456,7 @@ static int reader_close(void *ctx)
 
 /* parse_input: parse what RD yields under the limits; see the file comment. */
 static int parse_input(const struct engine *eng, struct reader *rd, const char *name,
-		       unsigned flags, xmlDocPtr *out, struct engine_report *rep)
+		       unsigned flags, struct large *ln, xmlDocPtr *out, struct engine_report *rep)
 {
 	const struct engine_limits *lim = &eng->cfg.limits;
 	struct parse_state st;
@@ -311,6 +468,7 @@ static int parse_input(const struct engine *eng, struct reader *rd, const char *
 
 	memset(&st, 0, sizeof(st));
 	st.lim = lim;
+	st.ln = ln;
 	ctxt = xmlCreateIOParserCtxt(NULL, NULL, reader_read, reader_close, rd,
 				     XML_CHAR_ENCODING_NONE);
 	if (ctxt == NULL)
@@ -355,6 +513,10 @@ static int parse_input(const struct engine *eng, struct reader *rd, const char *
 
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
+	if (ln != NULL && ln->gave_up) {
+		rc = 1;
+		goto done;
+	}
 	if (rd->over) {
 		engine_report_add(rep, "XML-LIMIT-SIZE", ENGINE_FATAL, 0, "",
 				  "document is more than %zu bytes (limit max_doc_bytes)",
@@ -424,7 +586,7 @@ int engine__parse(const struct engine *eng, const void *buf, size_t len, const c
 		engine_report_add(rep, "XML-WF", ENGINE_FATAL, 0, "", "empty document");
 		return SECMX_EPARSE;
 	}
-	return parse_input(eng, &rd, name, 0, out, rep);
+	return parse_input(eng, &rd, name, 0, NULL, out, rep);
 }
 
 /* engine__parse_fd: what FD yields, read as the parser goes; see engine.h. */
@@ -435,5 +597,55 @@ int engine__parse_fd(const struct engine *eng, int fd, const char *name, unsigne
 
 	*out = NULL;
 	engine__quiet_thread();
-	return parse_input(eng, &rd, name, flags, out, rep);
+	return parse_input(eng, &rd, name, flags, NULL, out, rep);
+}
+
+/* engine_doc_validate_large_fd: see engine.h. */
+int engine_doc_validate_large_fd(const struct engine *eng, int fd, const char *name,
+				 const char *profile, struct engine_doc **out,
+				 struct engine_report *rep, char *why, size_t whylen)
+{
+	struct reader rd = {NULL, 0, fd, 0, eng->cfg.limits.max_doc_bytes, 0, 0};
+	struct engine_report *tmp = engine_report_new();
+	struct large *ln = calloc(1, sizeof(*ln));
+	struct engine_doc *doc = engine__doc_new(name);
+	xmlDocPtr xml = NULL;
+	int rc = ENGINE_LARGE_FALLBACK;
+
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (tmp == NULL || ln == NULL || doc == NULL)
+		goto done;
+	engine__quiet_thread();
+	doc->validate_only = 1;
+	ln->eng = eng;
+	ln->doc = doc;
+	ln->profile = profile;
+	ln->tmp = tmp;
+	if (parse_input(eng, &rd, name, ENGINE_PARSE_VALIDATE_ONLY, ln, &xml, tmp) != SECMX_OK ||
+	    ln->gave_up || !ln->seen_line || ln->rs == NULL) {
+		/* XXX a document without lines gains nothing: the whole-tree
+		 * stage answers for it, as for every refusal. */
+		if (why != NULL)
+			secmx_strlcpy(why, ln->gave_up ? ln->why : !ln->seen_line ?
+					   "no invoice lines" : "the document was refused", whylen);
+		xmlFreeDoc(xml);
+		goto done;
+	}
+	doc->xml = xml;
+	if ((rc = engine__rstream_finish(ln->rs, rep)) == ENGINE_LARGE_FALLBACK) {
+		if (why != NULL)
+			secmx_strlcpy(why, engine__rstream_why(ln->rs), whylen);
+		goto done;
+	}
+	*out = doc;
+	doc = NULL;
+done:
+	if (ln != NULL)
+		engine__rstream_free(ln->rs);
+	free(ln);
+	engine_doc_free(doc);
+	engine_report_free(tmp);
+	return rc;
 }

@@ -10,6 +10,9 @@
  *                                (ENGINE_CFG_RULES_ON_DEMAND: only listed then)
  *   engine__rules_need()         on demand: load the sets a profile names
  *   engine__rules_free()
+ *   engine__rstream_*()          the large-document mode's rule stage: line-local
+ *                                patterns per batch of lines, the rest over a
+ *                                projection of the lines (see the section at the end)
  *
  * Rule files (docs/rules.md is the reference): sch:schema with sch:ns,
  * sch:let, secmx:codelist and sch:pattern/sch:rule/sch:assert|sch:report.
@@ -1293,7 +1296,33 @@ struct run {
 	 * set has none); NOT_CHECKED counts them. */
 	unsigned char *ni_hit;
 	size_t not_checked;
+	/* Large-document mode (engine__rstream_*): findings go to RS's buffer
+	 * keyed by set, rule and phase; PHASE says which context nodes count. */
+	struct engine__rstream *rs;
+	int phase;                      /* RUN_ALL, RUN_LINES, RUN_END */
+	size_t set_i, cur_rule, cur_pat;
+	xmlNodePtr *tops;               /* RUN_LINES: the lines of the batch */
+	size_t ntops;
 };
+
+enum { RUN_ALL, RUN_LINES, RUN_END };
+
+static void rs_finding(struct run *run, const char *id, enum engine_severity sev,
+		       xmlNodePtr node, const char *msg);
+static void rs_abort(struct run *run, const char *why, const char *id);
+static int rs_line_ok(const struct run *run, size_t pat);
+static int rs_take(const struct run *run, size_t pat, xmlNodePtr node);
+static unsigned char *rs_ni_hit(struct run *run);
+
+/* ni_count: assert I of the run's set, if not implemented, applies to this
+ * document: count it once for SECMX-RULES-PARTIAL. */
+static void ni_count(struct run *run, size_t i)
+{
+	if (run->set->as[i].test == NULL && run->ni_hit != NULL && !run->ni_hit[i]) {
+		run->ni_hit[i] = 1;
+		run->not_checked++;
+	}
+}
 
 /* at: make NODE the XPath context node (as for an XSLT template match). */
 static void at(struct run *run, xmlNodePtr node)
@@ -1309,6 +1338,10 @@ static void at(struct run *run, xmlNodePtr node)
 static void finding(struct run *run, const char *id, enum engine_severity sev, xmlNodePtr node,
 		    const char *msg)
 {
+	if (run->rs != NULL) {
+		rs_finding(run, id, sev, node, msg);
+		return;
+	}
 	if (run->findings >= MAX_RULE_FINDINGS) {
 		run->dropped++;
 		run->dropped_fatal += sev == ENGINE_FATAL;
@@ -1324,6 +1357,8 @@ static void rule_error(struct run *run, const char *id, long line, xmlNodePtr no
 {
 	char msg[512];
 
+	if (run->rs != NULL)
+		rs_abort(run, "an expression could not be evaluated", id);
 	snprintf(msg, sizeof(msg),
 		 "rule %s (%s:%ld) could not be evaluated (%s)%s%s: it was NOT checked", id ? id : "(let)", run->set->file, line, what, run->st.fn_err[0] ? ": " : "",
 		 run->st.fn_err);
@@ -1441,10 +1476,7 @@ static void run_rule_at(struct run *run, const struct rrule *r, xmlNodePtr node)
 		int v;
 
 		if (a->test == NULL) { /* not implemented: counted for SECMX-RULES-PARTIAL */
-			if (run->ni_hit != NULL && !run->ni_hit[i]) {
-				run->ni_hit[i] = 1;
-				run->not_checked++;
-			}
+			ni_count(run, i);
 			continue;
 		}
 		v = test_at(run, a, node);
@@ -1489,15 +1521,30 @@ static int run_set(struct run *run, xmlDocPtr doc)
 		lists[k].n = 0;
 		lists[k].err = 0;
 	}
-	if (set->not_impl > 0 && (run->ni_hit = calloc(set->nas, 1)) == NULL)
+	/* Large-document mode: the marks last over the document's phases. */
+	if (set->not_impl > 0 &&
+	    (run->ni_hit = run->rs != NULL ? rs_ni_hit(run) : calloc(set->nas, 1)) == NULL)
 		return SECMX_ENOMEM;
-	/* One walk finds the nodes of every rule with a simple context. */
-	if (set->nrules > 0 && (rc = engine__match_run(&set->ix, set->mtab, set->ns, set->nns, doc,
-						       run->ctxt, &run->st, lists, run->check)) < 0)
+	/* One walk finds the nodes of every rule with a simple context (in
+	 * the line phase, a walk of each line of the batch). */
+	if (run->phase == RUN_LINES) {
+		for (k = 0; set->nrules > 0 && k < run->ntops && rc >= 0; k++)
+			rc = engine__match_run_sub(&set->ix, set->mtab, set->ns, set->nns,
+						   run->tops[k], run->ctxt, &run->st, lists,
+						   run->check);
+		if (rc < 0)
+			goto out;
+	} else if (set->nrules > 0 &&
+		   (rc = engine__match_run(&set->ix, set->mtab, set->ns, set->nns, doc, run->ctxt,
+					   &run->st, lists, run->check)) < 0) {
 		goto out;
+	}
 	for (p = 0; p < set->npats; p++) {
 		const struct rpattern *pat = &set->pats[p];
 
+		if (run->phase == RUN_LINES && !rs_line_ok(run, p))
+			continue;
+		run->cur_pat = p;
 		ptrset_clear(&run->seen);
 		for (k = pat->r0; k < pat->r0 + pat->nr; k++) {
 			const struct rrule *r = &set->rules[k];
@@ -1507,7 +1554,13 @@ static int run_set(struct run *run, xmlDocPtr doc)
 
 			if (r->context == NULL) { /* not implemented: may apply, not checked */
 				for (i = 0; i < (int)r->na; i++)
-					run->not_checked += set->as[r->a0 + i].test == NULL;
+					ni_count(run, r->a0 + (size_t)i);
+				continue;
+			}
+			run->cur_rule = k;
+			if (run->rs != NULL && r->match != NULL && lists[k].err) {
+				rs_abort(run, "a context predicate could not be evaluated",
+					 r->na ? set->as[r->a0].id : NULL);
 				continue;
 			}
 			if (r->match != NULL && !lists[k].err) {
@@ -1532,6 +1585,8 @@ static int run_set(struct run *run, xmlDocPtr doc)
 
 				if (node->type == XML_NAMESPACE_DECL)
 					continue;
+				if (run->phase != RUN_ALL && !rs_take(run, p, node))
+					continue;
 				if (pat->nr > 1) {
 					int added = ptrset_add(&run->seen, node);
 					if (added < 0) {
@@ -1548,7 +1603,8 @@ static int run_set(struct run *run, xmlDocPtr doc)
 		}
 	}
 out:
-	free(run->ni_hit);
+	if (run->rs == NULL)
+		free(run->ni_hit);
 	run->ni_hit = NULL;
 	return rc;
 }
@@ -1623,6 +1679,16 @@ static struct scratch *scratch_take(xmlDocPtr xml)
 	return sc;
 }
 
+/* partial: the SECMX-RULES-PARTIAL warning: N not-implemented rules of rule
+ * set FILE applied to the document. */
+static void partial(struct engine_report *rep, size_t n, const char *file, const char *profile)
+{
+	engine_report_add(rep, "SECMX-RULES-PARTIAL", ENGINE_WARNING, 0, "",
+			  "%zu rule(s) of %s apply to this document but are not implemented yet: "
+			  "they were NOT checked (secmx validate --list-rules %s)",
+			  n, file, profile);
+}
+
 /* engine_doc_validate_rules: see engine.h. */
 int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 			      const char *profile, struct engine_report *rep)
@@ -1686,11 +1752,7 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 		}
 		rc = run_set(&run, doc->xml);
 		if (rc >= 0 && run.not_checked > 0)
-			engine_report_add(rep, "SECMX-RULES-PARTIAL", ENGINE_WARNING, 0, "",
-					  "%zu rule(s) of %s apply to this document but are not "
-					  "implemented yet: they were NOT checked (secmx validate "
-					  "--list-rules %s)",
-					  run.not_checked, run.set->file, prof->name);
+			partial(rep, run.not_checked, run.set->file, prof->name);
 	}
 	if (run.dropped > 0)
 		engine_report_add(rep, "SECMX-RULES-LIMIT",
@@ -1717,5 +1779,648 @@ int engine_doc_validate_rules(const struct engine *eng, struct engine_doc *doc,
 	}
 	if (rc < 0)
 		return rc;
+	return engine_report_fatal_count(rep) > fatal_before ? SECMX_EINVALID : SECMX_OK;
+}
+
+/* ---- large-document mode (engine__rstream_*, docs/memory.md) ---- */
+
+/* One finding held back until the end, with what orders it as the
+ * whole-tree stage would: set, rule (rules are numbered in pattern order),
+ * phase (header nodes precede every line), then arrival. */
+struct rs_find {
+	size_t set_i, rule, seq;
+	int phase;                      /* 0: end phase, 1: line phase */
+	char *id, *path, *msg;
+	enum engine_severity sev;
+	long line;
+};
+
+#define RS_MAX_SETS 16
+
+struct engine__rstream {
+	const struct engine *eng;
+	const struct engine_profile *prof;
+	const char *profile;            /* as the caller asked (NULL: the document's) */
+	xmlDocPtr doc;
+	struct run run;
+	const struct ruleset *sets[RS_MAX_SETS];    /* NULL: the file is not installed */
+	const char *file[RS_MAX_SETS];
+	size_t flen[RS_MAX_SETS];
+	size_t nsets;
+	unsigned char *line_ok[RS_MAX_SETS];        /* per pattern */
+	unsigned char *root_forbidden[RS_MAX_SETS]; /* per rule: may not run at the root */
+	unsigned char *line_forbidden[RS_MAX_SETS]; /* per rule: may not match in a line */
+	unsigned char *ni_hit[RS_MAX_SETS];         /* per assert: see struct run */
+	size_t not_checked[RS_MAX_SETS];
+	struct engine__proj_names names;
+	struct rs_find *f;
+	size_t nf, cap, seq;
+	int aborted;
+	char why[512];
+};
+
+/* The lines of the batch being checked carry this mark (node->_private). */
+static const char batch_mark = 0;
+const char engine__pruned_mark = 0;
+
+/* rs_abort: the mode cannot give the whole-tree stage's answer: say why once. */
+static void rs_abort(struct run *run, const char *why, const char *id)
+{
+	struct engine__rstream *rs = run->rs;
+
+	if (rs->aborted)
+		return;
+	rs->aborted = 1;
+	snprintf(rs->why, sizeof(rs->why), "%s%s%s%s", why, id ? " (rule " : "", id ? id : "",
+		 id ? ")" : "");
+}
+
+/* engine__rstream_line_of: the invoice line NODE is in (or is), or NULL. */
+xmlNodePtr engine__rstream_line_of(xmlNodePtr node)
+{
+	xmlNodePtr n = node && node->type == XML_ATTRIBUTE_NODE ? node->parent : node;
+
+	while (n != NULL && n->parent != NULL && n->parent->type == XML_ELEMENT_NODE &&
+	       n->parent->parent != NULL && n->parent->parent->type == XML_ELEMENT_NODE)
+		n = n->parent;
+	if (n != NULL && n->type == XML_ELEMENT_NODE && n->parent != NULL &&
+	    n->parent->type == XML_ELEMENT_NODE && engine__proj_is_line_name((const char *)n->name))
+		return n;
+	return NULL;
+}
+
+/* rs_line_ok: does pattern PAT of the run's set run per batch of lines? */
+static int rs_line_ok(const struct run *run, size_t pat)
+{
+	return run->rs->line_ok[run->set_i][pat];
+}
+
+/* rs_ni_hit: the run's set's not-implemented marks for the whole document
+ * (allocated on first use, freed with RS), or NULL out of memory. */
+static unsigned char *rs_ni_hit(struct run *run)
+{
+	struct engine__rstream *rs = run->rs;
+
+	if (rs->ni_hit[run->set_i] == NULL)
+		rs->ni_hit[run->set_i] = calloc(run->set->nas, 1);
+	return rs->ni_hit[run->set_i];
+}
+
+/* rs_take: does this phase handle context NODE of pattern PAT? */
+static int rs_take(const struct run *run, size_t pat, xmlNodePtr node)
+{
+	xmlNodePtr line = engine__rstream_line_of(node);
+
+	if (run->phase == RUN_LINES) {
+		if (line == NULL || line->_private != (void *)&batch_mark)
+			return 0;
+		if (run->rs->line_forbidden[run->set_i][run->cur_rule]) {
+			rs_abort((struct run *)run, "a rule that reads across lines matched inside a "
+						    "line",
+				 run->set->as[run->set->rules[run->cur_rule].a0].id);
+			return 0;
+		}
+		return 1;
+	}
+	if (node == xmlDocGetRootElement(node->doc) &&
+	    run->rs->root_forbidden[run->set_i][run->cur_rule]) {
+		rs_abort((struct run *)run, "a rule that would read the lines whole matched the "
+					    "document element",
+			 run->set->as[run->set->rules[run->cur_rule].a0].id);
+		return 0;
+	}
+	return !rs_line_ok(run, pat) || line == NULL;
+}
+
+/* rs_finding: hold one finding (path and line taken now, from NODE). */
+static void rs_finding(struct run *run, const char *id, enum engine_severity sev,
+		       xmlNodePtr node, const char *msg)
+{
+	struct engine__rstream *rs = run->rs;
+	struct rs_find *f;
+	long line = node ? xmlGetLineNo(node) : 0;
+
+	if (rs->aborted)
+		return;
+	if (rs->nf >= MAX_RULE_FINDINGS) {
+		rs_abort(run, "more findings than the per-document limit", NULL);
+		return;
+	}
+	if (rs->nf == rs->cap) {
+		size_t ncap = rs->cap ? rs->cap * 2 : 64;
+		struct rs_find *nv = realloc(rs->f, ncap * sizeof(*nv));
+
+		if (nv == NULL) {
+			rs_abort(run, "out of memory", NULL);
+			return;
+		}
+		rs->f = nv;
+		rs->cap = ncap;
+	}
+	f = &rs->f[rs->nf];
+	f->set_i = run->set_i;
+	f->rule = run->cur_rule;
+	f->seq = rs->seq++;
+	f->phase = run->phase == RUN_LINES;
+	f->sev = sev;
+	f->line = line < 0 ? 0 : line;
+	f->id = strdup(id ? id : "");
+	f->msg = strdup(msg ? msg : "");
+	f->path = node ? engine__node_path(node) : strdup("");
+	if (f->id == NULL || f->msg == NULL || f->path == NULL) {
+		free(f->id);
+		free(f->msg);
+		free(f->path);
+		rs_abort(run, "out of memory", NULL);
+		return;
+	}
+	rs->nf++;
+}
+
+/* rs_cmp: qsort order of held findings (set, rule, phase, arrival). */
+static int rs_cmp(const void *a, const void *b)
+{
+	const struct rs_find *x = a, *y = b;
+
+	if (x->set_i != y->set_i)
+		return x->set_i < y->set_i ? -1 : 1;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	if (x->phase != y->phase)
+		return x->phase < y->phase ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* What a variable callback checks: the rule (or NULL) and the set's lets. */
+struct rs_vars {
+	const struct ruleset *set;
+	const struct rrule *rule;
+	const unsigned char *hs;        /* set lets: safe to evaluate with the header only */
+	size_t upto;                    /* set lets before this one are visible */
+};
+
+/* var_line: $NAME may be read in the line phase (a rule's let, or a set let
+ * that reads only the header). */
+static int var_line(void *arg, const char *name)
+{
+	const struct rs_vars *v = arg;
+	size_t i;
+
+	for (i = 0; v->rule != NULL && i < v->rule->nlets; i++)
+		if (strcmp(v->rule->lets[i].name, name) == 0)
+			return 0;
+	for (i = v->upto; i-- > 0;)
+		if (strcmp(v->set->lets[i].name, name) == 0)
+			return v->hs[i] ? 0 : -1;
+	return -1;
+}
+
+/* var_any: every variable may be read (its let is analysed on its own). */
+static int var_any(void *arg, const char *name)
+{
+	(void)arg, (void)name;
+	return 0;
+}
+
+/* rule_exprs: analyse every expression of rule R (lets, tests, messages)
+ * with Q (its val field is set per expression); 1 yes, 0 no, < 0 error. */
+static int rule_exprs(const struct ruleset *set, const struct rrule *r, struct engine__proj_q *q,
+		      const char **what)
+{
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < r->nlets; i++) {
+		q->val = 1;
+		*what = r->lets[i].src;
+		if ((rc = engine__proj_analyse(r->lets[i].src, q)) != 1)
+			return rc;
+	}
+	for (i = r->a0; i < r->a0 + r->na; i++) {
+		const struct rassert *a = &set->as[i];
+
+		if (a->test == NULL)
+			continue;
+		q->val = 0;
+		*what = a->test_src;
+		if ((rc = engine__proj_analyse(a->test_src, q)) != 1)
+			return rc;
+		for (j = 0; j < a->nseg; j++) {
+			if (a->seg[j].kind == SEG_TEXT || a->seg[j].text == NULL)
+				continue;
+			q->val = a->seg[j].kind == SEG_VALUE;
+			*what = a->seg[j].text;
+			if ((rc = engine__proj_analyse(a->seg[j].text, q)) != 1)
+				return rc;
+		}
+	}
+	return 1;
+}
+
+/* classify_set: which patterns of set SI run per line, and the names the
+ * projection keeps for the end phase; aborts when a rule fits neither. */
+static int classify_set(struct engine__rstream *rs, size_t si)
+{
+	const struct ruleset *set = rs->sets[si];
+	unsigned char *hs = NULL;
+	struct rs_vars v;
+	struct engine__proj_q q;
+	const char *what = "";
+	char line_why[256] = "";
+	size_t i, p, k;
+	int rc = SECMX_OK, root_only, may_root;
+
+	if (set == NULL)
+		return SECMX_OK;
+	if ((rs->line_ok[si] = calloc(set->npats + 1, 1)) == NULL ||
+	    (rs->root_forbidden[si] = calloc(set->nrules + 1, 1)) == NULL ||
+	    (rs->line_forbidden[si] = calloc(set->nrules + 1, 1)) == NULL ||
+	    (hs = calloc(set->nlets + 1, 1)) == NULL) {
+		rc = SECMX_ENOMEM;
+		goto out;
+	}
+	memset(&v, 0, sizeof(v));
+	v.set = set;
+	v.hs = hs;
+	for (i = 0; i < set->nlets; i++) {
+		v.upto = i;
+		q = (struct engine__proj_q){PROJ_Q_LINE, PROJ_AT_DOC, NULL, 1, NULL, var_line, &v, set->ns, set->nns};
+		if ((rc = engine__proj_analyse(set->lets[i].src, &q)) < 0)
+			goto out;
+		hs[i] = rc == 1;
+		q = (struct engine__proj_q){PROJ_Q_PROJ, PROJ_AT_DOC, NULL,     1,
+					    &rs->names,   var_any,     NULL, set->ns, set->nns};
+		if ((rc = engine__proj_analyse(set->lets[i].src, &q)) < 0)
+			goto out;
+		if (rc == 0) {
+			snprintf(rs->why, sizeof(rs->why),
+				 "%s: variable $%s reads the lines in a way no projection keeps",
+				 set->file, set->lets[i].name);
+			rs->aborted = 1;
+			goto out;
+		}
+	}
+	v.upto = set->nlets;
+	for (p = 0; p < set->npats; p++) {
+		const struct rpattern *pat = &set->pats[p];
+		int ok = 1;
+
+		for (k = pat->r0; ok && k < pat->r0 + pat->nr; k++) {
+			const struct rrule *r = &set->rules[k];
+
+			if (r->context == NULL)
+				continue;
+			v.rule = r;
+			q = (struct engine__proj_q){PROJ_Q_LINE, PROJ_AT_LOC, NULL,    0,
+						    NULL,        var_line,    &v,      set->ns,
+						    set->nns};
+			if ((rc = engine__proj_pattern(r->context_src, &q, &root_only, &may_root)) < 0)
+				goto out;
+			if (rc == 1 && root_only)
+				continue; /* it never sees a node of a line */
+			if (rc != 1) {
+				/* its context's predicates read outside the line */
+				ok = 0;
+				snprintf(line_why, sizeof(line_why), "%.200s", r->context_src);
+				continue;
+			}
+			what = r->context_src;
+			if ((rc = rule_exprs(set, r, &q, &what)) < 0)
+				goto out;
+			/* A rule that reads across lines may stay in a line-local
+			 * pattern as long as it never matches inside a line (BR-CO-10
+			 * at cac:LegalMonetaryTotal, BR-S-08 at a header tax
+			 * category): the line phase checks that (rs_take). */
+			if (rc != 1)
+				rs->line_forbidden[si][k] = 1;
+		}
+		rs->line_ok[si][p] = (unsigned char)ok;
+		for (k = pat->r0; k < pat->r0 + pat->nr; k++) {
+			const struct rrule *r = &set->rules[k];
+
+			if (r->context == NULL)
+				continue;
+			q = (struct engine__proj_q){PROJ_Q_PROJ, ok ? PROJ_AT_LOC : PROJ_AT_ANY,
+						    "",          0,
+						    &rs->names,  var_any,
+						    NULL,        set->ns,
+						    set->nns};
+			what = r->context_src;
+			if ((rc = engine__proj_pattern(r->context_src, &q, &root_only, &may_root)) < 0)
+				goto out;
+			/* At the document element the rule reads everything below it:
+			 * the expressions must hold from there (PROJ_AT_UP); for a rule
+			 * that may also match elsewhere that is checked separately, and
+			 * where it does not hold the rule must not meet the document
+			 * element at run time (rs_take). */
+			if (rc == 1 && !root_only) {
+				q.start = ok ? PROJ_AT_LOC : PROJ_AT_ANY;
+				if ((rc = rule_exprs(set, r, &q, &what)) < 0)
+					goto out;
+			}
+			if (rc == 1 && (root_only || may_root)) {
+				const char *w2 = what;
+				int up;
+
+				q.start = PROJ_AT_UP;
+				if ((up = rule_exprs(set, r, &q, &w2)) < 0) {
+					rc = up;
+					goto out;
+				}
+				if (root_only && up == 0) {
+					rc = 0;
+					what = w2;
+				} else if (up == 0) {
+					rs->root_forbidden[si][k] = 1;
+				}
+			}
+			if (rc == 0) {
+				snprintf(rs->why, sizeof(rs->why),
+					 "%s: rule %s reads across lines in a way no projection "
+					 "keeps: %.200s (its pattern is not line-local: %s)",
+					 set->file, r->na ? set->as[r->a0].id : "(no assert)", what,
+					 line_why);
+				rs->aborted = 1;
+				goto out;
+			}
+		}
+	}
+	rc = SECMX_OK;
+out:
+	free(hs);
+	return rc;
+}
+
+/* engine__rstream_free: NULL accepted; the document is the caller's. */
+void engine__rstream_free(struct engine__rstream *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->nf; i++) {
+		free(rs->f[i].id);
+		free(rs->f[i].msg);
+		free(rs->f[i].path);
+	}
+	free(rs->f);
+	for (i = 0; i < rs->nsets; i++) {
+		free(rs->line_ok[i]);
+		free(rs->root_forbidden[i]);
+		free(rs->line_forbidden[i]);
+		free(rs->ni_hit[i]);
+	}
+	engine__proj_names_free(&rs->names);
+	if (rs->run.ctxt != NULL) {
+		rs->run.ctxt->namespaces = NULL;
+		rs->run.ctxt->nsNr = 0;
+		xmlXPathRegisteredVariablesCleanup(rs->run.ctxt);
+		xmlXPathFreeContext(rs->run.ctxt);
+	}
+	free(rs->run.seen.slot);
+	engine__mlists_free(rs->run.lists, rs->run.nlists);
+	free(rs);
+}
+
+/* engine__rstream_why: why the mode gave up (or ""). */
+const char *engine__rstream_why(const struct engine__rstream *rs)
+{
+	return rs ? rs->why : "";
+}
+
+/* engine__rstream_begin: see engine_int.h. */
+int engine__rstream_begin(const struct engine *eng, struct engine_doc *doc, const char *profile,
+			  struct engine__rstream **out)
+{
+	struct engine__rstream *rs;
+	const char *s;
+	char why[512];
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if ((rs = calloc(1, sizeof(*rs))) == NULL)
+		return SECMX_ENOMEM;
+	*out = rs;
+	rs->eng = eng;
+	rs->profile = profile;
+	rs->doc = doc->xml;
+	if ((rs->prof = engine_profile_find(profile ? profile : doc->profile)) == NULL) {
+		snprintf(rs->why, sizeof(rs->why), "unknown profile");
+		rs->aborted = 1;
+		return 0;
+	}
+	if (engine__rules_need(eng, rs->prof->name, why, sizeof(why)) < 0) {
+		snprintf(rs->why, sizeof(rs->why), "rule sets did not load");
+		rs->aborted = 1;
+		return 0;
+	}
+	if ((rs->run.ctxt = xmlXPathNewContext(doc->xml)) == NULL)
+		return SECMX_ENOMEM;
+	xmlXPathContextSetCache(rs->run.ctxt, 1, -1, 0);
+	rs->run.st.lib = &eng->rules->lib;
+	rs->run.check = (eng->cfg.flags & ENGINE_CFG_RULES_CHECK_FAST) != 0;
+	rs->run.rs = rs;
+	xmlXPathRegisterFuncLookup(rs->run.ctxt, engine__fn_lookup, &rs->run.st);
+	for (s = rs->prof->rules; s && *s;) {
+		size_t len = strcspn(s, ",");
+
+		if (rs->nsets == RS_MAX_SETS) {
+			snprintf(rs->why, sizeof(rs->why), "too many rule sets");
+			rs->aborted = 1;
+			return 0;
+		}
+		rs->file[rs->nsets] = s;
+		rs->flen[rs->nsets] = len;
+		rs->sets[rs->nsets++] = find_set(eng->rules, s, len);
+		s += len + (s[len] == ',');
+	}
+	for (i = 0; i < rs->nsets && !rs->aborted; i++)
+		if ((rc = classify_set(rs, i)) < 0)
+			return rc;
+	return rs->aborted ? 0 : 1;
+}
+
+/* run_phase: every set of RS in PHASE over RS's document. */
+static void run_phase(struct engine__rstream *rs, int phase)
+{
+	size_t i;
+
+	rs->run.phase = phase;
+	for (i = 0; i < rs->nsets && !rs->aborted; i++) {
+		if (rs->sets[i] == NULL)
+			continue;
+		rs->run.set = rs->sets[i];
+		rs->run.set_i = i;
+		if (run_set(&rs->run, rs->doc) < 0 && !rs->aborted)
+			rs_abort(&rs->run, "out of memory", NULL);
+		rs->not_checked[i] += rs->run.not_checked; /* each assert once: ni_hit */
+	}
+}
+
+/* engine__rstream_lines: see engine_int.h. */
+int engine__rstream_lines(struct engine__rstream *rs, xmlNodePtr *lines, size_t n)
+{
+	size_t i;
+
+	if (rs->aborted)
+		return 0;
+	for (i = 0; i < n; i++)
+		lines[i]->_private = (void *)&batch_mark;
+	/* Number the elements (libxml2 keeps the number in an element's unused
+	 * content field): XPath then sorts node sets by comparing numbers,
+	 * instead of walking thousands of line siblings for each comparison. */
+	xmlXPathOrderDocElems(rs->doc);
+	rs->run.tops = lines;
+	rs->run.ntops = n;
+	run_phase(rs, RUN_LINES);
+	/* The variables hold node-sets of these lines, which the projection
+	 * is about to free: drop them now (freeing a node-set reads its nodes). */
+	xmlXPathRegisteredVariablesCleanup(rs->run.ctxt);
+	rs->run.tops = NULL;
+	rs->run.ntops = 0;
+	for (i = 0; i < n; i++)
+		lines[i]->_private = NULL;
+	return rs->aborted ? 0 : 1;
+}
+
+/* in_names: is NAME one of V[0..N)? */
+static int in_names(char *const *v, size_t n, const xmlChar *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], (const char *)name) == 0)
+			return 1;
+	return 0;
+}
+
+/* empty_leaf: no element child and only whitespace text (secmx:empty-leaves). */
+static int empty_leaf(xmlNodePtr e)
+{
+	xmlNodePtr c;
+
+	for (c = e->children; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE)
+			return 0;
+		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
+			const xmlChar *t = c->content;
+			while (*t == ' ' || *t == '\t' || *t == '\r' || *t == '\n')
+				t++;
+			if (*t)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* drop_children: free E's element children (text stays); mark E if any went. */
+static void drop_children(xmlNodePtr e)
+{
+	xmlNodePtr c, next;
+	int any = 0;
+
+	for (c = e->children; c != NULL; c = next) {
+		next = c->next;
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		xmlUnlinkNode(c);
+		xmlFreeNode(c);
+		any = 1;
+	}
+	if (any)
+		e->_private = (void *)&engine__pruned_mark;
+}
+
+#define PRUNE_KIDS 512
+
+/* prune: keep under E only what the projection needs; 1 when E holds
+ * something needed. An element dropped beside a kept one of the same name
+ * stays as a shell (its text, no element children) so that positions and
+ * node paths do not change. */
+static int prune(const struct engine__proj_names *nm, xmlNodePtr e, unsigned depth)
+{
+	xmlNodePtr kids[PRUNE_KIDS], c;
+	unsigned char keep[PRUNE_KIDS];
+	size_t n = 0, i, j;
+	int any = 0, dropped = 0;
+
+	for (c = e->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && n++ >= PRUNE_KIDS)
+			return 1; /* XXX: too wide to track: keep it all (conservative) */
+	if (depth > 80)
+		return 1;
+	n = 0;
+	for (c = e->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		kids[n] = c;
+		if (in_names(nm->full, nm->nfull, c->name) || (nm->keep_empty && empty_leaf(c)))
+			keep[n] = 1;
+		else
+			keep[n] = (unsigned char)(prune(nm, c, depth + 1) ||
+						  in_names(nm->present, nm->npresent, c->name));
+		any |= keep[n];
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		int shell = 0;
+
+		if (keep[i])
+			continue;
+		for (j = 0; j < n && !shell; j++)
+			shell = keep[j] && xmlStrEqual(kids[j]->name, kids[i]->name);
+		if (shell) {
+			drop_children(kids[i]);
+			continue;
+		}
+		xmlUnlinkNode(kids[i]);
+		xmlFreeNode(kids[i]);
+		dropped = 1;
+	}
+	if (dropped)
+		e->_private = (void *)&engine__pruned_mark;
+	return any;
+}
+
+/* engine__rstream_prune: see engine_int.h. */
+void engine__rstream_prune(const struct engine__rstream *rs, xmlNodePtr line)
+{
+	prune(&rs->names, line, 2);
+}
+
+/* engine__rstream_finish: see engine_int.h. */
+int engine__rstream_finish(struct engine__rstream *rs, struct engine_report *rep)
+{
+	size_t fatal_before = engine_report_fatal_count(rep);
+	size_t i, k;
+
+	if (!rs->aborted) {
+		xmlXPathOrderDocElems(rs->doc);
+		run_phase(rs, RUN_END);
+	}
+	if (rs->aborted)
+		return 1;
+	qsort(rs->f, rs->nf, sizeof(*rs->f), rs_cmp);
+	if (rs->prof == engine_profile_at(0))
+		engine__report_node(rep, "SECMX-PROFILE", ENGINE_WARNING, xmlDocGetRootElement(rs->doc),
+				    "%s: only the UBL 2.1 structural rules (%s) were applied",
+				    rs->profile ? "profile ubl-2.1 requested" :
+						  "the document names no profile we know (cbc:CustomizationID)",
+				    rs->prof->rules);
+	for (i = 0, k = 0; i < rs->nsets; i++) {
+		if (rs->sets[i] == NULL) {
+			engine_report_add(rep, "SECMX-RULES-MISSING", ENGINE_WARNING, 0, "",
+					  "rule set %.*s of profile %s is not installed: its rules "
+					  "were NOT checked",
+					  (int)rs->flen[i], rs->file[i], rs->prof->name);
+			continue;
+		}
+		for (; k < rs->nf && rs->f[k].set_i == i; k++)
+			engine_report_add(rep, rs->f[k].id, rs->f[k].sev, rs->f[k].line, rs->f[k].path,
+					  "%s", rs->f[k].msg);
+		if (rs->not_checked[i] > 0)
+			partial(rep, rs->not_checked[i], rs->sets[i]->file, rs->prof->name);
+	}
 	return engine_report_fatal_count(rep) > fatal_before ? SECMX_EINVALID : SECMX_OK;
 }

@@ -1044,6 +1044,8 @@ static int empty_leaves_add(xmlNodePtr n, xmlNodeSetPtr out)
 			blank = *t == '\0';
 		}
 	}
+	if (n->_private == (void *)&engine__pruned_mark)
+		leaf = 0; /* a projection dropped its element children */
 	if (n->type == XML_ELEMENT_NODE && leaf && blank)
 		return xmlXPathNodeSetAdd(out, n);
 	for (c = n->children; c != NULL; c = c->next)

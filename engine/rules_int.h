@@ -238,6 +238,11 @@ void engine__match_index_free(struct mindex *ix);
 int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
 		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
 		      struct mlist *lists, int check);
+/* engine__match_run_sub: the same over the subtree of TOP only (not the
+ * document element), adding to LISTS in document order (large-document mode). */
+int engine__match_run_sub(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns,
+			  int nns, xmlNodePtr top, xmlXPathContextPtr ctxt, struct rules_eval *st,
+			  struct mlist *lists, int check);
 /* engine__mlists_free: free LISTS (N entries) and their arrays; NULL accepted. */
 void engine__mlists_free(struct mlist *lists, size_t n);
 
@@ -286,5 +291,53 @@ static inline int engine__nchar(unsigned char c)
 {
 	return engine__nstart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
+
+/* ---- rules_proj.c: what a rule expression reads (large-document mode) ---- */
+
+/* The element names a projection of the lines keeps (local names). */
+struct engine__proj_names {
+	char **full;            /* kept with their whole subtree (string value read) */
+	size_t nfull;
+	char **present;         /* kept as elements (traversed, counted, tested) */
+	size_t npresent;
+	int keep_empty;         /* secmx:empty-leaves() reads the lines: keep empty leaves */
+};
+
+#define PROJ_Q_LINE 1           /* may it run at a node in a line, with only that line? */
+#define PROJ_Q_PROJ 2           /* is it exact over a projection (names collected)? */
+/* Where evaluation starts (struct engine__proj_q.start). */
+#define PROJ_AT_DOC 0           /* the document node */
+#define PROJ_AT_UP 1            /* the document element or any ancestor */
+#define PROJ_AT_LOC 2           /* a node whose subtree is complete (a header node; a line's) */
+#define PROJ_AT_ANY 3           /* any node of the projection (its name already kept whole) */
+
+struct engine__proj_q {
+	int q;                  /* PROJ_Q_LINE or PROJ_Q_PROJ */
+	int start;              /* PROJ_AT_* */
+	const char *start_name; /* "" with PROJ_AT_ANY */
+	int val;                /* the expression's value is used as a string or number */
+	struct engine__proj_names *names;       /* PROJ_Q_PROJ: where names go */
+	int (*var)(void *arg, const char *name); /* every $NAME read; < 0: not allowed */
+	void *var_arg;
+	const xmlNs *ns;        /* the set's prefix bindings (patterns' prefix:* steps) */
+	int nns;
+};
+
+/* engine__proj_analyse: 1 when SRC answers Q's question yes, 0 no (or not
+ * understood), SECMX_ENOMEM. */
+int engine__proj_analyse(const char *src, const struct engine__proj_q *q);
+/* engine__proj_pattern: the same for a match pattern's predicates (and, with
+ * PROJ_Q_PROJ from PROJ_AT_ANY, its steps' names); *ROOT_ONLY: every branch
+ * matches only the document element (one absolute step, or a last step with
+ * a document type's name: the parser checks no other element has one);
+ * *MAY_ROOT: some branch may match the document element. */
+int engine__proj_pattern(const char *src, const struct engine__proj_q *q, int *root_only,
+			 int *may_root);
+/* engine__proj_is_line_name: is LOCAL an invoice line's local name? */
+int engine__proj_is_line_name(const char *local);
+void engine__proj_names_free(struct engine__proj_names *names);
+/* rules_fn.c: secmx:empty-leaves() counts an element marked so (node->_private)
+ * as having element children: a projection dropped them. */
+extern const char engine__pruned_mark;
 
 #endif

@@ -1268,13 +1268,14 @@ static int visit(struct walk *w, const struct mindex *ix, xmlNodePtr node, int r
 	return rc;
 }
 
-/* engine__match_run: one pre-order walk of DOC's elements dispatching each to its rules. */
-int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
-		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
-		      struct mlist *lists, int check)
+/* walk_from: one pre-order walk of the elements of TOP's subtree (TOP
+ * included; ROOT: TOP is the document element) dispatching each to its rules. */
+static int walk_from(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
+		     xmlNodePtr top, int root, xmlXPathContextPtr ctxt, struct rules_eval *st,
+		     struct mlist *lists, int check)
 {
 	struct walk w;
-	xmlNodePtr cur = xmlDocGetRootElement(doc);
+	xmlNodePtr cur = top;
 	int rc = SECMX_OK;
 
 	memset(&w, 0, offsetof(struct walk, cand));
@@ -1291,16 +1292,18 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 	while (cur != NULL && rc >= 0) {
 		xmlNodePtr next;
 
-		rc = visit(&w, ix, cur, cur->parent == (xmlNodePtr)doc);
+		rc = visit(&w, ix, cur, root && cur == top);
 		for (next = cur->children; next && next->type != XML_ELEMENT_NODE; next = next->next)
 			;
 		if (next == NULL) {
 			for (;;) {
+				if (cur == top)
+					break;
 				for (next = cur->next; next && next->type != XML_ELEMENT_NODE;
 				     next = next->next)
 					;
 				if (next != NULL || cur->parent == NULL ||
-				    cur->parent->type != XML_ELEMENT_NODE)
+				    cur->parent->type != XML_ELEMENT_NODE || cur->parent == top)
 					break;
 				cur = cur->parent;
 			}
@@ -1308,6 +1311,22 @@ int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xm
 		cur = next;
 	}
 	return rc;
+}
+
+/* engine__match_run: one walk of DOC's elements dispatching each to its rules. */
+int engine__match_run(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns, int nns,
+		      xmlDocPtr doc, xmlXPathContextPtr ctxt, struct rules_eval *st,
+		      struct mlist *lists, int check)
+{
+	return walk_from(ix, m, ns, nns, xmlDocGetRootElement(doc), 1, ctxt, st, lists, check);
+}
+
+/* engine__match_run_sub: see rules_int.h. */
+int engine__match_run_sub(const struct mindex *ix, struct rmatch *const *m, const xmlNs *ns,
+			  int nns, xmlNodePtr top, xmlXPathContextPtr ctxt, struct rules_eval *st,
+			  struct mlist *lists, int check)
+{
+	return walk_from(ix, m, ns, nns, top, 0, ctxt, st, lists, check);
 }
 
 /* engine__mlists_free: see rules_int.h. */

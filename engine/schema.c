@@ -14,12 +14,18 @@
  * each validation makes its own xmlSchemaValidCtxt.
  * Findings: rule id "XSD", fatal, with the line and XPath libxml2 reports;
  * at most MAX_XSD_FINDINGS per document, then one summary finding.
+ * engine_doc_schema_stream_fd() (the large-document mode) validates while
+ * reading a descriptor with an xmlTextReader, keeps nothing and reports
+ * nothing: it only says whether the document is valid without any error.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <libxml/xmlreader.h>
 
 #include "engine_int.h"
 
@@ -214,4 +220,84 @@ int engine_doc_validate_schema(const struct engine *eng, struct engine_doc *doc,
 	if (r > 0 && vs.n == 0)
 		engine_report_add(rep, "XSD", ENGINE_FATAL, 0, "", "document is not schema-valid");
 	return r == 0 ? SECMX_OK : SECMX_EINVALID;
+}
+
+/* What the streaming XSD check reads: FD, at most MAX bytes. */
+struct sreader {
+	int fd;
+	size_t total, max;
+	int failed;             /* read() failed or the input passed MAX */
+};
+
+/* sreader_read: the reader's input callback: up to LEN bytes of FD. */
+static int sreader_read(void *ctx, char *out, int len)
+{
+	struct sreader *r = ctx;
+	ssize_t got;
+
+	do
+		got = read(r->fd, out, len > 0 ? (size_t)len : 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0 || (r->total += (size_t)got) > r->max) {
+		r->failed = 1;
+		return -1;
+	}
+	return (int)got;
+}
+
+/* sreader_close: nothing to release; FD is the caller's. */
+static int sreader_close(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* on_stream_error: any error or schema error makes the check fail. */
+static void on_stream_error(void *ctx, xmlErrorPtr e)
+{
+	if (e != NULL && e->level >= XML_ERR_ERROR)
+		*(int *)ctx = 1;
+}
+
+/* engine_doc_schema_stream_fd: see engine.h. */
+int engine_doc_schema_stream_fd(const struct engine *eng, int fd, const char *name)
+{
+	struct sreader rd = {fd, 0, eng->cfg.limits.max_doc_bytes, 0};
+	xmlSchemaValidCtxtPtr vctxt = NULL;
+	xmlTextReaderPtr r = NULL;
+	int bad = 0, ret = -1, ok = 0;
+
+	(void)name;
+	engine__quiet_thread();
+	if (eng->schema == NULL)
+		return 0;
+	r = xmlReaderForIO(sreader_read, sreader_close, &rd, NULL, NULL,
+			   XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
+				   XML_PARSE_NOWARNING);
+	if (r == NULL || (vctxt = xmlSchemaNewValidCtxt(eng->schema)) == NULL)
+		goto done;
+	xmlTextReaderSetStructuredErrorHandler(r, on_stream_error, &bad);
+	xmlSchemaSetValidStructuredErrors(vctxt, on_stream_error, &bad);
+	if (xmlTextReaderSchemaValidateCtxt(r, vctxt, 0) != 0)
+		goto done;
+	while (!bad && (ret = xmlTextReaderRead(r)) == 1) {
+		int type = xmlTextReaderNodeType(r);
+
+		if (type == XML_READER_TYPE_DOCUMENT_TYPE || type == XML_READER_TYPE_ENTITY_REFERENCE) {
+			bad = 1;
+		} else if (type == XML_READER_TYPE_ELEMENT && xmlTextReaderDepth(r) == 0) {
+			/* the checks engine_doc_validate_schema makes of the type */
+			const xmlChar *ns = xmlTextReaderConstNamespaceUri(r);
+			int idx = engine__doctype_find((const char *)ns,
+						       (const char *)xmlTextReaderConstLocalName(r));
+
+			if (idx < 0 || !eng->has_type[idx])
+				bad = 1;
+		}
+	}
+	ok = ret == 0 && !bad && !rd.failed && rd.total > 0 && xmlTextReaderIsValid(r) == 1;
+done:
+	xmlFreeTextReader(r);
+	xmlSchemaFreeValidCtxt(vctxt);
+	return ok;
 }

@@ -45,6 +45,8 @@
 
 #define MIB (1024.0 * 1024.0)
 #define DOC_BYTES (10u * 1024 * 1024)
+/* Bound of the large-document mode's growth, bytes per input byte. */
+#define LARGE_PER_BYTE 3.0
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -328,6 +330,106 @@ START_TEST(validate_10mib_rss)
 }
 END_TEST
 
+/* large_child: the large-document mode over IN (schema check streaming,
+ * then the rules per batch of lines and over a projection), measured as
+ * child() does; the figures go to FD. */
+static void large_child(struct engine *eng, int in, int fd)
+{
+	struct figures f;
+	struct engine_report *rep = engine_report_new();
+	struct engine_doc *d = NULL;
+	char why[512] = "";
+
+	if (reset_peak() < 0)
+		_exit(3);
+	memset(&f, 0, sizeof(f));
+	f.start = status_kb("VmRSS");
+	f.parse_rc = engine_doc_schema_stream_fd(eng, in, "big.xml") == 1 ? 0 : -1;
+	f.parse_peak = status_kb("VmHWM");
+	f.parsed = status_kb("VmRSS");
+	if (f.parse_rc == 0 && lseek(in, 0, SEEK_SET) == 0)
+		f.validate_rc = engine_doc_validate_large_fd(eng, in, "big.xml", NULL, &d, rep, why,
+							     sizeof(why));
+	else
+		f.validate_rc = -1;
+	f.validated_peak = status_kb("VmHWM");
+	f.fatal = engine_report_fatal_count(rep) + (d == NULL);
+	if (write(fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
+		_exit(2);
+	_exit(0);
+}
+
+START_TEST(large_mode_10mib_rss)
+{
+	char path[] = "/tmp/secmx-tc-memory-XXXXXX";
+	struct engine *eng;
+	struct figures f;
+	struct gbuf doc;
+	char *base = NULL;
+	size_t baselen = 0;
+	int rc, in, fds[2], status = 0;
+	double growth, per_byte;
+	pid_t pid;
+
+	if (UNDER_ASAN) {
+		printf("tc_memory: SKIPPED: built with AddressSanitizer; its quarantine and "
+		       "shadow memory make resident-set figures meaningless\n");
+		return;
+	}
+	if (reset_peak() < 0) {
+		printf("tc_memory: SKIPPED: /proc/self/clear_refs is not writable here, so the "
+		       "peak resident size cannot be reset for the measurement\n");
+		return;
+	}
+	rc = secmx_file_read(corpus("ubl-examples/peppol-bis-billing3/base-example.xml"),
+			     1u << 20, &base, &baselen);
+	ck_assert_msg(rc == 0, "read base example: %s", secmx_strerror(rc));
+	make_big_invoice(base, DOC_BYTES, &doc);
+	free(base);
+	eng = test_engine(NULL, 0);
+	in = mkstemp(path);
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_eq(write(in, doc.p, doc.len), (ssize_t)doc.len);
+	ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
+	unlink(path);
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		free(doc.p);
+		large_child(eng, in, fds[1]);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &f, sizeof(f)), (ssize_t)sizeof(f));
+	close(fds[0]);
+	close(in);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	/* The mode answered (it did not hand the document back) and found it valid. */
+	ck_assert_msg(f.parse_rc == 0, "the streaming schema check refused the invoice");
+	ck_assert_msg(f.validate_rc == 0 && f.fatal == 0, "large mode: rc %d, %zu fatal",
+		      f.validate_rc, f.fatal);
+	growth = (double)(f.validated_peak - f.start) * 1024 / MIB;
+	per_byte = growth * MIB / (double)doc.len;
+	printf("tc_memory: %.2f MiB invoice in the large-document mode, in a child:\n"
+	       "  resident at start %.1f MiB (engine, schemas, rules)\n"
+	       "  streaming schema check peak +%.1f MiB\n"
+	       "  rules per batch of lines, projection: peak +%.1f MiB (%.2f bytes per input "
+	       "byte; the whole tree is about 4.4)\n",
+	       (double)doc.len / MIB, (double)f.start * 1024 / MIB,
+	       (double)(f.parse_peak - f.start) * 1024 / MIB, growth, per_byte);
+	/* The mode keeps the header, one batch of lines and the projection:
+	 * well under half the whole tree (docs/memory.md has the figures). */
+	ck_assert_msg(per_byte < LARGE_PER_BYTE,
+		      "large mode: peak %.1f MiB above the start (%.2f bytes per input byte, "
+		      "bound %.1f)", growth, per_byte, LARGE_PER_BYTE);
+	test_engine_free();
+	free(doc.p);
+}
+END_TEST
+
 /* heap_used: bytes the heap has handed out and not got back (glibc). */
 static size_t heap_used(void)
 {
@@ -402,5 +504,6 @@ TCase *tc_memory(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, validate_10mib_rss);
 	tcase_add_test(tc, on_demand_engine_heap);
+	tcase_add_test(tc, large_mode_10mib_rss);
 	return tc;
 }
