@@ -203,71 +203,9 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
-/* records__write_atomic: temp file in PATH's directory, fsync, rename, fsync dir. */
-int records__write_atomic(const char *path, const void *buf, size_t len)
-{
-	char tmp[4096], dir[4096];
-	const unsigned char *p = buf;
-	char *slash;
-	int fd = -1, rc = SECMX_EIO;
-	ssize_t n;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return SECMX_ELIMIT;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return SECMX_EINVAL;
-	*slash = '\0';
-	if (snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= (int)sizeof(tmp))
-		return SECMX_ELIMIT;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return SECMX_EIO;
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fchmod(fd, 0640) != 0 || fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	tmp[0] = '\0';
-	rc = fsync_dir(dir);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlink(tmp);
-	return rc;
-}
-
-/* records__object_path: objects/ab/cdef... under the store. */
-void records__object_path(const struct records *r, const char *hex, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/objects/%.2s/%s", r->dir, hex, hex + 2);
-}
-
-/* mkdir_durable: create DIR if missing, and fsync its parent PARENT. */
-static int mkdir_durable(const char *dir, const char *parent)
-{
-	if (mkdir(dir, 0750) == 0)
-		return fsync_dir(parent);
-	return errno == EEXIST ? 0 : SECMX_EIO;
-}
-
-/* write_tmp: BUF into a new temp file in DIR (mode 0640, not fsynced);
- * its path into *OUT (malloc()ed). 0 or SECMX_EIO/ENOMEM (errno set). */
-static int write_tmp(const char *dir, const void *buf, size_t len, char **out)
+/* write_tmp: BUF into a new temp file in DIR (mode 0640; fsynced when
+ * SYNC); its path into *OUT (malloc()ed). 0 or SECMX_EIO/ENOMEM (errno set). */
+static int write_tmp(const char *dir, const void *buf, size_t len, int sync, char **out)
 {
 	char tmp[4096];
 	const unsigned char *p = buf;
@@ -289,7 +227,7 @@ static int write_tmp(const char *dir, const void *buf, size_t len, char **out)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fchmod(fd, 0640) != 0)
+	if (fchmod(fd, 0640) != 0 || (sync && fsync(fd) != 0))
 		goto out;
 	rc = (*out = strdup(tmp)) ? 0 : SECMX_ENOMEM;
 out:
@@ -301,6 +239,44 @@ out:
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
+}
+
+/* records__write_atomic: temp file in PATH's directory, fsync, rename, fsync dir. */
+int records__write_atomic(const char *path, const void *buf, size_t len)
+{
+	char dir[4096], *tmp = NULL, *slash;
+	int rc;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return SECMX_ELIMIT;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return SECMX_EINVAL;
+	*slash = '\0';
+	if ((rc = write_tmp(dir, buf, len, 1, &tmp)) < 0)
+		return rc;
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		rc = SECMX_EIO;
+	} else {
+		rc = fsync_dir(dir);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* records__object_path: objects/ab/cdef... under the store. */
+void records__object_path(const struct records *r, const char *hex, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/objects/%.2s/%s", r->dir, hex, hex + 2);
+}
+
+/* mkdir_durable: create DIR if missing, and fsync its parent PARENT. */
+static int mkdir_durable(const char *dir, const char *parent)
+{
+	if (mkdir(dir, 0750) == 0)
+		return fsync_dir(parent);
+	return errno == EEXIST ? 0 : SECMX_EIO;
 }
 
 /* object_put: store BUF under its SHA-256 (HEX out); an existing object is
@@ -337,7 +313,7 @@ static int object_put(struct records *r, const void *buf, size_t len, char hex[6
 		r->cappend = cap;
 	}
 	po = &r->pend[r->npend];
-	if ((rc = write_tmp(sub, buf, len, &po->tmp)) < 0)
+	if ((rc = write_tmp(sub, buf, len, 0, &po->tmp)) < 0)
 		return rc;
 	memcpy(po->hex, hex, 65);
 	r->npend++;
