@@ -836,6 +836,16 @@ static void expr(struct an *a, const struct anode *n, enum st ctx, const char *c
 	}
 }
 
+/* an_init: a fresh analysis with Q's question, names and variables. */
+static void an_init(struct an *a, const struct engine__proj_q *q)
+{
+	memset(a, 0, sizeof(*a));
+	a->q = q->q;
+	a->names = q->names;
+	a->var = q->var;
+	a->var_arg = q->var_arg;
+}
+
 /* engine__proj_analyse: see rules_int.h. */
 int engine__proj_analyse(const char *src, const struct engine__proj_q *q)
 {
@@ -846,11 +856,7 @@ int engine__proj_analyse(const char *src, const struct engine__proj_q *q)
 
 	if (p == NULL)
 		return SECMX_ENOMEM;
-	memset(&a, 0, sizeof(a));
-	a.q = q->q;
-	a.names = q->names;
-	a.var = q->var;
-	a.var_arg = q->var_arg;
+	an_init(&a, q);
 	a.ctx = (enum st)q->start;
 	a.ctx_name = q->start_name;
 	p->s = src;
@@ -892,11 +898,7 @@ int engine__proj_pattern(const char *src, const struct engine__proj_q *q, int *r
 
 	if (p == NULL)
 		return SECMX_ENOMEM;
-	memset(&a, 0, sizeof(a));
-	a.q = q->q;
-	a.names = q->names;
-	a.var = q->var;
-	a.var_arg = q->var_arg;
+	an_init(&a, q);
 	a.ctx = S_UP;
 	*root_only = 1;
 	*may_root = 0;
