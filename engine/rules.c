@@ -2136,8 +2136,8 @@ static int classify_set(struct engine__rstream *rs, size_t si)
 			}
 			if (rc == 0) {
 				snprintf(rs->why, sizeof(rs->why),
-					 "%s: rule %s reads across lines in a way no projection "
-					 "keeps: %.200s (its pattern is not line-local: %s)",
+					 "%.60s: rule %.60s reads across lines in a way no projection "
+					 "keeps: %.150s (its pattern is not line-local: %.100s)",
 					 set->file, r->na ? set->as[r->a0].id : "(no assert)", what,
 					 line_why);
 				rs->aborted = 1;
