@@ -788,6 +788,7 @@ static void *zap_main(void *arg)
 	size_t n, i;
 	int more;
 
+	secmx_thread_name("bus-zap");
 	for (;;) {
 		const char *user = NULL;
 

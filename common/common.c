@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <openssl/evp.h>
 
@@ -179,4 +180,13 @@ done:
 	free(clean);
 	free(dec);
 	return rc;
+}
+
+/* secmx_thread_name: see common.h. */
+void secmx_thread_name(const char *name)
+{
+	char buf[16];
+
+	secmx_strlcpy(buf, name, sizeof(buf));
+	(void)prctl(PR_SET_NAME, (unsigned long)buf, 0UL, 0UL, 0UL);
 }

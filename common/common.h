@@ -86,6 +86,11 @@ void secmx_printable(char *s);
 void secmx_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* secmx_thread_name: name the calling thread (at most 15 bytes are kept),
+ * so that `top -H`, `ps -L` and perf show which of a daemon's threads is
+ * which. Best effort: nothing is reported. */
+void secmx_thread_name(const char *name);
+
 /* secmx_base64_decode: decode base64 (whitespace ignored) into a new buffer.
  * Returns the length, or SECMX_EPARSE / SECMX_ENOMEM. Caller frees *OUT. */
 long secmx_base64_decode(const char *in, size_t inlen, unsigned char **out);

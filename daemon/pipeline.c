@@ -753,6 +753,7 @@ void *daemon__worker(void *arg)
 	uint64_t v;
 	int look = 1;
 
+	secmx_thread_name("secmxd-worker");
 	while (!atomic_load(&d->stopping)) {
 		int n;
 

@@ -232,6 +232,7 @@ static void *committer(void *arg)
 {
 	struct queue *q = arg;
 
+	secmx_thread_name("queue-commit");
 	pthread_mutex_lock(&q->gc_lock);
 	for (;;) {
 		struct queue__put *head, *p, *last;

@@ -459,6 +459,7 @@ static void *syncer(void *arg)
 {
 	struct queue *q = arg;
 
+	secmx_thread_name("queue-sync");
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		if (q->commit_seq > q->durable_seq && !q->broken) {

@@ -3,6 +3,7 @@
  * reads, bounded copies, base64 (here), configuration (tc_config.c) and
  * logging (tc_log.c).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,30 @@ START_TEST(base64)
 }
 END_TEST
 
+/* named_thread: name itself, then report its name as the kernel has it. */
+static void *named_thread(void *arg)
+{
+	FILE *fp;
+
+	secmx_thread_name("queue-sync-and-more"); /* 19 bytes: 15 are kept */
+	if ((fp = fopen("/proc/thread-self/comm", "r")) == NULL || fgets(arg, 32, fp) == NULL)
+		snprintf(arg, 32, "(unreadable)\n");
+	if (fp != NULL)
+		fclose(fp);
+	return NULL;
+}
+
+START_TEST(thread_name)
+{
+	char name[32] = "";
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, named_thread, name), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_str_eq(name, "queue-sync-and-\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common");
@@ -120,6 +145,7 @@ int main(void)
 	tcase_add_test(tc, strlcpy_truncates);
 	tcase_add_test(tc, printable_replaces_controls);
 	tcase_add_test(tc, base64);
+	tcase_add_test(tc, thread_name);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tc_config());
 	suite_add_tcase(s, tc_log());
