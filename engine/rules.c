@@ -2401,7 +2401,8 @@ int engine__rstream_finish(struct engine__rstream *rs, struct engine_report *rep
 	}
 	if (rs->aborted)
 		return 1;
-	qsort(rs->f, rs->nf, sizeof(*rs->f), rs_cmp);
+	if (rs->nf > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(rs->f, rs->nf, sizeof(*rs->f), rs_cmp);
 	if (rs->prof == engine_profile_at(0))
 		engine__report_node(rep, "SECMX-PROFILE", ENGINE_WARNING, xmlDocGetRootElement(rs->doc),
 				    "%s: only the UBL 2.1 structural rules (%s) were applied",
