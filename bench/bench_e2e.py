@@ -105,22 +105,26 @@ def real_adapters(d, ep, real_bin):
 
 def acked(d, name_to_id):
     """{document id: records' ACK time (s)} from the queue's delivery.acked_at.
-    The delivery's message is the bundle "m<ID>.<...>" of original message ID,
-    whose doc_id is the dropped file's "NAME@SHA256"; NAME_TO_ID maps the
-    file name to the document's id (the key of the drop times)."""
+    The delivery's message is a bundle whose first line is "@original ID
+    SHA256" (docs/operations.md, bundles), ID the original message, whose
+    doc_id is the dropped file's "NAME@SHA256"; NAME_TO_ID maps the file name
+    to the document's id (the key of the drop times)."""
     try:
         db = sqlite3.connect("file:%s/q.db?mode=ro" % d, uri=True, timeout=10)
-        rows = db.execute("SELECT m.doc_id, d.acked_at FROM delivery d JOIN msg m"
-                          " ON m.id = d.msg_id WHERE d.adapter = 'records'"
+        rows = db.execute("SELECT substr(b.body, 1, 40), d.acked_at FROM delivery d"
+                          " JOIN msg_body b ON b.msg_id = d.msg_id WHERE d.adapter = 'records'"
                           " AND d.state = 'acked' AND d.acked_at IS NOT NULL").fetchall()
         orig = dict(db.execute("SELECT id, doc_id FROM msg WHERE source = 'dropdir'"))
         db.close()
     except sqlite3.Error:
         return {}
     out = {}
-    for bundle, t in rows:
+    for head, t in rows:
         try:
-            name = orig[int(bundle[1:].split(".")[0])].split("@")[0]
+            head = bytes(head).decode("ascii", "replace").split()
+            if head[0] != "@original":
+                continue
+            name = orig[int(head[1])].split("@")[0]
             out[name_to_id[name]] = t / 1000.0
         except (KeyError, ValueError):
             pass
