@@ -22,7 +22,9 @@
  * as a named parameter, so bind looks the name up rather than trusting the
  * order of first appearance.
  *
- * Limits: one connection; the caller (struct queue's lock) serialises use.
+ * Limits: one connection for the queue's statements; the caller (struct
+ * queue's lock) serialises use. Under group commit the sync thread also has
+ * a connection of its own, used only for checkpoints (CKPT_PAGES).
  */
 #include <errno.h>
 #include <fcntl.h>
