@@ -59,6 +59,28 @@ int rt_count_tmp(const char *dir)
 	return nftw(dir, tmp_one, 16, FTW_PHYS);
 }
 
+/* Object files counted by obj_one. */
+static int nobjects;
+
+/* obj_one: nftw callback counting object files (not temp files). */
+static int obj_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	nobjects += flag == FTW_F && strncmp(path + f->base, ".tmp-", 5) != 0;
+	return 0;
+}
+
+/* rt_count_objects: see helpers.h. */
+int rt_count_objects(const char *dir)
+{
+	char path[256];
+
+	nobjects = 0;
+	snprintf(path, sizeof(path), "%s/objects", dir);
+	ck_assert_int_eq(nftw(path, obj_one, 16, FTW_PHYS), 0);
+	return nobjects;
+}
+
 /* rt_invoice: a small UBL-like invoice numbered NUM. */
 const char *rt_invoice(int num)
 {

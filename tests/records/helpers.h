@@ -37,5 +37,7 @@ int rt_object(struct records *r, const char *dir, const char *id, const char *ro
               size_t len);
 /* rt_count_tmp: temp files (.tmp-*) anywhere under DIR. */
 int rt_count_tmp(const char *dir);
+/* rt_count_objects: object files (not temp files) under DIR/objects. */
+int rt_count_objects(const char *dir);
 
 #endif

@@ -8,7 +8,6 @@
  * record exactly once.
  */
 #define _GNU_SOURCE
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,27 +19,6 @@
 
 #include "common.h"
 #include "helpers.h"
-
-static int nobjects;
-
-/* obj_one: nftw callback counting object files (not temp files). */
-static int obj_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	nobjects += flag == FTW_F && strncmp(path + f->base, ".tmp-", 5) != 0;
-	return 0;
-}
-
-/* objects_in: object files under DIR/objects. */
-static int objects_in(const char *dir)
-{
-	char path[256];
-
-	nobjects = 0;
-	snprintf(path, sizeof(path), "%s/objects", dir);
-	ck_assert_int_eq(nftw(path, obj_one, 16, FTW_PHYS), 0);
-	return nobjects;
-}
 
 /* cb_first: sqlite3_exec callback keeping the first column as a number. */
 static int cb_first(void *arg, int n, char **v, char **names)
@@ -91,13 +69,13 @@ START_TEST(burst_once_in_order)
 	deliver_n(r, 0, 8, 1);
 	deliver_n(r, 2, 3, 0); /* redelivered inside the burst */
 	ck_assert_int_eq(other_count(dir, "SELECT COUNT(*) FROM records"), 0);
-	ck_assert_int_eq(objects_in(dir), 0);
+	ck_assert_int_eq(rt_count_objects(dir), 0);
 	ck_assert_int_eq(rt_count_tmp(dir), 1);
 	ck_assert_int_eq(records_batch_commit(r, err, sizeof(err)), 0);
 	ck_assert_int_eq(rt_count_tmp(dir), 0);
 	ck_assert_int_eq(other_count(dir, "SELECT COUNT(*) FROM records"), 8);
 	/* 8 documents and 8 envelopes differ; the 8 reports are the same bytes */
-	ck_assert_int_eq(objects_in(dir), 17);
+	ck_assert_int_eq(rt_count_objects(dir), 17);
 	/* b5 is the 6th delivery: entry 6, record REC-00000006 */
 	ck_assert_int_eq(other_count(dir, "SELECT seq FROM records WHERE idem_key = 'b5'"), 6);
 	ck_assert_int_eq(rt_deliver(r, "b5", "Invoice", "t-b", "2026-11-29T01:02:03Z", 1,
@@ -231,7 +209,7 @@ START_TEST(killed_in_flush)
 	ck_assert_int_eq(records_open(dir, 0, &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "OK: 0 entries, 0 records") != NULL, "%s", out);
-	ck_assert_int_eq(objects_in(dir), 13); /* durable, unreferenced */
+	ck_assert_int_eq(rt_count_objects(dir), 13); /* durable, unreferenced */
 	ck_assert_int_eq(records_batch_begin(r, err, sizeof(err)), 0);
 	deliver_n(r, 0, 6, 1);
 	ck_assert_int_eq(records_batch_commit(r, err, sizeof(err)), 0);

@@ -6,7 +6,6 @@
  * directory is refused).
  */
 #define _GNU_SOURCE
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,30 +17,6 @@
 #include "common.h"
 #include "helpers.h"
 
-/* Files counted by count_one. */
-static int nfiles;
-
-/* count_one: nftw callback counting regular files. */
-static int count_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)path;
-	(void)st;
-	(void)f;
-	nfiles += flag == FTW_F;
-	return 0;
-}
-
-/* count_objects: regular files under objects/ of DIR. */
-static int count_objects(const char *dir)
-{
-	char path[256];
-
-	nfiles = 0;
-	snprintf(path, sizeof(path), "%s/objects", dir);
-	ck_assert_int_eq(nftw(path, count_one, 16, FTW_PHYS), 0);
-	return nfiles;
-}
-
 START_TEST(redelivery_stores_once)
 {
 	struct records *r;
@@ -52,7 +27,7 @@ START_TEST(redelivery_stores_once)
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t", "2026-11-29T01:02:03Z", 1,
 	                            rt_invoice(1), id1, sizeof(id1)),
 	                 1);
-	objs = count_objects(dir);
+	objs = rt_count_objects(dir);
 	ck_assert_int_eq(objs, 3); /* document (original = signed), report, envelope */
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t", "2026-11-29T01:02:03Z", 1,
 	                            rt_invoice(1), id2, sizeof(id2)),
@@ -63,7 +38,7 @@ START_TEST(redelivery_stores_once)
 	ck_assert_int_eq(rt_deliver(r, "k1", "Invoice", "t", "2026-11-29T01:02:03Z", 1,
 	                            rt_invoice(1), id2, sizeof(id2)),
 	                 0);
-	ck_assert_int_eq(count_objects(dir), objs);
+	ck_assert_int_eq(rt_count_objects(dir), objs);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "OK: 1 entries, 1 records"));
 	/* same bytes, another key: a second record, the document object shared */
@@ -71,7 +46,7 @@ START_TEST(redelivery_stores_once)
 	                            rt_invoice(1), id2, sizeof(id2)),
 	                 1);
 	ck_assert_str_eq(id2, "REC-00000002");
-	ck_assert_int_eq(count_objects(dir), objs + 1); /* only the new envelope */
+	ck_assert_int_eq(rt_count_objects(dir), objs + 1); /* only the new envelope */
 	records_close(r);
 	rt_rm(dir);
 }
