@@ -6,7 +6,7 @@ the same run; at the maximum rate and at half of it. Prints figures; never
 fails on time.
 
     bench_e2e.py BUILD_DIR [--docs 1000] [--workers 2] [--adapters test|real]
-                 [--real-build DIR] [--rate R]
+                 [--real-build DIR] [--rate R] [--records-sync files|filesystem]
 
 The documents are tests/daemon/gen.py's variants (orders and invoices of
 the NZ example, all valid), signed by the daemon with a throwaway EC key.
@@ -24,6 +24,10 @@ secmx-finance and secmx-records from another build directory (default
 BUILD_DIR), to compare two builds of the adapters under the same secmxd.
 --rate R offers the second run at R docs/s instead of half the maximum, so
 that two builds' latencies are compared at the same load.
+--records-sync sets secmx-records' records.sync (docs/records.md section
+3; default files, the adapter's own default): filesystem makes a burst's
+objects durable by two syncfs calls instead of an fsync per file and per
+directory. The bench's store shares the file system of the temp dir.
 CPU per document is given for secmxd and for each adapter (CPU seconds of
 the process over the documents of the run).
 """
@@ -85,7 +89,7 @@ def setup(workers):
     return d
 
 
-def real_adapters(d, ep, real_bin):
+def real_adapters(d, ep, real_bin, records_sync):
     """secmx-finance and secmx-records with throwaway configurations in D."""
     with open(d + "/fin.ini", "w") as fp:
         fp.write("[finance]\nendpoint = %s\nname = fin\npatterns = Invoice\ncredit = 64\n"
@@ -93,7 +97,7 @@ def real_adapters(d, ep, real_bin):
     with open(d + "/rec.ini", "w") as fp:
         fp.write("[records]\nendpoint = %s\nname = records\npatterns = *\ncredit = 64\n"
                  "store_dir = %s/archive\norganisation = secmx bench\nlog_level = notice\n"
-                 % (ep, d))
+                 "sync = %s\n" % (ep, d, records_sync))
     os.chmod(d + "/fin.ini", 0o600)
     os.chmod(d + "/rec.ini", 0o600)
     fin = crash.Proc("fin", [os.path.join(real_bin["finance"], "secmx-finance"), "run", "-c",
@@ -131,7 +135,7 @@ def acked(d, name_to_id):
     return out
 
 
-def run(build, docs, workers, rate, adapters="test", real_bin=None):
+def run(build, docs, workers, rate, adapters="test", real_bin=None, records_sync="files"):
     """One daemon run; RATE 0 = as fast as possible. Returns figures."""
     d = setup(workers)
     ep = "ipc://%s/bus.sock" % d
@@ -139,7 +143,7 @@ def run(build, docs, workers, rate, adapters="test", real_bin=None):
     daemon = crash.Proc("secmxd", [os.path.join(build, "cli/secmxd"), "-c", d + "/secmxd.conf"],
                         d + "/secmxd.log")
     if adapters == "real":
-        fin, rec = real_adapters(d, ep, real_bin)
+        fin, rec = real_adapters(d, ep, real_bin, records_sync)
     else:
         fin = crash.Proc("fin", [ta, "-e", ep, "-n", "fin", "-p", "Invoice", "-s",
                                  d + "/fin.db", "-j", d + "/fin.j", "-k", "64"], d + "/fin.log")
@@ -202,6 +206,8 @@ def main():
     ap.add_argument("--rate", type=float, default=0,
                     help="offer the second run at this rate (docs/s) instead of half the "
                     "maximum, to compare latencies of two builds at the same load")
+    ap.add_argument("--records-sync", choices=("files", "filesystem"), default="files",
+                    help="records.sync of secmx-records (--adapters real)")
     ap.add_argument("--real-build", default=None,
                     help="build directory whose adapters/ the real adapters come from")
     a = ap.parse_args()
@@ -210,7 +216,8 @@ def main():
                 "records": os.path.join(rb, "adapters/records")}
     print("load average: %s; adapters: %s%s" % (
         " ".join(open("/proc/loadavg").read().split()[:3]), a.adapters,
-        " from %s" % rb if a.adapters == "real" else ""), flush=True)
+        " from %s, records.sync = %s" % (rb, a.records_sync) if a.adapters == "real" else ""),
+        flush=True)
     corpus = os.environ.get("SECMX_CORPUS", os.path.join(SRC, "../shared/corpus"))
     docs = crash.make_docs(SRC, corpus, a.docs, a.docs + 1)  # all valid
     # Engine only: the same documents, the same threads, no queue, no bus.
@@ -227,7 +234,7 @@ def main():
     subprocess.run(["rm", "-rf", d])
     print(out.stdout.strip() or out.stderr.strip(), flush=True)
     eng_rate = float(out.stdout.split("rate=")[1].split()[0]) if "rate=" in out.stdout else 0
-    full = run(a.build, docs, a.workers, 0, a.adapters, real_bin)
+    full = run(a.build, docs, a.workers, 0, a.adapters, real_bin, a.records_sync)
     print("end-to-end, maximum rate: documents=%d rate=%.1f docs/s p50=%.1f ms p99=%.1f ms "
           "peak_rss=%d KiB (%.0f%% of engine-only)"
           % (full["docs"], full["rate"], full["p50"], full["p99"], full["peak_kb"],
@@ -237,7 +244,7 @@ def main():
           % (1000.0 * full["cpu"]["secmxd"] / n, 1000.0 * full["cpu"]["adapters"] / n,
              1000.0 * full["cpu"]["fin"] / n, 1000.0 * full["cpu"]["records"] / n), flush=True)
     half_rate = a.rate or full["rate"] / 2
-    half = run(a.build, docs, a.workers, half_rate, a.adapters, real_bin)
+    half = run(a.build, docs, a.workers, half_rate, a.adapters, real_bin, a.records_sync)
     print("end-to-end, %s (%.1f docs/s offered): documents=%d rate=%.1f docs/s "
           "p50=%.1f ms p99=%.1f ms peak_rss=%d KiB"
           % ("fixed rate" if a.rate else "half rate", half_rate, half["docs"], half["rate"],

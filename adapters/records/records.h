@@ -13,7 +13,9 @@
  *                              "received" chain entry. Idempotent on the
  *                              envelope's idempotency key.
  *   records_batch_begin()/commit()/rollback()  many ingests, one commit
- *                              (objects fsynced, then the index once).
+ *                              (objects durable, then the index once).
+ *   records_set_sync()         how a burst's objects are made durable:
+ *                              fsync per file, or syncfs per burst.
  *   records_verify()           recompute every object hash, every entry hash,
  *                              the links and the head, and the index rows
  *                              against the chain; one line per problem.
@@ -78,13 +80,33 @@ void records_set_flush_hook(struct records *r, records_flush_hook hook, void *ar
  * the index transaction; records_ingest calls then write their objects as
  * temp files and their rows under a savepoint each (a failed one is rolled
  * back alone; a redelivery of a key earlier in the batch is seen);
- * records_batch_commit fsyncs and renames the objects, fsyncs their
- * directories, commits the index once and rewrites chain.head: 0, or
+ * records_batch_commit makes the objects durable and renames them (see
+ * records_set_sync), commits the index once and rewrites chain.head: 0, or
  * SECMX_EIO with the batch rolled back. records_batch_rollback drops it.
  * Nothing of a batch is durable, nor visible to other processes, before
  * records_batch_commit returned 0.
  */
 int records_batch_begin(struct records *r, char *err, size_t errlen);
+/*
+ * How records_batch_commit makes a burst's objects durable:
+ *   RECORDS_SYNC_FILES       fsync(2) each temp file, rename each, fsync each
+ *                            object directory touched (portable; one journal
+ *                            commit per call on most file systems);
+ *   RECORDS_SYNC_FILESYSTEM  syncfs(2) on the store's file system once before
+ *                            the renames and once after (two journal commits
+ *                            per burst, whatever its size; also writes back
+ *                            every other dirty file of that file system, so it
+ *                            is for a store on a file system of its own).
+ * records_set_sync: 0, or SECMX_EINVAL with the reason in ERR when the
+ * running kernel's syncfs does not report write-back errors (before Linux
+ * 5.8), which would let a failed write pass as durable.
+ */
+enum records_sync { RECORDS_SYNC_FILES = 0, RECORDS_SYNC_FILESYSTEM };
+int records_set_sync(struct records *r, enum records_sync s, char *err, size_t errlen);
+/* records_kernel_at_least: does the kernel release RELEASE (uname -r:
+ * "6.1.0-18-amd64") have at least version MAJOR.MINOR? NULL: the running
+ * kernel's. */
+int records_kernel_at_least(const char *release, int major, int minor);
 int records_batch_commit(struct records *r, char *err, size_t errlen);
 void records_batch_rollback(struct records *r);
 /* records_set_retention: classes "PATTERN=Ny" (N 1..200 years), tried in

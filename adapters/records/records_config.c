@@ -8,6 +8,9 @@
 
 #define R(member, type) CONFIG_OFFSET(struct records_cfg, member, type)
 
+/* In the order of enum records_sync (records.h). */
+static const char *const SYNC_VALUES[] = {"files", "filesystem", NULL};
+
 /* The [records] section: keep docs/records.md in step (records_config_doc test). */
 static const struct config_key records_keys[] = {
     {"records", "endpoint", CONFIG_ENDPOINT, 0, "ipc:///run/secmx/bus.sock", 0, 0, NULL,
@@ -20,6 +23,12 @@ static const struct config_key records_keys[] = {
      "documents secmxd refused (delivered with document type `reject:TYPE`)."},
     {"records", "credit", CONFIG_INT, 0, "1", 1, 1024, NULL, R(credit, long long),
      "Deliveries in flight at most. 1 keeps strict per-transaction order."},
+    {"records", "sync", CONFIG_ENUM, 0, "files", 0, 0, SYNC_VALUES, R(sync, int),
+     "How a burst's new objects are made durable before its ACKs: `files` fsyncs each object "
+     "file and each object directory touched (portable); `filesystem` calls syncfs(2) twice "
+     "per burst, whatever its size, and needs Linux 5.8 or later. `filesystem` also writes "
+     "back every other dirty file of the store's file system: use it for a store on a file "
+     "system of its own."},
     {"records", "server_public_key", CONFIG_PATH, 0, NULL, 0, 0, NULL, R(server_public_key, char *),
      "File with secmxd's Z85 CURVE public key (`bus-server.pub`); required for `tcp://`."},
     {"records", "public_key", CONFIG_PATH, 0, NULL, 0, 0, NULL, R(public_key, char *),

@@ -18,6 +18,7 @@ struct records_cfg {
 	char *name;
 	struct config_list patterns;
 	long long credit;
+	int sync; /* enum records_sync: the index in SYNC_VALUES */
 	char *server_public_key;
 	char *public_key;
 	char *secret_key;

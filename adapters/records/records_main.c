@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -176,9 +177,14 @@ static int flush(void *arg)
 	struct run_ctx *c = arg;
 	char err[256] = "";
 	size_t i, n = c->nheld;
+	struct timespec t0, t1;
+	long long us;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = records_batch_commit(c->r, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
 	c->nheld = 0;
 	if (rc < 0) {
 		log_event(LOGL_ERR, "-", "records.commit-failed", "deliveries=%zu error=%s", n,
@@ -200,7 +206,8 @@ static int flush(void *arg)
 		c->bursts++;
 		if (n > c->burst_max)
 			c->burst_max = n;
-		log_event(LOGL_INFO, "-", "records.committed", "deliveries=%zu", n);
+		/* the flush's duration: how long the burst's ACKs waited for the disk */
+		log_event(LOGL_INFO, "-", "records.committed", "deliveries=%zu flush_us=%lld", n, us);
 	}
 	return 0;
 }
@@ -426,6 +433,12 @@ int main(int argc, char **argv)
 	if (loaded && (rc = records_set_retention(r, (const char *const *)cfg.retention.v,
 	                                          cfg.retention.n, err, sizeof(err))) < 0) {
 		fprintf(stderr, "secmx-records: %s: records.retention: %s\n", conf, err);
+		status = 2;
+		goto out;
+	}
+
+	if (loaded && (rc = records_set_sync(r, (enum records_sync)cfg.sync, err, sizeof(err))) < 0) {
+		fprintf(stderr, "secmx-records: %s: records.sync: %s\n", conf, err);
 		status = 2;
 		goto out;
 	}

@@ -3,7 +3,7 @@
  *
  * Functions: records_open/close/set_now/set_fail/set_retention,
  * records_parse_time, records_ingest, records_batch_begin/commit/rollback,
- * records_set_flush_hook, and the records__* helpers used by
+ * records_set_flush_hook, records_set_sync, records_kernel_at_least, and the records__* helpers used by
  * verify.c, export.c and dispose.c.
  *
  * Layout of a store directory:
@@ -29,7 +29,9 @@
  * burst's ingests share one index transaction (each under a savepoint, so
  * a failed one leaves the others), and their new objects are temp files
  * until the commit: fsync each, rename each to its name, fsync each object
- * directory touched once, COMMIT the index once, then rewrite chain.head.
+ * directory touched once (or, with RECORDS_SYNC_FILESYSTEM, one syncfs
+ * before the renames and one after), COMMIT the index once, then rewrite
+ * chain.head.
  * A crash before the renames leaves temp files; between the renames and
  * the commit, whole unreferenced objects (a redelivery reuses them); after
  * the commit, a lagging chain.head. The chain stays one chain in order: the
@@ -47,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -80,6 +83,7 @@ struct records {
 	int batch;                /* records_batch_begin opened a transaction */
 	struct pending_obj *pend; /* the batch's new objects */
 	size_t npend, cappend;
+	enum records_sync sync;   /* how records_batch_commit makes objects durable */
 	records_flush_hook hook; /* test hook in records_batch_commit */
 	void *hook_arg;
 };
@@ -334,16 +338,39 @@ static void pending_drop(struct records *r, int unlink_tmp)
 	r->npend = 0;
 }
 
-/* pending_durable: fsync each pending temp file, rename it to its object
- * name, then fsync each object directory touched (once). 0 or SECMX_EIO. */
+/* store_syncfs: syncfs(2) on the store's file system (RECORDS_SYNC_FILESYSTEM).
+ * 0 or SECMX_EIO (errno set). */
+static int store_syncfs(const struct records *r)
+{
+	int fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc, e;
+
+	if (fd < 0)
+		return SECMX_EIO;
+	rc = syncfs(fd) == 0 ? 0 : SECMX_EIO;
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* pending_durable: make each pending temp file durable, rename it to its
+ * object name, then make the renames durable: per file and per object
+ * directory touched (RECORDS_SYNC_FILES), or by one syncfs before the
+ * renames and one after (RECORDS_SYNC_FILESYSTEM). 0 or SECMX_EIO. */
 static int pending_durable(struct records *r)
 {
 	unsigned char touched[256] = {0};
 	char path[4096], sub[2100];
+	int fs = r->sync == RECORDS_SYNC_FILESYSTEM;
 	size_t i;
 	int fd, rc, k;
 
-	for (i = 0; i < r->npend; i++) {
+	if (r->npend == 0)
+		return 0;
+	if (fs && (rc = store_syncfs(r)) < 0)
+		return rc;
+	for (i = 0; !fs && i < r->npend; i++) {
 		fd = open(r->pend[i].tmp, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return SECMX_EIO;
@@ -360,6 +387,8 @@ static int pending_durable(struct records *r)
 		k = (int)strtol((char[3]){r->pend[i].hex[0], r->pend[i].hex[1], '\0'}, NULL, 16);
 		touched[k] = 1;
 	}
+	if (fs)
+		return store_syncfs(r);
 	for (k = 0; k < 256; k++) {
 		if (!touched[k])
 			continue;
@@ -367,6 +396,43 @@ static int pending_durable(struct records *r)
 		if ((rc = fsync_dir(sub)) < 0)
 			return rc;
 	}
+	return 0;
+}
+
+/* records_kernel_at_least: RELEASE (NULL: uname's) >= MAJOR.MINOR. */
+int records_kernel_at_least(const char *release, int major, int minor)
+{
+	struct utsname u;
+	char *end;
+	long maj, min = 0;
+
+	if (release == NULL) {
+		if (uname(&u) != 0)
+			return 0;
+		release = u.release;
+	}
+	maj = strtol(release, &end, 10);
+	if (end == release)
+		return 0;
+	if (*end == '.')
+		min = strtol(end + 1, NULL, 10);
+	return maj > major || (maj == major && min >= minor);
+}
+
+/* records_set_sync: choose how bursts are made durable (records.h). */
+int records_set_sync(struct records *r, enum records_sync s, char *err, size_t errlen)
+{
+	if (s == RECORDS_SYNC_FILESYSTEM && !records_kernel_at_least(NULL, 5, 8)) {
+		secmx_errf(err, errlen,
+		           "sync = filesystem needs Linux 5.8 or later (an older syncfs does not "
+		           "report write-back errors); use sync = files");
+		return SECMX_EINVAL;
+	}
+	if (s != RECORDS_SYNC_FILES && s != RECORDS_SYNC_FILESYSTEM) {
+		secmx_errf(err, errlen, "unknown sync mode %d", (int)s);
+		return SECMX_EINVAL;
+	}
+	r->sync = s;
 	return 0;
 }
 

@@ -10,6 +10,13 @@
 #  2. 180 more, while the adapter is killed with SIGKILL 5 times and
 #     restarted: every delivery ends ACKed, none early, one record per key,
 #     verify passes (the chain is one chain, in order).
+#  3. records.sync = filesystem, a new store: 60 invoices by bursts, none
+#     early, one record per key, verify passes.
+# Parts 1 (sync = files, the default) and 3 run under strace, and
+# durable_order.py checks the order of the system calls: every object
+# file durable (fsync, or a syncfs) before its rename, every rename
+# durable (directory fsync, or a syncfs) before the index's COMMIT.
+# KEEP=1 leaves the temp directory (logs, strace logs) for a look.
 set -eu
 : "${SECMX_BUILD:?}" "${SECMX_SRC:?}"
 REC="$SECMX_BUILD/adapters/records/secmx-records"
@@ -22,9 +29,9 @@ dir=$(mktemp -d /tmp/secmx-recbatch-XXXXXX)
 spid=""
 apid=""
 cleanup() {
-	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null || true
+	[ -n "$apid" ] && { pkill -9 -P "$apid" 2>/dev/null; kill -9 "$apid" 2>/dev/null; } || true
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null || true
-	rm -rf "$dir"
+	[ -n "${KEEP:-}" ] || rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; exit 1; }
@@ -68,14 +75,44 @@ PY
 	[ "$n" -eq "$1" ] || fail "$n distinct keys, wanted $1"
 }
 
+# strace for the order checks (scripts/setup installs it); a machine that
+# forbids ptrace runs the rest and says so.
+TRACE_EVENTS=write,pwrite64,fsync,fdatasync,syncfs,rename,renameat,renameat2
+traced() { # $1 strace log; then the command. Run with &: the job becomes
+	# strace (the adapter its child; see stop_traced) or the command itself.
+	log=$1
+	shift
+	if [ "$have_strace" = 1 ]; then
+		exec strace -f -y -qq -o "$log" -e trace=$TRACE_EVENTS "$@"
+	fi
+	exec "$@"
+}
+stop_traced() { # SIGTERM to the adapter of job $apid; its exit status
+	if [ "$have_strace" = 1 ]; then
+		pkill -TERM -P "$apid" # strace exits with its tracee's status
+	else
+		kill -TERM "$apid"
+	fi
+	wait "$apid"
+}
+order_check() { # $1 mode, $2 strace log
+	[ "$have_strace" = 1 ] || return 0
+	$PY "$SECMX_SRC/tests/records/durable_order.py" "$1" "$2" || fail "sync = $1: system call order"
+}
+if command -v strace >/dev/null 2>&1 && strace -f -qq -o /dev/null true 2>/dev/null; then
+	have_strace=1
+else
+	have_strace=0
+	echo "NOTE: strace is missing or cannot trace here: the system call order checks are skipped"
+fi
+
 # 1. bursts, a refused envelope in the middle, a redelivery
-"$REC" -c "$dir/records.ini" run 2>"$dir/adapter.log" &
+traced "$dir/strace.files" "$REC" -c "$dir/records.ini" run 2>"$dir/adapter.log" &
 apid=$!
 rc=0
 REC_BUS_STORE="$dir/store" "$SERVER" "ipc://$dir/bus.sock" 60000 "$dir/m1b" \
 	>"$dir/server.one.out" 2>"$dir/server.one.err" || rc=$?
-kill -TERM "$apid"
-wait "$apid" || fail "adapter exit after SIGTERM"
+stop_traced || fail "adapter exit after SIGTERM"
 apid=""
 cat "$dir/server.one.out"
 # the server exits 1 because of the NACK; the counts say which
@@ -89,6 +126,7 @@ echo "largest burst committed at once: ${big:-none}"
 grep -q "records.stop stored=$N1 duplicates=1 failed=1 " "$dir/adapter.log" ||
 	{ grep records.stop "$dir/adapter.log"; fail "adapter counts"; }
 check_store "$N1"
+order_check files "$dir/strace.files"
 
 # 2. SIGKILLs while bursts flow
 gen B "$N2" >"$dir/m2"
@@ -126,4 +164,26 @@ cat "$dir/server.two.out"
 [ "$rc" -eq 0 ] || { tail "$dir/server.two.err"; fail "two: not every delivery was ACKed"; }
 grep -q " early=0$" "$dir/server.two.out" || { grep EARLY "$dir/server.two.err" | head; fail "two: an ACK left before its commit"; }
 check_store $((N1 + N2))
+# 3. sync = filesystem: syncfs twice per burst instead of an fsync per file
+sed -e "s|store_dir = .*|store_dir = $dir/store3|" "$dir/records.ini" >"$dir/records3.ini"
+printf 'sync = filesystem\n' >>"$dir/records3.ini"
+gen C "$N1" >"$dir/m3"
+traced "$dir/strace.fs" "$REC" -c "$dir/records3.ini" run 2>"$dir/adapter3.log" &
+apid=$!
+rc=0
+REC_BUS_STORE="$dir/store3" "$SERVER" "ipc://$dir/bus.sock" 60000 "$dir/m3" \
+	>"$dir/server.three.out" 2>"$dir/server.three.err" || rc=$?
+stop_traced || fail "three: adapter exit after SIGTERM"
+apid=""
+cat "$dir/server.three.out"
+[ "$rc" -eq 0 ] || { tail "$dir/server.three.err"; fail "three: not every delivery was ACKed"; }
+grep -q "deliveries=$N1 acked=$N1 nacked=0 .* early=0$" "$dir/server.three.out" ||
+	fail "three: counts"
+big3=$(sed -n 's/.*records.committed deliveries=\([0-9]*\).*/\1/p' "$dir/adapter3.log" | sort -n | tail -1)
+[ "${big3:-0}" -ge 2 ] || fail "three: no burst of more than one delivery"
+"$REC" -c "$dir/records3.ini" verify >"$dir/verify3.out" || { cat "$dir/verify3.out"; fail "three: verify"; }
+tail -1 "$dir/verify3.out"
+grep -q "OK: $N1 entries, $N1 records" "$dir/verify3.out" || fail "three: $N1 records wanted"
+order_check filesystem "$dir/strace.fs"
+
 echo "records batch: bursts up to $big, one bad envelope NACKed alone, $kills SIGKILLs ($midstream mid-stream), no early ACK, one record per key, verify passes"

@@ -5,7 +5,10 @@
  * middle leaves the others; a failed flush leaves nothing; death inside
  * the flush (SIGKILL after the objects are durable, and after the index
  * commit) leaves a store that verifies and a redelivery that stores each
- * record exactly once.
+ * record exactly once. Every test runs twice, once per records.sync mode
+ * (the loop index is the enum records_sync): the modes differ only in how
+ * the files are made durable, so every assertion holds for both. Also: the
+ * kernel version check that guards `sync = filesystem`.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -42,6 +45,33 @@ static long other_count(const char *dir, const char *sql)
 	return n;
 }
 
+/* sync_mode: the records.sync mode of loop test run I. */
+static enum records_sync sync_mode(int i)
+{
+	return i == 0 ? RECORDS_SYNC_FILES : RECORDS_SYNC_FILESYSTEM;
+}
+
+/* open_mode: records_open DIR into *R with sync mode I; records_open's value. */
+static int open_mode(const char *dir, int create, struct records **r, int i)
+{
+	char err[256];
+	int rc = records_open(dir, create, r, err, sizeof(err));
+
+	if (rc < 0)
+		return rc;
+	return records_set_sync(*r, sync_mode(i), err, sizeof(err));
+}
+
+/* store_mode: rt_store with sync mode I. */
+static const char *store_mode(struct records **r, int i)
+{
+	const char *dir = rt_store(r);
+	char err[256] = "";
+
+	ck_assert_msg(records_set_sync(*r, sync_mode(i), err, sizeof(err)) == 0, "%s", err);
+	return dir;
+}
+
 /* deliver_n: invoices FROM..TO-1 under keys b<N>, each returning WANT. */
 static void deliver_n(struct records *r, int from, int to, int want)
 {
@@ -62,7 +92,7 @@ static void deliver_n(struct records *r, int from, int to, int want)
 START_TEST(burst_once_in_order)
 {
 	struct records *r;
-	const char *dir = rt_store(&r);
+	const char *dir = store_mode(&r, _i);
 	char err[256] = "", out[4096], id[32];
 
 	ck_assert_int_eq(records_batch_begin(r, err, sizeof(err)), 0);
@@ -102,7 +132,7 @@ END_TEST
 START_TEST(failure_in_middle)
 {
 	struct records *r;
-	const char *dir = rt_store(&r);
+	const char *dir = store_mode(&r, _i);
 	char err[256] = "", out[4096], id[32];
 
 	ck_assert_int_eq(records_batch_begin(r, err, sizeof(err)), 0);
@@ -139,7 +169,7 @@ static int fail_files(void *arg, enum records_flush_stage stage)
 START_TEST(flush_fails)
 {
 	struct records *r;
-	const char *dir = rt_store(&r);
+	const char *dir = store_mode(&r, _i);
 	char err[256] = "", out[4096];
 
 	ck_assert_int_eq(records_batch_begin(r, err, sizeof(err)), 0);
@@ -170,7 +200,7 @@ static int die_at(void *arg, enum records_flush_stage stage)
 
 /* killed_burst: in a child, open DIR, store invoices 0..5 in one batch and
  * die by SIGKILL in the flush at STAGE. */
-static void killed_burst(const char *dir, enum records_flush_stage stage)
+static void killed_burst(const char *dir, enum records_flush_stage stage, int i)
 {
 	pid_t pid = fork();
 	int st;
@@ -180,7 +210,7 @@ static void killed_burst(const char *dir, enum records_flush_stage stage)
 		struct records *c = NULL;
 		char err[256];
 
-		if (records_open(dir, 0, &c, err, sizeof(err)) < 0 ||
+		if (open_mode(dir, 0, &c, i) < 0 ||
 		    records_batch_begin(c, err, sizeof(err)) < 0)
 			_exit(10);
 		deliver_n(c, 0, 6, 1);
@@ -201,12 +231,12 @@ static void killed_burst(const char *dir, enum records_flush_stage stage)
 START_TEST(killed_in_flush)
 {
 	struct records *r;
-	const char *dir = rt_store(&r);
+	const char *dir = store_mode(&r, _i);
 	char err[256] = "", out[4096];
 
 	records_close(r);
-	killed_burst(dir, RECORDS_FLUSH_FILES_DURABLE);
-	ck_assert_int_eq(records_open(dir, 0, &r, err, sizeof(err)), 0);
+	killed_burst(dir, RECORDS_FLUSH_FILES_DURABLE, _i);
+	ck_assert_int_eq(open_mode(dir, 0, &r, _i), 0);
 	ck_assert_int_eq(rt_verify(r, out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "OK: 0 entries, 0 records") != NULL, "%s", out);
 	ck_assert_int_eq(rt_count_objects(dir), 13); /* durable, unreferenced */
@@ -218,10 +248,10 @@ START_TEST(killed_in_flush)
 	records_close(r);
 
 	rt_rm(dir);
-	ck_assert_int_eq(records_open(dir, 1, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(open_mode(dir, 1, &r, _i), 0);
 	records_close(r);
-	killed_burst(dir, RECORDS_FLUSH_COMMITTED);
-	ck_assert_int_eq(records_open(dir, 0, &r, err, sizeof(err)), 0);
+	killed_burst(dir, RECORDS_FLUSH_COMMITTED, _i);
+	ck_assert_int_eq(open_mode(dir, 0, &r, _i), 0);
 	ck_assert_msg(rt_verify(r, out, sizeof(out)) == 0, "%s", out);
 	ck_assert_msg(strstr(out, "OK: 6 entries, 6 records") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "chain.head lags") != NULL, "%s", out);
@@ -236,15 +266,34 @@ START_TEST(killed_in_flush)
 }
 END_TEST
 
+/* The kernel check of sync = filesystem: syncfs reports write-back errors
+ * from Linux 5.8 on; release strings as uname -r gives them. */
+START_TEST(kernel_version)
+{
+	ck_assert(records_kernel_at_least("6.1.0-18-amd64", 5, 8));
+	ck_assert(records_kernel_at_least("5.8.0", 5, 8));
+	ck_assert(records_kernel_at_least("5.10.0-28-cloud-amd64", 5, 8));
+	ck_assert(!records_kernel_at_least("5.7.19", 5, 8));
+	ck_assert(!records_kernel_at_least("4.19.0-26-amd64", 5, 8));
+	ck_assert(!records_kernel_at_least("3", 5, 8));
+	ck_assert(!records_kernel_at_least("", 5, 8));
+	ck_assert(!records_kernel_at_least("linux", 5, 8));
+	/* the running kernel's release (uname) is read and compared */
+	ck_assert(records_kernel_at_least(NULL, 2, 6));
+	ck_assert(!records_kernel_at_least(NULL, 999, 0));
+}
+END_TEST
+
 /* tc_batch: secmx-records' bursts. */
 TCase *tc_batch(void)
 {
 	TCase *tc = tcase_create("batch");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, burst_once_in_order);
-	tcase_add_test(tc, failure_in_middle);
-	tcase_add_test(tc, flush_fails);
-	tcase_add_test(tc, killed_in_flush);
+	tcase_add_loop_test(tc, burst_once_in_order, 0, 2);
+	tcase_add_loop_test(tc, failure_in_middle, 0, 2);
+	tcase_add_loop_test(tc, flush_fails, 0, 2);
+	tcase_add_loop_test(tc, killed_in_flush, 0, 2);
+	tcase_add_test(tc, kernel_version);
 	return tc;
 }
