@@ -25,20 +25,8 @@ N2=300
 
 dir=$(mktemp -d /tmp/secmx-finbatch-XXXXXX)
 chmod 755 "$dir"
-spid=""
-apid=""
-pgdata=""
-AS=""
-cleanup() {
-	[ -n "$apid" ] && kill -9 "$apid" 2>/dev/null || true
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null || true
-	if [ -n "$pgdata" ]; then
-		$AS "$PGBIN/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; exit 1; }
+. "$SECMX_SRC/tests/finance/lib.sh"
+fin_trap
 
 ep="ipc://$dir/bus.sock"
 cat >"$dir/finance.ini" <<EOF2
@@ -51,32 +39,7 @@ chmod 600 "$dir/finance.ini"
 cfg="-c $dir/finance.ini"
 check_env="FIN_BUS_LEDGER=$dir/ledger.db"
 if [ "$BACKEND" = postgresql ]; then
-	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)
-	[ -x "$PGBIN/initdb" ] || fail "no PostgreSQL server binaries: run scripts/setup"
-	pgdir="$dir/pg"
-	mkdir "$pgdir"
-	if [ "$(id -u)" -eq 0 ]; then
-		chown postgres: "$pgdir" || fail "no postgres user to run the server as"
-		AS="runuser -u postgres --"
-	fi
-	pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-	printf '%s\n' "$pw" >"$pgdir/pw"
-	[ -n "$AS" ] && chown postgres: "$pgdir/pw"
-	$AS "$PGBIN/initdb" -D "$pgdir/data" -U finance --pwfile="$pgdir/pw" -A scram-sha-256 \
-		-E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
-		{ cat "$dir/initdb.log"; fail "initdb"; }
-	pgdata="$pgdir/data"
-	$AS "$PGBIN/pg_ctl" -D "$pgdata" -l "$pgdir/server.log" -w -t 60 \
-		-o "-k $pgdir -c listen_addresses= -p 5432 -c fsync=off" start >"$dir/pgctl.log" 2>&1 ||
-		{ cat "$dir/pgctl.log" "$pgdir/server.log"; fail "PostgreSQL did not start"; }
-	cp "$pgdir/pw" "$dir/pg.pw"
-	chmod 600 "$dir/pg.pw"
-	conninfo="host=$pgdir port=5432 dbname=postgres user=finance"
-	cat >>"$dir/finance.ini" <<EOF2
-ledger = postgresql
-pg_conninfo = $conninfo
-pg_password_file = $dir/pg.pw
-EOF2
+	pg_start
 	export PGPASSWORD="$pw"
 	check_env="FIN_BUS_PG=$conninfo"
 fi
