@@ -19,6 +19,12 @@
  * is scanned when inotify reports a file renamed into it (IN_MOVED_TO: the
  * producers' protocol) and every intake.poll_interval (files copied in
  * place, a lost event, intake.max_inflight reached, no inotify).
+ * Only regular files are documents: a symbolic link, FIFO, socket or device
+ * node is moved to DROP/.failed with an error logged (never followed, never
+ * opened: a link could point at the signing key, a FIFO would block the
+ * loop); the file is opened with O_NOFOLLOW | O_NONBLOCK and checked with
+ * fstat, so an entry swapped after the scan is refused the same way.
+ * Subdirectories are left alone.
  *
  * Intake, bus SUBMIT: the same, with identity (adapter, "bus-submit",
  * idempotency key); SUBMIT_RESULT is sent after the commit.
@@ -92,7 +98,8 @@ static void sha256_hex(const void *data, size_t len, char out[65])
  * reads through stdio into a 64 KiB buffer first, which for every document
  * in flight (up to intake.max_inflight) is memory to fault in and hold. A
  * file whose size changes while read (the producer broke its contract) is
- * read again by secmx_file_read. 0, SECMX_ELIMIT, SECMX_EIO, SECMX_ENOMEM. */
+ * read again by secmx_file_read. 0, SECMX_EINVAL (a link or not a regular
+ * file), SECMX_ELIMIT, SECMX_EIO, SECMX_ENOMEM. */
 static int intake_read(const char *path, size_t max, char **out, size_t *len)
 {
 	struct stat st;
@@ -103,10 +110,15 @@ static int intake_read(const char *path, size_t max, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return SECMX_EIO;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	/* never through a link, never blocking on a FIFO (see the header) */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
+		return errno == ELOOP ? SECMX_EINVAL : SECMX_EIO;
+	if (fstat(fd, &st) < 0)
 		goto done;
+	if (!S_ISREG(st.st_mode)) {
+		rc = SECMX_EINVAL;
+		goto done;
+	}
 	if ((uint64_t)st.st_size > max) {
 		rc = SECMX_ELIMIT;
 		goto done;
@@ -285,6 +297,42 @@ static void intake_free(struct intake *it)
 	}
 }
 
+/* set_aside: move PATH (entry NAME of the drop directory or of .taking) to
+ * DROP/.failed, where nothing is retried by itself: the operator decides.
+ * Logs EVENT at error level with REASON and where the entry went. */
+static void set_aside(struct daemon *d, const char *path, const char *name, const char *event,
+                      const char *reason)
+{
+	char fdir[PATH_MAX], failed[PATH_MAX];
+	int moved = 0;
+
+	if (path_join(fdir, sizeof(fdir), d->cfg.drop_dir, ".failed") == 0 &&
+	    (mkdir(fdir, 0700) == 0 || errno == EEXIST) &&
+	    path_join(failed, sizeof(failed), fdir, name) == 0 && rename(path, failed) == 0)
+		moved = 1;
+	log_event(LOGL_ERR, "-", event, "file=%s error=%s moved_to=%s", name, reason,
+	          moved ? ".failed" : "-");
+}
+
+/* dtype_name: a readdir(3) entry type for the log. */
+static const char *dtype_name(unsigned char t)
+{
+	switch (t) {
+	case DT_LNK:
+		return "symbolic link";
+	case DT_FIFO:
+		return "FIFO";
+	case DT_SOCK:
+		return "socket";
+	case DT_CHR:
+		return "character device";
+	case DT_BLK:
+		return "block device";
+	default:
+		return "not a regular file";
+	}
+}
+
 /* take: take file NAME (from the drop directory, or already in .taking when
  * RETAKE) and submit it to the queue. */
 static void take(struct daemon *d, const char *name, int retake)
@@ -306,17 +354,9 @@ static void take(struct daemon *d, const char *name, int retake)
 		return;
 	secmx_strlcpy(it->name, name, sizeof(it->name));
 	if ((rc = intake_read(dst, INTAKE_MAX, (char **)&it->data, &it->len)) < 0) {
-		char fdir[PATH_MAX], failed[PATH_MAX];
-		int moved = 0;
-
-		/* Too large (or unreadable): set aside in DROP/.failed, never retried
-		 * by itself; the operator decides. */
-		if (path_join(fdir, sizeof(fdir), d->cfg.drop_dir, ".failed") == 0 &&
-		    (mkdir(fdir, 0700) == 0 || errno == EEXIST) &&
-		    path_join(failed, sizeof(failed), fdir, name) == 0 && rename(dst, failed) == 0)
-			moved = 1;
-		log_event(LOGL_ERR, "-", "intake.read-failed", "file=%s error=%s moved_to=%s", name,
-		          secmx_strerror(rc), moved ? ".failed" : "-");
+		/* Too large, not a regular file, or unreadable. */
+		set_aside(d, dst, name, "intake.read-failed",
+		          rc == SECMX_EINVAL ? "not a regular file" : secmx_strerror(rc));
 		intake_free(it);
 		return;
 	}
@@ -354,8 +394,16 @@ static void scan_dir(struct daemon *d, const char *dir, int retake)
 
 		if (e->d_name[0] == '.' || (n >= 4 && strcmp(e->d_name + n - 4, ".tmp") == 0))
 			continue;
-		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
+		if (e->d_type == DT_DIR)
+			continue; /* an operator's subdirectory: not a document */
+		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) {
+			char path[PATH_MAX];
+
+			if (path_join(path, sizeof(path), dir, e->d_name) == 0)
+				set_aside(d, path, e->d_name, "intake.not-regular",
+				          dtype_name(e->d_type));
 			continue;
+		}
 		take(d, e->d_name, retake);
 	}
 	closedir(dp);

@@ -6,6 +6,12 @@
 #   2. the poll remains the fallback: with a watch that cannot see a file
 #      written in place (IN_MOVED_TO only), a copied-in file is taken by
 #      the next poll (poll_interval 1 s here).
+#   3. only regular files are documents: a symbolic link to the daemon's
+#      own signing key and a FIFO put into the drop directory are moved to
+#      .failed as they are (the link not followed, the FIFO not opened),
+#      each with an intake.not-regular line; a subdirectory is left alone;
+#      a regular file dropped after them is still taken; no stored message
+#      holds the key.
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 
@@ -60,3 +66,35 @@ kill -TERM "$dpid"
 wait "$dpid" || fail "secmxd did not stop cleanly"
 dpid=""
 echo "ok: the poll takes a file written in place"
+
+# ---- 3. links, FIFOs and subdirectories are not documents --------------------
+"$SECMXD" -c "$dir/poll.conf" 2>"$dir/d3.log" &
+dpid=$!
+wait_for 10 log_has "$dir/d3.log" "daemon.started" || fail "daemon did not restart: $(cat "$dir/d3.log")"
+ln -s "$dir/org.key" "$dir/drop/key.xml"
+mkfifo "$dir/drop/pipe.xml"
+mkdir "$dir/drop/sub"
+wait_for 5 log_has "$dir/d3.log" 'intake.not-regular file=key.xml error="symbolic link" moved_to=.failed' ||
+	fail "a symbolic link was not set aside: $(tail -3 "$dir/d3.log")"
+wait_for 5 log_has "$dir/d3.log" 'intake.not-regular file=pipe.xml error=FIFO moved_to=.failed' ||
+	fail "a FIFO was not set aside: $(tail -3 "$dir/d3.log")"
+[ -L "$dir/drop/.failed/key.xml" ] || fail "the link is not in .failed as a link"
+[ -p "$dir/drop/.failed/pipe.xml" ] || fail "the FIFO is not in .failed as a FIFO"
+[ -d "$dir/drop/sub" ] || fail "a subdirectory was moved"
+sed 's/INV-2026-00417/INV-AFTER-FIFO/' "$nz" >"$dir/drop/d.xml.tmp"
+mv "$dir/drop/d.xml.tmp" "$dir/drop/d.xml"
+wait_for 5 log_has "$dir/d3.log" "intake.file file=d.xml .*result=stored" ||
+	fail "the intake stopped after the FIFO: $(tail -3 "$dir/d3.log")"
+kill -TERM "$dpid"
+wait "$dpid" || fail "secmxd did not stop cleanly"
+dpid=""
+/usr/bin/python3 - "$dir/q.db" <<'PY' || fail "the signing key was stored as a message"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("SELECT COUNT(*) FROM msg_body WHERE instr(body, CAST('PRIVATE KEY' AS BLOB)) > 0"
+               " OR instr(body, CAST('UFJJVkFURSBLRVk' AS BLOB)) > 0").fetchone()[0]
+total = db.execute("SELECT COUNT(*) FROM msg WHERE source = 'dropdir'").fetchone()[0]
+print("stored from the drop directory: %d messages, %d holding the key" % (total, n))
+sys.exit(1 if n or total != 4 else 0)
+PY
+echo "ok: a link and a FIFO are set aside, a subdirectory is left, the intake goes on"
