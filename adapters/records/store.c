@@ -338,8 +338,8 @@ static void pending_drop(struct records *r, int unlink_tmp)
 	r->npend = 0;
 }
 
-/* store_syncfs: syncfs(2) on the store's file system (RECORDS_SYNC_FILESYSTEM).
- * 0 or SECMX_EIO (errno set). */
+/* store_syncfs: syncfs(2) of the file system holding the store, for
+ * RECORDS_SYNC_FILESYSTEM. 0 or SECMX_EIO (errno set). */
 static int store_syncfs(const struct records *r)
 {
 	int fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
