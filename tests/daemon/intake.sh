@@ -26,15 +26,24 @@ trap cleanup EXIT INT TERM
 mkdir "$dir/drop"
 mkorg "$dir"
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"
+# daemon_up CONF LOG: start secmxd, wait for daemon.started; daemon_down: SIGTERM, clean exit
+daemon_up() {
+	"$SECMXD" -c "$1" 2>"$2" &
+	dpid=$!
+	wait_for 10 log_has "$2" "daemon.started" || fail "daemon did not start: $(cat "$2")"
+}
+daemon_down() {
+	kill -TERM "$dpid"
+	wait "$dpid" || fail "secmxd did not stop cleanly"
+	dpid=""
+}
 
 # ---- 1. a rename is taken at once, whatever the poll interval ---------------
 mkconf "$dir" "$dir/slow.conf" "records:*" "[log]
 level = info"
 sed -i 's/^poll_interval = .*/poll_interval = 1m/' "$dir/slow.conf"
 grep -q '^poll_interval = 1m$' "$dir/slow.conf" || fail "config not rewritten"
-"$SECMXD" -c "$dir/slow.conf" 2>"$dir/d1.log" &
-dpid=$!
-wait_for 10 log_has "$dir/d1.log" "daemon.started" || fail "daemon did not start: $(cat "$dir/d1.log")"
+daemon_up "$dir/slow.conf" "$dir/d1.log"
 sleep 0.5 # the start-up scan is over; the next poll is a minute away
 cp "$nz" "$dir/drop/a.xml.tmp"
 mv "$dir/drop/a.xml.tmp" "$dir/drop/a.xml"
@@ -46,9 +55,7 @@ sleep 1
 mv "$dir/drop/b.xml.tmp" "$dir/drop/b.xml"
 wait_for 5 log_has "$dir/d1.log" "intake.file file=b.xml .*result=stored" ||
 	fail "the second renamed file was not taken: $(tail -3 "$dir/d1.log")"
-kill -TERM "$dpid"
-wait "$dpid" || fail "secmxd did not stop cleanly"
-dpid=""
+daemon_down
 grep -q "intake.no-inotify" "$dir/d1.log" && fail "inotify was not available"
 echo "ok: renamed files are taken at once with a one-minute poll; .tmp files are left"
 
@@ -56,21 +63,15 @@ echo "ok: renamed files are taken at once with a one-minute poll; .tmp files are
 mkconf "$dir" "$dir/poll.conf" "records:*" "[log]
 level = info"
 sed -i 's/^poll_interval = .*/poll_interval = 1s/' "$dir/poll.conf"
-"$SECMXD" -c "$dir/poll.conf" 2>"$dir/d2.log" &
-dpid=$!
-wait_for 10 log_has "$dir/d2.log" "daemon.started" || fail "daemon did not restart: $(cat "$dir/d2.log")"
+daemon_up "$dir/poll.conf" "$dir/d2.log"
 sed 's/INV-2026-00417/INV-INPLACE-1/' "$nz" >"$dir/drop/c.xml" # written in place: no IN_MOVED_TO
 wait_for 5 log_has "$dir/d2.log" "intake.file file=c.xml .*result=stored" ||
 	fail "the poll did not take a file written in place: $(tail -3 "$dir/d2.log")"
-kill -TERM "$dpid"
-wait "$dpid" || fail "secmxd did not stop cleanly"
-dpid=""
+daemon_down
 echo "ok: the poll takes a file written in place"
 
 # ---- 3. links, FIFOs and subdirectories are not documents --------------------
-"$SECMXD" -c "$dir/poll.conf" 2>"$dir/d3.log" &
-dpid=$!
-wait_for 10 log_has "$dir/d3.log" "daemon.started" || fail "daemon did not restart: $(cat "$dir/d3.log")"
+daemon_up "$dir/poll.conf" "$dir/d3.log"
 ln -s "$dir/org.key" "$dir/drop/key.xml"
 mkfifo "$dir/drop/pipe.xml"
 mkdir "$dir/drop/sub"
@@ -85,9 +86,7 @@ sed 's/INV-2026-00417/INV-AFTER-FIFO/' "$nz" >"$dir/drop/d.xml.tmp"
 mv "$dir/drop/d.xml.tmp" "$dir/drop/d.xml"
 wait_for 5 log_has "$dir/d3.log" "intake.file file=d.xml .*result=stored" ||
 	fail "the intake stopped after the FIFO: $(tail -3 "$dir/d3.log")"
-kill -TERM "$dpid"
-wait "$dpid" || fail "secmxd did not stop cleanly"
-dpid=""
+daemon_down
 /usr/bin/python3 - "$dir/q.db" <<'PY' || fail "the signing key was stored as a message"
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])

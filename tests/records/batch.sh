@@ -98,6 +98,18 @@ stop_traced() { # SIGTERM to the adapter of job $apid; its exit status
 	fi
 	wait "$apid"
 }
+traced_burst() { # $1 part, $2 ini, $3 store, $4 manifest, $5 strace log, $6 adapter
+	# log: the adapter (traced) against the bus server until the manifest is
+	# done, then SIGTERM; the server's status in $rc, its counts printed
+	traced "$5" "$REC" -c "$2" run 2>"$6" &
+	apid=$!
+	rc=0
+	REC_BUS_STORE="$3" "$SERVER" "ipc://$dir/bus.sock" 60000 "$4" \
+		>"$dir/server.$1.out" 2>"$dir/server.$1.err" || rc=$?
+	stop_traced || fail "$1: adapter exit after SIGTERM"
+	apid=""
+	cat "$dir/server.$1.out"
+}
 order_check() { # $1 mode, $2 strace log
 	[ "$have_strace" = 1 ] || return 0
 	$PY "$SECMX_SRC/tests/records/durable_order.py" "$1" "$2" || fail "sync = $1: system call order"
@@ -110,14 +122,7 @@ else
 fi
 
 # 1. bursts, a refused envelope in the middle, a redelivery
-traced "$dir/strace.files" "$REC" -c "$dir/records.ini" run 2>"$dir/adapter.log" &
-apid=$!
-rc=0
-REC_BUS_STORE="$dir/store" "$SERVER" "ipc://$dir/bus.sock" 60000 "$dir/m1b" \
-	>"$dir/server.one.out" 2>"$dir/server.one.err" || rc=$?
-stop_traced || fail "adapter exit after SIGTERM"
-apid=""
-cat "$dir/server.one.out"
+traced_burst one "$dir/records.ini" "$dir/store" "$dir/m1b" "$dir/strace.files" "$dir/adapter.log"
 # the server exits 1 because of the NACK; the counts say which
 grep -q "deliveries=$n1 acked=$((n1 - 1)) nacked=1 .* early=0$" "$dir/server.one.out" ||
 	{ grep -E "NACK|EARLY" "$dir/server.one.err" | head; fail "one: counts (exit $rc)"; }
@@ -167,18 +172,12 @@ cat "$dir/server.two.out"
 [ "$rc" -eq 0 ] || { tail "$dir/server.two.err"; fail "two: not every delivery was ACKed"; }
 grep -q " early=0$" "$dir/server.two.out" || { grep EARLY "$dir/server.two.err" | head; fail "two: an ACK left before its commit"; }
 check_store $((N1 + N2))
+
 # 3. sync = filesystem: syncfs twice per burst instead of an fsync per file
 sed -e "s|store_dir = .*|store_dir = $dir/store3|" "$dir/records.ini" >"$dir/records3.ini"
 printf 'sync = filesystem\n' >>"$dir/records3.ini"
 gen C "$N1" >"$dir/m3"
-traced "$dir/strace.fs" "$REC" -c "$dir/records3.ini" run 2>"$dir/adapter3.log" &
-apid=$!
-rc=0
-REC_BUS_STORE="$dir/store3" "$SERVER" "ipc://$dir/bus.sock" 60000 "$dir/m3" \
-	>"$dir/server.three.out" 2>"$dir/server.three.err" || rc=$?
-stop_traced || fail "three: adapter exit after SIGTERM"
-apid=""
-cat "$dir/server.three.out"
+traced_burst three "$dir/records3.ini" "$dir/store3" "$dir/m3" "$dir/strace.fs" "$dir/adapter3.log"
 [ "$rc" -eq 0 ] || { tail "$dir/server.three.err"; fail "three: not every delivery was ACKed"; }
 grep -q "deliveries=$N1 acked=$N1 nacked=0 .* early=0$" "$dir/server.three.out" ||
 	fail "three: counts"
