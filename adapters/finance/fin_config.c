@@ -57,6 +57,12 @@ static const struct config_key finance_keys[] = {
      "Name of an environment variable holding the PostgreSQL password instead."},
     {"finance", "export_dir", CONFIG_PATH, CONFIG_CREATE, NULL, 0, 0, NULL, F(export_dir, char *),
      "Directory where `export` writes when `-o` is a bare file name."},
+    {"finance", "export_formula_guard", CONFIG_BOOL, 0, "yes", 0, 0, NULL,
+     F(export_formula_guard, bool),
+     "Write a text field that a spreadsheet would run as a formula (it begins with `=`, `+`, "
+     "`-`, `@`, TAB or CR and is not a plain number) with a leading apostrophe. Supplier "
+     "names come from outside: an invoice from `=HYPERLINK(...)` Ltd opened in a spreadsheet "
+     "is an attack. Turn off only for an importer that never meets a spreadsheet."},
     {"finance", "submit_timeout", CONFIG_DURATION, 0, "30s", 100, 600000, NULL,
      F(submit_timeout_ms, long long),
      "How long `pay` waits for the bus to accept the "

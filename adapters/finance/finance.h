@@ -204,8 +204,15 @@ long ledger_count(struct ledger *l, char *err, size_t errlen);
 int fin_csv_field(FILE *fp, const char *s);
 /* fin_csv_header: the header row (CRLF-terminated). */
 int fin_csv_header(FILE *fp);
+/* Flags of fin_csv_row. FIN_CSV_FORMULA_GUARD: a field a spreadsheet would
+ * take for a formula — it begins with '=', '+', '-', '@', TAB or CR, or
+ * their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20), and is not a
+ * plain decimal number like "-12.50" — is written with a leading
+ * apostrophe (the OWASP "CSV injection" defence): supplier names and ids
+ * come from outside. */
+#define FIN_CSV_FORMULA_GUARD 1u
 /* fin_csv_row: one document as a row (CRLF-terminated). */
-int fin_csv_row(FILE *fp, const struct fin_doc *d);
+int fin_csv_row(FILE *fp, const struct fin_doc *d, unsigned flags);
 
 /* ---- fin_remit.c ---- */
 
@@ -243,6 +250,7 @@ struct fin_config {
 	char *pg_password_file;
 	char *pg_password_env;
 	char *export_dir;
+	bool export_formula_guard; /* FIN_CSV_FORMULA_GUARD for export */
 	long long submit_timeout_ms;
 	char *org_name, *org_id, *org_id_scheme, *org_tax_id, *org_country;
 	char *remittance_customization;

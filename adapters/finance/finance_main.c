@@ -584,10 +584,18 @@ out:
 
 /* ---- export ---- */
 
+/* Where export_row writes, and how. */
+struct export_to {
+	FILE *fp;
+	unsigned flags; /* fin_csv_row's */
+};
+
 /* export_row: one CSV row. */
 static int export_row(void *arg, const struct fin_doc *d)
 {
-	return fin_csv_row(arg, d) < 0;
+	const struct export_to *to = arg;
+
+	return fin_csv_row(to->fp, d, to->flags) < 0;
 }
 
 /* cmd_export: approved and paid invoices as CSV, written atomically. */
@@ -596,6 +604,7 @@ static int cmd_export(const struct opts *o)
 	static const char *const st[] = {FIN_APPROVED, FIN_PAID, NULL};
 	struct fin_config cfg = {0};
 	struct ledger *l = NULL;
+	struct export_to to;
 	FILE *fp = NULL;
 	char path[4096], tmp[4200], err[512] = "";
 	bool werr = false;
@@ -625,7 +634,9 @@ static int cmd_export(const struct opts *o)
 		werr = true;
 		goto out;
 	}
-	n = rc = ledger_list(l, st, o->since, false, export_row, fp, err, sizeof(err));
+	to.fp = fp;
+	to.flags = cfg.export_formula_guard ? FIN_CSV_FORMULA_GUARD : 0;
+	n = rc = ledger_list(l, st, o->since, false, export_row, &to, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "secmx-finance: export: %s\n", err);
 		goto out;
