@@ -15,6 +15,9 @@
  * signed, report) unless another record that is not disposed shares the
  * same content. The envelope (metadata) is kept. A crash between commit and
  * unlink leaves objects behind: the next execute sweeps them.
+ * Two-person rule (records_set_two_person, on by default): a record whose
+ * latest "disposal-approved" entry has the executor as its actor is left
+ * approved and reported; the others are disposed of.
  *
  * Errors: SECMX_ENOTFOUND, SECMX_ESTATE (reason in ERR), SECMX_EIO.
  */
@@ -240,6 +243,28 @@ out:
 	return rc;
 }
 
+/* approver: the actor of record ID's latest disposal approval into BUF;
+ * 0, or SECMX_EIO. */
+static int approver(struct records *r, const char *id, char *buf, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SECMX_EIO;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(records__db(r),
+	                       "SELECT actor FROM entries WHERE record_id = ? AND"
+	                       " action = 'disposal-approved' ORDER BY seq DESC LIMIT 1",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return SECMX_EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* collect: the ids returned by SQL (one text parameter: today), as a JSON array. */
 static json_t *collect(struct records *r, const char *sql, const char *day)
 {
@@ -263,7 +288,7 @@ int records_dispose_execute(struct records *r, const char *by, FILE *out, char *
 	char day[16];
 	json_t *ids, *v;
 	size_t i;
-	int n = 0, rc = 0;
+	int n = 0, refused = 0, rc = 0;
 
 	if (!by || !*by) {
 		secmx_errf(err, errlen, "disposal needs --by WHO");
@@ -288,13 +313,37 @@ int records_dispose_execute(struct records *r, const char *by, FILE *out, char *
 		return SECMX_EIO;
 	json_array_foreach(ids, i, v)
 	{
-		if ((rc = dispose_one(r, json_string_value(v), by, err, errlen)) < 0)
+		const char *id = json_string_value(v);
+		char who[512];
+
+		if (records__two_person(r)) {
+			if ((rc = approver(r, id, who, sizeof(who))) < 0) {
+				secmx_errf(err, errlen, "record %s: its approval cannot be read", id);
+				break;
+			}
+			if (strcmp(who, by) == 0) {
+				refused++;
+				if (out)
+					fprintf(out, "refused %s: approved by %s, who may not also "
+					             "dispose of it (two-person rule)\n",
+					        id, who);
+				continue;
+			}
+		}
+		if ((rc = dispose_one(r, id, by, err, errlen)) < 0)
 			break;
 		n++;
 		if (out)
-			fprintf(out, "disposed %s\n", json_string_value(v));
+			fprintf(out, "disposed %s\n", id);
 	}
 	json_decref(ids);
+	if (rc >= 0 && refused > 0) {
+		secmx_errf(err, errlen,
+		           "%d approved record(s) left: approved by %s, who may not also dispose of "
+		           "them (records.disposal_two_person); another person must run --execute",
+		           refused, by);
+		return SECMX_ESTATE;
+	}
 	return rc < 0 ? rc : n;
 }
 

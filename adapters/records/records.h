@@ -159,8 +159,16 @@ int records_dispose_approve(struct records *r, const char *id, const char *by, c
                             char *err, size_t errlen);
 /* records_dispose_execute: dispose of every approved, expired record: remove
  * its content objects, keep its metadata and hashes, append a "disposed"
- * tombstone by BY. One line per record to OUT (may be NULL). Returns how many. */
+ * tombstone by BY. One line per record to OUT (may be NULL). Returns how
+ * many. Under the two-person rule (records_set_two_person, on by default)
+ * a record whose approval is by BY is not disposed: the others are, a line
+ * "refused ID: ..." goes to OUT for it, and the result is SECMX_ESTATE with
+ * the count in ERR. */
 int records_dispose_execute(struct records *r, const char *by, FILE *out, char *err, size_t errlen);
+/* records_set_two_person: ON (the default): whoever approved a disposal may
+ * not execute it (separation of duties; both names are in the chain).
+ * OFF: one person may do both. */
+void records_set_two_person(struct records *r, int on);
 /* records_dispose_due: list records whose retention has expired (not disposed). */
 int records_dispose_due(struct records *r, FILE *out);
 
@@ -171,6 +179,8 @@ struct json_t;
 struct sqlite3 *records__db(struct records *r);
 /* records__now: the current time (fake clock honoured). */
 time_t records__now(const struct records *r);
+/* records__two_person: the two-person rule of disposal in force? */
+int records__two_person(const struct records *r);
 /* records__object_path: the path of object HEX into BUF. */
 void records__object_path(const struct records *r, const char *hex, char *buf, size_t len);
 /* records__append: append one chain entry (inside the caller's transaction). */

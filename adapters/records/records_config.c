@@ -46,6 +46,11 @@ static const struct config_key records_keys[] = {
      R(retention, struct config_list),
      "Retention classes `PATTERN=Ny`, first match wins, counted from the legal time of "
      "receipt. A type matching none is kept permanently."},
+    {"records", "disposal_two_person", CONFIG_BOOL, 0, "yes", 0, 0, NULL,
+     R(disposal_two_person, bool),
+     "Separation of duties for disposal: whoever approved a record's disposal (`--by`) may not "
+     "also execute it. `no` lets one person do both (both names are in the chain either "
+     "way)."},
     {"records", "log_level", CONFIG_STRING, CONFIG_RELOAD, "info", 0, 0, NULL, R(log_level, char *),
      "Least severe log level written: err, warning, notice, info, debug."},
 };

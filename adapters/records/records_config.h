@@ -25,6 +25,7 @@ struct records_cfg {
 	char *store_dir;
 	char *organisation;
 	struct config_list retention;
+	bool disposal_two_person;
 	char *log_level;
 };
 

@@ -437,6 +437,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (loaded)
+		records_set_two_person(r, cfg.disposal_two_person);
 	if (loaded && (rc = records_set_sync(r, (enum records_sync)cfg.sync, err, sizeof(err))) < 0) {
 		fprintf(stderr, "secmx-records: %s: records.sync: %s\n", conf, err);
 		status = 2;

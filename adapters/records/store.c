@@ -3,7 +3,8 @@
  *
  * Functions: records_open/close/set_now/set_fail/set_retention,
  * records_parse_time, records_ingest, records_batch_begin/commit/rollback,
- * records_set_flush_hook, records_set_sync, records_kernel_at_least, and the records__* helpers used by
+ * records_set_flush_hook, records_set_sync, records_kernel_at_least,
+ * records_set_two_person, and the records__* helpers used by
  * verify.c, export.c and dispose.c.
  *
  * Layout of a store directory:
@@ -84,6 +85,7 @@ struct records {
 	struct pending_obj *pend; /* the batch's new objects */
 	size_t npend, cappend;
 	enum records_sync sync;   /* how records_batch_commit makes objects durable */
+	int one_person;           /* disposal: approver may execute (two-person rule off) */
 	records_flush_hook hook; /* test hook in records_batch_commit */
 	void *hook_arg;
 };
@@ -124,6 +126,18 @@ static int io_fail(const struct records *r, int rc, char *err, size_t errlen)
 sqlite3 *records__db(struct records *r)
 {
 	return r->db;
+}
+
+/* records_set_two_person: the two-person rule of disposal (records.h). */
+void records_set_two_person(struct records *r, int on)
+{
+	r->one_person = !on;
+}
+
+/* records__two_person: is the two-person rule in force? */
+int records__two_person(const struct records *r)
+{
+	return !r->one_person;
 }
 
 /* records__now: the fake clock if set, else time(). */

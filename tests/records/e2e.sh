@@ -7,7 +7,8 @@
 # a third, started before its server, reloads its retention classes on
 # SIGHUP and applies them to the next record.
 # Then verify, export (date range and transaction) checked by the
-# independent Python BagIt checker, disposal on a fake clock, a refused
+# independent Python BagIt checker, disposal on a fake clock (the approver
+# refused as executor: the two-person rule), a refused
 # configuration, and tampering (an object byte, an index row with the
 # sqlite3 command) that verify must report.
 set -eu
@@ -132,6 +133,13 @@ fi
 grep -q 'must be kept until 2027-11-25' "$dir/err" || fail "refusal reason"
 "$REC" -c "$dir/records.ini" --now 2027-11-25 dispose --due | grep -q REC-00000007 || fail "dispose --due"
 "$REC" -c "$dir/records.ini" --now 2027-11-25 dispose --approve REC-00000007 --by "records manager" --reason "GDA class expired"
+# the two-person rule: the approver may not also execute
+if "$REC" -c "$dir/records.ini" --now 2027-11-26 dispose --execute --by "records manager" \
+	>"$dir/out" 2>"$dir/err"; then
+	fail "the approver disposed of the record"
+fi
+grep -q 'refused REC-00000007: approved by records manager' "$dir/out" || fail "two-person: $(cat "$dir/out")"
+grep -q 'disposal_two_person' "$dir/err" || fail "two-person reason: $(cat "$dir/err")"
 "$REC" -c "$dir/records.ini" --now 2027-11-26 dispose --execute --by ops | grep -q 'disposed REC-00000007' || fail "execute"
 "$REC" -c "$dir/records.ini" verify || fail "verify after disposal"
 "$REC" -c "$dir/records.ini" show REC-00000007 | grep -q 'record REC-00000007 (disposed)' || fail "tombstone"

@@ -150,6 +150,54 @@ START_TEST(dispose_after_expiry_with_approval)
 }
 END_TEST
 
+/* The two-person rule: the approver's own --execute leaves the record
+ * approved and says why (SECMX_ESTATE, a "refused" line), while another
+ * approved record is still disposed of; another person's execute disposes
+ * of it; with the rule off one person may do both. */
+START_TEST(two_person_rule)
+{
+	struct records *r;
+	const char *dir = rt_store(&r);
+	char a[32], b[32], c[32], err[512] = "", *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	ck_assert_int_eq(rt_deliver(r, "p1", "reject:Order", "t", "2026-01-01T00:00:00Z", 0,
+	                            "<Order>1", a, sizeof(a)),
+	                 1);
+	ck_assert_int_eq(rt_deliver(r, "p2", "reject:Order", "t", "2026-01-01T00:00:00Z", 0,
+	                            "<Order>2", b, sizeof(b)),
+	                 1);
+	ck_assert_int_eq(rt_deliver(r, "p3", "reject:Order", "t", "2026-01-01T00:00:00Z", 0,
+	                            "<Order>3", c, sizeof(c)),
+	                 1);
+	at(r, "2027-02-01");
+	ck_assert_int_eq(records_dispose_approve(r, a, "j.smith", "expired", err, sizeof(err)), 0);
+	ck_assert_int_eq(records_dispose_approve(r, b, "k.jones", "expired", err, sizeof(err)), 0);
+	out = open_memstream(&buf, &len);
+	ck_assert_int_eq(records_dispose_execute(r, "j.smith", out, err, sizeof(err)), SECMX_ESTATE);
+	fclose(out);
+	{
+		char want_a[96], want_b[96];
+
+		snprintf(want_a, sizeof(want_a), "refused %s: approved by j.smith", a);
+		snprintf(want_b, sizeof(want_b), "disposed %s\n", b); /* approved by another */
+		ck_assert_msg(strstr(buf, want_a) && strstr(buf, want_b), "%s", buf);
+	}
+	ck_assert_msg(strstr(err, "two_person") != NULL, "%s", err);
+	free(buf);
+	/* a is still approved (and only a): another person disposes of it */
+	ck_assert_int_eq(records_dispose_execute(r, "ops", NULL, err, sizeof(err)), 1);
+	/* the rule off: the approver may execute */
+	ck_assert_int_eq(records_dispose_approve(r, c, "j.smith", "expired", err, sizeof(err)), 0);
+	records_set_two_person(r, 0);
+	ck_assert_int_eq(records_dispose_execute(r, "j.smith", NULL, err, sizeof(err)), 1);
+	ck_assert_int_eq(records_dispose_execute(r, "ops", NULL, err, sizeof(err)), 0);
+	records_close(r);
+	rt_rm(dir);
+}
+END_TEST
+
 /* Two records with the same bytes: disposing of one keeps the object. */
 START_TEST(shared_content_kept)
 {
@@ -189,5 +237,6 @@ TCase *tc_retention(void)
 	tcase_add_test(tc, classes);
 	tcase_add_test(tc, dispose_after_expiry_with_approval);
 	tcase_add_test(tc, shared_content_kept);
+	tcase_add_test(tc, two_person_rule);
 	return tc;
 }
