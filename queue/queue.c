@@ -389,13 +389,16 @@ static int await(struct queue *q, struct queue__waiter *w)
 
 /* unwaited: an operation that joined the batch returns without waiting:
  * a full batch commits now, any other is committed in time by its waiters
- * or, when it has none, by the sync thread. */
+ * or, when it has none, by the sync thread. The sync thread is woken only
+ * when it is not already waiting out this batch's time: a wake-up per
+ * operation (a futex wake and a switch to a thread that finds the time not
+ * up and sleeps again) cost more than the operation's own statements. */
 static int unwaited(struct queue *q)
 {
 	q->stats.lazy_ops++;
 	if (q->sh_ops >= q->cfg.group_max_batch)
 		batch_commit(q);
-	else if (q->sh_list == NULL)
+	else if (q->sh_list == NULL && q->sy_timing != q->sh_seq)
 		pthread_cond_signal(&q->sy_cond);
 	return 0;
 }
@@ -500,10 +503,13 @@ static void *syncer(void *arg)
 		if (q->sh_open && q->sh_ops > 0 && q->sh_list == NULL) {
 			int64_t until = batch_until(q);
 
-			if (q->sy_stop || mono_us() >= until)
+			if (q->sy_stop || mono_us() >= until) {
 				batch_commit(q);
-			else
+			} else {
+				q->sy_timing = q->sh_seq; /* unwaited: no need to wake */
 				wait_until(q, &q->sy_cond, until);
+				q->sy_timing = 0;
+			}
 			continue;
 		}
 		if (q->sy_stop)

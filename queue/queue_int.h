@@ -220,6 +220,7 @@ struct queue {
 	/* The sync thread: fsyncs outside the lock, commits batches nobody
 	 * waits in. */
 	pthread_cond_t sy_cond;
+	uint64_t sy_timing; /* the batch whose time it is waiting out, or 0 */
 	pthread_t sy_thread;
 	int sy_running;
 	int sy_stop;
