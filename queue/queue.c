@@ -30,6 +30,7 @@ void queue_config_default(struct queue_config *cfg)
 	cfg->group_max_batch = 256;
 	cfg->group_window_us = 0;
 	cfg->group_adapt_us = 1000;
+	cfg->group_lazy_us = 10000;
 	cfg->backoff_base_ms = 60 * 1000;
 	cfg->backoff_max_ms = 4 * 3600 * 1000;
 	cfg->max_attempts = 20;
@@ -237,6 +238,25 @@ static int64_t batch_until(const struct queue *q)
 	                                              : 200);
 }
 
+/* lazy_until: when the open batch, which nobody waits in, is to be
+ * committed by the sync thread (monotonic us). While a deferred scope that
+ * joined a batch is still running (a worker in the middle of a document),
+ * more operations are on their way: the batch waits for them up to
+ * group_lazy_us, so that under load one COMMIT and one sync carry several
+ * documents (each COMMIT writes every page it changed to the WAL again:
+ * the index pages all documents share, its sync, a wake-up of the bus
+ * side). Once no scope runs, it commits as before. Nothing waits on such
+ * a batch but its deliveries, which go out once it is durable. */
+static int64_t lazy_until(const struct queue *q)
+{
+	int64_t until = batch_until(q);
+
+	if (q->sy_scopes > 0 && q->cfg.group_window_us == 0 &&
+	    q->sh_start + (int64_t)q->cfg.group_lazy_us > until)
+		until = q->sh_start + (int64_t)q->cfg.group_lazy_us;
+	return until;
+}
+
 /* batch_end: the open batch is over with result RC (0: its COMMIT
  * returned): tell its waiters, count it, hand it to the sync thread. */
 static void batch_end(struct queue *q, int rc)
@@ -427,8 +447,10 @@ int queue__commit_n(struct queue *q, unsigned n, unsigned fresh)
 	q->sh_ops += n ? n : 1;
 	q->sh_fresh += fresh;
 	if (queue__deferring(q)) {
-		if (scope.first == 0)
+		if (scope.first == 0) {
 			scope.first = q->sh_seq;
+			q->sy_scopes++; /* lazy_until: more of it is coming */
+		}
 		scope.last = q->sh_seq;
 		return unwaited(q);
 	}
@@ -501,7 +523,7 @@ static void *syncer(void *arg)
 			continue;
 		}
 		if (q->sh_open && q->sh_ops > 0 && q->sh_list == NULL) {
-			int64_t until = batch_until(q);
+			int64_t until = lazy_until(q);
 
 			if (q->sy_stop || mono_us() >= until) {
 				batch_commit(q);
@@ -572,6 +594,10 @@ int queue_defer_end(struct queue *q, int wait)
 	if (!q->shared || last == 0)
 		return 0;
 	queue__lock(q);
+	/* The last running scope ended: a batch nobody waits in need not
+	 * wait for more (lazy_until). */
+	if (--q->sy_scopes == 0 && q->sy_timing != 0)
+		pthread_cond_signal(&q->sy_cond);
 	if (wait && q->sh_open && q->sh_seq == last) {
 		struct queue__waiter w;
 

@@ -221,6 +221,7 @@ struct queue {
 	 * waits in. */
 	pthread_cond_t sy_cond;
 	uint64_t sy_timing; /* the batch whose time it is waiting out, or 0 */
+	unsigned sy_scopes; /* deferred scopes running that joined a batch */
 	pthread_t sy_thread;
 	int sy_running;
 	int sy_stop;
