@@ -891,8 +891,9 @@ static void on_committed(void *arg, unsigned n)
 		return; /* the counter is full: wake-ups are pending anyway */
 }
 
-/* on_deliver: workers routed something, the queue made more of it durable
- * (on_durable), or daemon_stop was called. */
+/* on_deliver: the queue made more batches durable (on_durable), workers
+ * routed something (without group commit only: under it their deliveries
+ * go out once on_durable says so), or daemon_stop was called. */
 static void on_deliver(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
