@@ -50,6 +50,22 @@ struct idle_memo {
 };
 #define DAEMON_IDLE_MEMO 16
 
+/* A delivery bundle read back for one adapter, kept for the others that
+ * take the same document (loop thread only): its bytes (checked against
+ * their SHA-256 by queue_msg_get, the original's too) and the envelope
+ * made of them. Found by bundle and idempotency key. */
+struct env_memo {
+	int64_t msg_id;             /* the bundle's message; 0: empty slot */
+	char idem[BUS_MAX_KEY + 1]; /* the deliveries' idempotency key */
+	char *bundle;               /* its bytes (malloc) */
+	size_t len, doc_at;         /* their length; where the document starts */
+	char *env;                  /* the envelope, key included (malloc) */
+	int64_t at;                 /* when read (monotonic ms) */
+};
+#define DAEMON_ENV_MEMO 32
+#define DAEMON_ENV_MEMO_BYTES (256u << 10) /* larger bundles are not kept */
+#define DAEMON_ENV_MEMO_MS 10000         /* nor kept longer */
+
 struct daemon {
 	char *config_file;
 	struct daemon_config cfg;
@@ -91,6 +107,7 @@ struct daemon {
 	 * an adapter found idle is not asked again before */
 	unsigned long dlv_gen;
 	struct idle_memo idle[DAEMON_IDLE_MEMO];
+	struct env_memo env_memo[DAEMON_ENV_MEMO]; /* op_next, loop thread only */
 	atomic_ulong processed; /* messages routed (step "route" recorded) since start */
 };
 
