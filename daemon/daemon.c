@@ -630,6 +630,7 @@ static struct idle_memo *idle_slot(struct daemon *d, const char *adapter)
 	secmx_strlcpy(m->adapter, adapter, sizeof(m->adapter));
 	m->gen = d->dlv_gen - 1; /* never idle yet */
 	m->at = 0;
+	m->stale = 1;
 	return m;
 }
 
@@ -710,12 +711,13 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	 * transaction, and the bus asks on every turn of the loop). */
 	idle = idle_slot(d, adapter);
 	now = mono_ms();
-	if (idle->gen == d->dlv_gen && now - idle->at < IDLE_RECHECK_MS)
+	if (!idle->stale && idle->gen == d->dlv_gen && now - idle->at < IDLE_RECHECK_MS)
 		return 0;
 	rc = queue_delivery_next(d->q, adapter, d->cfg.ack_timeout_ms * 10, &qd);
 	if (rc == 0) {
 		idle->gen = d->dlv_gen;
 		idle->at = now;
+		idle->stale = 0;
 	}
 	if (rc <= 0)
 		return rc;
@@ -797,7 +799,9 @@ static void op_ack(void *arg, const char *adapter, const char *delivery_id)
 
 	if (id == 0)
 		return;
-	d->dlv_gen++; /* the transaction's next document may be due now */
+	/* The transaction's next document to this adapter may be due now (the
+	 * order is per adapter: the others' picks are not changed by it). */
+	idle_slot(d, adapter)->stale = 1;
 	rc = queue_delivery_ack(d->q, id);
 	if (rc == 0 && d->outstanding > 0)
 		d->outstanding--;
@@ -818,7 +822,7 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
 
 	if (id == 0)
 		return;
-	d->dlv_gen++;
+	idle_slot(d, adapter)->stale = 1; /* pending again: for this adapter */
 	rc = queue_delivery_nack(d->q, id, kind == BUS_NACK_PERMANENT, reason);
 	if (rc >= 0 && d->outstanding > 0)
 		d->outstanding--;

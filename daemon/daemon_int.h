@@ -46,6 +46,7 @@ struct snap {
 struct idle_memo {
 	char adapter[64];
 	unsigned long gen; /* struct daemon.dlv_gen at the time */
+	int stale;         /* an ACK or NACK of this adapter came since */
 	int64_t at;        /* monotonic ms */
 };
 #define DAEMON_IDLE_MEMO 16
@@ -103,8 +104,9 @@ struct daemon {
 	struct event *ev_ino;
 	int64_t ino_quiet_until; /* after a refused intake: no event scans before (ms) */
 	/* op_next (loop thread only): a generation bumped by every event that
-	 * can make a delivery due (routed, ACK, NACK, HELLO, requeue), so that
-	 * an adapter found idle is not asked again before */
+	 * can make a delivery due to any adapter (durable, HELLO, requeue), so
+	 * that an adapter found idle is not asked again before; an ACK or NACK
+	 * marks only its own adapter's memo (idle_memo.stale) */
 	unsigned long dlv_gen;
 	struct idle_memo idle[DAEMON_IDLE_MEMO];
 	struct env_memo env_memo[DAEMON_ENV_MEMO]; /* op_next, loop thread only */
