@@ -1070,6 +1070,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 		goto fail;
 	queue_config_default(&qc);
 	qc.group_commit = d->cfg.group_commit;
+	qc.group_lazy_us = (unsigned)(d->cfg.batch_hold_ms * 1000);
 	qc.backoff_base_ms = d->cfg.retry_base_ms;
 	qc.backoff_max_ms = d->cfg.retry_max_ms;
 	qc.max_attempts = (unsigned)d->cfg.max_attempts;
