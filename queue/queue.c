@@ -310,13 +310,11 @@ static void batch_lost(struct queue *q)
 	batch_end(q, SECMX_EIO);
 }
 
-/* queue__begin: start a write operation (see above). */
-int queue__begin(struct queue *q)
+/* begin_shared: join (or open) the shared transaction for an operation. */
+static int begin_shared(struct queue *q)
 {
 	int rc;
 
-	if (!q->shared)
-		return q->ops->begin(q->st);
 	if (q->broken)
 		return SECMX_EIO;
 	/* A scope stops at its first lost batch: nothing after it is stored. */
@@ -330,6 +328,19 @@ int queue__begin(struct queue *q)
 		q->sh_start = mono_us();
 	}
 	q->op_dlv_max = 0;
+	q->op_one = 0;
+	return 0;
+}
+
+/* queue__begin: start a write operation (see above). */
+int queue__begin(struct queue *q)
+{
+	int rc;
+
+	if (!q->shared)
+		return q->ops->begin(q->st);
+	if ((rc = begin_shared(q)) < 0)
+		return rc;
 	if (q->ops->exec(q->st, "SAVEPOINT op") < 0) {
 		if (!q->ops->in_txn(q->st))
 			batch_lost(q);
@@ -337,6 +348,22 @@ int queue__begin(struct queue *q)
 			queue__rollback_all(q);
 		return SECMX_EIO;
 	}
+	return 0;
+}
+
+/* queue__begin_one: start a write operation of one single-row statement
+ * (queue_int.h): a statement that fails is undone by SQLite itself, the
+ * transaction staying open (one that ends it is a lost batch, as for every
+ * operation), so the operation needs no savepoint of its own. */
+int queue__begin_one(struct queue *q)
+{
+	int rc;
+
+	if (!q->shared)
+		return q->ops->begin(q->st);
+	if ((rc = begin_shared(q)) < 0)
+		return rc;
+	q->op_one = 1;
 	return 0;
 }
 
@@ -357,7 +384,7 @@ static int join(struct queue *q)
 		batch_lost(q);
 		return SECMX_EIO;
 	}
-	if (q->ops->exec(q->st, "RELEASE SAVEPOINT op") < 0) {
+	if (!q->op_one && q->ops->exec(q->st, "RELEASE SAVEPOINT op") < 0) {
 		if (!q->ops->in_txn(q->st)) {
 			batch_lost(q);
 		} else {
@@ -649,8 +676,10 @@ void queue__rollback(struct queue *q)
 		batch_lost(q);
 		return;
 	}
-	q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT op");
-	q->ops->exec(q->st, "RELEASE SAVEPOINT op");
+	if (!q->op_one) {
+		q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT op");
+		q->ops->exec(q->st, "RELEASE SAVEPOINT op");
+	}
 	if (!q->ops->in_txn(q->st))
 		batch_lost(q);
 	else if (q->sh_ops == 0)

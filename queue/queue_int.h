@@ -217,6 +217,7 @@ struct queue {
 	 * added by the running operation, the open batch, the batches whose
 	 * COMMIT returned, and the durable ones (queue_delivery_next). */
 	int64_t op_dlv_max, sh_dlv_max, commit_dlv_max, dlv_visible;
+	int op_one; /* the running operation has no savepoint (queue__begin_one) */
 	/* The sync thread: fsyncs outside the lock, commits batches nobody
 	 * waits in. */
 	pthread_cond_t sy_cond;
@@ -279,6 +280,11 @@ void queue__unlock(struct queue *q);
  * covers it and the sync after it; queue__commit_lazy and operations in a
  * queue_defer_begin scope return before (queue.c). */
 int queue__begin(struct queue *q);
+/* queue__begin_one: queue__begin for an operation whose only write is one
+ * statement that changes at most one row, and that rolls back only after
+ * that statement failed or changed nothing: no savepoint (SQLite undoes a
+ * failed statement by itself), two statements fewer. */
+int queue__begin_one(struct queue *q);
 int queue__commit(struct queue *q);
 int queue__commit_n(struct queue *q, unsigned n, unsigned fresh);
 int queue__commit_lazy(struct queue *q);

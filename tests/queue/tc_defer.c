@@ -158,6 +158,37 @@ START_TEST(a_running_scope_holds_its_lazy_batch)
 }
 END_TEST
 
+/* queue_delivery_next's mark and queue_delivery_ack are one-statement
+ * operations without a savepoint (queue__begin_one): one that rolls back
+ * inside a shared batch must leave the batch's other operations alone, and
+ * one alone in a fresh transaction must not keep it open. */
+START_TEST(one_statement_operations_share_a_batch)
+{
+	struct queue *q = open_slow();
+	struct queue_delivery d, none;
+	int64_t id;
+
+	/* Alone: an ACK of nothing rolls back the transaction it opened. */
+	ck_assert_int_eq(queue_delivery_ack(q, 999999), SECMX_ENOTFOUND);
+	id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(claim_and_route(q, id), 0);
+	/* In the open batch with the scope's writes: refused, theirs intact. */
+	ck_assert_int_eq(queue_delivery_ack(q, 999999), SECMX_ENOTFOUND);
+	ck_assert_int_eq(queue_defer_end(q, 1), 0);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'done'"), 1);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery WHERE state = 'pending'"), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &d), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &none), 0); /* nothing else */
+	ck_assert_int_eq(queue_delivery_ack(q, d.id), 0);
+	ck_assert_int_eq(queue_delivery_ack(q, d.id), 1); /* again: harmless */
+	queue_close(q);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery WHERE state = 'acked'"
+	                              " AND attempts = 1"),
+	                 1);
+}
+END_TEST
+
 struct holder {
 	struct queue *q;
 	int64_t id;
@@ -436,6 +467,7 @@ TCase *tc_defer(void)
 	tcase_add_test(tc, scope_returns_before_commit);
 	tcase_add_test(tc, scope_without_wait_is_committed_by_the_queue);
 	tcase_add_test(tc, a_running_scope_holds_its_lazy_batch);
+	tcase_add_test(tc, one_statement_operations_share_a_batch);
 	tcase_add_test(tc, scope_stops_at_its_first_lost_batch);
 	tcase_add_test(tc, failed_sync_breaks_the_queue);
 	tcase_add_test(tc, on_durable_is_called);
