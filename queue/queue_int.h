@@ -158,13 +158,19 @@ struct queue__store_ops {
 	void (*fault_sync)(struct qstore *st, unsigned count);
 	/* Dialect: the schema migrations (index i brings version i to i+1)
 	 * and the claim statement ($1 token, $2 lease end, $3 state, $4 now;
-	 * returns the claimed id). */
+	 * returns the claimed row's QUEUE__MSG_COLUMNS, id first). */
 	const char *const *migrations;
 	unsigned n_migrations;
 	const char *sql_claim;
 };
 
 extern const struct queue__store_ops queue__store_sqlite;
+
+/* A message's metadata columns, as struct queue_msg_info reads them
+ * (msg.c, read_info): what info reads select and what the claim returns. */
+#define QUEUE__MSG_COLUMNS                                                                         \
+	"id, created_at, size, sha256, state, held, attempts, next_attempt_at, dup_of,"            \
+	" source, sender, doc_type, doc_id, txn_key, last_error"
 
 /* A put waiting for the group committer. */
 struct queue__put {
