@@ -65,7 +65,7 @@ struct env_memo {
 };
 #define DAEMON_ENV_MEMO 32
 #define DAEMON_ENV_MEMO_BYTES (256u << 10) /* larger bundles are not kept */
-#define DAEMON_ENV_MEMO_MS 10000         /* nor kept longer */
+#define DAEMON_ENV_MEMO_MS 10000           /* nor kept longer */
 
 struct daemon {
 	char *config_file;
