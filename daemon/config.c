@@ -23,6 +23,10 @@ static const struct config_key daemon_keys[] = {
      "The queue's SQLite database file (created when missing). The one source of truth."},
     {"queue", "group_commit", CONFIG_BOOL, 0, "yes", 0, 0, NULL, D(group_commit, bool),
      "Let concurrent puts share one commit (one fsync for many documents)."},
+    {"queue", "batch_hold", CONFIG_DURATION, 0, "10ms", 0, 1000, NULL, D(batch_hold_ms, long long),
+     "Under load, how long the workers' writes may wait for the documents still being "
+     "processed before their batch is committed and synced (fewer commits and fsyncs per "
+     "document; deliveries go out up to this much later). 0ms: after 1 ms, as without it."},
     {"queue", "retry_base", CONFIG_DURATION, 0, "60s", 10, 86400000LL, NULL,
      D(retry_base_ms, long long), "First back-off delay after a transient failure of a step."},
     {"queue", "retry_max", CONFIG_DURATION, 0, "4h", 10, 7 * 86400000LL, NULL,

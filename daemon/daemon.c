@@ -678,18 +678,77 @@ static struct idle_memo *idle_slot(struct daemon *d, const char *adapter)
 	secmx_strlcpy(m->adapter, adapter, sizeof(m->adapter));
 	m->gen = d->dlv_gen - 1; /* never idle yet */
 	m->at = 0;
+	m->stale = 1;
 	return m;
 }
 
-/* op_next: the next delivery due for ADAPTER (bus_ops.next_delivery). */
+/* memo_clear: empty env_memo slot M. */
+static void memo_clear(struct env_memo *m)
+{
+	free(m->bundle);
+	free(m->env);
+	memset(m, 0, sizeof(*m));
+}
+
+/* memo_find: the kept bundle of delivery QD, or NULL. A slot past its
+ * time is emptied. */
+static struct env_memo *memo_find(struct daemon *d, const struct queue_delivery *qd, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_ENV_MEMO; i++) {
+		struct env_memo *m = &d->env_memo[i];
+
+		if (m->msg_id != 0 && now - m->at >= DAEMON_ENV_MEMO_MS)
+			memo_clear(m);
+		if (m->msg_id == qd->msg_id && strcmp(m->idem, qd->idem_key) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* memo_put: keep BUNDLE (LEN bytes, the document at DOC_AT; taken over:
+ * 1) and a copy of ENV for the other adapters of delivery QD, in place of
+ * the oldest slot; 0 when not kept (too large, no memory). */
+static int memo_put(struct daemon *d, const struct queue_delivery *qd, char *bundle, size_t len,
+                    size_t doc_at, const char *env, int64_t now)
+{
+	struct env_memo *m = &d->env_memo[0];
+	size_t i, elen = strlen(env);
+	char *copy;
+
+	if (len > DAEMON_ENV_MEMO_BYTES || elen > DAEMON_ENV_MEMO_BYTES ||
+	    strlen(qd->idem_key) >= sizeof(m->idem) || (copy = strdup(env)) == NULL)
+		return 0;
+	for (i = 1; i < DAEMON_ENV_MEMO && m->msg_id != 0; i++)
+		if (d->env_memo[i].msg_id == 0 || d->env_memo[i].at < m->at)
+			m = &d->env_memo[i];
+	memo_clear(m);
+	m->msg_id = qd->msg_id;
+	secmx_strlcpy(m->idem, qd->idem_key, sizeof(m->idem));
+	m->bundle = bundle;
+	m->len = len;
+	m->doc_at = doc_at;
+	m->env = copy;
+	m->at = now;
+	return 1;
+}
+
+/* op_next: the next delivery due for ADAPTER (bus_ops.next_delivery).
+ * Every adapter that takes a document gets its own delivery of the same
+ * bundle, asked for within moments of each other: the first reads the
+ * bundle and the original back (two reads, three SHA-256 of them, the
+ * original in base64), the others take what it made (env_memo). */
 static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 {
 	struct daemon *d = arg;
 	struct queue_delivery qd;
 	struct idle_memo *idle;
+	struct env_memo *memo;
 	char *envtext = NULL, mid[24];
+	const char *doc;
 	void *buf = NULL;
-	size_t len = 0, elen, n;
+	size_t len = 0, elen, n, doc_len;
 	int64_t now;
 	int rc;
 
@@ -700,17 +759,23 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	 * transaction, and the bus asks on every turn of the loop). */
 	idle = idle_slot(d, adapter);
 	now = mono_ms();
-	if (idle->gen == d->dlv_gen && now - idle->at < IDLE_RECHECK_MS)
+	if (!idle->stale && idle->gen == d->dlv_gen && now - idle->at < IDLE_RECHECK_MS)
 		return 0;
 	rc = queue_delivery_next(d->q, adapter, d->cfg.ack_timeout_ms * 10, &qd);
 	if (rc == 0) {
 		idle->gen = d->dlv_gen;
 		idle->at = now;
+		idle->stale = 0;
 	}
 	if (rc <= 0)
 		return rc;
-	if ((rc = queue_msg_get(d->q, qd.msg_id, &buf, &len)) < 0 ||
-	    (rc = bundle_envelope(d, buf, len, qd.idem_key, &envtext, &elen)) < 0) {
+	if ((memo = memo_find(d, &qd, now)) != NULL) {
+		if ((envtext = strdup(memo->env)) == NULL)
+			return SECMX_ENOMEM;
+		doc = memo->bundle + memo->doc_at;
+		doc_len = memo->len - memo->doc_at;
+	} else if ((rc = queue_msg_get(d->q, qd.msg_id, &buf, &len)) < 0 ||
+	           (rc = bundle_envelope(d, buf, len, qd.idem_key, &envtext, &elen)) < 0) {
 		char dq[32];
 
 		queue_delivery_nack(d->q, qd.id, 1, "bundle unreadable");
@@ -720,6 +785,11 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 		          "bundle-unreadable", secmx_strerror(rc));
 		free(buf);
 		return 0;
+	} else {
+		doc = (const char *)buf + elen;
+		doc_len = len - elen;
+		if (memo_put(d, &qd, buf, len, elen, envtext, now))
+			buf = NULL; /* kept: the memo's now */
 	}
 	/* The message id "mN" is the idempotency key's first part (step_route). */
 	n = strspn(qd.idem_key + (qd.idem_key[0] == 'm'), "0123456789");
@@ -728,7 +798,7 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	else
 		snprintf(mid, sizeof(mid), "-");
 	out->delivery_id = malloc(BUS_MAX_ID + 1);
-	out->doc = malloc(len - elen + 1);
+	out->doc = malloc(doc_len + 1);
 	if (!out->delivery_id || !out->doc) {
 		free(envtext);
 		free(out->delivery_id);
@@ -740,8 +810,8 @@ static int op_next(void *arg, const char *adapter, struct bus_delivery *out)
 	}
 	/* "<message id>.q<delivery id>": the ACK's log line can name the message. */
 	snprintf(out->delivery_id, BUS_MAX_ID + 1, "%s.q%lld", mid, (long long)qd.id);
-	memcpy(out->doc, (char *)buf + elen, len - elen);
-	out->doc_len = len - elen;
+	memcpy(out->doc, doc, doc_len);
+	out->doc_len = doc_len;
 	out->envelope = envtext;
 	out->attempt = qd.attempts;
 	free(buf);
@@ -777,7 +847,9 @@ static void op_ack(void *arg, const char *adapter, const char *delivery_id)
 
 	if (id == 0)
 		return;
-	d->dlv_gen++; /* the transaction's next document may be due now */
+	/* The transaction's next document to this adapter may be due now (the
+	 * order is per adapter: the others' picks are not changed by it). */
+	idle_slot(d, adapter)->stale = 1;
 	rc = queue_delivery_ack(d->q, id);
 	if (rc == 0 && d->outstanding > 0)
 		d->outstanding--;
@@ -798,7 +870,7 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
 
 	if (id == 0)
 		return;
-	d->dlv_gen++;
+	idle_slot(d, adapter)->stale = 1; /* pending again: for this adapter */
 	rc = queue_delivery_nack(d->q, id, kind == BUS_NACK_PERMANENT, reason);
 	if (rc >= 0 && d->outstanding > 0)
 		d->outstanding--;
@@ -939,8 +1011,9 @@ static void on_committed(void *arg, unsigned n)
 		return; /* the counter is full: wake-ups are pending anyway */
 }
 
-/* on_deliver: workers routed something, the queue made more of it durable
- * (on_durable), or daemon_stop was called. */
+/* on_deliver: the queue made more batches durable (on_durable), workers
+ * routed something (without group commit only: under it their deliveries
+ * go out once on_durable says so), or daemon_stop was called. */
 static void on_deliver(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -1045,6 +1118,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 		goto fail;
 	queue_config_default(&qc);
 	qc.group_commit = d->cfg.group_commit;
+	qc.group_lazy_us = (unsigned)(d->cfg.batch_hold_ms * 1000);
 	qc.backoff_base_ms = d->cfg.retry_base_ms;
 	qc.backoff_max_ms = d->cfg.retry_max_ms;
 	qc.max_attempts = (unsigned)d->cfg.max_attempts;
@@ -1227,6 +1301,8 @@ void daemon_free(struct daemon *d)
 	if (d->ino_fd >= 0)
 		close(d->ino_fd);
 	bus_free(d->bus);
+	for (i = 0; i < DAEMON_ENV_MEMO; i++)
+		memo_clear(&d->env_memo[i]);
 	queue_close(d->q); /* waits for every submitted put's callback */
 	if (d->done_pipe[0] >= 0) {
 		struct intake *it;

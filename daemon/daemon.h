@@ -38,6 +38,7 @@ struct daemon_config {
 	/* [queue] */
 	char *queue_db;
 	bool group_commit;
+	long long batch_hold_ms; /* queue_config.group_lazy_us / 1000 */
 	long long retry_base_ms;
 	long long retry_max_ms;
 	long long max_attempts;

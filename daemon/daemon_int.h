@@ -46,9 +46,26 @@ struct snap {
 struct idle_memo {
 	char adapter[64];
 	unsigned long gen; /* struct daemon.dlv_gen at the time */
+	int stale;         /* an ACK or NACK of this adapter came since */
 	int64_t at;        /* monotonic ms */
 };
 #define DAEMON_IDLE_MEMO 16
+
+/* A delivery bundle read back for one adapter, kept for the others that
+ * take the same document (loop thread only): its bytes (checked against
+ * their SHA-256 by queue_msg_get, the original's too) and the envelope
+ * made of them. Found by bundle and idempotency key. */
+struct env_memo {
+	int64_t msg_id;             /* the bundle's message; 0: empty slot */
+	char idem[BUS_MAX_KEY + 1]; /* the deliveries' idempotency key */
+	char *bundle;               /* its bytes (malloc) */
+	size_t len, doc_at;         /* their length; where the document starts */
+	char *env;                  /* the envelope, key included (malloc) */
+	int64_t at;                 /* when read (monotonic ms) */
+};
+#define DAEMON_ENV_MEMO 32
+#define DAEMON_ENV_MEMO_BYTES (256u << 10) /* larger bundles are not kept */
+#define DAEMON_ENV_MEMO_MS 10000           /* nor kept longer */
 
 struct daemon {
 	char *config_file;
@@ -87,10 +104,12 @@ struct daemon {
 	struct event *ev_ino;
 	int64_t ino_quiet_until; /* after a refused intake: no event scans before (ms) */
 	/* op_next (loop thread only): a generation bumped by every event that
-	 * can make a delivery due (routed, ACK, NACK, HELLO, requeue), so that
-	 * an adapter found idle is not asked again before */
+	 * can make a delivery due to any adapter (durable, HELLO, requeue), so
+	 * that an adapter found idle is not asked again before; an ACK or NACK
+	 * marks only its own adapter's memo (idle_memo.stale) */
 	unsigned long dlv_gen;
 	struct idle_memo idle[DAEMON_IDLE_MEMO];
+	struct env_memo env_memo[DAEMON_ENV_MEMO]; /* op_next, loop thread only */
 	atomic_ulong processed; /* messages routed (step "route" recorded) since start */
 };
 

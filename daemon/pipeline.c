@@ -652,7 +652,12 @@ static int step_route(struct daemon *d, struct snap *s, struct work *w)
 		log_event(LOGL_NOTICE, idbuf, "doc.unrouted", "type=%s", route_type);
 	if (rc == 0) {
 		atomic_fetch_add(&d->processed, 1);
-		daemon__efd_signal(d->deliver_efd);
+		/* Under group commit the deliveries are not durable yet (the run
+		 * is a deferred scope) and cannot go out: the queue's on_durable
+		 * wakes the bus side once they are, so waking it here only made
+		 * it ask for deliveries that were never there. */
+		if (!d->cfg.group_commit)
+			daemon__efd_signal(d->deliver_efd);
 	}
 	rc = 0;
 done:

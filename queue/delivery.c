@@ -202,7 +202,8 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 	q->ops->reset(s);
 	if (rc <= 0)
 		goto done;
-	if ((rc = queue__begin(q)) < 0)
+	/* One single-row UPDATE, rolled back only when it changed nothing. */
+	if ((rc = queue__begin_one(q)) < 0)
 		goto done;
 	if ((rc =
 	         queue__prep(q, QS_DLV_SEND,
@@ -265,7 +266,8 @@ int queue_delivery_ack(struct queue *q, int64_t id)
 	int rc;
 
 	queue__lock(q);
-	if ((rc = queue__begin(q)) < 0)
+	/* One single-row UPDATE, rolled back only when it changed nothing. */
+	if ((rc = queue__begin_one(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_DLV_ACK,
 	                      "UPDATE delivery SET state = 'acked', acked_at = $2"

@@ -142,7 +142,7 @@ static unsigned commit_batch(struct queue *q, struct queue__put *head)
 	struct queue__put *p;
 	unsigned n = 0, ok = 0, fresh = 0;
 	int64_t now = queue__now(q);
-	int rc, lost = 0;
+	int rc, lost = 0, sp;
 
 	for (p = head; p != NULL; p = p->next)
 		n++;
@@ -151,8 +151,13 @@ static unsigned commit_batch(struct queue *q, struct queue__put *head)
 			p->rc = rc;
 		goto counted;
 	}
+	/* Each put of several in its own savepoint; a put alone (a worker's
+	 * bundle, an intake round of one) needs none: the operation's own
+	 * savepoint is exactly its extent, and a failed put rolls that back
+	 * below (ok == 0). Two statements fewer per such put. */
+	sp = n > 1;
 	for (p = head; p != NULL && !lost; p = p->next) {
-		if (q->ops->exec(q->st, "SAVEPOINT put") < 0) {
+		if (sp && q->ops->exec(q->st, "SAVEPOINT put") < 0) {
 			p->rc = SECMX_EIO;
 			lost = !q->ops->in_txn(q->st);
 			continue;
@@ -163,9 +168,9 @@ static unsigned commit_batch(struct queue *q, struct queue__put *head)
 		 * going on would run the rest outside any transaction. */
 		if ((lost = !q->ops->in_txn(q->st)) != 0)
 			break;
-		if (p->rc < 0)
+		if (sp && p->rc < 0)
 			q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT put");
-		if (q->ops->exec(q->st, "RELEASE SAVEPOINT put") < 0 && p->rc == 0)
+		if (sp && q->ops->exec(q->st, "RELEASE SAVEPOINT put") < 0 && p->rc == 0)
 			p->rc = SECMX_EIO;
 		if (p->rc == 0)
 			ok++;

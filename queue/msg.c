@@ -19,9 +19,7 @@
 
 #include "queue_int.h"
 
-#define MSG_COLUMNS                                                                                \
-	"id, created_at, size, sha256, state, held, attempts, next_attempt_at, dup_of,"            \
-	" source, sender, doc_type, doc_id, txn_key, last_error"
+#define MSG_COLUMNS QUEUE__MSG_COLUMNS
 
 /* read_info: the MSG_COLUMNS of a row into *OUT. */
 static void read_info(struct queue *q, struct qstmt *s, struct queue_msg_info *out)
@@ -185,7 +183,9 @@ int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct que
 	queue__lock(q);
 	now = queue__now(q);
 	l.until = now + lease_ms;
-	if ((rc = queue__begin(q)) < 0)
+	/* One single-row UPDATE that returns the message's metadata (no read
+	 * after it), rolled back only when it claimed nothing. */
+	if ((rc = queue__begin_one(q)) < 0)
 		goto done;
 	if ((rc = queue__prep(q, QS_CLAIM, q->ops->sql_claim, &s)) < 0)
 		goto fail;
@@ -194,8 +194,11 @@ int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct que
 	q->ops->bind_text(s, 3, state);
 	q->ops->bind_int(s, 4, now);
 	rc = q->ops->step(s);
-	if (rc == 1)
+	if (rc == 1) {
 		id = q->ops->col_int(s, 0);
+		if (info != NULL)
+			read_info(q, s, info);
+	}
 	q->ops->reset(s);
 	if (rc < 0)
 		goto fail;
@@ -204,8 +207,6 @@ int queue_claim(struct queue *q, const char *state, int64_t lease_ms, struct que
 		rc = 0;
 		goto done;
 	}
-	if (info != NULL && (rc = info_locked(q, id, info)) < 0)
-		goto fail;
 	if ((rc = queue__commit(q)) < 0)
 		goto done;
 	l.msg_id = id;

@@ -30,6 +30,7 @@ void queue_config_default(struct queue_config *cfg)
 	cfg->group_max_batch = 256;
 	cfg->group_window_us = 0;
 	cfg->group_adapt_us = 1000;
+	cfg->group_lazy_us = 10000;
 	cfg->backoff_base_ms = 60 * 1000;
 	cfg->backoff_max_ms = 4 * 3600 * 1000;
 	cfg->max_attempts = 20;
@@ -237,6 +238,25 @@ static int64_t batch_until(const struct queue *q)
 	                                              : 200);
 }
 
+/* lazy_until: when the open batch, which nobody waits in, is to be
+ * committed by the sync thread (monotonic us). While a deferred scope that
+ * joined a batch is still running (a worker in the middle of a document),
+ * more operations are on their way: the batch waits for them up to
+ * group_lazy_us, so that under load one COMMIT and one sync carry several
+ * documents (each COMMIT writes every page it changed to the WAL again:
+ * the index pages all documents share, its sync, a wake-up of the bus
+ * side). Once no scope runs, it commits as before. Nothing waits on such
+ * a batch but its deliveries, which go out once it is durable. */
+static int64_t lazy_until(const struct queue *q)
+{
+	int64_t until = batch_until(q);
+
+	if (q->sy_scopes > 0 && q->cfg.group_window_us == 0 &&
+	    q->sh_start + (int64_t)q->cfg.group_lazy_us > until)
+		until = q->sh_start + (int64_t)q->cfg.group_lazy_us;
+	return until;
+}
+
 /* batch_end: the open batch is over with result RC (0: its COMMIT
  * returned): tell its waiters, count it, hand it to the sync thread. */
 static void batch_end(struct queue *q, int rc)
@@ -290,13 +310,11 @@ static void batch_lost(struct queue *q)
 	batch_end(q, SECMX_EIO);
 }
 
-/* queue__begin: start a write operation (see above). */
-int queue__begin(struct queue *q)
+/* begin_shared: join (or open) the shared transaction for an operation. */
+static int begin_shared(struct queue *q)
 {
 	int rc;
 
-	if (!q->shared)
-		return q->ops->begin(q->st);
 	if (q->broken)
 		return SECMX_EIO;
 	/* A scope stops at its first lost batch: nothing after it is stored. */
@@ -310,6 +328,19 @@ int queue__begin(struct queue *q)
 		q->sh_start = mono_us();
 	}
 	q->op_dlv_max = 0;
+	q->op_one = 0;
+	return 0;
+}
+
+/* queue__begin: start a write operation (see above). */
+int queue__begin(struct queue *q)
+{
+	int rc;
+
+	if (!q->shared)
+		return q->ops->begin(q->st);
+	if ((rc = begin_shared(q)) < 0)
+		return rc;
 	if (q->ops->exec(q->st, "SAVEPOINT op") < 0) {
 		if (!q->ops->in_txn(q->st))
 			batch_lost(q);
@@ -317,6 +348,22 @@ int queue__begin(struct queue *q)
 			queue__rollback_all(q);
 		return SECMX_EIO;
 	}
+	return 0;
+}
+
+/* queue__begin_one: start a write operation of one single-row statement
+ * (queue_int.h): a statement that fails is undone by SQLite itself, the
+ * transaction staying open (one that ends it is a lost batch, as for every
+ * operation), so the operation needs no savepoint of its own. */
+int queue__begin_one(struct queue *q)
+{
+	int rc;
+
+	if (!q->shared)
+		return q->ops->begin(q->st);
+	if ((rc = begin_shared(q)) < 0)
+		return rc;
+	q->op_one = 1;
 	return 0;
 }
 
@@ -337,7 +384,7 @@ static int join(struct queue *q)
 		batch_lost(q);
 		return SECMX_EIO;
 	}
-	if (q->ops->exec(q->st, "RELEASE SAVEPOINT op") < 0) {
+	if (!q->op_one && q->ops->exec(q->st, "RELEASE SAVEPOINT op") < 0) {
 		if (!q->ops->in_txn(q->st)) {
 			batch_lost(q);
 		} else {
@@ -389,13 +436,16 @@ static int await(struct queue *q, struct queue__waiter *w)
 
 /* unwaited: an operation that joined the batch returns without waiting:
  * a full batch commits now, any other is committed in time by its waiters
- * or, when it has none, by the sync thread. */
+ * or, when it has none, by the sync thread. The sync thread is woken only
+ * when it is not already waiting out this batch's time: a wake-up per
+ * operation (a futex wake and a switch to a thread that finds the time not
+ * up and sleeps again) cost more than the operation's own statements. */
 static int unwaited(struct queue *q)
 {
 	q->stats.lazy_ops++;
 	if (q->sh_ops >= q->cfg.group_max_batch)
 		batch_commit(q);
-	else if (q->sh_list == NULL)
+	else if (q->sh_list == NULL && q->sy_timing != q->sh_seq)
 		pthread_cond_signal(&q->sy_cond);
 	return 0;
 }
@@ -424,8 +474,10 @@ int queue__commit_n(struct queue *q, unsigned n, unsigned fresh)
 	q->sh_ops += n ? n : 1;
 	q->sh_fresh += fresh;
 	if (queue__deferring(q)) {
-		if (scope.first == 0)
+		if (scope.first == 0) {
 			scope.first = q->sh_seq;
+			q->sy_scopes++; /* lazy_until: more of it is coming */
+		}
 		scope.last = q->sh_seq;
 		return unwaited(q);
 	}
@@ -498,12 +550,15 @@ static void *syncer(void *arg)
 			continue;
 		}
 		if (q->sh_open && q->sh_ops > 0 && q->sh_list == NULL) {
-			int64_t until = batch_until(q);
+			int64_t until = lazy_until(q);
 
-			if (q->sy_stop || mono_us() >= until)
+			if (q->sy_stop || mono_us() >= until) {
 				batch_commit(q);
-			else
+			} else {
+				q->sy_timing = q->sh_seq; /* unwaited: no need to wake */
 				wait_until(q, &q->sy_cond, until);
+				q->sy_timing = 0;
+			}
 			continue;
 		}
 		if (q->sy_stop)
@@ -566,6 +621,10 @@ int queue_defer_end(struct queue *q, int wait)
 	if (!q->shared || last == 0)
 		return 0;
 	queue__lock(q);
+	/* The last running scope ended: a batch nobody waits in need not
+	 * wait for more (lazy_until). */
+	if (--q->sy_scopes == 0 && q->sy_timing != 0)
+		pthread_cond_signal(&q->sy_cond);
 	if (wait && q->sh_open && q->sh_seq == last) {
 		struct queue__waiter w;
 
@@ -617,8 +676,10 @@ void queue__rollback(struct queue *q)
 		batch_lost(q);
 		return;
 	}
-	q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT op");
-	q->ops->exec(q->st, "RELEASE SAVEPOINT op");
+	if (!q->op_one) {
+		q->ops->exec(q->st, "ROLLBACK TO SAVEPOINT op");
+		q->ops->exec(q->st, "RELEASE SAVEPOINT op");
+	}
 	if (!q->ops->in_txn(q->st))
 		batch_lost(q);
 	else if (q->sh_ops == 0)

@@ -118,6 +118,11 @@ struct queue_config {
 	unsigned group_adapt_us;  /* without a window: when the last batch was
 	                             larger than what is pending, wait up to this
 	                             long for it to refill (default 1000; 0 = never) */
+	unsigned group_lazy_us;   /* a batch nobody waits in (lazy operations,
+	                             deferred scopes) while a deferred scope that
+	                             joined a batch is still running: commit it
+	                             after this long at the latest (default 10000;
+	                             below group_adapt_us counts as that) */
 	/* Retry policy (queue/sched.c; docs/queue.md "Retries"). */
 	int64_t backoff_base_ms;        /* first delay (default 60 s) */
 	int64_t backoff_max_ms;         /* cap on one delay (default 4 h) */

@@ -158,13 +158,19 @@ struct queue__store_ops {
 	void (*fault_sync)(struct qstore *st, unsigned count);
 	/* Dialect: the schema migrations (index i brings version i to i+1)
 	 * and the claim statement ($1 token, $2 lease end, $3 state, $4 now;
-	 * returns the claimed id). */
+	 * returns the claimed row's QUEUE__MSG_COLUMNS, id first). */
 	const char *const *migrations;
 	unsigned n_migrations;
 	const char *sql_claim;
 };
 
 extern const struct queue__store_ops queue__store_sqlite;
+
+/* A message's metadata columns, as struct queue_msg_info reads them
+ * (msg.c, read_info): what info reads select and what the claim returns. */
+#define QUEUE__MSG_COLUMNS                                                                         \
+	"id, created_at, size, sha256, state, held, attempts, next_attempt_at, dup_of,"            \
+	" source, sender, doc_type, doc_id, txn_key, last_error"
 
 /* A put waiting for the group committer. */
 struct queue__put {
@@ -217,9 +223,12 @@ struct queue {
 	 * added by the running operation, the open batch, the batches whose
 	 * COMMIT returned, and the durable ones (queue_delivery_next). */
 	int64_t op_dlv_max, sh_dlv_max, commit_dlv_max, dlv_visible;
+	int op_one; /* the running operation has no savepoint (queue__begin_one) */
 	/* The sync thread: fsyncs outside the lock, commits batches nobody
 	 * waits in. */
 	pthread_cond_t sy_cond;
+	uint64_t sy_timing; /* the batch whose time it is waiting out, or 0 */
+	unsigned sy_scopes; /* deferred scopes running that joined a batch */
 	pthread_t sy_thread;
 	int sy_running;
 	int sy_stop;
@@ -277,6 +286,11 @@ void queue__unlock(struct queue *q);
  * covers it and the sync after it; queue__commit_lazy and operations in a
  * queue_defer_begin scope return before (queue.c). */
 int queue__begin(struct queue *q);
+/* queue__begin_one: queue__begin for an operation whose only write is one
+ * statement that changes at most one row, and that rolls back only after
+ * that statement failed or changed nothing: no savepoint (SQLite undoes a
+ * failed statement by itself), two statements fewer. */
+int queue__begin_one(struct queue *q);
 int queue__commit(struct queue *q);
 int queue__commit_n(struct queue *q, unsigned n, unsigned fresh);
 int queue__commit_lazy(struct queue *q);

@@ -184,7 +184,7 @@ static const char SQL_CLAIM[] =
     " SELECT id FROM msg WHERE state = $3 AND held = 0 AND next_attempt_at <= $4"
     " AND (lease_until IS NULL OR lease_until <= $4)"
     " ORDER BY next_attempt_at, id LIMIT 1)"
-    " AND (lease_until IS NULL OR lease_until <= $4) RETURNING id";
+    " AND (lease_until IS NULL OR lease_until <= $4) RETURNING " QUEUE__MSG_COLUMNS;
 
 /* commit_hook: the fault seam; a non-zero return turns COMMIT into ROLLBACK. */
 static int commit_hook(void *arg)

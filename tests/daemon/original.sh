@@ -11,7 +11,10 @@
 #   3. after a restart a Python adapter takes both: in each envelope
 #      original_b64 is meta's last member and decodes to exactly the bytes
 #      dropped, the rest of the envelope text is the stored one, and the two
-#      forms give envelopes of the same shape;
+#      forms give envelopes of the same shape; then a second adapter takes
+#      the same two documents, served from what secmxd made of the bundles
+#      for the first (op_next's env_memo): the same envelope and document
+#      bytes;
 #   4. a bundle whose original no longer matches its digest is not
 #      delivered with other bytes: the delivery is dead, the reason logged.
 set -eu
@@ -25,10 +28,10 @@ cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
-mkdir "$dir/drop" "$dir/out"
+mkdir "$dir/drop" "$dir/out" "$dir/out2"
 mkorg "$dir"
 conf="$dir/secmxd.conf"
-mkconf "$dir" "$conf" "peek:Invoice"
+mkconf "$dir" "$conf" "peek:Invoice, peek2:Invoice"
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"
 
 # ---- 1. attested and routed, nobody connected -------------------------------
@@ -40,11 +43,11 @@ for i in 1 2 3; do
 	mv "$dir/drop/.o$i.xml" "$dir/drop/o$i.xml"
 done
 i=0
-while [ "$(grep -c 'doc.routed adapter=peek' "$dir/d1.log")" -lt 3 ] && [ $i -lt 300 ]; do
+while [ "$(grep -c 'doc.routed adapter=peek2' "$dir/d1.log")" -lt 3 ] && [ $i -lt 300 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-[ "$(grep -c 'doc.routed adapter=peek' "$dir/d1.log")" -eq 3 ] ||
+[ "$(grep -c 'doc.routed adapter=peek ' "$dir/d1.log")" -eq 3 ] ||
 	fail "three invoices were not routed: $(tail -5 "$dir/d1.log")"
 kill -TERM "$dpid"
 wait "$dpid" || fail "secmxd did not stop cleanly"
@@ -102,7 +105,7 @@ PY
 "$SECMXD" -c "$conf" 2>"$dir/d2.log" &
 dpid=$!
 wait_for 10 test -S "$dir/bus.sock" || fail "daemon did not restart: $(cat "$dir/d2.log")"
-$PY - "$SECMX_SRC/adapters/examples/python" "ipc://$dir/bus.sock" "$dir/out" <<'PY' ||
+cat >"$dir/peek.py" <<'PY'
 import os, sys, types
 sys.path.insert(0, sys.argv[1])
 import adapter
@@ -122,27 +125,37 @@ class Peek(adapter.Adapter):
         return adapter.ACK, None
     def done(self):
         return len(os.listdir(self.args.outdir)) >= 4
-args = types.SimpleNamespace(endpoint=sys.argv[2], name="peek", pattern=["Invoice"], credit=8,
-                             outdir=sys.argv[3], count=2, timeout=30.0, crash_after=0,
+args = types.SimpleNamespace(endpoint=sys.argv[2], name=sys.argv[4], pattern=["Invoice"],
+                             credit=8, outdir=sys.argv[3], count=2, timeout=30.0, crash_after=0,
                              submit=None, submit_key=None, server_key=None, public_key=None,
                              secret_key=None)
 sys.exit(Peek(args).run())
 PY
+$PY "$dir/peek.py" "$SECMX_SRC/adapters/examples/python" "ipc://$dir/bus.sock" "$dir/out" peek ||
 	fail "the adapter did not get two deliveries: $(tail -5 "$dir/d2.log")"
-$PY - "$dir" "$nz" <<'PY' || fail "the delivered envelopes differ from the stored ones"
+# A second adapter takes the same documents: secmxd hands it what it made
+# of the bundles for the first (op_next's env_memo) instead of reading them
+# back again; the envelope bytes must be the same.
+$PY "$dir/peek.py" "$SECMX_SRC/adapters/examples/python" "ipc://$dir/bus.sock" "$dir/out2" \
+	peek2 || fail "the second adapter did not get two deliveries: $(tail -5 "$dir/d2.log")"
+for out in out out2; do
+$PY - "$dir" "$nz" "$out" <<'PY' || fail "the delivered envelopes ($out) differ from the stored ones"
 import base64, json, sys
-d, nz = sys.argv[1], open(sys.argv[2], "rb").read()
+d, nz, out = sys.argv[1], open(sys.argv[2], "rb").read(), sys.argv[3]
 wants = [open("%s/q.db.want%d" % (d, n), "rb").read() for n in (0, 1)]
 shapes, found = [], []
 for n in (0, 1):
-    text = open("%s/out/%d.env" % (d, n), "rb").read()
+    text = open("%s/%s/%d.env" % (d, out, n), "rb").read()
     env = json.loads(text)
     meta = env["meta"]
     assert list(meta)[-1] == "original_b64", list(meta)
     orig = base64.b64decode(meta["original_b64"], validate=True)
     i = orig.index(b"INV-ORIG-") + 9
     assert orig == nz.replace(b"INV-2026-00417", b"INV-ORIG-" + orig[i:i + 1]), "original"
-    assert open("%s/out/%d.xml" % (d, n), "rb").read() != orig, "the signed copy"
+    signed = open("%s/%s/%d.xml" % (d, out, n), "rb").read()
+    assert signed != orig, "the signed copy"
+    # the same signed document to both adapters
+    assert any(open("%s/out/%d.xml" % (d, k), "rb").read() == signed for k in (0, 1)), "doc"
     # The wire text is the idempotency key, the stored envelope (original
     # spliced in; its last '}' is where the bus adds delivery_id, attempt
     # and document_size): no byte of it re-encoded, whichever form the
@@ -153,11 +166,16 @@ for n in (0, 1):
     shapes.append([k for k in env if k not in ("idempotency_key",)] + list(meta))
 assert sorted(found) == [0, 1], found
 assert shapes[0] == shapes[1], shapes
-print("ok: both forms deliver the same envelope, original_b64 last, exactly the bytes dropped")
+print("ok (%s): both forms deliver the same envelope, original_b64 last, exactly the bytes"
+      " dropped" % out)
 PY
+done
 wait_for 10 log_has "$dir/d2.log" "delivery.dead .*reason=bundle-unreadable error=" ||
 	fail "the bundle whose original changed was not refused: $(tail -5 "$dir/d2.log")"
 [ "$(ls "$dir/out" | wc -l)" -eq 4 ] || fail "more than two deliveries: $(ls "$dir/out")"
+[ "$(ls "$dir/out2" | wc -l)" -eq 4 ] || fail "more than two deliveries: $(ls "$dir/out2")"
+[ "$(grep -c "delivery.dead .*reason=bundle-unreadable" "$dir/d2.log")" -eq 2 ] ||
+	fail "not one refused delivery per adapter: $(grep delivery.dead "$dir/d2.log")"
 echo "ok: a bundle whose original does not match its digest is not delivered"
 kill -TERM "$dpid"
 wait "$dpid" || fail "secmxd did not stop cleanly"

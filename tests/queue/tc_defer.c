@@ -95,6 +95,100 @@ START_TEST(scope_without_wait_is_committed_by_the_queue)
 }
 END_TEST
 
+/* leased_outside: messages with a lease, seen by an outside connection
+ * (only what was committed). */
+static int64_t leased_outside(void)
+{
+	return test_sql_int("SELECT count(*) FROM msg WHERE lease_token IS NOT NULL");
+}
+
+/* wait_leased_outside: poll leased_outside() for up to MS; its last value. */
+static int64_t wait_leased_outside(int ms)
+{
+	int64_t n;
+	int i;
+
+	for (i = 0; (n = leased_outside()) == 0 && i < ms / 10; i++)
+		usleep(10 * 1000);
+	return n;
+}
+
+START_TEST(a_running_scope_holds_its_lazy_batch)
+{
+	struct queue_config cfg;
+	struct queue_stats st0, st;
+	struct queue_lease l;
+	struct queue *q;
+
+	test_config(&cfg, 1);
+	cfg.group_adapt_us = 1000;
+	cfg.group_lazy_us = 3 * 1000 * 1000;
+	q = test_open(&cfg);
+	test_put(q, "doc", NULL, NULL, NULL, NULL);
+	queue_stats(q, &st0);
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(queue_claim(q, "new", 60000, &l, NULL), 1);
+	/* The scope runs on (a worker in the middle of a document): its batch,
+	 * which nobody waits in, is not committed after group_adapt_us ... */
+	usleep(200 * 1000);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.batches, st0.batches);
+	ck_assert_int_eq(leased_outside(), 0);
+	/* ... but as soon as the last running scope ends (within a second,
+	 * far below group_lazy_us). */
+	ck_assert_int_eq(queue_defer_end(q, 0), 0);
+	ck_assert_int_eq(wait_leased_outside(1000), 1);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.batches, st0.batches + 1);
+	queue_close(q);
+
+	/* group_lazy_us below group_adapt_us: the batch of a running scope is
+	 * committed after group_adapt_us, as it was without the hold. */
+	test_config(&cfg, 1);
+	cfg.group_adapt_us = 1000;
+	cfg.group_lazy_us = 0;
+	q = test_open(&cfg);
+	ck_assert_int_eq(queue_lease_release(q, &l), 0);
+	ck_assert_int_eq(leased_outside(), 0);
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(queue_claim(q, "new", 60000, &l, NULL), 1);
+	ck_assert_int_eq(wait_leased_outside(1000), 1);
+	ck_assert_int_eq(queue_defer_end(q, 0), 0);
+	queue_close(q);
+}
+END_TEST
+
+/* queue_delivery_next's mark and queue_delivery_ack are one-statement
+ * operations without a savepoint (queue__begin_one): one that rolls back
+ * inside a shared batch must leave the batch's other operations alone, and
+ * one alone in a fresh transaction must not keep it open. */
+START_TEST(one_statement_operations_share_a_batch)
+{
+	struct queue *q = open_slow();
+	struct queue_delivery d, none;
+	int64_t id;
+
+	/* Alone: an ACK of nothing rolls back the transaction it opened. */
+	ck_assert_int_eq(queue_delivery_ack(q, 999999), SECMX_ENOTFOUND);
+	id = test_put(q, "doc", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_defer_begin(q), 0);
+	ck_assert_int_eq(claim_and_route(q, id), 0);
+	/* In the open batch with the scope's writes: refused, theirs intact. */
+	ck_assert_int_eq(queue_delivery_ack(q, 999999), SECMX_ENOTFOUND);
+	ck_assert_int_eq(queue_defer_end(q, 1), 0);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM msg WHERE state = 'done'"), 1);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery WHERE state = 'pending'"), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &d), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "fin", 0, &none), 0); /* nothing else */
+	ck_assert_int_eq(queue_delivery_ack(q, d.id), 0);
+	ck_assert_int_eq(queue_delivery_ack(q, d.id), 1); /* again: harmless */
+	queue_close(q);
+	ck_assert_int_eq(test_sql_int("SELECT count(*) FROM delivery WHERE state = 'acked'"
+	                              " AND attempts = 1"),
+	                 1);
+}
+END_TEST
+
 struct holder {
 	struct queue *q;
 	int64_t id;
@@ -372,6 +466,8 @@ TCase *tc_defer(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, scope_returns_before_commit);
 	tcase_add_test(tc, scope_without_wait_is_committed_by_the_queue);
+	tcase_add_test(tc, a_running_scope_holds_its_lazy_batch);
+	tcase_add_test(tc, one_statement_operations_share_a_batch);
 	tcase_add_test(tc, scope_stops_at_its_first_lost_batch);
 	tcase_add_test(tc, failed_sync_breaks_the_queue);
 	tcase_add_test(tc, on_durable_is_called);
