@@ -85,6 +85,8 @@ struct records {
 	struct pending_obj *pend; /* the batch's new objects */
 	size_t npend, cappend;
 	enum records_sync sync;   /* how records_batch_commit makes objects durable */
+	int syncfs_fd;            /* the store directory, open while sync is
+	                             RECORDS_SYNC_FILESYSTEM (records_set_sync) */
 	int one_person;           /* disposal: approver may execute (two-person rule off) */
 	records_flush_hook hook; /* test hook in records_batch_commit */
 	void *hook_arg;
@@ -353,19 +355,14 @@ static void pending_drop(struct records *r, int unlink_tmp)
 }
 
 /* store_syncfs: syncfs(2) of the file system holding the store, for
- * RECORDS_SYNC_FILESYSTEM. 0 or SECMX_EIO (errno set). */
+ * RECORDS_SYNC_FILESYSTEM, through the descriptor opened by
+ * records_set_sync: syncfs reports a write-back error that happened since
+ * its descriptor was opened (Linux 5.8+), so a descriptor opened before the
+ * burst's files were written also sees an error of a write-back that ran
+ * earlier by itself. 0 or SECMX_EIO (errno set). */
 static int store_syncfs(const struct records *r)
 {
-	int fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc, e;
-
-	if (fd < 0)
-		return SECMX_EIO;
-	rc = syncfs(fd) == 0 ? 0 : SECMX_EIO;
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
+	return syncfs(r->syncfs_fd) == 0 ? 0 : SECMX_EIO;
 }
 
 /* pending_durable: make each pending temp file durable, rename it to its
@@ -445,6 +442,17 @@ int records_set_sync(struct records *r, enum records_sync s, char *err, size_t e
 	if (s != RECORDS_SYNC_FILES && s != RECORDS_SYNC_FILESYSTEM) {
 		secmx_errf(err, errlen, "unknown sync mode %d", (int)s);
 		return SECMX_EINVAL;
+	}
+	if (s == RECORDS_SYNC_FILESYSTEM && r->sync != s) {
+		int fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0) {
+			secmx_errf(err, errlen, "%s: %s", r->dir, strerror(errno));
+			return SECMX_EIO;
+		}
+		r->syncfs_fd = fd;
+	} else if (s == RECORDS_SYNC_FILES && r->sync != s) {
+		close(r->syncfs_fd);
 	}
 	r->sync = s;
 	return 0;
@@ -593,6 +601,8 @@ void records_close(struct records *r)
 		return;
 	records_batch_rollback(r);
 	free(r->pend);
+	if (r->sync == RECORDS_SYNC_FILESYSTEM)
+		close(r->syncfs_fd);
 	if (r->db)
 		sqlite3_close(r->db);
 	free(r->dir);
