@@ -31,7 +31,8 @@ directory. The bench's store shares the file system of the temp dir.
 CPU per document is given for secmxd and for each adapter: CPU seconds of
 the process over the documents of the run, without the start-up (the CPU
 each process had used half a second after they all started) and with it;
-bench_pipeline gives the engine's the same two ways.
+bench_pipeline gives the engine's the same two ways. The queue's COMMITs
+and syncs per 1,000 documents come from secmxd's queue.stats log line.
 """
 import argparse
 import os
@@ -69,6 +70,21 @@ def cpu_s(pid):
         return (int(f[11]) + int(f[12])) / float(os.sysconf("SC_CLK_TCK"))
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def queue_stats(log):
+    """The fields of secmxd's last queue.stats line (logged when it has
+    drained at SIGTERM) as {name: int}; {} when there is none."""
+    out = {}
+    try:
+        for line in open(log, errors="replace"):
+            if " queue.stats " in line:
+                out = {k: int(v) for k, v in
+                       (f.split("=", 1) for f in line.split() if "=" in f)
+                       if v.isdigit()}
+    except OSError:
+        pass
+    return out
 
 
 def setup(workers):
@@ -195,12 +211,13 @@ def run(build, docs, workers, rate, adapters="test", real_bin=None, records_sync
     daemon.term()
     fin.term()
     rec.term()
+    qstats = queue_stats(d + "/secmxd.log")
     lat = [(got[k] - dropped[k]) * 1000.0 for k in got if k in dropped]
     span = max(got.values()) - t0 if got else 0
     subprocess.run(["rm", "-rf", d])
     return {"docs": len(got), "rate": len(got) / span if span else 0,
             "p50": pct(lat, 50) if lat else 0, "p99": pct(lat, 99) if lat else 0,
-            "peak_kb": peak, "cpu": cpu, "cpu0": cpu0}
+            "peak_kb": peak, "cpu": cpu, "cpu0": cpu0, "queue": qstats}
 
 
 def main():
@@ -252,6 +269,12 @@ def main():
           % (run_ms["secmxd"], run_ms["adapters"], run_ms["fin"], run_ms["records"],
              1000.0 * full["cpu"]["secmxd"] / n, 1000.0 * full["cpu"]["adapters"] / n),
           flush=True)
+    q = full["queue"]
+    if "commits" in q:
+        print("  queue, per 1,000 documents: %.0f COMMITs, %.0f syncs, %.0f operations"
+              " (largest batch %d operations)"
+              % (1000.0 * q["commits"] / n, 1000.0 * q.get("syncs", 0) / n,
+                 1000.0 * q.get("operations", 0) / n, q.get("max_batch", 0)), flush=True)
     half_rate = a.rate or full["rate"] / 2
     half = run(a.build, docs, a.workers, half_rate, a.adapters, real_bin, a.records_sync)
     print("end-to-end, %s (%.1f docs/s offered): documents=%d rate=%.1f docs/s "
