@@ -16,13 +16,15 @@
  * same content. The envelope (metadata) is kept. A crash between commit and
  * unlink leaves objects behind: the next execute sweeps them.
  * Two-person rule (records_set_two_person, on by default): a record whose
- * latest "disposal-approved" entry has the executor as its actor is left
- * approved and reported; the others are disposed of.
+ * latest "disposal-approved" entry has the executor as its actor (names
+ * compared without regard to case and spacing) is left approved and
+ * reported; the others are disposed of.
  *
  * Errors: SECMX_ENOTFOUND, SECMX_ESTATE (reason in ERR), SECMX_EIO.
  */
 #include "records.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +245,31 @@ out:
 	return rc;
 }
 
+/* same_person: do names A and B (as given to --by) name the same person?
+ * Compared without regard to ASCII case, leading and trailing blanks, or
+ * how many blanks separate the words ("J. Smith" and " j.  SMITH " are
+ * one person), so that the two-person rule is not passed by retyping. */
+static int same_person(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '\t')
+			a++;
+		while (*b == ' ' || *b == '\t')
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		while (*a && *a != ' ' && *a != '\t' && *b && *b != ' ' && *b != '\t') {
+			if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+				return 0;
+			a++;
+			b++;
+		}
+		/* both words must end here */
+		if ((*a && *a != ' ' && *a != '\t') || (*b && *b != ' ' && *b != '\t'))
+			return 0;
+	}
+}
+
 /* approver: the actor of record ID's latest disposal approval into BUF;
  * 0, or SECMX_EIO. */
 static int approver(struct records *r, const char *id, char *buf, size_t len)
@@ -321,7 +348,7 @@ int records_dispose_execute(struct records *r, const char *by, FILE *out, char *
 				secmx_errf(err, errlen, "record %s: its approval cannot be read", id);
 				break;
 			}
-			if (strcmp(who, by) == 0) {
+			if (same_person(who, by)) {
 				refused++;
 				if (out)
 					fprintf(out, "refused %s: approved by %s, who may not also "

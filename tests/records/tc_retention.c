@@ -158,7 +158,7 @@ START_TEST(two_person_rule)
 {
 	struct records *r;
 	const char *dir = rt_store(&r);
-	char a[32], b[32], c[32], err[512] = "", *buf = NULL;
+	char a[32], b[32], c[32], e[32], err[512] = "", *buf = NULL;
 	size_t len = 0;
 	FILE *out;
 
@@ -170,6 +170,9 @@ START_TEST(two_person_rule)
 	                 1);
 	ck_assert_int_eq(rt_deliver(r, "p3", "reject:Order", "t", "2026-01-01T00:00:00Z", 0,
 	                            "<Order>3", c, sizeof(c)),
+	                 1);
+	ck_assert_int_eq(rt_deliver(r, "p4", "reject:Order", "t", "2026-01-01T00:00:00Z", 0,
+	                            "<Order>4", e, sizeof(e)),
 	                 1);
 	at(r, "2027-02-01");
 	ck_assert_int_eq(records_dispose_approve(r, a, "j.smith", "expired", err, sizeof(err)), 0);
@@ -186,8 +189,19 @@ START_TEST(two_person_rule)
 	}
 	ck_assert_msg(strstr(err, "two_person") != NULL, "%s", err);
 	free(buf);
+	/* the same name retyped is the same person */
+	ck_assert_int_eq(records_dispose_execute(r, " J.SMITH ", NULL, err, sizeof(err)),
+	                 SECMX_ESTATE);
+	ck_assert_int_eq(records_dispose_execute(r, "J.Smith", NULL, err, sizeof(err)),
+	                 SECMX_ESTATE);
 	/* a is still approved (and only a): another person disposes of it */
 	ck_assert_int_eq(records_dispose_execute(r, "ops", NULL, err, sizeof(err)), 1);
+	/* names: case and spacing do not make another person; another name does */
+	ck_assert_int_eq(records_dispose_approve(r, e, "Jane  Smith", "expired", err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(records_dispose_execute(r, " jane smith", NULL, err, sizeof(err)),
+	                 SECMX_ESTATE);
+	ck_assert_int_eq(records_dispose_execute(r, "Jane Smithers", NULL, err, sizeof(err)), 1);
 	/* the rule off: the approver may execute */
 	ck_assert_int_eq(records_dispose_approve(r, c, "j.smith", "expired", err, sizeof(err)), 0);
 	records_set_two_person(r, 0);
