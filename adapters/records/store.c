@@ -87,7 +87,7 @@ struct records {
 	enum records_sync sync;   /* how records_batch_commit makes objects durable */
 	int syncfs_fd;            /* the store directory, open while sync is
 	                             RECORDS_SYNC_FILESYSTEM (records_set_sync) */
-	int one_person;           /* disposal: approver may execute (two-person rule off) */
+	int two_person;           /* disposal: the approver may not execute (default 1) */
 	records_flush_hook hook; /* test hook in records_batch_commit */
 	void *hook_arg;
 };
@@ -133,13 +133,13 @@ sqlite3 *records__db(struct records *r)
 /* records_set_two_person: the two-person rule of disposal (records.h). */
 void records_set_two_person(struct records *r, int on)
 {
-	r->one_person = !on;
+	r->two_person = on != 0;
 }
 
 /* records__two_person: is the two-person rule in force? */
 int records__two_person(const struct records *r)
 {
-	return !r->one_person;
+	return r->two_person;
 }
 
 /* records__now: the fake clock if set, else time(). */
@@ -546,6 +546,7 @@ int records_open(const char *dir, int create, struct records **out, char *err, s
 		rc = SECMX_ENOMEM;
 		goto fail;
 	}
+	r->two_person = 1; /* records_set_two_person */
 	if (create && mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		secmx_errf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
