@@ -537,11 +537,12 @@ int bus_msg_decode(const struct bus_frame *frames, size_t nframes, int from, siz
 			   nframes, CATALOGUE[type].nframes);
 		goto out;
 	}
-	if (frames[1].len > BUS_MAX_BODY || (nframes == 3 && frames[2].len > max_doc)) {
+	if (frames[1].len > bus_max_body(type, max_doc) ||
+	    (nframes == 3 && frames[2].len > max_doc)) {
 		*code = BUS_ERR_SIZE;
 		rc = SECMX_ELIMIT;
-		secmx_errf(err, errlen, "%s frame too large", frames[1].len > BUS_MAX_BODY ?
-								"body" : "document");
+		secmx_errf(err, errlen, "%s frame too large",
+			   frames[1].len > bus_max_body(type, max_doc) ? "body" : "document");
 		goto out;
 	}
 	body = json_loadb(frames[1].data, frames[1].len, JSON_REJECT_DUPLICATES, &jerr);
@@ -565,6 +566,16 @@ int bus_msg_decode(const struct bus_frame *frames, size_t nframes, int from, siz
 out:
 	json_decref(body);
 	return rc;
+}
+
+/* bus_max_body: the body limit of a message type (see common.h). */
+size_t bus_max_body(int type, size_t max_doc)
+{
+	if (type != BUS_MSG_DELIVER)
+		return BUS_MAX_BODY;
+	if (max_doc == 0 || max_doc > BUS_MAX_DOC)
+		max_doc = BUS_MAX_DOC;
+	return BUS_MAX_BODY + 4 * ((max_doc + 2) / 3);
 }
 
 /* bus_msg_clear: release a decoded message. */
@@ -606,9 +617,9 @@ int bus_msg_encode(int type, json_t *body, const void *doc, size_t doc_len, stru
 		goto out;
 	}
 	w->body_len = strlen(w->body);
-	if (w->body_len > BUS_MAX_BODY) {
+	if (w->body_len > bus_max_body(type, 0)) {
 		rc = SECMX_ELIMIT;
-		secmx_errf(err, errlen, "body larger than %d bytes", BUS_MAX_BODY);
+		secmx_errf(err, errlen, "body larger than %zu bytes", bus_max_body(type, 0));
 		bus_wire_free(w);
 		goto out;
 	}
@@ -1037,8 +1048,8 @@ int bus_deliver_fast_decode(const struct bus_frame *fr, size_t nframes, size_t m
 
 	if (max_doc == 0 || max_doc > BUS_MAX_DOC)
 		max_doc = BUS_MAX_DOC;
-	if (nframes != 3 || fr[0].len != BUS_HEAD_LEN || fr[1].len > BUS_MAX_BODY ||
-	    fr[2].len > max_doc)
+	if (nframes != 3 || fr[0].len != BUS_HEAD_LEN ||
+	    fr[1].len > bus_max_body(BUS_MSG_DELIVER, max_doc) || fr[2].len > max_doc)
 		return 0;
 	h = fr[0].data;
 	if (h[0] != BUS_MAGIC0 || h[1] != BUS_MAGIC1 || h[2] != BUS_PROTO_VERSION ||
@@ -1145,7 +1156,7 @@ int bus_build_deliver(struct bus_wire *w, const char *envelope, size_t elen,
 			     ",\"delivery_id\":\"%s\",\"attempt\":%ld,\"document_size\":%zu}",
 			     delivery_id, attempt, doc_len);
 		w->body_len = end - 1 + (size_t)n;
-		if (w->body_len <= BUS_MAX_BODY) {
+		if (w->body_len <= bus_max_body(BUS_MSG_DELIVER, 0)) {
 			w->head[0] = BUS_MAGIC0;
 			w->head[1] = BUS_MAGIC1;
 			w->head[2] = BUS_PROTO_VERSION;

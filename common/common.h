@@ -376,8 +376,9 @@ void log_format_line(char *buf, size_t len, const char *id, const char *event,
  * A bus message is one ZeroMQ multipart message of 2 or 3 frames (after the
  * ROUTER's routing-id frame, which the codec never sees):
  *   frame 0  header: exactly 4 bytes 'S' 'X' BUS_PROTO_VERSION type
- *   frame 1  body: one JSON object (UTF-8, at most BUS_MAX_BODY bytes),
- *            whose fields are fixed per type (unknown fields are refused)
+ *   frame 1  body: one JSON object (UTF-8, at most bus_max_body() bytes:
+ *            BUS_MAX_BODY, more for DELIVER), whose fields are fixed per
+ *            type (unknown fields are refused)
  *   frame 2  document bytes (DELIVER and SUBMIT only, at most the
  *            negotiated maximum, never above BUS_MAX_DOC)
  * Bump BUS_PROTO_VERSION on every change to the catalogue or a schema.
@@ -506,6 +507,16 @@ const char *bus_msg_name(int type);
 const char *bus_err_name(int code);
 /* bus_err_from_name: the code for a name, or BUS_ERR_INTERNAL if unknown. */
 int bus_err_from_name(const char *name);
+
+/*
+ * bus_max_body: the largest body frame of a message of TYPE in a session
+ * whose documents may be MAX_DOC bytes (0 or above BUS_MAX_DOC: BUS_MAX_DOC).
+ * BUS_MAX_BODY for every type but DELIVER; a DELIVER's envelope may carry
+ * meta.original_b64, the bytes received of a document delivered signed
+ * (never more than a document), so its body may be BUS_MAX_BODY plus the
+ * base64 length of MAX_DOC.
+ */
+size_t bus_max_body(int type, size_t max_doc);
 
 /*
  * bus_msg_decode: the strict reader. Checks frame count and sizes, header,

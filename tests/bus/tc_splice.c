@@ -459,6 +459,102 @@ START_TEST(fast_decode_agrees)
 }
 END_TEST
 
+/* big_envelope: REAL_ENV with meta.original_b64 of B64 base64 characters
+ * ('A' * B64, a valid encoding when B64 is a multiple of 4); malloc, its
+ * length in *LEN. */
+static char *big_envelope(size_t b64, size_t *len)
+{
+	const char *tail = strstr(REAL_ENV, "\"original_b64\":\"") + 16;
+	size_t head = (size_t)(tail - REAL_ENV);
+	char *env = malloc(head + b64 + 3);
+
+	ck_assert_ptr_nonnull(env);
+	memcpy(env, REAL_ENV, head);
+	memset(env + head, 'A', b64);
+	memcpy(env + head + b64, "\"}}", 3);
+	*len = head + b64 + 3;
+	return env;
+}
+
+/* A document delivered signed carries the bytes received as
+ * meta.original_b64: a DELIVER's body may exceed BUS_MAX_BODY by the
+ * base64 length of the session's largest document, and no more; other
+ * bodies stay within BUS_MAX_BODY. */
+START_TEST(deliver_body_carries_the_original)
+{
+	const size_t orig = 300 * 1024, b64 = 4 * ((orig + 2) / 3), small_doc = 64 * 1024;
+	struct bus_deliver_view v;
+	struct bus_wire w;
+	struct bus_msg m;
+	char err[256];
+	size_t len;
+	char *env = big_envelope(b64, &len);
+	int code = 0;
+
+	ck_assert_uint_eq(bus_max_body(BUS_MSG_HELLO, 0), BUS_MAX_BODY);
+	ck_assert_uint_eq(bus_max_body(BUS_MSG_SUBMIT, BUS_MAX_DOC), BUS_MAX_BODY);
+	ck_assert_uint_eq(bus_max_body(BUS_MSG_DELIVER, 0), 65536u + 22369624u);
+	ck_assert_uint_eq(bus_max_body(BUS_MSG_DELIVER, BUS_MAX_DOC + 1), 65536u + 22369624u);
+	ck_assert_uint_eq(bus_max_body(BUS_MSG_DELIVER, 3), 65536u + 4u);
+
+	/* built by splicing and by the jansson path alike, over 64 KiB */
+	agree("300 KiB original", env, len);
+	ck_assert_int_eq(bus_build_deliver(&w, env, len, "m12.q7", 1, "<x/>", 4, err, sizeof(err)),
+	                 0);
+	ck_assert_uint_gt(w.body_len, b64);
+	ck_assert_uint_gt(w.body_len, BUS_MAX_BODY);
+	{
+		struct bus_frame f[3] = {
+		    {w.head, BUS_HEAD_LEN}, {w.body, w.body_len}, {w.doc, w.doc_len}};
+
+		/* read at the default limit, strictly and by the scanner */
+		ck_assert_int_eq(
+		    bus_msg_decode(f, 3, BUS_FROM_SERVER, 0, &m, &code, err, sizeof(err)), 0);
+		ck_assert_uint_eq(strlen(json_string_value(json_object_get(
+		                      json_object_get(m.body, "meta"), "original_b64"))),
+		                  b64);
+		bus_msg_clear(&m);
+		ck_assert_int_eq(bus_deliver_fast_decode(f, 3, 0, &v), 1);
+		/* a session whose documents are at most 64 KiB: the original
+		 * cannot be 300 KiB, and the body is refused as too large */
+		ck_assert_int_eq(
+		    bus_msg_decode(f, 3, BUS_FROM_SERVER, small_doc, &m, &code, err, sizeof(err)),
+		    SECMX_ELIMIT);
+		ck_assert_int_eq(code, BUS_ERR_SIZE);
+		ck_assert_int_eq(bus_deliver_fast_decode(f, 3, small_doc, &v), 0);
+		/* the same body under another type's header is refused */
+		f[0].data = "SX\001\006"; /* SUBMIT */
+		ck_assert_int_eq(
+		    bus_msg_decode(f, 3, BUS_FROM_ADAPTER, 0, &m, &code, err, sizeof(err)),
+		    SECMX_ELIMIT);
+		ck_assert_int_eq(code, BUS_ERR_SIZE);
+	}
+	bus_wire_free(&w);
+	free(env);
+
+	/* over the DELIVER limit of a 64 KiB session; cut to the limit itself,
+	 * the reader gets past the size check and finds no JSON object */
+	env = big_envelope(4 * ((small_doc + 2) / 3) + BUS_MAX_BODY, &len);
+	ck_assert_int_eq(bus_build_deliver(&w, env, len, "d1", 1, "<x/>", 4, err, sizeof(err)), 0);
+	{
+		struct bus_frame f[3] = {
+		    {w.head, BUS_HEAD_LEN}, {w.body, w.body_len}, {w.doc, w.doc_len}};
+
+		ck_assert_uint_gt(w.body_len, bus_max_body(BUS_MSG_DELIVER, small_doc));
+		ck_assert_int_eq(
+		    bus_msg_decode(f, 3, BUS_FROM_SERVER, small_doc, &m, &code, err, sizeof(err)),
+		    SECMX_ELIMIT);
+		f[1].len = bus_max_body(BUS_MSG_DELIVER, small_doc); /* cut: not JSON */
+		ck_assert_int_eq(
+		    bus_msg_decode(f, 3, BUS_FROM_SERVER, small_doc, &m, &code, err, sizeof(err)),
+		    SECMX_EPARSE);
+		ck_assert_int_eq(code, BUS_ERR_JSON);
+	}
+	bus_wire_free(&w);
+	free(env);
+}
+END_TEST
+
 TCase *tc_splice(void)
 {
 	TCase *tc = tcase_create("splice");
@@ -468,5 +564,6 @@ TCase *tc_splice(void)
 	tcase_add_test(tc, splice_refuses_like_reference);
 	tcase_add_test(tc, splice_mutants);
 	tcase_add_test(tc, fast_decode_agrees);
+	tcase_add_test(tc, deliver_body_carries_the_original);
 	return tc;
 }
