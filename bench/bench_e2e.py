@@ -5,8 +5,9 @@ engine-only rate (bench_pipeline: the same CPU work, no queue, no bus) in
 the same run; at the maximum rate and at half of it. Prints figures; never
 fails on time.
 
-    bench_e2e.py BUILD_DIR [--docs 1000] [--workers 2] [--adapters test|real]
+    bench_e2e.py BUILD_DIR [--docs 1000] [--workers 2] [--adapters test|real|none]
                  [--real-build DIR] [--rate R] [--records-sync files|filesystem]
+                 [--lines N]
 
 The documents are tests/daemon/gen.py's variants (orders and invoices of
 the NZ example, all valid), signed by the daemon with a throwaway EC key.
@@ -22,6 +23,15 @@ queue's delivery.acked_at (milliseconds, secmxd's clock, set when the ACK
 is processed), read from the queue database. --real-build DIR takes
 secmx-finance and secmx-records from another build directory (default
 BUILD_DIR), to compare two builds of the adapters under the same secmxd.
+--adapters none: no adapter connects; a document counts once secmxd has
+routed it (its queue state is done, read from the queue database, time
+from msg.updated_at), so the figures are the engine's and the queue's
+work without the bus's and the adapters'.
+--lines N: the invoices carry N lines (default 2, the example's own):
+lines beyond the second are copies of the first with their own line id
+and no order line reference, and the totals and GST are recomputed, so
+every document stays valid; to see how the figures move with document
+size. The engine-only run takes the same documents.
 --rate R offers the second run at R docs/s instead of half the maximum, so
 that two builds' latencies are compared at the same load.
 --records-sync sets secmx-records' records.sync (docs/records.md section
@@ -31,7 +41,10 @@ directory. The bench's store shares the file system of the temp dir.
 CPU per document is given for secmxd and for each adapter: CPU seconds of
 the process over the documents of the run, without the start-up (the CPU
 each process had used half a second after they all started) and with it;
-bench_pipeline gives the engine's the same two ways. The queue's COMMITs
+bench_pipeline gives the engine's the same two ways. The CPU budget line
+gives what 80% of the engine-only rate would leave per document for all
+processes together: the machine's cores over 0.8 times that rate (the
+engine-only run keeps every core busy), beside what this run used. The queue's COMMITs
 and syncs per 1,000 documents come from secmxd's queue.stats log line.
 """
 import argparse
@@ -46,6 +59,7 @@ import time
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tests/daemon"))
 import crash  # noqa: E402  (make_docs, Proc)
+import gen  # noqa: E402  (invoice_lines)
 
 
 def pct(values, p):
@@ -153,6 +167,21 @@ def acked(d, name_to_id):
     return out
 
 
+def routed(d, name_to_id):
+    """{document id: the time (s) secmxd finished routing it} from the
+    queue's msg.updated_at (ms) of the dropped documents in state done;
+    doc_id is the dropped file's "NAME@SHA256" (see acked)."""
+    try:
+        db = sqlite3.connect("file:%s/q.db?mode=ro" % d, uri=True, timeout=10)
+        rows = db.execute("SELECT doc_id, updated_at FROM msg WHERE source = 'dropdir'"
+                          " AND state = 'done'").fetchall()
+        db.close()
+    except sqlite3.Error:
+        return {}
+    return {name_to_id[n.split("@")[0]]: t / 1000.0 for n, t in rows
+            if n and n.split("@")[0] in name_to_id}
+
+
 def run(build, docs, workers, rate, adapters="test", real_bin=None, records_sync="files"):
     """One daemon run; RATE 0 = as fast as possible. Returns figures."""
     d = setup(workers)
@@ -162,6 +191,8 @@ def run(build, docs, workers, rate, adapters="test", real_bin=None, records_sync
                         d + "/secmxd.log")
     if adapters == "real":
         fin, rec = real_adapters(d, ep, real_bin, records_sync)
+    elif adapters == "none":
+        fin = rec = None
     else:
         fin = crash.Proc("fin", [ta, "-e", ep, "-n", "fin", "-p", "Invoice", "-s",
                                  d + "/fin.db", "-j", d + "/fin.j", "-k", "64"], d + "/fin.log")
@@ -171,12 +202,20 @@ def run(build, docs, workers, rate, adapters="test", real_bin=None, records_sync
     daemon.start()
     while not os.path.exists(d + "/bus.sock"):
         time.sleep(0.02)
-    fin.start()
-    rec.start()
+    adapter = {"fin": fin, "records": rec}
+    for p in adapter.values():
+        if p:
+            p.start()
     time.sleep(0.5)
+
+    def cpu_all():
+        out = {"secmxd": cpu_s(daemon.p.pid)}
+        for k, p in adapter.items():
+            out[k] = cpu_s(p.p.pid) if p else 0.0
+        out["adapters"] = out["fin"] + out["records"]
+        return out
     # CPU spent before the first document: start-up (schemas, rules, keys)
-    cpu0 = {"secmxd": cpu_s(daemon.p.pid), "fin": cpu_s(fin.p.pid),
-            "records": cpu_s(rec.p.pid)}
+    cpu0 = cpu_all()
     for name, text, _, _, _ in docs:
         with open(os.path.join(d, "stage", name), "w") as fp:
             fp.write(text)
@@ -195,6 +234,8 @@ def run(build, docs, workers, rate, adapters="test", real_bin=None, records_sync
         got = {}
         if adapters == "real":
             got = acked(d, {name: docid for name, _, _, _, docid in docs})
+        elif adapters == "none":
+            got = routed(d, {name: docid for name, _, _, _, docid in docs})
         elif os.path.exists(d + "/rec.j"):
             for line in open(d + "/rec.j"):
                 f = line.split()
@@ -204,13 +245,11 @@ def run(build, docs, workers, rate, adapters="test", real_bin=None, records_sync
             break
         time.sleep(0.2)
     peak = peak_kb(daemon.p.pid)
-    cpu = {"secmxd": cpu_s(daemon.p.pid), "fin": cpu_s(fin.p.pid),
-           "records": cpu_s(rec.p.pid)}
-    cpu["adapters"] = cpu["fin"] + cpu["records"]
-    cpu0["adapters"] = cpu0["fin"] + cpu0["records"]
+    cpu = cpu_all()
     daemon.term()
-    fin.term()
-    rec.term()
+    for p in adapter.values():
+        if p:
+            p.term()
     qstats = queue_stats(d + "/secmxd.log")
     lat = [(got[k] - dropped[k]) * 1000.0 for k in got if k in dropped]
     span = max(got.values()) - t0 if got else 0
@@ -225,7 +264,9 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--docs", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--adapters", choices=("test", "real"), default="test")
+    ap.add_argument("--adapters", choices=("test", "real", "none"), default="test")
+    ap.add_argument("--lines", type=int, default=2,
+                    help="lines per invoice (the example has 2)")
     ap.add_argument("--rate", type=float, default=0,
                     help="offer the second run at this rate (docs/s) instead of half the "
                     "maximum, to compare latencies of two builds at the same load")
@@ -242,7 +283,13 @@ def main():
         " from %s, records.sync = %s" % (rb, a.records_sync) if a.adapters == "real" else ""),
         flush=True)
     corpus = os.environ.get("SECMX_CORPUS", os.path.join(SRC, "../shared/corpus"))
-    docs = crash.make_docs(SRC, corpus, a.docs, a.docs + 1)  # all valid
+    docs = [(name, gen.invoice_lines(text, a.lines) if kind == "Invoice" else text, kind,
+             valid, docid)
+            for name, text, kind, valid, docid in
+            crash.make_docs(SRC, corpus, a.docs, a.docs + 1)]  # all valid
+    print("documents: %d, %.1f KB on average (invoices of %d lines)"
+          % (len(docs), sum(len(t.encode()) for _, t, _, _, _ in docs) / 1024.0 / len(docs),
+             max(2, a.lines)), flush=True)
     # Engine only: the same documents, the same threads, no queue, no bus.
     d = setup(a.workers)
     listing = []
@@ -269,6 +316,14 @@ def main():
           % (run_ms["secmxd"], run_ms["adapters"], run_ms["fin"], run_ms["records"],
              1000.0 * full["cpu"]["secmxd"] / n, 1000.0 * full["cpu"]["adapters"] / n),
           flush=True)
+    if eng_rate:
+        cores = os.cpu_count() or 1
+        used = 1000.0 * (full["cpu"]["secmxd"] + full["cpu"]["adapters"]) / n
+        print("  CPU budget at 80%% of engine-only: %.2f ms per document for all processes"
+              " (%d cores / %.1f docs/s); this run used %.2f ms (secmxd and adapters, with"
+              " start-up), the cores %.0f%% busy with them"
+              % (cores * 1000.0 / (0.8 * eng_rate), cores, 0.8 * eng_rate, used,
+                 100.0 * used * full["rate"] / (cores * 1000.0)), flush=True)
     q = full["queue"]
     if "commits" in q:
         print("  queue, per 1,000 documents: %.0f COMMITs, %.0f syncs, %.0f operations"
