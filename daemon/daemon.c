@@ -1162,6 +1162,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	bc.endpoint = d->cfg.endpoint;
 	bc.curve_secret_file = d->cfg.curve_secret;
 	bc.allow_list_file = d->cfg.allow_list;
+	bc.ipc_mode = d->cfg.ipc_mode == 1 ? 0660 : 0600;
 	bc.heartbeat_ms = (int)d->cfg.heartbeat_ms;
 	bc.dead_ms = (int)d->cfg.heartbeat_ms * 3;
 	bc.ack_timeout_ms = (int)d->cfg.ack_timeout_ms;

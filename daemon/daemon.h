@@ -52,6 +52,7 @@ struct daemon_config {
 	char *endpoint;
 	char *curve_secret;
 	char *allow_list;
+	int ipc_mode; /* 0: socket file 0600, 1: 0660 */
 	long long heartbeat_ms;
 	long long ack_timeout_ms;
 	long long drain_timeout_ms;
