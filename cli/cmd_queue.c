@@ -5,7 +5,7 @@
  * the login name) and, for removal, why.
  *
  *   secmx queue [--db PATH] list [--state S] [--limit N] [--json]
- *   secmx queue [--db PATH] show ID [--json]
+ *   secmx queue [--db PATH] show ID [--json]     (ID: 42 or m42, as logged)
  *   secmx queue [--db PATH] retry|hold|release ID [--by WHO]
  *   secmx queue [--db PATH] remove ID --reason TEXT [--by WHO]
  *   secmx queue [--db PATH] txn KEY [--json]
@@ -41,7 +41,8 @@ static void help(FILE *fp)
 	        "       secmx queue [--db PATH] txn KEY [--json]\n\n"
 	        "Inspect and manage the message queue. retry makes an entry due now (a\n"
 	        "dead-lettered one returns to the state it died in); hold keeps it from\n"
-	        "being processed until release; remove deletes it (the reason is audited).\n\n"
+	        "being processed until release; remove deletes it (the reason is audited).\n"
+	        "ID is the queue id, bare (42) or as the logs print it (m42).\n\n"
 	        "  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
 	        "  --state S      list only entries in state S (new, dead, quarantined, ...)\n"
 	        "  --limit N      list at most N entries\n"
@@ -53,12 +54,17 @@ static void help(FILE *fp)
 	        QUEUE_DB_DEFAULT);
 }
 
-/* parse_id: a positive decimal message id, or -1. */
+/* parse_id: a positive decimal message id, bare or as the logs and the
+ * envelopes print it ("m42"), or -1. */
 static int64_t parse_id(const char *s)
 {
 	char *end;
 	long long v;
 
+	if (*s == 'm')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno || end == s || *end != '\0' || v <= 0)
@@ -254,8 +260,13 @@ int cmd_queue(int argc, char **argv)
 	} else if (strcmp(action, "show") == 0 || strcmp(action, "retry") == 0 ||
 	           strcmp(action, "hold") == 0 || strcmp(action, "release") == 0 ||
 	           strcmp(action, "remove") == 0) {
-		if (arg == NULL || (id = parse_id(arg)) < 0) {
+		if (arg == NULL) {
 			fprintf(stderr, "%s: queue %s: needs a message ID\n", cli_prog, action);
+			return EXIT_USAGE;
+		}
+		if ((id = parse_id(arg)) < 0) {
+			fprintf(stderr, "%s: queue %s: '%s' is not a message ID (42 or m42)\n",
+			        cli_prog, action, arg);
 			return EXIT_USAGE;
 		}
 		if (strcmp(action, "remove") == 0 && (reason == NULL || *reason == '\0')) {
