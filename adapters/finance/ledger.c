@@ -498,6 +498,12 @@ int ledger_list(struct ledger *l, const char *const *statuses, const char *since
 	size_t off;
 	int np = 0, rc, i;
 
+	/* The dates are compared as text: anything but YYYY-MM-DD ("20/11/2026")
+	 * would silently select the wrong documents. */
+	if (since && !fin_date_ok(since)) {
+		secmx_errf(err, errlen, "since: \"%s\" is not a date YYYY-MM-DD", since);
+		return SECMX_EINVAL;
+	}
 	off = (size_t)snprintf(sql, sizeof(sql), "SELECT " DOC_COLS DOC_FROM " WHERE 1 = 1");
 	if (statuses && statuses[0]) {
 		off += (size_t)snprintf(sql + off, sizeof(sql) - off, " AND d.status IN (");

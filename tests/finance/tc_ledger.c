@@ -252,6 +252,14 @@ START_TEST(list_and_ambiguous)
 	    ledger_list(l, approved, "2026-01-18", true, collect_ids, buf, err, sizeof(err)), 2);
 	ck_assert_str_eq(buf, "A-1;B-2;");
 	buf[0] = '\0';
+	/* Not a date: refused, not compared as text (which selected all four). */
+	ck_assert_int_eq(
+	    ledger_list(l, NULL, "18/01/2026", false, collect_ids, buf, err, sizeof(err)),
+	    SECMX_EINVAL);
+	ck_assert_str_eq(buf, "");
+	ck_assert_ptr_nonnull(strstr(err, "18/01/2026"));
+	ck_assert_int_eq(ledger_list(l, NULL, "2026-01", false, collect_ids, buf, err, sizeof(err)),
+	                 SECMX_EINVAL);
 	ck_assert_int_eq(ledger_list(l, pending, NULL, false, collect_ids, buf, err, sizeof(err)),
 	                 1);
 	ck_assert_str_eq(buf, "C-3;");
