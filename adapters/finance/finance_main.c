@@ -2,7 +2,7 @@
  * finance_main.c — secmx-finance, the accounts-payable adapter: the program.
  *
  *   secmx-finance run     [-c FILE]                       the adapter loop
- *   secmx-finance list    [-c FILE] [--status S] [--json]
+ *   secmx-finance list    [-c FILE] [--status S] [--since DATE] [--json]
  *   secmx-finance approve [-c FILE] [--supplier KEY] INVOICE-ID
  *   secmx-finance export  [-c FILE] [--since DATE] -o FILE.csv
  *   secmx-finance pay     [-c FILE] [--supplier KEY] [--date D] [--amount A] INVOICE-ID
@@ -26,6 +26,7 @@
  * SUBMIT it under an idempotency key derived from (supplier, invoice) and
  * record the message id. Running pay again after a failed SUBMIT sends the
  * same document under the same key.
+ * Files are created under umask 027 (the ledger is not for other users).
  * Exit status: 0 success, 1 failure, 2 usage or configuration error.
  * Documentation: docs/finance.md.
  */
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,7 +81,7 @@ static volatile sig_atomic_t stopping; /* SIGTERM/SIGINT seen */
 static void usage(FILE *fp)
 {
 	fputs("usage: secmx-finance run     [-c FILE]\n"
-	      "       secmx-finance list    [-c FILE] [--status S] [--json]\n"
+	      "       secmx-finance list    [-c FILE] [--status S] [--since YYYY-MM-DD] [--json]\n"
 	      "       secmx-finance approve [-c FILE] [--supplier KEY] INVOICE-ID\n"
 	      "       secmx-finance export  [-c FILE] [--since YYYY-MM-DD] -o FILE.csv\n"
 	      "       secmx-finance pay     [-c FILE] [--supplier KEY] [--date YYYY-MM-DD]\n"
@@ -516,6 +518,15 @@ static int list_json(void *arg, const struct fin_doc *d)
 	return 0;
 }
 
+/* bad_since: is --since given and not a date? Says so on stderr. */
+static bool bad_since(const struct opts *o)
+{
+	if (o->since == NULL || fin_date_ok(o->since))
+		return false;
+	fprintf(stderr, "secmx-finance: --since \"%s\" is not a date YYYY-MM-DD\n", o->since);
+	return true;
+}
+
 /* cmd_list: documents, by status. */
 static int cmd_list(const struct opts *o)
 {
@@ -526,6 +537,8 @@ static int cmd_list(const struct opts *o)
 	char err[512] = "";
 	int rc, status;
 
+	if (bad_since(o))
+		return 2;
 	if ((status = load(o, &cfg, &l)) != 0)
 		goto out;
 	arr = json_array();
@@ -610,10 +623,12 @@ static int cmd_export(const struct opts *o)
 	bool werr = false;
 	int rc, n, status;
 
-	if (!o->out || (o->since && !fin_date_ok(o->since))) {
+	if (!o->out) {
 		usage(stderr);
 		return 2;
 	}
+	if (bad_since(o))
+		return 2;
 	if ((status = load(o, &cfg, &l)) != 0)
 		goto out;
 	status = 1;
@@ -835,6 +850,9 @@ int main(int argc, char **argv)
 	struct opts o;
 	size_t i;
 
+	/* The ledger (and an export) holds suppliers, tax numbers and amounts:
+	 * not for other users, whatever umask we were started with. */
+	umask(027);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
