@@ -61,8 +61,8 @@ struct opts {
 struct held_line {
 	char key[BUS_MAX_KEY + 1];
 	const char *event;
-	char *detail; /* malloc()ed */
-	int recorded; /* 1 recorded, 0 duplicate or ignored */
+	struct log_kv *kv; /* malloc()ed copy of the fields, already escaped */
+	int recorded;      /* 1 recorded, 0 duplicate or ignored */
 };
 
 /* What the delivery and flush callbacks need. */
@@ -197,19 +197,15 @@ static void sdk_log(void *arg, const char *line)
 
 /* hold_line: keep the log line of an ACKed delivery until its burst is
  * committed (a line for a record that a failed commit rolled back would
- * lie). Out of memory: the line is written now instead. */
+ * lie). KV is copied. Out of memory: the line is written now instead. The
+ * fields are kept as log_kv, not as formatted text: log_event() takes only
+ * "key=%conv" formats, and a held "%s" of text lost every field
+ * (fmt_error=1). */
 static void hold_line(struct run_ctx *rc, const char *key, const char *event, int recorded,
-                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void hold_line(struct run_ctx *rc, const char *key, const char *event, int recorded,
-                      const char *fmt, ...)
+                      const struct log_kv *kv)
 {
 	struct held_line *h;
-	char detail[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	if (rc->nheld == rc->capheld) {
 		size_t cap = rc->capheld ? 2 * rc->capheld : 16;
 
@@ -220,15 +216,16 @@ static void hold_line(struct run_ctx *rc, const char *key, const char *event, in
 		rc->capheld = cap;
 	}
 	h = &rc->held[rc->nheld];
-	if (!(h->detail = strdup(detail)))
+	if (!(h->kv = malloc(sizeof(*kv))))
 		goto now;
+	*h->kv = *kv;
 	secmx_strlcpy(h->key, key, sizeof(h->key));
 	h->event = event;
 	h->recorded = recorded;
 	rc->nheld++;
 	return;
 now:
-	log_event(LOGL_INFO, key, event, "%s", detail);
+	log_kv_event(LOGL_INFO, key, event, kv);
 }
 
 /* deliver: one delivery of a burst (see the top of the file for the NACK
@@ -238,6 +235,7 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 {
 	struct run_ctx *rc = arg;
 	struct fin_doc doc;
+	struct log_kv kv;
 	char err[512] = "";
 	int r;
 
@@ -249,8 +247,10 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		return ADAPTER_NACK_TRANSIENT;
 	}
 	if (r == 1) {
-		hold_line(rc, d->idempotency_key, "finance.duplicate", 0, "delivery=%s attempt=%ld",
-		          d->delivery_id, d->attempt);
+		log_kv_init(&kv);
+		log_kv_str(&kv, "delivery", d->delivery_id);
+		log_kv_int(&kv, "attempt", d->attempt);
+		hold_line(rc, d->idempotency_key, "finance.duplicate", 0, &kv);
 		return ADAPTER_ACK;
 	}
 	if (strcmp(d->document_type, "Invoice") != 0 &&
@@ -297,10 +297,15 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		rc->failed++;
 		return ADAPTER_NACK_TRANSIENT;
 	}
-	hold_line(rc, d->idempotency_key, r ? "finance.recorded" : "finance.duplicate", r,
-	          "kind=%s id=%s supplier=%s payable=%s currency=%s status=%s match=%s", doc.kind,
-	          doc.doc_id, doc.supplier_key, doc.payable, doc.currency, doc.status,
-	          doc.match_status);
+	log_kv_init(&kv);
+	log_kv_str(&kv, "kind", doc.kind);
+	log_kv_str(&kv, "id", doc.doc_id);
+	log_kv_str(&kv, "supplier", doc.supplier_key);
+	log_kv_str(&kv, "payable", doc.payable);
+	log_kv_str(&kv, "currency", doc.currency);
+	log_kv_str(&kv, "status", doc.status);
+	log_kv_str(&kv, "match", doc.match_status);
+	hold_line(rc, d->idempotency_key, r ? "finance.recorded" : "finance.duplicate", r, &kv);
 	fin_doc_clear(&doc);
 	return ADAPTER_ACK;
 }
@@ -321,13 +326,13 @@ static int flush(void *arg)
 		struct held_line *h = &rc->held[i];
 
 		if (r == 0) {
-			log_event(LOGL_INFO, h->key, h->event, "%s", h->detail);
+			log_kv_event(LOGL_INFO, h->key, h->event, h->kv);
 			if (h->recorded)
 				rc->recorded++;
 			else
 				rc->duplicates++;
 		}
-		free(h->detail);
+		free(h->kv);
 	}
 	rc->nheld = 0;
 	if (r < 0) {
