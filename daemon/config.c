@@ -37,6 +37,11 @@ static const struct config_key daemon_keys[] = {
     {"queue", "max_age", CONFIG_DURATION, 0, "5d", 0, 365 * 86400000LL, NULL,
      D(max_age_ms, long long),
      "A message still failing after this long is dead-lettered (0ms: no limit)."},
+    {"queue", "delivery_max_attempts", CONFIG_INT, 0, "50", 0, 1000, NULL,
+     D(delivery_max_attempts, long long),
+     "A delivery an adapter keeps refusing (transient NACK) is dead-lettered with the reason "
+     "once it has been sent this many times (0: no limit); a permanent NACK dead-letters it "
+     "at once. `secmx queue retry ID` offers it again."},
     {"queue", "duplicates", CONFIG_ENUM, 0, "flag", 0, 0, DUP_VALUES, D(duplicates, int),
      "What to do with a message whose (sender, id, type) was seen before: `accept`, "
      "`reject`, `drop` or `flag` (processed, marked, and never delivered twice). "

@@ -1123,6 +1123,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	qc.backoff_max_ms = d->cfg.retry_max_ms;
 	qc.max_attempts = (unsigned)d->cfg.max_attempts;
 	qc.max_age_ms = d->cfg.max_age_ms;
+	qc.delivery_max_attempts = (unsigned)d->cfg.delivery_max_attempts;
 	qc.dup_policy = (enum queue_dup_policy)d->cfg.duplicates;
 	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
 	qc.recover = 0;

@@ -43,6 +43,7 @@ struct daemon_config {
 	long long retry_max_ms;
 	long long max_attempts;
 	long long max_age_ms;
+	long long delivery_max_attempts;
 	int duplicates; /* enum queue_dup_policy: accept, reject, drop, flag */
 	/* [intake] */
 	char *drop_dir;

@@ -7,7 +7,11 @@
 #      other users in the daemon's group); a mode other than 0600 or 0660
 #      is refused with file and line;
 #   3. `secmx queue show|hold|release` take the message ids the logs print
-#      (m<queue id>) as well as the bare number.
+#      (m<queue id>) as well as the bare number;
+#   4. queue.delivery_max_attempts: an adapter (Python, pyzmq) that NACKs
+#      every delivery transiently gets it twice with the limit 2, then the
+#      delivery is dead with the reason, `secmx queue list --state dead`
+#      lists its message, and `secmx queue retry` sends it again.
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 SECMX="$SECMX_BUILD/cli/secmx"
@@ -85,4 +89,50 @@ if "$SECMXD" -c "$dir/c.conf" --check-config >/dev/null 2>"$dir/c.err"; then
 fi
 grep -q "c.conf:[0-9]*: bus.ipc_mode" "$dir/c.err" || fail "no file:line: $(cat "$dir/c.err")"
 echo "ok: bus.ipc_mode 0660 gives a 660 socket; 0666 refused with file and line"
+# ---- 4. queue.delivery_max_attempts ---------------------------------------
+rm -f "$dir"/q.db*
+mkconf "$dir" "$dir/d.conf" "nacker:Invoice" "[queue]
+delivery_max_attempts = 2"
+sed -i 's/^retry_base = .*/retry_base = 10ms/; s/^retry_max = .*/retry_max = 20ms/' "$dir/d.conf"
+cat >"$dir/nacker.py" <<'PY'
+import json, sys, time, zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(sys.argv[1])
+H = lambda t: bytes([0x53, 0x58, 1, t])
+s.send_multipart([H(1), b'{"name":"nacker","patterns":["Invoice"],"credit":1}'])
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    if s.poll(100):
+        f = s.recv_multipart()
+        if f[0][3] == 3:
+            env = json.loads(f[1])
+            print(env["delivery_id"], env["attempt"], flush=True)
+            s.send_multipart([H(5), json.dumps({"delivery_id": env["delivery_id"],
+                "kind": "transient", "reason": "ledger locked"}).encode()])
+PY
+daemon_up "$dir/d.conf" "$dir/d4.log"
+"$PY" "$dir/nacker.py" "ipc://$dir/bus.sock" 4 >"$dir/nacker.out" &
+npid=$!
+sleep 0.5
+cp "$SECMX_SRC/tests/data/invoice-nz.xml" "$dir/drop/.n.tmp"
+mv "$dir/drop/.n.tmp" "$dir/drop/n.xml"
+wait_for 10 log_has "$dir/d4.log" "delivery.nacked .*result=dead" ||
+	fail "the delivery did not die after 2 attempts: $(grep delivery.nacked "$dir/d4.log" | tail -3)"
+wait "$npid" || fail "nacker"
+[ "$(wc -l <"$dir/nacker.out")" -eq 2 ] || fail "sent $(wc -l <"$dir/nacker.out") times, not 2"
+"$SECMX" queue --db "$dir/q.db" list --state dead --json >"$dir/dead.json"
+dead=$("$PY" -c 'import json,sys; print(" ".join(str(m["id"]) for m in json.load(open(sys.argv[1]))))' "$dir/dead.json")
+[ -n "$dead" ] || fail "queue list --state dead does not list the dead delivery's message"
+"$SECMX" queue --db "$dir/q.db" show "$dead" | grep -q "last_error  *ledger locked" ||
+	fail "queue show $dead does not give the reason"
+"$PY" "$dir/nacker.py" "ipc://$dir/bus.sock" 3 >"$dir/nacker2.out" &
+npid=$!
+sleep 0.5
+"$SECMX" queue --db "$dir/q.db" retry "$dead" >/dev/null || fail "queue retry $dead"
+wait "$npid" || fail "nacker"
+[ -s "$dir/nacker2.out" ] || fail "queue retry $dead did not send the delivery again"
+daemon_down
+echo "ok: delivery_max_attempts 2: sent twice, dead with the reason, listed as dead, retried"
 echo "PASS"
