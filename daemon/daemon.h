@@ -78,8 +78,10 @@ struct daemon;
 
 /*
  * daemon_new: build everything from CFG (deep-copied; CONFIG_FILE is kept
- * for SIGHUP). Opens the queue with recovery, binds the bus, loads the
- * engine and keys, starts the workers. *OUT: free with daemon_free().
+ * for SIGHUP). Locks the queue (QUEUE_DB.lock, flock: one daemon per queue;
+ * SECMX_ECONFIG naming the other's pid when it is taken), opens it with
+ * recovery, binds the bus, loads the engine and keys, starts the workers.
+ * *OUT: free with daemon_free().
  */
 int daemon_new(const char *config_file, const struct daemon_config *cfg, struct daemon **out,
                char *err, size_t errlen);

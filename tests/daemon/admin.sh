@@ -11,7 +11,11 @@
 #   4. queue.delivery_max_attempts: an adapter (Python, pyzmq) that NACKs
 #      every delivery transiently gets it twice with the limit 2, then the
 #      delivery is dead with the reason, `secmx queue list --state dead`
-#      lists its message, and `secmx queue retry` sends it again.
+#      lists its message, and `secmx queue retry` sends it again;
+#   5. a second secmxd on the same queue refuses to start (exit 3, naming
+#      the first one's pid) and leaves the first one's bus socket alone: it
+#      used to start, take over the in-flight work, rebind the socket, and
+#      on stopping remove it, leaving the first daemon unreachable.
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 SECMX="$SECMX_BUILD/cli/secmx"
@@ -135,4 +139,20 @@ wait "$npid" || fail "nacker"
 [ -s "$dir/nacker2.out" ] || fail "queue retry $dead did not send the delivery again"
 daemon_down
 echo "ok: delivery_max_attempts 2: sent twice, dead with the reason, listed as dead, retried"
+
+# ---- 5. one daemon per queue ------------------------------------------------
+daemon_up "$dir/a.conf" "$dir/d5.log"
+ino=$(stat -c %i "$dir/bus.sock")
+set +e
+# (timeout: without the lock the second one runs until stopped)
+timeout 10 "$SECMXD" -c "$dir/a.conf" 2>"$dir/second.log"
+rc=$?
+set -e
+[ "$rc" = 3 ] || fail "a second secmxd on the same queue: exit $rc, not 3: $(cat "$dir/second.log")"
+grep -q "daemon.failed .*another secmxd (pid $dpid) is running on $dir/q.db" "$dir/second.log" ||
+	fail "the refusal does not name the running daemon: $(cat "$dir/second.log")"
+[ -S "$dir/bus.sock" ] && [ "$(stat -c %i "$dir/bus.sock")" = "$ino" ] ||
+	fail "the second secmxd replaced or removed the first one's bus socket"
+daemon_down
+echo "ok: a second secmxd on the same queue refused (exit 3, pid named); socket untouched"
 echo "PASS"
