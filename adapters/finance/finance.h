@@ -186,6 +186,7 @@ int ledger_approve(struct ledger *l, const struct fin_doc *d, char *err, size_t 
 /*
  * ledger_pay: mark approved D paid on DATE with AMOUNT and REMIT_ID, remittance
  * state "unsent". Returns 1 marked, 0 already paid (fields unchanged),
+ * SECMX_EINVAL (AMOUNT not a decimal above 0; nothing changed),
  * SECMX_ESTATE (still pending approval), SECMX_EIO.
  */
 int ledger_pay(struct ledger *l, const struct fin_doc *d, const char *date, const char *amount,

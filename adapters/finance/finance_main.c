@@ -823,8 +823,8 @@ static int cmd_pay(const struct opts *o)
 			fprintf(stderr, "secmx-finance: pay: the bus refused the remittance: %s\n",
 			        reason);
 		else
-			fprintf(stderr, "secmx-finance: pay: SUBMIT failed: %s\n",
-			        secmx_strerror(rc));
+			fprintf(stderr, "secmx-finance: pay: SUBMIT failed: %s%s%s\n",
+			        secmx_strerror(rc), *reason ? ": " : "", reason);
 	}
 	fprintf(stderr,
 	        "secmx-finance: %s is marked paid; its remittance is not sent yet: run "

@@ -599,8 +599,15 @@ int ledger_pay(struct ledger *l, const struct fin_doc *d, const char *date, cons
 {
 	const char *p[] = {date, amount, remit_id, d->supplier_key, d->kind, d->doc_id};
 	long changes = 0;
+	long long units = 0;
 	int rc;
 
+	/* The payment is final in the ledger (pay again only re-sends): a typo
+	 * such as -5 or 0 must not be recorded as what was paid. */
+	if (fin_amount_parse(amount, &units) < 0 || units <= 0) {
+		secmx_errf(err, errlen, "amount \"%s\": a payment is a decimal above 0", amount);
+		return SECMX_EINVAL;
+	}
 	rc = exec(l,
 	          "UPDATE fin_document SET status = 'paid', paid_date = $1, paid_amount = $2,"
 	          " remit_id = $3, remit_state = 'unsent' WHERE supplier_key = $4 AND kind = $5"
