@@ -7,7 +7,8 @@
 #      other users in the daemon's group); a mode other than 0600 or 0660
 #      is refused with file and line;
 #   3. `secmx queue show|hold|release` take the message ids the logs print
-#      (m<queue id>) as well as the bare number;
+#      (m<queue id>) as well as the bare number; text output shows control
+#      bytes of stored names as \xNN;
 #   4. queue.delivery_max_attempts: an adapter (Python, pyzmq) that NACKs
 #      every delivery transiently gets it twice with the limit 2, then the
 #      delivery is dead with the reason, `secmx queue list --state dead`
@@ -77,7 +78,21 @@ grep -q "x$num" "$dir/bad.err" || fail "the refusal does not name the bad id: $(
 if "$SECMX" queue --db "$dir/q.db" list --limit -1 2>"$dir/lim.err" >/dev/null; then
 	fail "queue list --limit -1 was accepted"
 fi
-echo "ok: queue show $id = show $num; x$num and --limit -1 refused"
+# A file named with an ESC sequence: `queue list` and `show` print it as
+# \x1b, never the byte (it would drive the operator's terminal).
+esc=$(printf 'e\033[31mred.xml')
+cp "$SECMX_SRC/tests/data/invoice-nz.xml" "$dir/drop/.e.tmp"
+mv "$dir/drop/.e.tmp" "$dir/drop/$esc"
+wait_for 10 log_has "$dir/d1.log" 'intake.file file="e\\x1b\[31mred.xml"' ||
+	fail "the ESC-named file was not stored: $(grep intake.file "$dir/d1.log" | tail -2)"
+"$SECMX" queue --db "$dir/q.db" list >"$dir/list.out"
+ebyte=$(printf '\033')
+grep -q "$ebyte" "$dir/list.out" && fail "queue list printed an ESC byte"
+grep -q 'e\\x1b\[31mred.xml@' "$dir/list.out" || fail "queue list: $(cat "$dir/list.out")"
+eid=$(grep 'e\\x1b' "$dir/list.out" | cut -d' ' -f1)
+"$SECMX" queue --db "$dir/q.db" show "$eid" >"$dir/eshow.out"
+grep -q "$ebyte" "$dir/eshow.out" && fail "queue show printed an ESC byte"
+echo "ok: queue show $id = show $num; x$num and --limit -1 refused; ESC shown as \\x1b"
 daemon_down
 
 # ---- 2. bus.ipc_mode --------------------------------------------------------
