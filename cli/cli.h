@@ -35,14 +35,15 @@ struct engine *cli_engine(const char *schema_dir, unsigned flags);
 int cli_read(const struct engine *eng, const char *file, char **buf, size_t *len);
 
 /* cli_count: TEXT as a decimal count (strtoul) into *OUT; 0, or -1
- * (nothing set) when it is not a whole number. Inline: the commands are
- * also linked on their own into tests. */
+ * (nothing set) when it is not a whole number. It must start with a digit:
+ * strtoul would take "-1" as ULONG_MAX, and a sign or blank is not a count.
+ * Inline: the commands are also linked on their own into tests. */
 static inline int cli_count(const char *text, unsigned long *out)
 {
 	unsigned long v;
 	char *end;
 
-	if (text == NULL)
+	if (text == NULL || *text < '0' || *text > '9')
 		return -1;
 	errno = 0;
 	v = strtoul(text, &end, 10);

@@ -5,7 +5,7 @@
  * the login name) and, for removal, why.
  *
  *   secmx queue [--db PATH] list [--state S] [--limit N] [--json]
- *   secmx queue [--db PATH] show ID [--json]
+ *   secmx queue [--db PATH] show ID [--json]     (ID: 42 or m42, as logged)
  *   secmx queue [--db PATH] retry|hold|release ID [--by WHO]
  *   secmx queue [--db PATH] remove ID --reason TEXT [--by WHO]
  *   secmx queue [--db PATH] txn KEY [--json]
@@ -13,6 +13,9 @@
  * The store is PATH, else $SECMX_QUEUE_DB, else /var/spool/secmx/queue.db.
  * The command opens it without recovery (the daemon may be running and own
  * the leases) and without a committer thread.
+ * Text output shows control bytes in stored values (file names, errors) as
+ * \xNN, so that a file named with an ESC sequence cannot drive the
+ * operator's terminal; --json is unchanged (JSON escapes them).
  * Exit status: 0 done, 1 no such entry or not allowed in its state, 2 usage
  * or store error.
  */
@@ -41,7 +44,8 @@ static void help(FILE *fp)
 	        "       secmx queue [--db PATH] txn KEY [--json]\n\n"
 	        "Inspect and manage the message queue. retry makes an entry due now (a\n"
 	        "dead-lettered one returns to the state it died in); hold keeps it from\n"
-	        "being processed until release; remove deletes it (the reason is audited).\n\n"
+	        "being processed until release; remove deletes it (the reason is audited).\n"
+	        "ID is the queue id, bare (42) or as the logs print it (m42).\n\n"
 	        "  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
 	        "  --state S      list only entries in state S (new, dead, quarantined, ...)\n"
 	        "  --limit N      list at most N entries\n"
@@ -53,12 +57,17 @@ static void help(FILE *fp)
 	        QUEUE_DB_DEFAULT);
 }
 
-/* parse_id: a positive decimal message id, or -1. */
+/* parse_id: a positive decimal message id, bare or as the logs and the
+ * envelopes print it ("m42"), or -1. */
 static int64_t parse_id(const char *s)
 {
 	char *end;
 	long long v;
 
+	if (*s == 'm')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno || end == s || *end != '\0' || v <= 0)
@@ -85,12 +94,30 @@ static const char *str(json_t *o, const char *k)
 	return v ? v : "";
 }
 
+/* esc: S for a terminal into BUF: control bytes (a drop-directory file may
+ * be named with a newline or an ESC sequence) as \xNN; cut short to fit. */
+static const char *esc(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 5 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* print_list: one line per entry. */
 static void print_list(json_t *arr)
 {
 	size_t i;
 	json_t *m;
-	char when[32];
+	char when[32], e1[64], e2[128], e3[128], e4[2048], e5[2048];
 
 	printf("%-8s %-12s %-4s %-4s %-20s %-28s %-14s %s\n", "ID", "STATE", "HELD", "TRY",
 	       "CREATED", "SENDER", "TYPE", "DOC-ID / LAST ERROR");
@@ -99,14 +126,16 @@ static void print_list(json_t *arr)
 		const char *err = str(m, "last_error");
 
 		printf("%-8lld %-12s %-4s %-4lld %-20s %-28.28s %-14.14s %s%s%s\n",
-		       (long long)json_integer_value(json_object_get(m, "id")), str(m, "state"),
+		       (long long)json_integer_value(json_object_get(m, "id")),
+		       esc(str(m, "state"), e1, sizeof(e1)),
 		       json_is_true(json_object_get(m, "held")) ? "yes" : "-",
 		       (long long)json_integer_value(json_object_get(m, "attempts")),
 		       fmt_time(json_integer_value(json_object_get(m, "created_at")), when,
 		                sizeof(when)),
-		       *str(m, "sender") ? str(m, "sender") : "-",
-		       *str(m, "doc_type") ? str(m, "doc_type") : "-", str(m, "doc_id"),
-		       *err ? " / " : "", err);
+		       *str(m, "sender") ? esc(str(m, "sender"), e2, sizeof(e2)) : "-",
+		       *str(m, "doc_type") ? esc(str(m, "doc_type"), e3, sizeof(e3)) : "-",
+		       esc(str(m, "doc_id"), e4, sizeof(e4)), *err ? " / " : "",
+		       esc(err, e5, sizeof(e5)));
 	}
 	printf("%zu entr%s\n", json_array_size(arr), json_array_size(arr) == 1 ? "y" : "ies");
 }
@@ -117,7 +146,7 @@ static void print_flat(const char *prefix, json_t *v)
 	const char *k;
 	json_t *item;
 	size_t i;
-	char sub[256], when[32];
+	char sub[256], when[32], e[4096];
 
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, item)
@@ -132,7 +161,7 @@ static void print_flat(const char *prefix, json_t *v)
 			print_flat(sub, item);
 		}
 	} else if (json_is_string(v)) {
-		printf("%-32s %s\n", prefix, json_string_value(v));
+		printf("%-32s %s\n", prefix, esc(json_string_value(v), e, sizeof(e)));
 	} else if (json_is_integer(v)) {
 		size_t n = strlen(prefix);
 
@@ -254,8 +283,13 @@ int cmd_queue(int argc, char **argv)
 	} else if (strcmp(action, "show") == 0 || strcmp(action, "retry") == 0 ||
 	           strcmp(action, "hold") == 0 || strcmp(action, "release") == 0 ||
 	           strcmp(action, "remove") == 0) {
-		if (arg == NULL || (id = parse_id(arg)) < 0) {
+		if (arg == NULL) {
 			fprintf(stderr, "%s: queue %s: needs a message ID\n", cli_prog, action);
+			return EXIT_USAGE;
+		}
+		if ((id = parse_id(arg)) < 0) {
+			fprintf(stderr, "%s: queue %s: '%s' is not a message ID (42 or m42)\n",
+			        cli_prog, action, arg);
 			return EXIT_USAGE;
 		}
 		if (strcmp(action, "remove") == 0 && (reason == NULL || *reason == '\0')) {

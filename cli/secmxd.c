@@ -10,6 +10,8 @@
  * standard error, exit 1. Without it the daemon runs in the foreground
  * (it is meant to run under a service manager; --foreground is accepted
  * for clarity) until SIGTERM/SIGINT, and exits 0 after a clean drain.
+ * The daemon sets umask 027 before it creates anything: its files are
+ * never readable by other users.
  * Exit status: 0 ok, 1 configuration refused, 2 usage, 3 start-up failed.
  * docs/operations.md is the manual.
  */
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daemon.h"
 #include "engine.h"
@@ -67,6 +70,11 @@ int main(int argc, char **argv)
 		config_free(&daemon_config_table, &cfg);
 		return 0;
 	}
+	/* The queue holds every document (IN-CONFIDENCE ones too): whatever
+	 * umask the service manager gave us, the files secmxd creates (the
+	 * queue database and its -wal and -shm files) are not for other users.
+	 * The group may read, for `secmx queue` run by an operator in it. */
+	umask(027);
 	log_open("secmxd", cfg.log_dest == 1 ? LOG_DEST_SYSLOG : LOG_DEST_STDERR,
 	         (enum log_level)cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);

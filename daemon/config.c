@@ -14,6 +14,7 @@
 #define D(member, type) CONFIG_OFFSET(struct daemon_config, member, type)
 
 static const char *const DUP_VALUES[] = {"accept", "reject", "drop", "flag", NULL};
+static const char *const IPC_MODE_VALUES[] = {"0600", "0660", NULL};
 static const char *const DEST_VALUES[] = {"stderr", "syslog", NULL};
 static const char *const LEVEL_VALUES[] = {"err", "warning", "notice", "info", "debug", NULL};
 
@@ -36,6 +37,11 @@ static const struct config_key daemon_keys[] = {
     {"queue", "max_age", CONFIG_DURATION, 0, "5d", 0, 365 * 86400000LL, NULL,
      D(max_age_ms, long long),
      "A message still failing after this long is dead-lettered (0ms: no limit)."},
+    {"queue", "delivery_max_attempts", CONFIG_INT, 0, "50", 0, 1000, NULL,
+     D(delivery_max_attempts, long long),
+     "A delivery an adapter keeps refusing (transient NACK) is dead-lettered with the reason "
+     "once it has been sent this many times (0: no limit); a permanent NACK dead-letters it "
+     "at once. `secmx queue retry ID` offers it again."},
     {"queue", "duplicates", CONFIG_ENUM, 0, "flag", 0, 0, DUP_VALUES, D(duplicates, int),
      "What to do with a message whose (sender, id, type) was seen before: `accept`, "
      "`reject`, `drop` or `flag` (processed, marked, and never delivered twice). "
@@ -56,6 +62,10 @@ static const struct config_key daemon_keys[] = {
      "The server's CURVE secret key file (`secmx bus keygen`); required for tcp://."},
     {"bus", "allow_list", CONFIG_PATH, 0, NULL, 0, 0, NULL, D(allow_list, char *),
      "File of adapter public keys allowed to connect over tcp:// (docs/protocol.md)."},
+    {"bus", "ipc_mode", CONFIG_ENUM, 0, "0600", 0, 0, IPC_MODE_VALUES, D(ipc_mode, int),
+     "Mode of the ipc:// socket file: `0600` (only the daemon's user may connect) or `0660` "
+     "(also its group: adapters running as other users in the daemon's group). Not used "
+     "for tcp://."},
     {"bus", "heartbeat", CONFIG_DURATION, 0, "5s", 100, 600000, NULL, D(heartbeat_ms, long long),
      "Heartbeat after this much silence; a peer silent for three "
      "heartbeats is gone."},

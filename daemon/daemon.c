@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1087,6 +1088,48 @@ int daemon_reload(struct daemon *d)
 }
 
 /* daemon_new: see daemon.h. */
+/* lock_queue: take QUEUE_DB.lock (created mode 0640, never removed) with an
+ * exclusive, non-blocking flock() held until the process ends, and write
+ * our pid in it for the operator. Another secmxd on the same queue holds
+ * it: SECMX_ECONFIG with its pid. SECMX_EIO when the file cannot be had. */
+static int lock_queue(struct daemon *d, char *err, size_t errlen)
+{
+	char path[PATH_MAX], pid[32] = "";
+	ssize_t n;
+	int len;
+
+	if (snprintf(path, sizeof(path), "%s.lock", d->cfg.queue_db) >= (int)sizeof(path)) {
+		secmx_errf(err, errlen, "queue.db: %s.lock: path too long", d->cfg.queue_db);
+		return SECMX_ELIMIT;
+	}
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (d->lock_fd < 0) {
+		secmx_errf(err, errlen, "queue.db: %s: %s", path, strerror(errno));
+		return SECMX_EIO;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		if (e != EWOULDBLOCK) {
+			secmx_errf(err, errlen, "queue.db: flock %s: %s", path, strerror(e));
+			return SECMX_EIO;
+		}
+		n = pread(d->lock_fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		secmx_errf(err, errlen,
+		           "queue.db: another secmxd (pid %s) is running on %s: it holds %s",
+		           *pid ? pid : "unknown", d->cfg.queue_db, path);
+		return SECMX_ECONFIG;
+	}
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, (size_t)len, 0) != len) {
+		secmx_errf(err, errlen, "queue.db: writing %s: %s", path, strerror(errno));
+		return SECMX_EIO;
+	}
+	return 0;
+}
+
 int daemon_new(const char *config_file, const struct daemon_config *cfg, struct daemon **out,
                char *err, size_t errlen)
 {
@@ -1104,6 +1147,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	if (d == NULL)
 		return SECMX_ENOMEM;
 	d->deliver_efd = d->work_efd = d->done_pipe[0] = d->done_pipe[1] = d->ino_fd = -1;
+	d->lock_fd = -1;
 	pthread_mutex_init(&d->snap_lock, NULL);
 	if ((d->config_file = strdup(config_file)) == NULL) {
 		rc = SECMX_ENOMEM;
@@ -1123,6 +1167,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	qc.backoff_max_ms = d->cfg.retry_max_ms;
 	qc.max_attempts = (unsigned)d->cfg.max_attempts;
 	qc.max_age_ms = d->cfg.max_age_ms;
+	qc.delivery_max_attempts = (unsigned)d->cfg.delivery_max_attempts;
 	qc.dup_policy = (enum queue_dup_policy)d->cfg.duplicates;
 	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
 	qc.recover = 0;
@@ -1135,9 +1180,13 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 		rc = SECMX_EIO;
 		goto fail;
 	}
+	/* Before the queue and the bus: a second daemon must touch neither. */
+	if ((rc = lock_queue(d, err, errlen)) < 0)
+		goto fail;
 	if ((rc = queue_open(d->cfg.queue_db, &qc, &d->q, err, errlen)) < 0)
 		goto fail;
-	/* We are the store's only worker: everything in flight was ours. */
+	/* We are the store's only worker (lock_queue): everything in flight
+	 * was ours. */
 	if ((rc = queue_recover(d->q, 1, &rec)) < 0) {
 		secmx_errf(err, errlen, "queue recovery: %s", secmx_strerror(rc));
 		goto fail;
@@ -1162,6 +1211,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	bc.endpoint = d->cfg.endpoint;
 	bc.curve_secret_file = d->cfg.curve_secret;
 	bc.allow_list_file = d->cfg.allow_list;
+	bc.ipc_mode = d->cfg.ipc_mode == 1 ? 0660 : 0600;
 	bc.heartbeat_ms = (int)d->cfg.heartbeat_ms;
 	bc.dead_ms = (int)d->cfg.heartbeat_ms * 3;
 	bc.ack_timeout_ms = (int)d->cfg.ack_timeout_ms;
@@ -1325,5 +1375,7 @@ void daemon_free(struct daemon *d)
 	config_free(&daemon_config_table, &d->cfg);
 	free(d->config_file);
 	pthread_mutex_destroy(&d->snap_lock);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd); /* last: the queue is closed */
 	free(d);
 }

@@ -43,6 +43,7 @@ struct daemon_config {
 	long long retry_max_ms;
 	long long max_attempts;
 	long long max_age_ms;
+	long long delivery_max_attempts;
 	int duplicates; /* enum queue_dup_policy: accept, reject, drop, flag */
 	/* [intake] */
 	char *drop_dir;
@@ -52,6 +53,7 @@ struct daemon_config {
 	char *endpoint;
 	char *curve_secret;
 	char *allow_list;
+	int ipc_mode; /* 0: socket file 0600, 1: 0660 */
 	long long heartbeat_ms;
 	long long ack_timeout_ms;
 	long long drain_timeout_ms;
@@ -76,8 +78,10 @@ struct daemon;
 
 /*
  * daemon_new: build everything from CFG (deep-copied; CONFIG_FILE is kept
- * for SIGHUP). Opens the queue with recovery, binds the bus, loads the
- * engine and keys, starts the workers. *OUT: free with daemon_free().
+ * for SIGHUP). Locks the queue (QUEUE_DB.lock, flock: one daemon per queue;
+ * SECMX_ECONFIG naming the other's pid when it is taken), opens it with
+ * recovery, binds the bus, loads the engine and keys, starts the workers.
+ * *OUT: free with daemon_free().
  */
 int daemon_new(const char *config_file, const struct daemon_config *cfg, struct daemon **out,
                char *err, size_t errlen);

@@ -102,6 +102,10 @@ struct daemon {
 	 * once; the poll timer stays as the fallback); -1 without */
 	int ino_fd;
 	struct event *ev_ino;
+	/* QUEUE_DB.lock, flock()ed for the daemon's life: one secmxd per
+	 * queue (recovery takes over everything in flight, and a second
+	 * daemon would unlink and rebind the first one's ipc socket); -1 */
+	int lock_fd;
 	int64_t ino_quiet_until; /* after a refused intake: no event scans before (ms) */
 	/* op_next (loop thread only): a generation bumped by every event that
 	 * can make a delivery due to any adapter (durable, HELLO, requeue), so

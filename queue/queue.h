@@ -527,8 +527,8 @@ int queue_txn_list_json(struct queue *q, const char *state, size_t limit, json_t
 int queue_txn_key(struct queue *q, int64_t id, char *key, size_t size);
 
 /* queue_list_json: messages (metadata only), oldest first, in STATE (NULL =
- * all), at most LIMIT (0 = no limit), as a new JSON array in *OUT
- * (json_decref). */
+ * all; "dead" also takes the messages with a dead delivery), at most LIMIT
+ * (0 = no limit), as a new JSON array in *OUT (json_decref). */
 int queue_list_json(struct queue *q, const char *state, size_t limit, json_t **out);
 
 /* queue_show_json: one message with its steps, deliveries and audit

@@ -76,18 +76,27 @@ int queue__rows(struct queue *q, struct qstmt *s, const char *const *names, cons
 	return rc;
 }
 
-/* queue_list_json: messages, oldest first. */
+/* queue_list_json: messages, oldest first. "dead" also lists the messages
+ * with a dead delivery (their own state stays, e.g. "bundle"): a delivery
+ * that died of NACKs is dead-lettered too, and the operator finds it here
+ * and brings it back with queue_msg_retry. */
 int queue_list_json(struct queue *q, const char *state, size_t limit, json_t **out)
 {
 	struct qstmt *s;
 	json_t *arr = json_array();
-	int rc;
+	int rc, dead = state != NULL && strcmp(state, QUEUE_STATE_DEAD) == 0;
 
 	*out = NULL;
 	if (arr == NULL)
 		return SECMX_ENOMEM;
 	queue__lock(q);
-	if (state != NULL)
+	if (dead)
+		rc = queue__prep(q, QS_LIST_DEAD,
+		                 "SELECT " LIST_COLUMNS " FROM msg WHERE state = 'dead' OR id IN"
+		                 " (SELECT msg_id FROM delivery WHERE state = 'dead')"
+		                 " ORDER BY id LIMIT $2",
+		                 &s);
+	else if (state != NULL)
 		rc = queue__prep(q, QS_LIST_STATE,
 		                 "SELECT " LIST_COLUMNS " FROM msg WHERE state = $1 ORDER BY id"
 		                 " LIMIT $2",
@@ -97,7 +106,7 @@ int queue_list_json(struct queue *q, const char *state, size_t limit, json_t **o
 		                 "SELECT " LIST_COLUMNS " FROM msg ORDER BY id LIMIT $2", &s);
 	if (rc < 0)
 		goto done;
-	if (state != NULL)
+	if (state != NULL && !dead)
 		q->ops->bind_text(s, 1, state);
 	q->ops->bind_int(s, 2, limit ? (int64_t)limit : INT64_MAX);
 	rc = queue__rows(q, s, LIST_NAMES, LIST_INT, sizeof(LIST_INT) / sizeof(LIST_INT[0]), arr);

@@ -165,7 +165,8 @@ typedef int (*ledger_each_fn)(void *arg, const struct fin_doc *d);
  * ledger_list: call FN for each document whose status is one of STATUSES
  * (NULL-terminated; NULL: all), with issue_date >= SINCE (NULL: any), in
  * (issue_date, supplier_key, kind, doc_id) order; WITH_LINES loads lines.
- * Returns how many were passed (>= 0), or SECMX_EIO.
+ * Returns how many were passed (>= 0), SECMX_EINVAL when SINCE is not a
+ * date YYYY-MM-DD (reason in ERR), or SECMX_EIO.
  */
 int ledger_list(struct ledger *l, const char *const *statuses, const char *since, bool with_lines,
                 ledger_each_fn fn, void *arg, char *err, size_t errlen);
@@ -185,6 +186,7 @@ int ledger_approve(struct ledger *l, const struct fin_doc *d, char *err, size_t 
 /*
  * ledger_pay: mark approved D paid on DATE with AMOUNT and REMIT_ID, remittance
  * state "unsent". Returns 1 marked, 0 already paid (fields unchanged),
+ * SECMX_EINVAL (AMOUNT not a decimal above 0; nothing changed),
  * SECMX_ESTATE (still pending approval), SECMX_EIO.
  */
 int ledger_pay(struct ledger *l, const struct fin_doc *d, const char *date, const char *amount,

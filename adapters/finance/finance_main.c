@@ -2,7 +2,7 @@
  * finance_main.c — secmx-finance, the accounts-payable adapter: the program.
  *
  *   secmx-finance run     [-c FILE]                       the adapter loop
- *   secmx-finance list    [-c FILE] [--status S] [--json]
+ *   secmx-finance list    [-c FILE] [--status S] [--since DATE] [--json]
  *   secmx-finance approve [-c FILE] [--supplier KEY] INVOICE-ID
  *   secmx-finance export  [-c FILE] [--since DATE] -o FILE.csv
  *   secmx-finance pay     [-c FILE] [--supplier KEY] [--date D] [--amount A] INVOICE-ID
@@ -26,6 +26,7 @@
  * SUBMIT it under an idempotency key derived from (supplier, invoice) and
  * record the message id. Running pay again after a failed SUBMIT sends the
  * same document under the same key.
+ * Files are created under umask 027 (the ledger is not for other users).
  * Exit status: 0 success, 1 failure, 2 usage or configuration error.
  * Documentation: docs/finance.md.
  */
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,8 +61,8 @@ struct opts {
 struct held_line {
 	char key[BUS_MAX_KEY + 1];
 	const char *event;
-	char *detail; /* malloc()ed */
-	int recorded; /* 1 recorded, 0 duplicate or ignored */
+	struct log_kv *kv; /* malloc()ed copy of the fields, already escaped */
+	int recorded;      /* 1 recorded, 0 duplicate or ignored */
 };
 
 /* What the delivery and flush callbacks need. */
@@ -79,7 +81,7 @@ static volatile sig_atomic_t stopping; /* SIGTERM/SIGINT seen */
 static void usage(FILE *fp)
 {
 	fputs("usage: secmx-finance run     [-c FILE]\n"
-	      "       secmx-finance list    [-c FILE] [--status S] [--json]\n"
+	      "       secmx-finance list    [-c FILE] [--status S] [--since YYYY-MM-DD] [--json]\n"
 	      "       secmx-finance approve [-c FILE] [--supplier KEY] INVOICE-ID\n"
 	      "       secmx-finance export  [-c FILE] [--since YYYY-MM-DD] -o FILE.csv\n"
 	      "       secmx-finance pay     [-c FILE] [--supplier KEY] [--date YYYY-MM-DD]\n"
@@ -195,19 +197,15 @@ static void sdk_log(void *arg, const char *line)
 
 /* hold_line: keep the log line of an ACKed delivery until its burst is
  * committed (a line for a record that a failed commit rolled back would
- * lie). Out of memory: the line is written now instead. */
+ * lie). KV is copied. Out of memory: the line is written now instead. The
+ * fields are kept as log_kv, not as formatted text: log_event() takes only
+ * "key=%conv" formats, and a held "%s" of text lost every field
+ * (fmt_error=1). */
 static void hold_line(struct run_ctx *rc, const char *key, const char *event, int recorded,
-                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void hold_line(struct run_ctx *rc, const char *key, const char *event, int recorded,
-                      const char *fmt, ...)
+                      const struct log_kv *kv)
 {
 	struct held_line *h;
-	char detail[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	if (rc->nheld == rc->capheld) {
 		size_t cap = rc->capheld ? 2 * rc->capheld : 16;
 
@@ -218,15 +216,16 @@ static void hold_line(struct run_ctx *rc, const char *key, const char *event, in
 		rc->capheld = cap;
 	}
 	h = &rc->held[rc->nheld];
-	if (!(h->detail = strdup(detail)))
+	if (!(h->kv = malloc(sizeof(*kv))))
 		goto now;
+	*h->kv = *kv;
 	secmx_strlcpy(h->key, key, sizeof(h->key));
 	h->event = event;
 	h->recorded = recorded;
 	rc->nheld++;
 	return;
 now:
-	log_event(LOGL_INFO, key, event, "%s", detail);
+	log_kv_event(LOGL_INFO, key, event, kv);
 }
 
 /* deliver: one delivery of a burst (see the top of the file for the NACK
@@ -236,6 +235,7 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 {
 	struct run_ctx *rc = arg;
 	struct fin_doc doc;
+	struct log_kv kv;
 	char err[512] = "";
 	int r;
 
@@ -247,8 +247,10 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		return ADAPTER_NACK_TRANSIENT;
 	}
 	if (r == 1) {
-		hold_line(rc, d->idempotency_key, "finance.duplicate", 0, "delivery=%s attempt=%ld",
-		          d->delivery_id, d->attempt);
+		log_kv_init(&kv);
+		log_kv_str(&kv, "delivery", d->delivery_id);
+		log_kv_int(&kv, "attempt", d->attempt);
+		hold_line(rc, d->idempotency_key, "finance.duplicate", 0, &kv);
 		return ADAPTER_ACK;
 	}
 	if (strcmp(d->document_type, "Invoice") != 0 &&
@@ -295,10 +297,15 @@ static int deliver(void *arg, const struct adapter_delivery *d, char *reason, si
 		rc->failed++;
 		return ADAPTER_NACK_TRANSIENT;
 	}
-	hold_line(rc, d->idempotency_key, r ? "finance.recorded" : "finance.duplicate", r,
-	          "kind=%s id=%s supplier=%s payable=%s currency=%s status=%s match=%s", doc.kind,
-	          doc.doc_id, doc.supplier_key, doc.payable, doc.currency, doc.status,
-	          doc.match_status);
+	log_kv_init(&kv);
+	log_kv_str(&kv, "kind", doc.kind);
+	log_kv_str(&kv, "id", doc.doc_id);
+	log_kv_str(&kv, "supplier", doc.supplier_key);
+	log_kv_str(&kv, "payable", doc.payable);
+	log_kv_str(&kv, "currency", doc.currency);
+	log_kv_str(&kv, "status", doc.status);
+	log_kv_str(&kv, "match", doc.match_status);
+	hold_line(rc, d->idempotency_key, r ? "finance.recorded" : "finance.duplicate", r, &kv);
 	fin_doc_clear(&doc);
 	return ADAPTER_ACK;
 }
@@ -319,13 +326,13 @@ static int flush(void *arg)
 		struct held_line *h = &rc->held[i];
 
 		if (r == 0) {
-			log_event(LOGL_INFO, h->key, h->event, "%s", h->detail);
+			log_kv_event(LOGL_INFO, h->key, h->event, h->kv);
 			if (h->recorded)
 				rc->recorded++;
 			else
 				rc->duplicates++;
 		}
-		free(h->detail);
+		free(h->kv);
 	}
 	rc->nheld = 0;
 	if (r < 0) {
@@ -516,6 +523,15 @@ static int list_json(void *arg, const struct fin_doc *d)
 	return 0;
 }
 
+/* bad_since: is --since given and not a date? Says so on stderr. */
+static bool bad_since(const struct opts *o)
+{
+	if (o->since == NULL || fin_date_ok(o->since))
+		return false;
+	fprintf(stderr, "secmx-finance: --since \"%s\" is not a date YYYY-MM-DD\n", o->since);
+	return true;
+}
+
 /* cmd_list: documents, by status. */
 static int cmd_list(const struct opts *o)
 {
@@ -526,6 +542,8 @@ static int cmd_list(const struct opts *o)
 	char err[512] = "";
 	int rc, status;
 
+	if (bad_since(o))
+		return 2;
 	if ((status = load(o, &cfg, &l)) != 0)
 		goto out;
 	arr = json_array();
@@ -610,10 +628,12 @@ static int cmd_export(const struct opts *o)
 	bool werr = false;
 	int rc, n, status;
 
-	if (!o->out || (o->since && !fin_date_ok(o->since))) {
+	if (!o->out) {
 		usage(stderr);
 		return 2;
 	}
+	if (bad_since(o))
+		return 2;
 	if ((status = load(o, &cfg, &l)) != 0)
 		goto out;
 	status = 1;
@@ -803,8 +823,8 @@ static int cmd_pay(const struct opts *o)
 			fprintf(stderr, "secmx-finance: pay: the bus refused the remittance: %s\n",
 			        reason);
 		else
-			fprintf(stderr, "secmx-finance: pay: SUBMIT failed: %s\n",
-			        secmx_strerror(rc));
+			fprintf(stderr, "secmx-finance: pay: SUBMIT failed: %s%s%s\n",
+			        secmx_strerror(rc), *reason ? ": " : "", reason);
 	}
 	fprintf(stderr,
 	        "secmx-finance: %s is marked paid; its remittance is not sent yet: run "
@@ -835,6 +855,9 @@ int main(int argc, char **argv)
 	struct opts o;
 	size_t i;
 
+	/* The ledger (and an export) holds suppliers, tax numbers and amounts:
+	 * not for other users, whatever umask we were started with. */
+	umask(027);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -498,6 +498,12 @@ int ledger_list(struct ledger *l, const char *const *statuses, const char *since
 	size_t off;
 	int np = 0, rc, i;
 
+	/* The dates are compared as text: anything but YYYY-MM-DD ("20/11/2026")
+	 * would silently select the wrong documents. */
+	if (since && !fin_date_ok(since)) {
+		secmx_errf(err, errlen, "since: \"%s\" is not a date YYYY-MM-DD", since);
+		return SECMX_EINVAL;
+	}
 	off = (size_t)snprintf(sql, sizeof(sql), "SELECT " DOC_COLS DOC_FROM " WHERE 1 = 1");
 	if (statuses && statuses[0]) {
 		off += (size_t)snprintf(sql + off, sizeof(sql) - off, " AND d.status IN (");
@@ -593,8 +599,15 @@ int ledger_pay(struct ledger *l, const struct fin_doc *d, const char *date, cons
 {
 	const char *p[] = {date, amount, remit_id, d->supplier_key, d->kind, d->doc_id};
 	long changes = 0;
+	long long units = 0;
 	int rc;
 
+	/* The payment is final in the ledger (pay again only re-sends): a typo
+	 * such as -5 or 0 must not be recorded as what was paid. */
+	if (fin_amount_parse(amount, &units) < 0 || units <= 0) {
+		secmx_errf(err, errlen, "amount \"%s\": a payment is a decimal above 0", amount);
+		return SECMX_EINVAL;
+	}
 	rc = exec(l,
 	          "UPDATE fin_document SET status = 'paid', paid_date = $1, paid_amount = $2,"
 	          " remit_id = $3, remit_state = 'unsent' WHERE supplier_key = $4 AND kind = $5"

@@ -254,6 +254,12 @@ int records_export(struct records *r, const struct records_select *sel, const ch
 		rc = SECMX_EINVAL;
 		goto out;
 	}
+	if (!sel->txn && strcmp(sel->from, sel->to) > 0) {
+		secmx_errf(err, errlen, "--from %s is after --to %s: no day selected", sel->from,
+		           sel->to);
+		rc = SECMX_EINVAL;
+		goto out;
+	}
 	if (stat(outdir, &sb) == 0) {
 		secmx_errf(err, errlen, "%s exists: an export writes a new directory", outdir);
 		goto out;

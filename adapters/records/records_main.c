@@ -102,9 +102,14 @@ static void adapter_log(void *arg, const char *line)
 }
 
 /* A log line of the open burst, written once the burst is committed. */
+/* The fields of a held line, not its text: log_event() takes only
+ * "key=%conv" formats (a held "%s" of text lost every field, fmt_error=1). */
 struct held_line {
 	char key[BUS_MAX_KEY + 1];
-	char detail[320];
+	char record[64];
+	char type[BUS_MAX_ID + 1];
+	char delivery[BUS_MAX_ID + 1];
+	long attempt;
 	int stored; /* 1 stored, 0 duplicate */
 };
 
@@ -137,9 +142,11 @@ static void hold(struct run_ctx *c, const char *key, int stored, const char *id,
 		c->capheld = cap;
 	}
 	h = &c->held[c->nheld++];
-	snprintf(h->key, sizeof(h->key), "%s", key);
-	snprintf(h->detail, sizeof(h->detail), "record=%s type=%s delivery=%s attempt=%ld", id,
-	         d->document_type, d->delivery_id, d->attempt);
+	secmx_strlcpy(h->key, key, sizeof(h->key));
+	secmx_strlcpy(h->record, id, sizeof(h->record));
+	secmx_strlcpy(h->type, d->document_type, sizeof(h->type));
+	secmx_strlcpy(h->delivery, d->delivery_id, sizeof(h->delivery));
+	h->attempt = d->attempt;
 	h->stored = stored;
 }
 
@@ -196,7 +203,8 @@ static int flush(void *arg)
 		struct held_line *h = &c->held[i];
 
 		log_event(LOGL_INFO, h->key, h->stored ? "records.stored" : "records.duplicate",
-		          "%s", h->detail);
+		          "record=%s type=%s delivery=%s attempt=%ld", h->record, h->type,
+		          h->delivery, h->attempt);
 		if (h->stored)
 			c->stored++;
 		else

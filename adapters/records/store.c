@@ -169,17 +169,25 @@ void records__fmt_time(time_t t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* records_parse_time: a date (midnight UTC) or RFC 3339 UTC time. */
+/* records_parse_time: a date (midnight UTC) or RFC 3339 UTC time. The
+ * date must be a calendar day: strptime takes 2026-02-30 and timegm would
+ * quietly make it 2026-03-02. */
 int records_parse_time(const char *s, time_t *t)
 {
-	struct tm tm;
+	struct tm tm, day;
 	const char *p;
+	time_t midnight;
 
 	memset(&tm, 0, sizeof(tm));
 	if (!s || strlen(s) < 10)
 		return SECMX_EPARSE;
 	p = strptime(s, "%Y-%m-%d", &tm);
-	if (!p)
+	if (!p || p != s + 10)
+		return SECMX_EPARSE;
+	day = tm;
+	midnight = timegm(&day);
+	if (gmtime_r(&midnight, &day) == NULL || day.tm_year != tm.tm_year ||
+	    day.tm_mon != tm.tm_mon || day.tm_mday != tm.tm_mday)
 		return SECMX_EPARSE;
 	if (*p == 'T') {
 		p = strptime(p + 1, "%H:%M:%S", &tm);

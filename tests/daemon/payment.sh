@@ -223,6 +223,17 @@ if "$FIN" pay -c "$dir/finance.ini" INV-2026-00419 >"$dir/pay2.out" 2>&1; then
 fi
 echo "ok: pay refuses the disputed invoice: $(head -1 "$dir/pay2.out")"
 
+# Every delivery's line keeps its fields (a held "%s" line lost them all and
+# logged fmt_error=1 instead).
+grep -q " finance.recorded kind=Invoice id=INV-2026-00417 " "$dir/finance.log" ||
+	fail "no finance.recorded line for INV-2026-00417: $(grep finance.recorded "$dir/finance.log" | head -2)"
+grep -q " records.stored record=REC-[0-9]* type=Invoice delivery=" "$dir/records.log" ||
+	fail "no records.stored line for the invoice: $(grep records.stored "$dir/records.log" | head -2)"
+if grep -h fmt_error "$dir/secmxd.log" "$dir/finance.log" "$dir/records.log"; then
+	fail "a log line lost its fields (fmt_error)"
+fi
+echo "ok: finance.recorded and records.stored lines carry their fields"
+
 # SIGTERM: everything stops cleanly.
 for p in $fpid $rpid $dpid; do kill "$p"; done
 rc=0

@@ -179,10 +179,18 @@ print(f"export: {len(body)} approved documents in {len(head)} columns")
 PY
 
 phase "export"
-# pay with the bus down: marked paid, remittance unsent, exit 1.
+# A payment of 0 or less is refused before anything is recorded.
+rc=0
+"$FIN" pay $cfg --amount -5 INV-2026-00417 >/dev/null 2>"$dir/payneg.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "a payment is a decimal above 0" "$dir/payneg.err" ||
+	fail "pay --amount -5: $rc $(cat "$dir/payneg.err")"
+# pay with the bus down: marked paid, remittance unsent, exit 1; the
+# message says why the SUBMIT failed (not only "limit exceeded").
 rc=0
 "$FIN" pay $cfg --date 2026-12-01 INV-2026-00417 >/dev/null 2>"$dir/pay0.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "not sent yet" "$dir/pay0.err" || fail "pay with no bus: $rc $(cat "$dir/pay0.err")"
+grep -q "SUBMIT failed: .*: no SUBMIT_RESULT within" "$dir/pay0.err" ||
+	fail "pay with no bus does not say why: $(cat "$dir/pay0.err")"
 "$FIN" list $cfg --json --status paid | grep -q '"remittance_state": "unsent"' || fail "not unsent"
 
 # pay again: a SUBMIT with a valid RemittanceAdvice reaches the bus (the

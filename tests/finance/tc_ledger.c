@@ -192,6 +192,11 @@ START_TEST(approval_and_pay)
 	ck_assert_int_eq(ledger_get(l, NULL, NULL, "INV-2026-00417", &g, err, sizeof(err)), 0);
 	ck_assert_str_eq(g.status, FIN_APPROVED);
 	ck_assert_ptr_nonnull(g.approved_at);
+	/* Not a payment: refused, nothing recorded (it used to be final). */
+	ck_assert_int_eq(ledger_pay(l, &g, "2026-12-01", "-5", "RA-1", err, sizeof(err)),
+	                 SECMX_EINVAL);
+	ck_assert_int_eq(ledger_pay(l, &g, "2026-12-01", "0.00", "RA-1", err, sizeof(err)),
+	                 SECMX_EINVAL);
 	ck_assert_int_eq(ledger_pay(l, &g, "2026-12-01", "800.00", "RA-1", err, sizeof(err)), 1);
 	ck_assert_int_eq(ledger_pay(l, &g, "2026-12-09", "1.00", "RA-2", err, sizeof(err)), 0);
 	fin_doc_clear(&g);
@@ -252,6 +257,14 @@ START_TEST(list_and_ambiguous)
 	    ledger_list(l, approved, "2026-01-18", true, collect_ids, buf, err, sizeof(err)), 2);
 	ck_assert_str_eq(buf, "A-1;B-2;");
 	buf[0] = '\0';
+	/* Not a date: refused, not compared as text (which selected all four). */
+	ck_assert_int_eq(
+	    ledger_list(l, NULL, "18/01/2026", false, collect_ids, buf, err, sizeof(err)),
+	    SECMX_EINVAL);
+	ck_assert_str_eq(buf, "");
+	ck_assert_ptr_nonnull(strstr(err, "18/01/2026"));
+	ck_assert_int_eq(ledger_list(l, NULL, "2026-01", false, collect_ids, buf, err, sizeof(err)),
+	                 SECMX_EINVAL);
 	ck_assert_int_eq(ledger_list(l, pending, NULL, false, collect_ids, buf, err, sizeof(err)),
 	                 1);
 	ck_assert_str_eq(buf, "C-3;");

@@ -100,6 +100,7 @@ START_TEST(nack_and_requeue)
 	struct queue *q;
 	struct queue_delivery d;
 	int64_t m1, m2, id1, id2;
+	json_t *list;
 	char sql[200];
 
 	test_config(&cfg, 0);
@@ -144,11 +145,20 @@ START_TEST(nack_and_requeue)
 	         "last_error = 'permanent NACK: schema rejected'",
 	         (long long)id2);
 	ck_assert_int_eq(test_sql_int(sql), 1);
+	/* The operator finds both under "dead", though the messages are not. */
+	ck_assert_int_eq(queue_list_json(q, "dead", 0, &list), 0);
+	ck_assert_uint_eq(json_array_size(list), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 1), "id")), m2);
+	json_decref(list);
 	/* The operator's retry of the message brings its dead delivery back. */
 	ck_assert_int_eq(queue_msg_retry(q, m2, "ops"), 0);
 	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
 	ck_assert_int_eq(d.id, id2);
 	ck_assert_int_eq(queue_delivery_ack(q, id2), 0);
+	ck_assert_int_eq(queue_list_json(q, "dead", 0, &list), 0);
+	ck_assert_uint_eq(json_array_size(list), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 0), "id")), m1);
+	json_decref(list);
 	queue_close(q);
 }
 END_TEST

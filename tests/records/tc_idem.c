@@ -61,6 +61,10 @@ START_TEST(export_bookkeeping)
 	struct records_select by_date = {"2026-11-01", "2026-11-30", NULL};
 	struct records_select bad = {"2026-11", "2026-11-30", NULL};
 	struct records_select none = {"2020-01-01", "2020-01-02", NULL};
+	/* Not a calendar day (was read as 2026-03-02), and a range backwards
+	 * (was "no records selected", as if the archive were empty). */
+	struct records_select feb30 = {"2026-02-30", "2026-11-30", NULL};
+	struct records_select backwards = {"2026-11-30", "2026-11-01", NULL};
 	char *buf = NULL;
 	size_t len;
 
@@ -101,6 +105,10 @@ START_TEST(export_bookkeeping)
 	ck_assert_int_eq(access(path, F_OK), 0);
 	rt_rm(bag);
 	ck_assert_int_eq(records_export(r, &bad, bag, "O", "a", err, sizeof(err)), SECMX_EINVAL);
+	ck_assert_int_eq(records_export(r, &feb30, bag, "O", "a", err, sizeof(err)), SECMX_EINVAL);
+	ck_assert_int_eq(records_export(r, &backwards, bag, "O", "a", err, sizeof(err)),
+	                 SECMX_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "is after --to"));
 	ck_assert_int_eq(records_export(r, &none, bag, "O", "a", err, sizeof(err)),
 	                 SECMX_ENOTFOUND);
 	ck_assert_int_eq(access(bag, F_OK), -1);
