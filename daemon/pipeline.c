@@ -380,6 +380,19 @@ static int step_correlate(struct daemon *d, struct snap *s, struct work *w)
 		json_object_set_new(det, "txn_id", json_integer(res.txn_id));
 		json_object_set_new(det, "state", json_string(res.state));
 		json_object_set_new(det, "created", json_boolean(res.created));
+		if (res.duplicate_of) {
+			/* The same business document came before: recorded in the
+			 * transaction with a SECMX-DUPLICATE warning, not counted
+			 * again; the adapters are told (meta.duplicate_of). */
+			char first[32];
+
+			json_object_set_new(det, "duplicate_of", json_integer(res.duplicate_of));
+			snprintf(first, sizeof(first), "m%lld", res.duplicate_of);
+			log_event(LOGL_NOTICE, idbuf, "doc.duplicate",
+			          "txn=%s type=%s id=%s duplicate_of=%s", res.key,
+			          engine_doc_type(w->doc)->name,
+			          engine_doc_id(w->doc) ? engine_doc_id(w->doc) : "-", first);
+		}
 		log_event(LOGL_INFO, idbuf, "doc.correlated", "txn=%s state=%s created=%d", res.key,
 		          res.state, res.created);
 	}
@@ -440,6 +453,11 @@ static json_t *envelope_new(const struct queue_msg_info *info, json_t *v, json_t
 		json_object_set_new(meta, "transaction_key", json_string(key));
 	if (json_object_get(c, "state"))
 		json_object_set(meta, "transaction_state", json_object_get(c, "state"));
+	if (json_integer_value(json_object_get(c, "duplicate_of")) > 0) {
+		snprintf(buf, sizeof(buf), "m%lld",
+		         (long long)json_integer_value(json_object_get(c, "duplicate_of")));
+		json_object_set_new(meta, "duplicate_of", json_string(buf));
+	}
 	/* the full validation report for every document: the records adapter
 	 * keeps it beside the signed document, valid or not */
 	if (json_object_get(v, "report"))

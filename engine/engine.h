@@ -343,6 +343,10 @@ struct engine_txn_result {
 	                           a RemittanceAdvice paying invoices of several (KEY,
 	                           TXN_ID and STATE name the first) */
 	char match[16];         /* "" (no match ran), "two-way" or "three-way" */
+	long long duplicate_of; /* the message that brought the same document (type,
+	                           issuer, id) into the transaction before, or 0: this
+	                           one is recorded with a SECMX-DUPLICATE warning and
+	                           not matched nor counted again */
 };
 
 /*

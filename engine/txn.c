@@ -554,13 +554,66 @@ static int matchable(enum kind k)
 	return k == K_ORDER || k == K_RECEIPT || k == K_DESPATCH || k == K_INVOICE || k == K_CREDIT;
 }
 
-/* A transaction read, decided on, and ready to be written (one attempt). */
+/* A transaction read, decided on, and ready to be written (one attempt).
+ * DUP_OF: the message that brought the same document (type, issuer, id)
+ * into the transaction before, or 0. */
 struct plan {
 	struct queue_txn_record rec;
 	struct engine__match m;
 	struct queue_txn_finding *fnd;
+	struct queue_txn_finding dup;
+	int64_t dup_of;
 	char note[512];
+	char dup_text[512];
+	char dup_summary[64];
 };
+
+/* is_dup_entry: is document entry E (queue_txn_docs_json) recorded as a
+ * duplicate (its summary names the message it repeats)? */
+static int is_dup_entry(json_t *e)
+{
+	return json_object_get(json_object_get(e, "summary"), "duplicate_of") != NULL;
+}
+
+/* same_doc: the earlier message in DOCS (not MSG_ID) that brought the same
+ * document as C (type, issuer and id, the id not empty), or 0. A business
+ * document is its issuer's (type, id): a supplier sending invoice INV-1
+ * again, in another message and whatever its bytes, sends the same invoice,
+ * and the match must not count it twice. */
+static int64_t same_doc(const struct corr *c, json_t *docs, int64_t msg_id)
+{
+	json_t *e;
+	size_t i;
+
+	if (*c->id == '\0')
+		return 0;
+	json_array_foreach(docs, i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "doc_type"));
+		const char *party = json_string_value(json_object_get(e, "party"));
+		const char *id = json_string_value(json_object_get(e, "doc_id"));
+		int64_t m = (int64_t)json_integer_value(json_object_get(e, "msg_id"));
+
+		if (m != msg_id && !is_dup_entry(e) && t && strcmp(t, c->type) == 0 && party &&
+		    strcmp(party, c->issuer) == 0 && id && strcmp(id, c->id) == 0)
+			return m;
+	}
+	return 0;
+}
+
+/* drop_dups: remove from DOCS the entries recorded as duplicates, so the
+ * match sees each business document once. */
+static void drop_dups(json_t *docs)
+{
+	size_t i = 0;
+
+	while (i < json_array_size(docs)) {
+		if (is_dup_entry(json_array_get(docs, i)))
+			json_array_remove(docs, i);
+		else
+			i++;
+	}
+}
 
 /* plan_free: release one attempt's plan. */
 static void plan_free(struct plan *p)
@@ -571,9 +624,11 @@ static void plan_free(struct plan *p)
 }
 
 /* plan_make: read transaction T, run the state table and the match, and
- * fill P->rec for queue_txn_record. */
+ * fill P->rec for queue_txn_record (message MSG_ID). A document T holds
+ * already from another message is a duplicate (P->dup_of): one warning
+ * finding, no match, no state change. */
 static int plan_make(const struct engine *eng, struct queue *q, const struct corr *c,
-                     const struct target *t, json_t *sum, struct plan *p)
+                     const struct target *t, int64_t msg_id, json_t *sum, struct plan *p)
 {
 	enum queue_txn_state cur, next;
 	json_t *docs = NULL, *me, *f;
@@ -586,6 +641,29 @@ static int plan_make(const struct engine *eng, struct queue *q, const struct cor
 		goto done;
 	p->rec.expect_state = cur;
 	p->rec.expect_docs = (int64_t)json_array_size(docs);
+	if ((p->dup_of = same_doc(c, docs, msg_id)) != 0) {
+		/* The same document again: recorded, marked, and neither matched
+		 * nor moving the state a second time. */
+		snprintf(p->note, sizeof(p->note),
+		         "%s %s: duplicate of message m%lld (the same type, issuer and id);"
+		         " not counted again",
+		         c->type, c->id, (long long)p->dup_of);
+		snprintf(p->dup_text, sizeof(p->dup_text),
+		         "%s %s from %s was received before as message m%lld: this copy"
+		         " (message m%lld) is not counted again",
+		         c->type, c->id, *c->issuer ? c->issuer : "(no party)",
+		         (long long)p->dup_of, (long long)msg_id);
+		p->dup = (struct queue_txn_finding){"SECMX-DUPLICATE", "warning", p->dup_text};
+		p->rec.findings = &p->dup;
+		p->rec.nfindings = 1;
+		snprintf(p->dup_summary, sizeof(p->dup_summary), "{\"duplicate_of\":%lld}",
+		         (long long)p->dup_of);
+		p->rec.state = cur;
+		p->rec.note = p->note;
+		rc = 0;
+		goto done;
+	}
+	drop_dups(docs);
 	next = NEXT[cur][c->kind] == SAME ? cur : (enum queue_txn_state)NEXT[cur][c->kind];
 	snprintf(p->note, sizeof(p->note), "%s %s", c->type, *c->id ? c->id : "(no id)");
 	if (matchable(c->kind)) {
@@ -659,11 +737,12 @@ static void report(const struct engine__match *m, struct engine_report *rep)
 
 /* record: put the document into transaction T in one queue commit, reading
  * and deciding again when another worker changed T meanwhile. *NF gets the
- * findings added, MATCH (16 bytes) what match ran. Returns 0, or 1 when the
- * message was already recorded in T. */
+ * findings added, MATCH (16 bytes) what match ran, *DUP_OF the message
+ * this one repeats (0: none). Returns 0, or 1 when the message was already
+ * recorded in T. */
 static int record(const struct engine *eng, struct queue *q, const struct corr *c,
                   const struct target *t, int64_t msg_id, json_t *sum, const char *sum_text,
-                  struct engine_report *rep, size_t *nf, char *match)
+                  struct engine_report *rep, size_t *nf, char *match, int64_t *dup_of)
 {
 	struct queue_txn_ref refs[MAX_REFS + 1];
 	struct plan p;
@@ -672,7 +751,7 @@ static int record(const struct engine *eng, struct queue *q, const struct corr *
 
 	*nf = 0;
 	for (attempt = 0; attempt < RECORD_ATTEMPTS && rc == SECMX_ESTATE; attempt++) {
-		if ((rc = plan_make(eng, q, c, t, sum, &p)) < 0) {
+		if ((rc = plan_make(eng, q, c, t, msg_id, sum, &p)) < 0) {
 			plan_free(&p);
 			return rc;
 		}
@@ -681,13 +760,17 @@ static int record(const struct engine *eng, struct queue *q, const struct corr *
 		p.rec.doc_type = c->type;
 		p.rec.party = c->issuer;
 		p.rec.doc_id = c->id;
-		p.rec.summary_json = sum_text;
+		p.rec.summary_json = p.dup_of ? p.dup_summary : sum_text;
 		p.rec.refs = refs;
 		p.rec.nrefs = build_refs(c, t, refs);
 		rc = queue_txn_record(q, &p.rec);
 		if (rc == 0) {
 			report(&p.m, rep);
+			if (p.dup_of && rep != NULL)
+				engine_report_add(rep, "SECMX-DUPLICATE", ENGINE_WARNING, 0, "",
+				                  "%s", p.dup_text);
 			*nf = p.rec.nfindings;
+			*dup_of = p.dup_of;
 			secmx_strlcpy(match,
 			              p.m.kind == ENGINE_MATCH_THREE_WAY ? "three-way"
 			              : p.m.kind == ENGINE_MATCH_TWO_WAY ? "two-way"
@@ -733,18 +816,22 @@ int engine_txn_correlate(const struct engine *eng, struct queue *q, const struct
 	}
 	for (i = 0; i < n; i++) {
 		char match[16] = "";
+		int64_t dup = 0;
 
 		/* A quick read first; queue_txn_record checks again in its commit. */
 		if ((rc = queue_txn_doc_has(q, tg[i].id, msg_id)) < 0)
 			goto done;
 		if (rc == 1)
 			continue; /* recorded before: idempotent */
-		if ((rc = record(eng, q, &c, &tg[i], msg_id, sum, sum_text, rep, &nf, match)) < 0)
+		if ((rc = record(eng, q, &c, &tg[i], msg_id, sum, sum_text, rep, &nf, match,
+		                 &dup)) < 0)
 			goto done;
 		if (rc == 1)
 			continue;
 		recorded++;
 		out->findings += nf;
+		if (out->duplicate_of == 0)
+			out->duplicate_of = dup;
 		if (i == 0)
 			secmx_strlcpy(out->match, match, sizeof(out->match));
 	}

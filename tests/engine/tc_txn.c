@@ -406,6 +406,66 @@ START_TEST(idempotent)
 }
 END_TEST
 
+/* The same invoice again in another message (a supplier re-sending it,
+ * another copy, changed bytes or not): recorded with a SECMX-DUPLICATE
+ * warning naming the first message, and neither matched nor counted again,
+ * whether it comes after the match or before the receipt. */
+START_TEST(duplicate_document)
+{
+	struct engine_txn_result r;
+	struct engine_report *rep = engine_report_new();
+	int64_t first, second;
+	json_t *j, *docs;
+
+	feed(load("order"), &r);
+	feed(load("receipt"), &r);
+	ck_assert_int_eq(feed_id(load("invoice"), &r, rep, &first), 0);
+	ck_assert_str_eq(r.state, "matched");
+	ck_assert_int_eq(r.duplicate_of, 0);
+	engine_report_clear(rep);
+	/* the same invoice, its note changed: the same business document */
+	ck_assert_int_eq(
+	    feed_id(subst(load("invoice"), "<cbc:Note>", "<cbc:Note>Copy. "), &r, rep, &second), 0);
+	ck_assert_str_eq(r.state, "matched");
+	ck_assert_int_eq(r.duplicate_of, first);
+	ck_assert_uint_eq(r.findings, 1);
+	ck_assert_uint_eq(engine_report_count(rep), 1);
+	ck_assert_str_eq(engine_report_at(rep, 0)->rule, "SECMX-DUPLICATE");
+	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-DUPLICATE", "received before as message m"),
+	                  1);
+	ck_assert_uint_eq(txn_findings(KEY_PO, NULL, NULL), 1); /* no SECMX-MATCH-* */
+	ck_assert_str_eq(history_states(KEY_PO), "ordered,ordered,receipted,matched,matched");
+	/* the copy is one of the transaction's documents, marked */
+	ck_assert_int_eq(queue_txn_docs_json(q, r.txn_id, &docs), 0);
+	ck_assert_uint_eq(json_array_size(docs), 4);
+	j = json_object_get(json_object_get(json_array_get(docs, 3), "summary"), "duplicate_of");
+	ck_assert_int_eq(json_integer_value(j), first);
+	json_decref(docs);
+	/* the transaction goes on as if the copy had not come */
+	ck_assert_str_eq(feed(load("remittance"), &r), "paid");
+	ck_assert_int_eq(r.duplicate_of, 0);
+	ck_assert_uint_eq(txn_findings(KEY_PO, NULL, NULL), 1);
+	engine_report_free(rep);
+}
+END_TEST
+
+START_TEST(duplicate_before_the_receipt)
+{
+	struct engine_txn_result r;
+	int64_t first;
+
+	feed(load("order"), &r);
+	ck_assert_int_eq(feed_id(load("invoice"), &r, NULL, &first), 0);
+	ck_assert_int_eq(feed_id(load("invoice"), &r, NULL, NULL), 0);
+	ck_assert_int_eq(r.duplicate_of, first);
+	/* the receipt's three-way match counts the invoice's quantities once */
+	ck_assert_str_eq(feed(load("receipt"), &r), "matched");
+	ck_assert_uint_eq(r.findings, 0);
+	ck_assert_uint_eq(txn_findings(KEY_PO, "SECMX-DUPLICATE", NULL), 1);
+	ck_assert_uint_eq(txn_findings(KEY_PO, NULL, NULL), 1);
+}
+END_TEST
+
 START_TEST(unknown_references)
 {
 	struct engine_txn_result r, r2;
@@ -691,6 +751,8 @@ TCase *tc_txn(void)
 	tcase_add_test(tc, out_of_order);
 	tcase_add_test(tc, remittance_two_invoices);
 	tcase_add_test(tc, idempotent);
+	tcase_add_test(tc, duplicate_document);
+	tcase_add_test(tc, duplicate_before_the_receipt);
 	tcase_add_test(tc, unknown_references);
 	tcase_add_test(tc, credit_note_and_response);
 	tcase_add_test(tc, two_way);
