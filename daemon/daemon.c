@@ -1087,7 +1087,6 @@ int daemon_reload(struct daemon *d)
 	return rc;
 }
 
-/* daemon_new: see daemon.h. */
 /* lock_queue: take QUEUE_DB.lock (created mode 0640, never removed) with an
  * exclusive, non-blocking flock() held until the process ends, and write
  * our pid in it for the operator. Another secmxd on the same queue holds
@@ -1130,6 +1129,7 @@ static int lock_queue(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* daemon_new: see daemon.h. */
 int daemon_new(const char *config_file, const struct daemon_config *cfg, struct daemon **out,
                char *err, size_t errlen)
 {
