@@ -21,16 +21,7 @@ set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 SECMX="$SECMX_BUILD/cli/secmx"
 
-dir=$(mktemp -d /tmp/secmxd-admin-XXXXXX)
-dpid=""
-cleanup() {
-	for p in $dpid $(jobs -p); do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-mkdir "$dir/drop"
-mkorg "$dir"
+test_dir admin
 daemon_up() {
 	"$SECMXD" -c "$1" 2>"$2" &
 	dpid=$!

@@ -18,16 +18,8 @@
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 
-dir=$(mktemp -d /tmp/secmxd-test-XXXXXX)
-dpid=""
-cleanup() {
-	for p in $dpid $(jobs -p); do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-mkdir "$dir/drop" "$dir/py"
-mkorg "$dir"
+test_dir test
+mkdir "$dir/py"
 conf="$dir/secmxd.conf"
 mkconf "$dir" "$conf" "cfin:Invoice, records:*, records:reject:*"
 

@@ -12,16 +12,8 @@ set -eu
 SECMX="$SECMX_BUILD/cli/secmx"
 KEY="order:0088:9429049990003:PO-88120"
 
-dir=$(mktemp -d /tmp/secmxd-dup-XXXXXX)
-dpid=""
-cleanup() {
-	for p in $dpid $(jobs -p); do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-mkdir "$dir/drop" "$dir/out"
-mkorg "$dir"
+test_dir dup
+mkdir "$dir/out"
 conf="$dir/secmxd.conf"
 mkconf "$dir" "$conf" "peek:Invoice"
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"

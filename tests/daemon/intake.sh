@@ -15,16 +15,7 @@
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 
-dir=$(mktemp -d /tmp/secmxd-intake-XXXXXX)
-dpid=""
-cleanup() {
-	for p in $dpid $(jobs -p); do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-mkdir "$dir/drop"
-mkorg "$dir"
+test_dir intake
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"
 # daemon_up CONF LOG: start secmxd, wait for daemon.started; daemon_down: SIGTERM, clean exit
 daemon_up() {

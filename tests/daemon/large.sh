@@ -15,16 +15,8 @@ set -eu
 REC="$SECMX_BUILD/adapters/records/secmx-records"
 ADAPTER_PY="$SECMX_SRC/adapters/examples/python"
 
-dir=$(mktemp -d /tmp/secmxd-large-XXXXXX)
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-mkdir "$dir/drop" "$dir/stage" "$dir/py"
-mkorg "$dir"
+test_dir large
+mkdir "$dir/stage" "$dir/py"
 conf="$dir/secmxd.conf"
 mkconf "$dir" "$conf" "tada:Invoice, py:Invoice, records:Invoice"
 $PY "$GEN" "$SECMX_SRC" "$dir/stage" 1 --start 1 --lines 700 --tag BIG >/dev/null
@@ -42,7 +34,7 @@ INI
 chmod 600 "$dir/records.ini"
 
 "$SECMXD" -c "$conf" 2>"$dir/d.log" &
-pids=$!
+dpid=$!
 wait_for 10 test -S "$dir/bus.sock" || fail "daemon did not bind: $(cat "$dir/d.log")"
 "$TADAPTER" -e "ipc://$dir/bus.sock" -n tada -p Invoice -s "$dir/tada.db" -j "$dir/tada.j" \
 	-c 1 -t 60000 >"$dir/tada.out" 2>&1 &
@@ -69,7 +61,6 @@ $PY "$dir/peek.py" "$ADAPTER_PY" "ipc://$dir/bus.sock" "$dir/py" >"$dir/py.out" 
 ppid=$!
 "$REC" -c "$dir/records.ini" run 2>"$dir/rec.log" &
 rpid=$!
-pids="$pids $tpid $ppid $rpid"
 cp "$doc" "$dir/drop/.big.tmp"
 mv "$dir/drop/.big.tmp" "$dir/drop/big.xml"
 
@@ -97,7 +88,7 @@ cmp "$dir/bag/data/REC-00000001/original.xml" "$doc" || fail "the archive's orig
 cmp "$dir/bag/data/REC-00000001/signed.xml" "$dir/py/signed" || fail "the archive's signed copy differs"
 echo "ok: the archive keeps the bytes received and the signed copy"
 
-kill -TERM "$(echo "$pids" | cut -d' ' -f1)"
-wait "$(echo "$pids" | cut -d' ' -f1)" || fail "secmxd did not stop cleanly"
-pids=""
+kill -TERM "$dpid"
+wait "$dpid" || fail "secmxd did not stop cleanly"
+dpid=""
 echo "ok: large.sh"

@@ -19,6 +19,25 @@ mkorg() {
 	chmod 600 "$1/org.key"
 }
 
+# test_dir NAME: a new directory /tmp/secmxd-NAME-XXXXXX in $dir, with
+# drop/ and a throwaway organisation key (mkorg); $dpid (secmxd's pid, "")
+# and every background job are killed and waited for at exit, and $dir is
+# removed unless KEEP is set.
+test_dir() {
+	dir=$(mktemp -d "/tmp/secmxd-$1-XXXXXX")
+	dpid=""
+	trap test_cleanup EXIT INT TERM
+	mkdir "$dir/drop"
+	mkorg "$dir"
+}
+
+# test_cleanup: test_dir's exit trap.
+test_cleanup() {
+	for p in $dpid $(jobs -p); do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	[ -n "${KEEP:-}" ] || rm -rf "$dir"
+}
+
 # mkconf DIR FILE ROUTES [EXTRA]: a daemon configuration (mode 0600).
 mkconf() {
 	cat >"$2" <<CONF

@@ -20,16 +20,8 @@
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 
-dir=$(mktemp -d /tmp/secmxd-orig-XXXXXX)
-dpid=""
-cleanup() {
-	for p in $dpid $(jobs -p); do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	[ -n "${KEEP:-}" ] || rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-mkdir "$dir/drop" "$dir/out" "$dir/out2"
-mkorg "$dir"
+test_dir orig
+mkdir "$dir/out" "$dir/out2"
 conf="$dir/secmxd.conf"
 mkconf "$dir" "$conf" "peek:Invoice, peek2:Invoice"
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"
