@@ -22,16 +22,6 @@ set -eu
 SECMX="$SECMX_BUILD/cli/secmx"
 
 test_dir admin
-daemon_up() {
-	"$SECMXD" -c "$1" 2>"$2" &
-	dpid=$!
-	wait_for 10 log_has "$2" "daemon.started" || fail "daemon did not start: $(cat "$2")"
-}
-daemon_down() {
-	kill -TERM "$dpid"
-	wait "$dpid" || fail "secmxd did not stop cleanly"
-	dpid=""
-}
 # mode FILE: its permission bits in octal.
 mode() { stat -c %a "$1"; }
 

@@ -18,9 +18,7 @@ conf="$dir/secmxd.conf"
 mkconf "$dir" "$conf" "peek:Invoice"
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"
 
-"$SECMXD" -c "$conf" 2>"$dir/d.log" &
-dpid=$!
-wait_for 10 test -S "$dir/bus.sock" || fail "daemon did not bind: $(cat "$dir/d.log")"
+daemon_up "$conf" "$dir/d.log"
 $PY "$SECMX_SRC/adapters/examples/python/adapter.py" --endpoint "ipc://$dir/bus.sock" \
 	--name peek --pattern Invoice --outdir "$dir/out" --count 2 --timeout 30 \
 	>"$dir/peek.log" 2>&1 &
@@ -67,7 +65,5 @@ sqlite3 "file:$dir/q.db?mode=ro" "SELECT b.body FROM delivery d JOIN msg_body b 
 	ORDER BY d.id" | grep -c '"duplicate_of":"m1"' >"$dir/n" || true
 [ "$(cat "$dir/n")" = 1 ] || fail "want one delivered envelope with meta.duplicate_of m1, got $(cat "$dir/n")"
 echo "ok: the copy is delivered with meta.duplicate_of = m1, the first without"
-kill -TERM "$dpid"
-wait "$dpid" || fail "secmxd did not stop cleanly"
-dpid=""
+daemon_down
 echo "ok: duplicate.sh"

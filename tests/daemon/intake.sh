@@ -17,17 +17,6 @@ set -eu
 
 test_dir intake
 nz="$SECMX_SRC/tests/data/invoice-nz.xml"
-# daemon_up CONF LOG: start secmxd, wait for daemon.started; daemon_down: SIGTERM, clean exit
-daemon_up() {
-	"$SECMXD" -c "$1" 2>"$2" &
-	dpid=$!
-	wait_for 10 log_has "$2" "daemon.started" || fail "daemon did not start: $(cat "$2")"
-}
-daemon_down() {
-	kill -TERM "$dpid"
-	wait "$dpid" || fail "secmxd did not stop cleanly"
-	dpid=""
-}
 
 # ---- 1. a rename is taken at once, whatever the poll interval ---------------
 mkconf "$dir" "$dir/slow.conf" "records:*" "[log]

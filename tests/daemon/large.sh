@@ -33,9 +33,7 @@ credit = 4
 INI
 chmod 600 "$dir/records.ini"
 
-"$SECMXD" -c "$conf" 2>"$dir/d.log" &
-dpid=$!
-wait_for 10 test -S "$dir/bus.sock" || fail "daemon did not bind: $(cat "$dir/d.log")"
+daemon_up "$conf" "$dir/d.log"
 "$TADAPTER" -e "ipc://$dir/bus.sock" -n tada -p Invoice -s "$dir/tada.db" -j "$dir/tada.j" \
 	-c 1 -t 60000 >"$dir/tada.out" 2>&1 &
 tpid=$!
@@ -88,7 +86,5 @@ cmp "$dir/bag/data/REC-00000001/original.xml" "$doc" || fail "the archive's orig
 cmp "$dir/bag/data/REC-00000001/signed.xml" "$dir/py/signed" || fail "the archive's signed copy differs"
 echo "ok: the archive keeps the bytes received and the signed copy"
 
-kill -TERM "$dpid"
-wait "$dpid" || fail "secmxd did not stop cleanly"
-dpid=""
+daemon_down
 echo "ok: large.sh"

@@ -38,6 +38,21 @@ test_cleanup() {
 	[ -n "${KEEP:-}" ] || rm -rf "$dir"
 }
 
+# daemon_up CONF LOG: start secmxd on CONF (standard error to LOG, pid in
+# $dpid) and wait for its daemon.started line.
+daemon_up() {
+	"$SECMXD" -c "$1" 2>"$2" &
+	dpid=$!
+	wait_for 10 log_has "$2" "daemon.started" || fail "daemon did not start: $(cat "$2")"
+}
+
+# daemon_down: SIGTERM to secmxd ($dpid); it must drain and exit 0.
+daemon_down() {
+	kill -TERM "$dpid"
+	wait "$dpid" || fail "secmxd did not stop cleanly"
+	dpid=""
+}
+
 # mkconf DIR FILE ROUTES [EXTRA]: a daemon configuration (mode 0600).
 mkconf() {
 	cat >"$2" <<CONF
