@@ -59,8 +59,6 @@ int main(int argc, char **argv)
 	}
 	memset(&cfg, 0, sizeof(cfg));
 	rc = config_load(&daemon_config_table, file, &cfg, err, sizeof(err));
-	if (rc == 0 && (rc = daemon_config_check(&cfg, err, sizeof(err))) < 0)
-		config_free(&daemon_config_table, &cfg);
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", err[0] ? err : secmx_strerror(rc));
 		return 1;

@@ -168,6 +168,7 @@ struct config_key {
 #define CONFIG_OFFSET(S, M, T) _Generic(((S *)0)->M, T: offsetof(S, M))
 
 struct config_table;
+struct config_where;
 
 /* A table included in another at OFFSET (its struct embedded there). */
 struct config_sub {
@@ -182,6 +183,15 @@ struct config_table {
 	size_t nkeys;
 	const struct config_sub *subs; /* nsubs included tables (may be NULL) */
 	size_t nsubs;
+	/*
+	 * check (may be NULL): what the keys' types and bounds cannot say, such
+	 * as one key that needs another. Called by config_load/config_reload
+	 * after every key has parsed, with the file's values (this table's
+	 * struct, CFG); refuses through config_key_refuse(), which names the
+	 * file and the line of the key it blames. Returns 0 or that refusal.
+	 * An included table's check runs too, on its part of the struct.
+	 */
+	int (*check)(const void *cfg, struct config_where *w);
 };
 
 /* Files larger than this are refused (a configuration, not a data set). */
@@ -197,8 +207,9 @@ int config_defaults(const struct config_table *t, void *out, char *err, size_t e
 
 /*
  * config_load: parse FILE against table T, all or nothing. Unknown sections
- * and keys, duplicates, bad values, out-of-bounds values and unusable paths
- * are refused with "FILE:LINE: section.key: reason" in ERR and
+ * and keys, duplicates, bad values, out-of-bounds values, unusable paths
+ * and whatever the tables' checks refuse (struct config_table.check) are
+ * refused with "FILE:LINE: section.key: reason" in ERR and
  * SECMX_ECONFIG (SECMX_EIO when FILE cannot be read, SECMX_ENOMEM). Keys not
  * in the file take their defaults. On success OUT (table->size bytes; its
  * old contents are overwritten, not freed) owns the new values: release
@@ -222,6 +233,16 @@ int config_load(const struct config_table *t, const char *file, void *out, char 
  */
 int config_reload(const struct config_table *t, const char *file, const void *cur, void *next,
 		  char *restart, size_t restartlen, char *err, size_t errlen);
+
+/*
+ * config_key_refuse: from a table's check, refuse the file because of key
+ * SECTION.NAME: records "FILE:LINE: section.name: REASON" (LINE: where the
+ * key is set; "FILE: section.name (default): REASON" when the file does not
+ * set it) as the load's error, the first refusal winning. Returns
+ * SECMX_ECONFIG, for the check to return.
+ */
+int config_key_refuse(struct config_where *w, const char *section, const char *name,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* config_free: free what config_load/defaults/reload put in CFG; NULL is fine.
  * Pointers are set to NULL, so calling it twice is harmless. */

@@ -9,6 +9,8 @@
  *   config_reload()       load again, keeping non-reloadable keys from the
  *                         running configuration and naming those that changed.
  *   config_free()         release the strings and lists a load allocated.
+ *   config_key_refuse()   for a table's check (struct config_table.check):
+ *                         refuse the file at the line of the key blamed.
  *
  * Errors: SECMX_ECONFIG (the file is wrong: ERR says where and why),
  * SECMX_EIO (unreadable), SECMX_ENOMEM, SECMX_EINTERNAL (a table's own
@@ -41,6 +43,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +63,11 @@ struct parse {
 	int rc;                /* its code */
 	char *err;
 	size_t errlen;
+};
+
+/* What a table's check is given to refuse with (common.h): the parse. */
+struct config_where {
+	struct parse *ps;
 };
 
 /* count_keys: how many keys T holds, included tables too. */
@@ -869,6 +877,42 @@ static void validate(struct parse *ps, const struct stat *filest)
 	}
 }
 
+/* config_key_refuse: a check's refusal at the line of SECTION.NAME. */
+int config_key_refuse(struct config_where *w, const char *section, const char *name,
+                      const char *fmt, ...)
+{
+	struct parse *ps = w->ps;
+	char what[128], why[768];
+	va_list ap;
+	size_t i;
+	int line = 0;
+
+	for (i = 0; i < ps->rt->n; i++)
+		if (strcmp(ps->rt->keys[i].k->section, section) == 0 &&
+		    strcmp(ps->rt->keys[i].k->name, name) == 0)
+			line = ps->seen[i];
+	snprintf(what, sizeof(what), "%s.%s%s", section, name, line ? "" : " (default)");
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	fail(ps, SECMX_ECONFIG, line, what, why);
+	return SECMX_ECONFIG;
+}
+
+/* run_checks: table T's check and its included tables' on the struct at BASE. */
+static int run_checks(const struct config_table *t, const char *base, struct config_where *w)
+{
+	size_t i;
+	int rc;
+
+	if (t->check != NULL && (rc = t->check(base, w)) < 0)
+		return rc;
+	for (i = 0; i < t->nsubs; i++)
+		if ((rc = run_checks(t->subs[i].table, base + t->subs[i].offset, w)) < 0)
+			return rc;
+	return 0;
+}
+
 /* load: parse FILE into a new staging struct *OUTP (caller frees). */
 static int load(const struct config_table *t, const struct rtable *rt, const char *file,
                 void **outp, char *err, size_t errlen)
@@ -928,6 +972,13 @@ static int load(const struct config_table *t, const struct rtable *rt, const cha
 		     "syntax error: expected [section], key = value, or a comment");
 	if (!ps.failed)
 		validate(&ps, &st);
+	if (!ps.failed) {
+		struct config_where w = {&ps};
+
+		/* A check that fails without refusing is a bug in the table. */
+		if ((rc = run_checks(t, ps.cfg, &w)) < 0 && !ps.failed)
+			fail(&ps, rc, 0, "check", secmx_strerror(rc));
+	}
 	if (ps.failed) {
 		rc = ps.rc;
 		goto done;

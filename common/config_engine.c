@@ -14,12 +14,16 @@
  * names and defaults as engine_config_default(), allow_sha1 is
  * ENGINE_CFG_ALLOW_SHA1). The signing keys are for the process that signs.
  *
+ * Checks across keys (config_load refuses them at the key's line): sign_key
+ * needs sign_cert; sign_key_password_env must name a variable that is set.
+ *
  * Limits: the bounds below keep every value within the engine's own types
  * (max_depth and max_attrs fit an unsigned).
  */
 #include "common.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 /* E: the offset of a member, checked against its storage type (common.h). */
 #define E(member, type) CONFIG_OFFSET(struct config_engine, member, type)
@@ -51,7 +55,7 @@ static const struct config_key engine_keys[] = {
      "Private key (PEM) used to sign documents. Only the signing process reads it; "
      "it must be mode 0600 (or stricter) and owned by the service user or root."},
     {"engine", "sign_cert", CONFIG_PATH, 0, NULL, 0, 0, NULL, E(sign_cert, char *),
-     "Certificate (PEM) of `sign_key`, included in signatures."},
+     "Certificate (PEM) of `sign_key`, included in signatures; required with `sign_key`."},
     {"engine", "sign_key_password_env", CONFIG_STRING, 0, NULL, 0, 0, NULL,
      E(sign_key_password_env, char *),
      "Name of the environment variable holding the password of `sign_key`, if it is "
@@ -62,6 +66,24 @@ static const struct config_key engine_keys[] = {
      "Certificate revocation lists (PEM) checked when verifying signatures."},
 };
 
+/*
+ * check: a signing key needs its certificate, and the environment variable
+ * named for its password must be set (checked here too, not only when the
+ * key is loaded, so that --check-config and a reload say so with the line).
+ */
+static int check(const void *c, struct config_where *w)
+{
+	const struct config_engine *e = c;
+
+	if (e->sign_key && !e->sign_cert)
+		return config_key_refuse(w, "engine", "sign_key", "needs engine.sign_cert");
+	if (e->sign_key && e->sign_key_password_env && getenv(e->sign_key_password_env) == NULL)
+		return config_key_refuse(w, "engine", "sign_key_password_env",
+		                         "%s is not set in the environment",
+		                         e->sign_key_password_env);
+	return 0;
+}
+
 const struct config_table config_engine_table = {
     .name = "engine",
     .size = sizeof(struct config_engine),
@@ -69,4 +91,5 @@ const struct config_table config_engine_table = {
     .nkeys = sizeof(engine_keys) / sizeof(engine_keys[0]),
     .subs = NULL,
     .nsubs = 0,
+    .check = check,
 };

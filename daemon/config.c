@@ -2,7 +2,8 @@
  * config.c — the secmxd configuration: one typed table (common.h,
  * CONFIGURATION) with [engine] included from config_engine_table.
  *
- * Interface (daemon.h): daemon_config_table, daemon_config_check().
+ * Interface (daemon.h): daemon_config_table. Its check refuses, at the line
+ * of the key, what the types cannot say (routing items, tcp:// without CURVE).
  * Keep docs/configuration.md in step (the config_docs test checks it).
  */
 #include "daemon.h"
@@ -61,7 +62,8 @@ static const struct config_key daemon_keys[] = {
     {"bus", "curve_secret", CONFIG_SECRET_PATH, 0, NULL, 0, 0, NULL, D(curve_secret, char *),
      "The server's CURVE secret key file (`secmx bus keygen`); required for tcp://."},
     {"bus", "allow_list", CONFIG_PATH, 0, NULL, 0, 0, NULL, D(allow_list, char *),
-     "File of adapter public keys allowed to connect over tcp:// (docs/protocol.md)."},
+     "File of adapter public keys allowed to connect over tcp:// (docs/protocol.md); required "
+     "for tcp://."},
     {"bus", "ipc_mode", CONFIG_ENUM, 0, "0600", 0, 0, IPC_MODE_VALUES, D(ipc_mode, int),
      "Mode of the ipc:// socket file: `0600` (only the daemon's user may connect) or `0660` "
      "(also its group: adapters running as other users in the daemon's group). Not used "
@@ -87,6 +89,36 @@ static const struct config_key daemon_keys[] = {
      "Least severe level logged: err, warning, notice, info, debug."},
 };
 
+/*
+ * check: what the table cannot express, refused at the line of the key
+ * (config_key_refuse): a routing item that is not adapter:pattern, and
+ * tcp:// without the CURVE files. [engine]'s own check is config_engine.c's.
+ */
+static int check(const void *c, struct config_where *w)
+{
+	const struct daemon_config *cfg = c;
+	size_t i;
+
+	for (i = 0; i < cfg->routes.n; i++) {
+		const char *item = cfg->routes.v[i], *colon = strchr(item, ':');
+		char name[BUS_MAX_ID + 1];
+		size_t n = colon ? (size_t)(colon - item) : 0;
+
+		if (colon == NULL || n == 0 || n > BUS_MAX_ID || !bus_pattern_ok(colon + 1))
+			return config_key_refuse(w, "routing", "routes",
+			                         "\"%s\" is not adapter:pattern", item);
+		memcpy(name, item, n);
+		name[n] = '\0';
+		if (!bus_name_ok(name))
+			return config_key_refuse(w, "routing", "routes", "\"%s\": bad adapter name",
+			                         item);
+	}
+	if (strncmp(cfg->endpoint, "tcp://", 6) == 0 && (!cfg->curve_secret || !cfg->allow_list))
+		return config_key_refuse(w, "bus", "endpoint",
+		                         "tcp:// needs bus.curve_secret and bus.allow_list");
+	return 0;
+}
+
 static const struct config_sub daemon_subs[] = {
     {&config_engine_table, offsetof(struct daemon_config, engine)},
 };
@@ -98,38 +130,5 @@ const struct config_table daemon_config_table = {
     .nkeys = sizeof(daemon_keys) / sizeof(daemon_keys[0]),
     .subs = daemon_subs,
     .nsubs = 1,
+    .check = check,
 };
-
-/* daemon_config_check: see daemon.h. */
-int daemon_config_check(const struct daemon_config *cfg, char *err, size_t errlen)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->routes.n; i++) {
-		const char *item = cfg->routes.v[i], *colon = strchr(item, ':');
-		char name[BUS_MAX_ID + 1];
-		size_t n = colon ? (size_t)(colon - item) : 0;
-
-		if (colon == NULL || n == 0 || n > BUS_MAX_ID || !bus_pattern_ok(colon + 1)) {
-			secmx_errf(err, errlen, "routing.routes: \"%s\" is not adapter:pattern",
-			           item);
-			return SECMX_ECONFIG;
-		}
-		memcpy(name, item, n);
-		name[n] = '\0';
-		if (!bus_name_ok(name)) {
-			secmx_errf(err, errlen, "routing.routes: \"%s\": bad adapter name", item);
-			return SECMX_ECONFIG;
-		}
-	}
-	if (strncmp(cfg->endpoint, "tcp://", 6) == 0 && (!cfg->curve_secret || !cfg->allow_list)) {
-		secmx_errf(err, errlen,
-		           "bus.endpoint: tcp:// needs bus.curve_secret and bus.allow_list");
-		return SECMX_ECONFIG;
-	}
-	if (cfg->engine.sign_key && !cfg->engine.sign_cert) {
-		secmx_errf(err, errlen, "engine.sign_key: needs engine.sign_cert");
-		return SECMX_ECONFIG;
-	}
-	return 0;
-}

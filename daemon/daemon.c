@@ -1071,8 +1071,7 @@ int daemon_reload(struct daemon *d)
 		log_event(LOGL_ERR, "-", "config.reload-refused", "error=%s", err);
 		return rc;
 	}
-	if ((rc = daemon_config_check(&next, err, sizeof(err))) < 0 ||
-	    (rc = kit_build(&next, &kit, err, sizeof(err))) < 0) {
+	if ((rc = kit_build(&next, &kit, err, sizeof(err))) < 0) {
 		log_event(LOGL_ERR, "-", "config.reload-refused", "error=%s", err);
 		config_free(&daemon_config_table, &next);
 		return rc;

@@ -6,9 +6,9 @@
  *
  * Public interface:
  *   daemon_config_table     the whole secmxd configuration (struct
- *                           daemon_config), [engine] included as a sub-table.
- *   daemon_config_check()   checks a loaded configuration beyond what the
- *                           table can say (routing entries, tcp needs keys).
+ *                           daemon_config), [engine] included as a sub-table;
+ *                           its check refuses, at the key's line, what the
+ *                           types cannot say (routing entries, tcp needs keys).
  *   daemon_new()/daemon_free()
  *                           build the daemon from a loaded configuration:
  *                           engine, queue, bus, worker threads. Free joins
@@ -66,13 +66,10 @@ struct daemon_config {
 	int log_level; /* enum log_level */
 };
 
-/* daemon_config_table: the secmxd keys for struct daemon_config. */
+/* daemon_config_table: the secmxd keys for struct daemon_config. config_load
+ * also refuses a routing item that is not "adapter:pattern" and tcp:// without
+ * the CURVE files, at the line of routes or endpoint (the table's check). */
 extern const struct config_table daemon_config_table;
-
-/* daemon_config_check: refuse what the table cannot express (a routing item
- * that is not "adapter:pattern", tcp:// without CURVE files). 0 or
- * SECMX_ECONFIG with the reason in ERR. */
-int daemon_config_check(const struct daemon_config *cfg, char *err, size_t errlen);
 
 struct daemon;
 

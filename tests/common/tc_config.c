@@ -58,7 +58,7 @@ static const struct config_key tkeys[] = {
 static const struct config_sub tsubs[] = {{&config_engine_table, T(engine, struct config_engine)}};
 
 static const struct config_table ttable = {
-    "test", sizeof(struct tcfg), tkeys, sizeof(tkeys) / sizeof(tkeys[0]), tsubs, 1,
+    "test", sizeof(struct tcfg), tkeys, sizeof(tkeys) / sizeof(tkeys[0]), tsubs, 1, NULL,
 };
 
 static char dir[64];
@@ -665,7 +665,7 @@ static const struct config_key rkeys[] = {
      offsetof(struct rcfg, workers), "Required."},
 };
 
-static const struct config_table rtable = {"daemon", sizeof(struct rcfg), rkeys, 2, NULL, 0};
+static const struct config_table rtable = {"daemon", sizeof(struct rcfg), rkeys, 2, NULL, 0, NULL};
 
 START_TEST(required_create_and_size)
 {
@@ -694,6 +694,92 @@ START_TEST(required_create_and_size)
 	free(big);
 	ck_assert_int_eq(config_load(&rtable, path, &r, err, sizeof(err)), SECMX_ECONFIG);
 	ck_assert_msg(strstr(err, "t.conf: larger than 1048576 bytes") != NULL, "%s", err);
+}
+END_TEST
+
+/* A table with a check across its keys, and [engine] (whose check runs too). */
+struct ccfg {
+	long long low, high;
+	struct config_engine engine;
+};
+
+static const struct config_key ckeys[] = {
+    {"range", "low", CONFIG_INT, CONFIG_RELOAD, "0", 0, 0, NULL, offsetof(struct ccfg, low),
+     "Low."},
+    {"range", "high", CONFIG_INT, CONFIG_RELOAD, "10", 0, 0, NULL, offsetof(struct ccfg, high),
+     "High."},
+};
+
+static const struct config_sub csubs[] = {{&config_engine_table, offsetof(struct ccfg, engine)}};
+
+/* ccheck: range.low may not be above range.high. */
+static int ccheck(const void *c, struct config_where *w)
+{
+	const struct ccfg *x = c;
+
+	if (x->low > x->high)
+		return config_key_refuse(w, "range", "low", "%lld is above range.high (%lld)",
+		                         x->low, x->high);
+	return 0;
+}
+
+static const struct config_table ctable = {"range", sizeof(struct ccfg), ckeys, 2, csubs, 1,
+                                           ccheck};
+
+/* cload_fails_at: TEXT is refused by a check with "PATH:LINE: WANT". */
+static void cload_fails_at(const char *text, int line, const char *want)
+{
+	struct ccfg c;
+	char expect[512];
+
+	put("t.conf", text, 0600);
+	memset(&c, 0x5a, sizeof(c));
+	ck_assert_int_eq(config_load(&ctable, path, &c, err, sizeof(err)), SECMX_ECONFIG);
+	if (line > 0)
+		snprintf(expect, sizeof(expect), "%s:%d: %s", path, line, want);
+	else
+		snprintf(expect, sizeof(expect), "%s: %s", path, want);
+	ck_assert_str_eq(err, expect);
+	ck_assert_int_eq(c.low, 0x5a5a5a5a5a5a5a5aLL); /* untouched */
+}
+
+START_TEST(checks_name_the_line)
+{
+	struct ccfg c, next;
+	char text[512];
+	const char *key = put("k.pem", "not really a key\n", 0600);
+	const char *crt = put("c.pem", "not really a cert\n", 0644);
+
+	/* The table's check blames a key: the line it is set on. */
+	cload_fails_at("[range]\nhigh = 5\n\n; c\nlow = 7\n", 5,
+	               "range.low: 7 is above range.high (5)");
+	/* Not set in the file: named as the default, without a line. */
+	cload_fails_at("[range]\nhigh = -1\n", 0,
+	               "range.low (default): 0 is above range.high (-1)");
+	/* An included table's check runs on its own part: [engine]'s. */
+	snprintf(text, sizeof(text), "[range]\nlow = 1\n[engine]\nmax_depth = 9\nsign_key = %s\n",
+	         key);
+	cload_fails_at(text, 5, "engine.sign_key: needs engine.sign_cert");
+	unsetenv("SECMX_TC_CONFIG_PW");
+	snprintf(text, sizeof(text),
+	         "[engine]\nsign_key = %s\nsign_cert = %s\nsign_key_password_env = "
+	         "SECMX_TC_CONFIG_PW\n",
+	         key, crt);
+	cload_fails_at(text, 4,
+	               "engine.sign_key_password_env: SECMX_TC_CONFIG_PW is not set in the "
+	               "environment");
+	/* Both satisfied: loaded. */
+	setenv("SECMX_TC_CONFIG_PW", "x", 1);
+	ck_assert_msg(config_load(&ctable, path, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.engine.sign_key, key);
+	unsetenv("SECMX_TC_CONFIG_PW");
+	/* A reload runs the checks on the file too, and refuses it located. */
+	put("t.conf", "[range]\nlow = 3\nhigh = 2\n", 0600);
+	ck_assert_int_eq(config_reload(&ctable, path, &c, &next, NULL, 0, err, sizeof(err)),
+	                 SECMX_ECONFIG);
+	ck_assert_msg(strstr(err, "t.conf:2: range.low: 3 is above range.high (2)") != NULL, "%s",
+	              err);
+	config_free(&ctable, &c);
 }
 END_TEST
 
@@ -798,9 +884,9 @@ START_TEST(table_bugs)
 	static const struct config_key no_values[] = {
 	    {"s", "a", CONFIG_ENUM, 0, NULL, 0, 0, NULL, 0, ""},
 	};
-	const struct config_table t1 = {"t", sizeof(long long), twice, 2, NULL, 0};
-	const struct config_table t2 = {"t", sizeof(long long), bad_default, 1, NULL, 0};
-	const struct config_table t3 = {"t", sizeof(int), no_values, 1, NULL, 0};
+	const struct config_table t1 = {"t", sizeof(long long), twice, 2, NULL, 0, NULL};
+	const struct config_table t2 = {"t", sizeof(long long), bad_default, 1, NULL, 0, NULL};
+	const struct config_table t3 = {"t", sizeof(int), no_values, 1, NULL, 0, NULL};
 	long long v = 5;
 
 	ck_assert_int_eq(config_defaults(&t1, &v, err, sizeof(err)), SECMX_EINTERNAL);
@@ -825,6 +911,7 @@ TCase *tc_config(void)
 	tcase_add_test(tc, good_values);
 	tcase_add_loop_test(tc, each_value, 0, (int)(sizeof(vcases) / sizeof(vcases[0])));
 	tcase_add_test(tc, errors_name_the_line);
+	tcase_add_test(tc, checks_name_the_line);
 	tcase_add_test(tc, long_lines_and_nul);
 	tcase_add_test(tc, indented_and_unreadable);
 	tcase_add_test(tc, all_or_nothing);

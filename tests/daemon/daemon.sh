@@ -1,7 +1,9 @@
 #!/bin/sh
 # daemon.sh — secmxd end to end, as an operator runs it:
-#   1. --check-config: the effective configuration; refusals with FILE:LINE;
-#      a world-readable signing key refused.
+#   1. --check-config: the effective configuration; refusals with FILE:LINE,
+#      checks across keys (routes, tcp:// without CURVE, sign_key without
+#      sign_cert) too, at start-up as well; a world-readable signing key
+#      refused.
 #   2. drop-directory intake of the corpus examples, tests/data/invoice-nz.xml
 #      and three bad documents, with the Python adapter (pyfin, Invoice, via
 #      HELLO) and two C SDK adapters (cfin: Invoice, records: * and reject:*,
@@ -44,16 +46,28 @@ rc=0
 [ "$rc" -eq 1 ] && grep -q "bad2.conf:6: workers.count: " "$dir/bad2.err" ||
 	fail "out-of-bounds value not refused with its line: $(cat "$dir/bad2.err")"
 
-printf '[queue]\ndb = %s/q.db\n[bus]\nendpoint = ipc://%s/b.sock\n[routing]\nroutes = nocolon\n' \
+# Checks across keys: refused at the line of the key, by --check-config and
+# at start-up alike (exit 1, nothing started).
+refused_at() { # FILE LINE TEXT: both modes refuse FILE with "FILE:LINE: TEXT"
+	for mode in --check-config --foreground; do
+		rc=0
+		timeout 20 "$SECMXD" -c "$1" $mode >/dev/null 2>"$1.err" || rc=$?
+		[ "$rc" -eq 1 ] || fail "$1 ($mode): exit $rc, wanted 1: $(cat "$1.err")"
+		grep -qF "$1:$2: $3" "$1.err" ||
+			fail "$1 ($mode): wanted \"$1:$2: $3\", got: $(cat "$1.err")"
+	done
+}
+printf '[queue]\ndb = %s/q.db\n[bus]\nendpoint = ipc://%s/b.sock\n[routing]\nroutes = fin:Invoice, nocolon\n' \
 	"$dir" "$dir" >"$dir/bad3.conf"
-"$SECMXD" -c "$dir/bad3.conf" --check-config >/dev/null 2>"$dir/bad3.err" &&
-	fail "a routing item without adapter:pattern was accepted"
-grep -q "routing.routes" "$dir/bad3.err" || fail "bad route not named"
+refused_at "$dir/bad3.conf" 6 'routing.routes: "nocolon" is not adapter:pattern'
 
-printf '[queue]\ndb = %s/q.db\n[bus]\nendpoint = tcp://127.0.0.1:5999\n' "$dir" >"$dir/tcp.conf"
-"$SECMXD" -c "$dir/tcp.conf" --check-config >/dev/null 2>"$dir/tcp.err" &&
-	fail "tcp:// without CURVE keys was accepted"
-grep -q "bus.curve_secret" "$dir/tcp.err" || fail "tcp:// refusal does not name the keys"
+printf '[queue]\ndb = %s/q.db\n\n[bus]\nendpoint = tcp://127.0.0.1:5999\n' "$dir" >"$dir/tcp.conf"
+refused_at "$dir/tcp.conf" 5 "bus.endpoint: tcp:// needs bus.curve_secret and bus.allow_list"
+
+printf '[queue]\ndb = %s/q.db\n[engine]\n; no sign_cert\nsign_key = %s/org.key\n[bus]\nendpoint = ipc://%s/b.sock\n' \
+	"$dir" "$dir" "$dir" >"$dir/nocert.conf"
+refused_at "$dir/nocert.conf" 5 "engine.sign_key: needs engine.sign_cert"
+[ ! -e "$dir/q.db" ] && [ ! -e "$dir/b.sock" ] || fail "a refused configuration started something"
 
 chmod 644 "$dir/org.key"
 rc=0
@@ -61,7 +75,7 @@ rc=0
 [ "$rc" -eq 1 ] && grep -q "engine.sign_key" "$dir/mode.err" ||
 	fail "a signing key readable by others was accepted ($rc): $(cat "$dir/mode.err")"
 chmod 600 "$dir/org.key"
-echo "ok: --check-config (dump, unknown key, bound, route, tcp without keys, secret file mode)"
+echo "ok: --check-config (dump, unknown key, bound, route, tcp without keys, key without cert, located at start-up too, secret file mode)"
 
 # ---- 2. intake and delivery -------------------------------------------------
 "$SECMXD" -c "$conf" 2>"$dir/d.log" &
