@@ -16,6 +16,9 @@
  * Text output shows control bytes in stored values (file names, errors) as
  * \xNN, so that a file named with an ESC sequence cannot drive the
  * operator's terminal; --json is unchanged (JSON escapes them).
+ * list --state takes the known states only (STATES below); retry refuses
+ * (exit 1, with the state and why) a message it could not change: done
+ * without dead deliveries, quarantined, dropped, dead with nowhere to go.
  * Exit status: 0 done, 1 no such entry or not allowed in its state, 2 usage
  * or store error.
  */
@@ -47,7 +50,9 @@ static void help(FILE *fp)
 	        "being processed until release; remove deletes it (the reason is audited).\n"
 	        "ID is the queue id, bare (42) or as the logs print it (m42).\n\n"
 	        "  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
-	        "  --state S      list only entries in state S (new, dead, quarantined, ...)\n"
+	        "  --state S      list only entries in state S: new, validated, correlated,\n"
+	        "                 attested, done, dead (dead deliveries too), quarantined,\n"
+	        "                 dropped\n"
 	        "  --limit N      list at most N entries\n"
 	        "  --json         JSON output\n"
 	        "  --by WHO       who is acting, for the audit log (default: login name)\n"
@@ -204,6 +209,51 @@ static const char *whoami(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * The states a message can be in: the queue's own (new, done, dead,
+ * quarantined, dropped; queue.h) and secmxd's pipeline states between them
+ * (daemon/pipeline.c STEPS, the table in docs/operations.md). `list
+ * --state` takes only these, so that a typo is refused instead of listing
+ * nothing.
+ */
+static const char *const STATES[] = {"new",  "validated", "correlated",  "attested",
+                                     "done", "dead",      "quarantined", "dropped"};
+
+/* state_known: is S one of STATES? */
+static int state_known(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(STATES) / sizeof(STATES[0]); i++)
+		if (strcmp(s, STATES[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* retry_refused: why message ID cannot be retried, with its state, on
+ * standard error (queue_msg_retry said SECMX_ESTATE). EXIT_REFUSED. */
+static int retry_refused(struct queue *q, int64_t id, const char *arg)
+{
+	json_t *m = NULL;
+	const char *state = "?", *why = "retry is not allowed in this state";
+	char e[128];
+
+	if (queue_show_json(q, id, &m) == 0)
+		state = str(m, "state");
+	if (strcmp(state, QUEUE_STATE_DONE) == 0)
+		why = "it is finished and has no dead deliveries to offer again";
+	else if (strcmp(state, QUEUE_STATE_QUARANTINED) == 0)
+		why = "its stored bytes failed their digest; it can only be removed";
+	else if (strcmp(state, QUEUE_STATE_DROPPED) == 0)
+		why = "it is a dropped duplicate, never processed";
+	else if (strcmp(state, QUEUE_STATE_DEAD) == 0)
+		why = "it has no state to return to";
+	fprintf(stderr, "%s: queue retry %s: not retried: message in state %s: %s\n", cli_prog, arg,
+	        esc(state, e, sizeof(e)), why);
+	json_decref(m);
+	return EXIT_REFUSED;
+}
+
 /* status: the exit status for a queue call's result, with a message. */
 static int status(int rc, const char *what, const char *arg)
 {
@@ -275,6 +325,13 @@ int cmd_queue(int argc, char **argv)
 			help(stderr);
 			return EXIT_USAGE;
 		}
+		if (state != NULL && !state_known(state)) {
+			fprintf(stderr, "%s: queue list: unknown state '%s' (", cli_prog, state);
+			for (i = 0; i < (int)(sizeof(STATES) / sizeof(STATES[0])); i++)
+				fprintf(stderr, "%s%s", i ? ", " : "", STATES[i]);
+			fprintf(stderr, ")\n");
+			return EXIT_USAGE;
+		}
 	} else if (strcmp(action, "txn") == 0) {
 		if (arg == NULL) {
 			help(stderr);
@@ -341,7 +398,9 @@ int cmd_queue(int argc, char **argv)
 			rc = queue_msg_release(q, id, by);
 		else
 			rc = queue_msg_remove(q, id, by, reason);
-		if ((ret = status(rc, action, arg)) == 0)
+		if (rc == SECMX_ESTATE && strcmp(action, "retry") == 0)
+			ret = retry_refused(q, id, arg);
+		else if ((ret = status(rc, action, arg)) == 0)
 			printf("%s: %s %lld\n", cli_prog,
 			       strcmp(action, "retry") == 0     ? "retrying"
 			       : strcmp(action, "hold") == 0    ? "held"

@@ -579,7 +579,10 @@ int queue_msg_release(struct queue *q, int64_t id, const char *who)
 	return set_held(q, id, 0, who);
 }
 
-/* queue_msg_retry: due now; a dead message (or dead deliveries) come back. */
+/* queue_msg_retry: due now; a dead message (or dead deliveries) come back.
+ * A done message has only its dead deliveries to bring back: without any,
+ * retrying it would change nothing, so it is refused (SECMX_ESTATE), not
+ * audited as if something had been done. */
 int queue_msg_retry(struct queue *q, int64_t id, const char *who)
 {
 	struct qstmt *s;
@@ -624,6 +627,10 @@ int queue_msg_retry(struct queue *q, int64_t id, const char *who)
 	q->ops->bind_int(s, 2, now);
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
+	if (strcmp(state, QUEUE_STATE_DONE) == 0 && q->ops->changes(q->st) == 0) {
+		rc = SECMX_ESTATE;
+		goto fail;
+	}
 	if ((rc = queue__audit(q, id, "retry", who, NULL)) < 0)
 		goto fail;
 	rc = queue__commit(q);

@@ -367,7 +367,10 @@ int queue_lease_release(struct queue *q, const struct queue_lease *lease);
 
 /* Operator actions, each written to the audit log with WHO (NULL = "unknown").
  * hold: never claimed until released. release: undo hold. retry: due now;
- * a dead message returns to the state it died in with attempts reset.
+ * a dead message returns to the state it died in with attempts reset, and
+ * dead deliveries are offered again; SECMX_ESTATE (nothing changed, nothing
+ * audited) for a quarantined or dropped message, a dead one with no state
+ * to return to, and a done one without dead deliveries.
  * remove: delete the message, its steps and deliveries; REASON is required
  * (SECMX_EINVAL without). A quarantined message can only be removed. */
 int queue_msg_hold(struct queue *q, int64_t id, const char *who);

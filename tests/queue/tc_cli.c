@@ -1,8 +1,10 @@
 /*
  * tc_cli.c — `secmx queue` (cli/cmd_queue.c), called in-process with its
  * standard output captured: list and show (text and JSON), hold, retry,
- * remove with its required reason (audited with --by), and the exit
- * statuses for missing entries, bad usage and a missing store.
+ * remove with its required reason (audited with --by), retry refused in a
+ * state where it would change nothing, list --state refusing an unknown
+ * state, and the exit statuses for missing entries, bad usage and a
+ * missing store.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,15 +19,28 @@ const char *cli_prog = "secmx";
 int cmd_queue(int argc, char **argv);
 
 static char captured[65536];
+static char captured_err[4096];
+
+/* slurp: the file PATH into BUF (SIZE bytes, terminated). */
+static void slurp(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
 
 /* run: cmd_queue with the NULL-terminated arguments after "queue --db DB";
- * its standard output lands in captured[]. Returns the exit status. */
+ * its standard output lands in captured[], its standard error in
+ * captured_err[]. Returns the exit status. */
 static int run(const char *first, ...)
 {
 	char *argv[16];
-	char path[400];
-	int argc = 0, fd, saved, rc;
-	ssize_t n;
+	char path[400], epath[400];
+	int argc = 0, fd, saved, esaved, rc;
 	va_list ap;
 	const char *a;
 
@@ -39,20 +54,28 @@ static int run(const char *first, ...)
 	argv[argc] = NULL;
 
 	snprintf(path, sizeof(path), "%s/out.txt", test_dir());
+	snprintf(epath, sizeof(epath), "%s/err.txt", test_dir());
 	fflush(stdout);
+	fflush(stderr);
 	saved = dup(STDOUT_FILENO);
+	esaved = dup(STDERR_FILENO);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(fd, 0);
 	dup2(fd, STDOUT_FILENO);
 	close(fd);
+	fd = open(epath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
 	rc = cmd_queue(argc, argv);
 	fflush(stdout);
+	fflush(stderr);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
-	fd = open(path, O_RDONLY);
-	n = read(fd, captured, sizeof(captured) - 1);
-	close(fd);
-	captured[n > 0 ? n : 0] = '\0';
+	dup2(esaved, STDERR_FILENO);
+	close(esaved);
+	slurp(path, captured, sizeof(captured));
+	slurp(epath, captured_err, sizeof(captured_err));
 	return rc;
 }
 
@@ -125,6 +148,89 @@ START_TEST(cli_list_show_manage)
 }
 END_TEST
 
+/* audits: how many audit records message ID has with ACTION. */
+static int64_t audits(int64_t id, const char *action)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM audit WHERE msg_id = %lld AND action = '%s'", (long long)id,
+	         action);
+	return test_sql_int(sql);
+}
+
+START_TEST(cli_retry_by_state)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_lease l;
+	int64_t fin, dlv, waiting, quar, did;
+	char idf[32], idd[32], idw[32], idq[32], sql[200];
+
+	test_config(&cfg, 0);
+	cfg.clock = NULL;
+	q = test_open(&cfg);
+	fin = test_put(q, "<Invoice/>", "0088:111", "Invoice", "INV-1", "PO-1");
+	dlv = test_put(q, "<Invoice/>", "0088:111", "Invoice", "INV-2", "PO-2");
+	waiting = test_put(q, "<Invoice/>", "0088:111", "Invoice", "INV-3", "PO-3");
+	quar = test_put(q, "<Invoice/>", "0088:111", "Invoice", "INV-4", "PO-4");
+	/* fin and dlv are done; dlv has a delivery that died. */
+	ck_assert_int_eq(queue_claim(q, "new", 0, &l, NULL), 1);
+	ck_assert_int_eq(l.msg_id, fin);
+	ck_assert_int_eq(queue_step_record(q, &l, "route", "ok", NULL, "done"), 0);
+	ck_assert_int_eq(queue_claim(q, "new", 0, &l, NULL), 1);
+	ck_assert_int_eq(l.msg_id, dlv);
+	ck_assert_int_eq(queue_delivery_add(q, dlv, "erp", NULL, &did), 0);
+	ck_assert_int_eq(queue_step_record(q, &l, "route", "ok", NULL, "done"), 0);
+	queue_close(q);
+	snprintf(sql, sizeof(sql), "UPDATE delivery SET state = 'dead' WHERE id = %lld",
+	         (long long)did);
+	test_sql_exec(sql);
+	snprintf(sql, sizeof(sql), "UPDATE msg SET state = 'quarantined' WHERE id = %lld",
+	         (long long)quar);
+	test_sql_exec(sql);
+	snprintf(idf, sizeof(idf), "%lld", (long long)fin);
+	snprintf(idd, sizeof(idd), "m%lld", (long long)dlv);
+	snprintf(idw, sizeof(idw), "%lld", (long long)waiting);
+	snprintf(idq, sizeof(idq), "%lld", (long long)quar);
+
+	/* Done, nothing dead: refused with the state and why, not audited. */
+	ck_assert_int_eq(run("retry", idf, "--by", "tester", NULL), 1);
+	ck_assert_str_eq(captured, "");
+	ck_assert_msg(strstr(captured_err, "not retried: message in state done: it is finished "
+	                                   "and has no dead deliveries") != NULL,
+	              "%s", captured_err);
+	ck_assert_int_eq(audits(fin, "retry"), 0);
+	/* Quarantined: refused too, saying so. */
+	ck_assert_int_eq(run("retry", idq, NULL), 1);
+	ck_assert_msg(strstr(captured_err, "state quarantined: ") != NULL, "%s", captured_err);
+	ck_assert_int_eq(audits(quar, "retry"), 0);
+	/* Done with a dead delivery: the delivery is offered again. */
+	ck_assert_int_eq(run("retry", idd, "--by", "tester", NULL), 0);
+	ck_assert(strstr(captured, "retrying") != NULL);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM delivery WHERE id = %lld AND state = "
+	         "'pending'",
+	         (long long)did);
+	ck_assert_int_eq(test_sql_int(sql), 1);
+	ck_assert_int_eq(audits(dlv, "retry"), 1);
+	/* Waiting in a workflow state: made due now. */
+	ck_assert_int_eq(run("retry", idw, NULL), 0);
+	ck_assert_int_eq(audits(waiting, "retry"), 1);
+
+	/* list --state: a known state lists, an unknown one is a usage error. */
+	ck_assert_int_eq(run("list", "--state", "done", "--json", NULL), 0);
+	ck_assert(strstr(captured, "INV-1") != NULL && strstr(captured, "INV-2") != NULL);
+	ck_assert_int_eq(run("list", "--state", "attested", NULL), 0);
+	ck_assert(strstr(captured, "0 entries") != NULL);
+	ck_assert_int_eq(run("list", "--state", "bogus", NULL), 2);
+	ck_assert_str_eq(captured, "");
+	ck_assert_msg(strstr(captured_err, "unknown state 'bogus' (new, validated, correlated, "
+	                                   "attested, done, dead, quarantined, dropped)") != NULL,
+	              "%s", captured_err);
+}
+END_TEST
+
 START_TEST(cli_missing_store)
 {
 	char *argv[] = {(char *)"queue", (char *)"--db", (char *)"/nonexistent/queue.db",
@@ -140,6 +246,7 @@ TCase *tc_cli(void)
 
 	tcase_add_checked_fixture(tc, NULL, test_cleanup);
 	tcase_add_test(tc, cli_list_show_manage);
+	tcase_add_test(tc, cli_retry_by_state);
 	tcase_add_test(tc, cli_missing_store);
 	return tc;
 }
