@@ -20,6 +20,8 @@
  *
  * Configuration: the [records] section (records_table below, typed INI from
  * common/). The adapter sees only the SDK (secmx_adapter.h) and common/.
+ * --help (or -h), anywhere: the synopsis on standard output, exit 0; a
+ * usage error prints it on standard error, exit 2.
  * Exit status: 0 success, 1 verify found damage or an action was refused,
  * 2 usage or configuration error, 3 I/O or store error.
  */
@@ -60,8 +62,8 @@ static void on_hangup(int sig)
 		adapter_stop(g_adapter);
 }
 
-/* usage: the synopsis, to stderr; returns 2. */
-static int usage(void)
+/* synopsis: the usage text on FP. */
+static void synopsis(FILE *fp)
 {
 	fputs("usage: secmx-records [-c FILE | --store DIR [--org NAME]] [--now DATE] COMMAND\n"
 	      "  run [--timeout MS]\n"
@@ -70,7 +72,13 @@ static int usage(void)
 	      "  verify [--readonly]\n"
 	      "  export (--from YYYY-MM-DD --to YYYY-MM-DD | --txn KEY) -o DIR [--by WHO]\n"
 	      "  dispose --due | --approve ID --by WHO --reason TEXT | --execute --by WHO\n",
-	      stderr);
+	      fp);
+}
+
+/* usage: a usage error: the synopsis, to stderr; returns 2. */
+static int usage(void)
+{
+	synopsis(stderr);
 	return 2;
 }
 
@@ -391,6 +399,10 @@ int main(int argc, char **argv)
 			execute = 1;
 		} else if (strcmp(a, "--due") == 0) {
 			due = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			/* Asked for: on standard output, and not an error. */
+			synopsis(stdout);
+			return 0;
 		} else if (a[0] == '-') {
 			return usage();
 		} else if (!cmd) {

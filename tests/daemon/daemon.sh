@@ -1,6 +1,7 @@
 #!/bin/sh
 # daemon.sh — secmxd end to end, as an operator runs it:
-#   1. --check-config: the effective configuration; refusals with FILE:LINE,
+#   1. --help on stdout (exit 0), a usage error on stderr (exit 2);
+#      --check-config: the effective configuration; refusals with FILE:LINE,
 #      checks across keys (routes, tcp:// without CURVE, sign_key without
 #      sign_cert) too, at start-up as well; a world-readable signing key
 #      refused.
@@ -26,6 +27,12 @@ conf="$dir/secmxd.conf"
 mkconf "$dir" "$conf" "cfin:Invoice, records:*, records:reject:*"
 
 # ---- 1. configuration ------------------------------------------------------
+"$SECMXD" --help >"$dir/help.out" 2>"$dir/help.err" && grep -q '^usage: secmxd' "$dir/help.out" &&
+	[ ! -s "$dir/help.err" ] || fail "secmxd --help: not the synopsis on stdout with exit 0"
+rc=0
+"$SECMXD" --bogus >"$dir/help.out" 2>"$dir/help.err" || rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$dir/help.out" ] && grep -q '^usage: secmxd' "$dir/help.err" ||
+	fail "secmxd --bogus: exit $rc, wanted the synopsis on stderr and 2"
 "$SECMXD" -c "$conf" --check-config >"$dir/check.out" || fail "--check-config refused a good file"
 grep -q "^routes = cfin:Invoice, records:\*, records:reject:\*$" "$dir/check.out" ||
 	fail "--check-config did not print the routes"

@@ -9,7 +9,8 @@
 # Then verify, export (date range and transaction) checked by the
 # independent Python BagIt checker, disposal on a fake clock (the approver
 # refused as executor: the two-person rule), a refused
-# configuration, and tampering (an object byte, an index row with the
+# configuration, --help on standard output (exit 0) and a usage error on
+# standard error (exit 2), and tampering (an object byte, an index row with the
 # sqlite3 command) that verify must report.
 set -eu
 PY=/usr/bin/python3
@@ -152,6 +153,19 @@ printf '[records]\nstore_dir = %s/store\norganisation = X\ncolour = blue\n' "$di
 rc=0
 "$REC" -c "$dir/bad.ini" list 2>"$dir/err" >/dev/null || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'bad.ini:4' "$dir/err" || { cat "$dir/err"; fail "bad configuration not refused with its line"; }
+
+# --help (and -h): the synopsis on standard output, exit 0; a usage error
+# puts it on standard error, exit 2
+for h in --help -h; do
+	rc=0
+	"$REC" $h >"$dir/out" 2>"$dir/err" || rc=$?
+	[ "$rc" -eq 0 ] && grep -q '^usage: secmx-records' "$dir/out" && [ ! -s "$dir/err" ] ||
+		fail "$h: exit $rc, stdout: $(cat "$dir/out"), stderr: $(cat "$dir/err")"
+done
+rc=0
+"$REC" --bogus >"$dir/out" 2>"$dir/err" || rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$dir/out" ] && grep -q '^usage: secmx-records' "$dir/err" ||
+	fail "usage error: exit $rc, stdout: $(cat "$dir/out"), stderr: $(cat "$dir/err")"
 
 # tampering: verify names the entry and exits 1
 cp -r "$dir/store" "$dir/store2"
