@@ -12,8 +12,9 @@
  * deliveries to adapters. add: store documents in the queue and correlate
  * them (engine_txn_correlate), as the daemon does after validation; for
  * demonstrations, tests and replaying documents by hand. Added documents are
- * stored in the message state "correlated", which no worker claims, and are
- * NOT validated or signed.
+ * stored in the message state "done" (finished: no worker ever claims it, so
+ * a secmxd running on the same store neither signs nor routes them), and
+ * are NOT validated or signed.
  *
  * The store is PATH, else $SECMX_QUEUE_DB, else /var/spool/secmx/queue.db;
  * list and show refuse a store that does not exist, add creates it.
@@ -32,7 +33,7 @@
 #include "queue.h"
 
 #define TXN_DB_DEFAULT "/var/spool/secmx/queue.db"
-#define TXN_MSG_STATE "correlated"
+#define TXN_MSG_STATE QUEUE_STATE_DONE /* "correlated" was secmxd's attest step */
 
 /* help: the usage text. */
 static void help(FILE *fp)

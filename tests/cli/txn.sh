@@ -36,6 +36,14 @@ expect_rc 0 "add to the store named by SECMX_QUEUE_DB" T add "$D/txn/order.xml"
 sed 's|>10</cbc:ReceivedQuantity>|>8</cbc:ReceivedQuantity>|' "$D/txn/receipt.xml" > "$tmp/receipt8.xml"
 expect_rc 0 "add order and short receipt" T add --db "$db" "$D/txn/order.xml" "$tmp/receipt8.xml"
 expect_rc 0 "add the invoice (JSON)" T add --db "$db" --json "$D/invoice-nz.xml"
+# Added documents are finished messages: no secmxd worker claims them (a
+# pipeline state such as "correlated" would have it sign and route them).
+python3 - "$db" <<'PY' || fail=1
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT DISTINCT state FROM msg").fetchall()
+assert rows == [("done",)], rows
+print("ok: added documents are stored as done")
+PY
 python3 - "$tmp/out" <<'PY' || fail=1
 import json, sys
 o = json.loads(open(sys.argv[1]).read())
