@@ -63,13 +63,15 @@ static const struct config_key engine_keys[] = {
     {"engine", "trust", CONFIG_PATH, CONFIG_RELOAD, NULL, 0, 0, NULL, E(trust, char *),
      "CA certificates (PEM bundle) trusted when verifying signatures."},
     {"engine", "crl", CONFIG_PATH, CONFIG_RELOAD, NULL, 0, 0, NULL, E(crl, char *),
-     "Certificate revocation lists (PEM) checked when verifying signatures."},
+     "Certificate revocation lists (PEM) checked when verifying signatures; needs `trust`."},
 };
 
 /*
  * check: a signing key needs its certificate, and the environment variable
  * named for its password must be set (checked here too, not only when the
- * key is loaded, so that --check-config and a reload say so with the line).
+ * key is loaded, so that --check-config and a reload say so with the line);
+ * revocation lists need the trust store they are checked with (without it
+ * no signature is verified and the lists would be silently ignored).
  */
 static int check(const void *c, struct config_where *w)
 {
@@ -81,6 +83,10 @@ static int check(const void *c, struct config_where *w)
 		return config_key_refuse(w, "engine", "sign_key_password_env",
 		                         "%s is not set in the environment",
 		                         e->sign_key_password_env);
+	if (e->crl && !e->trust)
+		return config_key_refuse(w, "engine", "crl",
+		                         "needs engine.trust (revocation lists are checked against "
+		                         "the trusted CAs; without them nothing is verified)");
 	return 0;
 }
 

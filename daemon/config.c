@@ -30,7 +30,8 @@ static const struct config_key daemon_keys[] = {
      "processed before their batch is committed and synced (fewer commits and fsyncs per "
      "document; deliveries go out up to this much later). 0ms: after 1 ms, as without it."},
     {"queue", "retry_base", CONFIG_DURATION, 0, "60s", 10, 86400000LL, NULL,
-     D(retry_base_ms, long long), "First back-off delay after a transient failure of a step."},
+     D(retry_base_ms, long long),
+     "First back-off delay after a transient failure of a step; at most `retry_max`."},
     {"queue", "retry_max", CONFIG_DURATION, 0, "4h", 10, 7 * 86400000LL, NULL,
      D(retry_max_ms, long long), "Longest single back-off delay."},
     {"queue", "max_attempts", CONFIG_INT, 0, "20", 0, 1000, NULL, D(max_attempts, long long),
@@ -116,6 +117,10 @@ static int check(const void *c, struct config_where *w)
 	if (strncmp(cfg->endpoint, "tcp://", 6) == 0 && (!cfg->curve_secret || !cfg->allow_list))
 		return config_key_refuse(w, "bus", "endpoint",
 		                         "tcp:// needs bus.curve_secret and bus.allow_list");
+	if (cfg->retry_base_ms > cfg->retry_max_ms)
+		return config_key_refuse(w, "queue", "retry_base",
+		                         "%lld ms is above queue.retry_max (%lld ms)",
+		                         cfg->retry_base_ms, cfg->retry_max_ms);
 	return 0;
 }
 

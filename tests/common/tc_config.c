@@ -760,6 +760,10 @@ START_TEST(checks_name_the_line)
 	snprintf(text, sizeof(text), "[range]\nlow = 1\n[engine]\nmax_depth = 9\nsign_key = %s\n",
 	         key);
 	cload_fails_at(text, 5, "engine.sign_key: needs engine.sign_cert");
+	snprintf(text, sizeof(text), "[engine]\n\ncrl = %s\n", crt);
+	cload_fails_at(text, 3,
+	               "engine.crl: needs engine.trust (revocation lists are checked against "
+	               "the trusted CAs; without them nothing is verified)");
 	unsetenv("SECMX_TC_CONFIG_PW");
 	snprintf(text, sizeof(text),
 	         "[engine]\nsign_key = %s\nsign_cert = %s\nsign_key_password_env = "

@@ -74,6 +74,9 @@ refused_at "$dir/tcp.conf" 5 "bus.endpoint: tcp:// needs bus.curve_secret and bu
 printf '[queue]\ndb = %s/q.db\n[engine]\n; no sign_cert\nsign_key = %s/org.key\n[bus]\nendpoint = ipc://%s/b.sock\n' \
 	"$dir" "$dir" "$dir" >"$dir/nocert.conf"
 refused_at "$dir/nocert.conf" 5 "engine.sign_key: needs engine.sign_cert"
+printf '[queue]\ndb = %s/q.db\nretry_base = 2h\nretry_max = 1h\n[bus]\nendpoint = ipc://%s/b.sock\n' \
+	"$dir" "$dir" >"$dir/retry.conf"
+refused_at "$dir/retry.conf" 3 "queue.retry_base: 7200000 ms is above queue.retry_max (3600000 ms)"
 [ ! -e "$dir/q.db" ] && [ ! -e "$dir/b.sock" ] || fail "a refused configuration started something"
 
 chmod 644 "$dir/org.key"
