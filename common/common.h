@@ -244,6 +244,18 @@ int config_reload(const struct config_table *t, const char *file, const void *cu
 int config_key_refuse(struct config_where *w, const char *section, const char *name,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * config_curve_refuse: the CURVE key settings of an adapter's section SECTION
+ * (the server's public key file under key SERVER_NAME, PUBLIC_NAME,
+ * SECRET_NAME; their values SERVER, PUB, SEC, NULL when unset): all three
+ * or none, and none on a tcp:// ENDPOINT is refused (the bus requires CURVE
+ * on TCP). Refuses through config_key_refuse at the first key set (or the
+ * endpoint); 0 when the settings are whole.
+ */
+int config_curve_refuse(struct config_where *w, const char *section, const char *endpoint,
+			const char *server_name, const char *server, const char *pub,
+			const char *sec);
+
 /* config_free: free what config_load/defaults/reload put in CFG; NULL is fine.
  * Pointers are set to NULL, so calling it twice is harmless. */
 void config_free(const struct config_table *t, void *cfg);
@@ -349,6 +361,9 @@ void log_open_fd(const char *ident, int fd, enum log_level min);
 void log_set_level(enum log_level min);
 /* log_close: close syslog if open; logging falls back to stderr. */
 void log_close(void);
+/* log_level_names: the levels' names in enum log_level's order, NULL-terminated
+ * (the values of a CONFIG_ENUM log level key). */
+extern const char *const log_level_names[];
 /* log_level_parse: "err", "warning", "notice", "info", "debug" -> level, or -1. */
 int log_level_parse(const char *name);
 /* log_level_name: the name of a level ("info"); never NULL. */

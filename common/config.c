@@ -899,6 +899,26 @@ int config_key_refuse(struct config_where *w, const char *section, const char *n
 	return SECMX_ECONFIG;
 }
 
+/* config_curve_refuse: an adapter's CURVE keys, all or none (see common.h). */
+int config_curve_refuse(struct config_where *w, const char *section, const char *endpoint,
+                        const char *server_name, const char *server, const char *pub,
+                        const char *sec)
+{
+	const char *first = server ? server_name : pub ? "public_key" : "secret_key";
+
+	if ((server || pub || sec) && !(server && pub && sec))
+		return config_key_refuse(w, section, first,
+		                         "CURVE needs all three of %s.%s, %s.public_key and "
+		                         "%s.secret_key",
+		                         section, server_name, section, section);
+	if (!server && endpoint && strncmp(endpoint, "tcp://", 6) == 0)
+		return config_key_refuse(w, section, "endpoint",
+		                         "tcp:// needs CURVE: %s.%s, %s.public_key and "
+		                         "%s.secret_key",
+		                         section, server_name, section, section);
+	return 0;
+}
+
 /* run_checks: table T's check and its included tables' on the struct at BASE. */
 static int run_checks(const struct config_table *t, const char *base, struct config_where *w)
 {

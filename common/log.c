@@ -45,7 +45,8 @@ static enum log_dest log_dest = LOG_DEST_STDERR;
 static int log_fd = 2;
 static atomic_int log_min = LOGL_INFO;
 
-static const char *const level_names[] = {"err", "warning", "notice", "info", "debug"};
+/* In the order of enum log_level, NULL-terminated (a config enum's values). */
+const char *const log_level_names[] = {"err", "warning", "notice", "info", "debug", NULL};
 
 /* Room kept at the end of a line for " dropped=N" and the newline. */
 #define LOG_RESERVE 24
@@ -91,7 +92,7 @@ int log_level_parse(const char *name)
 	int i;
 
 	for (i = 0; i <= LOGL_DEBUG; i++)
-		if (strcmp(name, level_names[i]) == 0)
+		if (strcmp(name, log_level_names[i]) == 0)
 			return i;
 	return -1;
 }
@@ -101,7 +102,7 @@ const char *log_level_name(enum log_level level)
 {
 	if ((int)level < 0 || level > LOGL_DEBUG)
 		return "?";
-	return level_names[level];
+	return log_level_names[level];
 }
 
 /* is_token: may C appear bare in an id, an event or a key? */
@@ -283,7 +284,7 @@ static void write_line(enum log_level level, const char *msg, size_t mlen)
 	gmtime_r(&ts.tv_sec, &tm);
 	at = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line + at, sizeof(line) - at, ".%03ldZ %s %s[%ld] ", ts.tv_nsec / 1000000,
-	             level_names[level], log_ident, (long)getpid());
+	             log_level_names[level], log_ident, (long)getpid());
 	at += (size_t)n;
 	if (mlen > sizeof(line) - at - 1)
 		mlen = sizeof(line) - at - 1;

@@ -17,7 +17,6 @@
 static const char *const DUP_VALUES[] = {"accept", "reject", "drop", "flag", NULL};
 static const char *const IPC_MODE_VALUES[] = {"0600", "0660", NULL};
 static const char *const DEST_VALUES[] = {"stderr", "syslog", NULL};
-static const char *const LEVEL_VALUES[] = {"err", "warning", "notice", "info", "debug", NULL};
 
 static const struct config_key daemon_keys[] = {
     {"queue", "db", CONFIG_PATH, CONFIG_REQUIRED | CONFIG_CREATE, NULL, 0, 0, NULL,
@@ -86,7 +85,7 @@ static const struct config_key daemon_keys[] = {
      "(`reject:<type>`); other patterns never do."},
     {"log", "destination", CONFIG_ENUM, 0, "stderr", 0, 0, DEST_VALUES, D(log_dest, int),
      "`stderr` or `syslog` (facility mail)."},
-    {"log", "level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, LEVEL_VALUES, D(log_level, int),
+    {"log", "level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, log_level_names, D(log_level, int),
      "Least severe level logged: err, warning, notice, info, debug."},
 };
 

@@ -21,7 +21,6 @@
 #define F(member, type) CONFIG_OFFSET(struct fin_config, member, type)
 
 static const char *const backends[] = {"sqlite", "postgresql", NULL};
-static const char *const levels[] = {"err", "warning", "notice", "info", "debug", NULL};
 
 static const struct config_key finance_keys[] = {
     {"finance", "endpoint", CONFIG_ENDPOINT, CONFIG_REQUIRED, NULL, 0, 0, NULL, F(endpoint, char *),
@@ -81,9 +80,18 @@ static const struct config_key finance_keys[] = {
      NULL, F(remittance_customization, char *),
      "cbc:CustomizationID put in remittances: by default the secmx NZ remittance profile "
      "(docs/profile-nz-remittance.md); empty: plain UBL 2.1."},
-    {"finance", "log_level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, levels, F(log_level, int),
-     "Least severe log level written to stderr."},
+    {"finance", "log_level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, log_level_names,
+     F(log_level, int), "Least severe log level written to stderr."},
 };
+
+/* check: the CURVE keys, all three or none, and required on tcp://. */
+static int check(const void *c, struct config_where *w)
+{
+	const struct fin_config *f = c;
+
+	return config_curve_refuse(w, "finance", f->endpoint, "server_key", f->server_key,
+	                           f->public_key, f->secret_key);
+}
 
 const struct config_table fin_config_table = {
     .name = "finance",
@@ -92,6 +100,7 @@ const struct config_table fin_config_table = {
     .nkeys = sizeof(finance_keys) / sizeof(finance_keys[0]),
     .subs = NULL,
     .nsubs = 0,
+    .check = check,
 };
 
 /* fin_config_password: the password from the file or the environment. */

@@ -388,12 +388,7 @@ static int connect_bus(const struct fin_config *cfg, const char *name, const cha
 	ac.npatterns = npatterns;
 	ac.credit = (int)cfg->credit;
 	ac.log = sdk_log;
-	if (cfg->server_key || cfg->public_key || cfg->secret_key) {
-		if (!cfg->server_key || !cfg->public_key || !cfg->secret_key) {
-			fprintf(stderr, "secmx-finance: CURVE needs finance.server_key, "
-			                "finance.public_key and finance.secret_key\n");
-			return 2;
-		}
+	if (cfg->server_key) { /* then all three, and tcp:// has them: the table's check */
 		if (read_key(cfg->server_key, server, sizeof(server)) < 0 ||
 		    read_key(cfg->public_key, pub, sizeof(pub)) < 0 ||
 		    read_key(cfg->secret_key, sec, sizeof(sec)) < 0)

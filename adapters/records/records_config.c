@@ -51,9 +51,18 @@ static const struct config_key records_keys[] = {
      "Separation of duties for disposal: whoever approved a record's disposal (`--by`) may not "
      "also execute it. `no` lets one person do both (both names are in the chain either "
      "way)."},
-    {"records", "log_level", CONFIG_STRING, CONFIG_RELOAD, "info", 0, 0, NULL, R(log_level, char *),
-     "Least severe log level written: err, warning, notice, info, debug."},
+    {"records", "log_level", CONFIG_ENUM, CONFIG_RELOAD, "info", 0, 0, log_level_names,
+     R(log_level, int), "Least severe log level written: err, warning, notice, info, debug."},
 };
+
+/* check: the CURVE keys, all three or none, and required on tcp://. */
+static int check(const void *c, struct config_where *w)
+{
+	const struct records_cfg *r = c;
+
+	return config_curve_refuse(w, "records", r->endpoint, "server_public_key",
+	                           r->server_public_key, r->public_key, r->secret_key);
+}
 
 /* records_config_table: the [records] section (also for the docs test). */
 const struct config_table records_config_table = {
@@ -61,4 +70,5 @@ const struct config_table records_config_table = {
     .size = sizeof(struct records_cfg),
     .keys = records_keys,
     .nkeys = sizeof(records_keys) / sizeof(records_keys[0]),
+    .check = check,
 };

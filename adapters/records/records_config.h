@@ -26,7 +26,7 @@ struct records_cfg {
 	char *organisation;
 	struct config_list retention;
 	bool disposal_two_person;
-	char *log_level;
+	int log_level; /* enum log_level */
 };
 
 /* records_config_table: the [records] keys, for struct records_cfg. */

@@ -234,7 +234,7 @@ static void reload(const char *file, struct records_cfg *cfg, struct records *r)
 {
 	struct records_cfg next;
 	char restart[512] = "", err[512] = "";
-	int rc, lvl;
+	int rc;
 
 	rc = config_reload(&records_config_table, file, cfg, &next, restart, sizeof(restart), err,
 	                   sizeof(err));
@@ -242,15 +242,13 @@ static void reload(const char *file, struct records_cfg *cfg, struct records *r)
 		log_event(LOGL_ERR, "-", "records.reload", "status=%s error=%s", "refused", err);
 		return;
 	}
-	lvl = log_level_parse(next.log_level);
-	if (lvl < 0 || records_set_retention(r, (const char *const *)next.retention.v,
-	                                     next.retention.n, err, sizeof(err)) < 0) {
-		log_event(LOGL_ERR, "-", "records.reload", "status=%s error=%s", "refused",
-		          lvl < 0 ? "records.log_level: unknown level" : err);
+	if (records_set_retention(r, (const char *const *)next.retention.v, next.retention.n, err,
+	                          sizeof(err)) < 0) {
+		log_event(LOGL_ERR, "-", "records.reload", "status=%s error=%s", "refused", err);
 		config_free(&records_config_table, &next);
 		return;
 	}
-	log_set_level((enum log_level)lvl);
+	log_set_level((enum log_level)next.log_level);
 	config_free(&records_config_table, cfg);
 	*cfg = next;
 	log_event(LOGL_NOTICE, "-", "records.reload", "status=%s classes=%zu restart_needed=%s",
@@ -273,12 +271,7 @@ static int cmd_run(const char *file, struct records_cfg *cfg, struct records *r,
 	ac.npatterns = cfg->patterns.n;
 	ac.credit = (int)cfg->credit;
 	ac.log = adapter_log;
-	if (cfg->server_public_key || cfg->public_key || cfg->secret_key) {
-		if (!cfg->server_public_key || !cfg->public_key || !cfg->secret_key) {
-			fprintf(stderr, "secmx-records: CURVE needs server_public_key, public_key "
-			                "and secret_key\n");
-			return 2;
-		}
+	if (cfg->server_public_key) { /* then all three, and tcp:// has them: the table's check */
 		if (read_key(cfg->server_public_key, spub) < 0 ||
 		    read_key(cfg->public_key, pub) < 0 || read_key(cfg->secret_key, sec) < 0) {
 			fprintf(stderr, "secmx-records: a CURVE key file is unreadable or not 40 "
@@ -288,9 +281,6 @@ static int cmd_run(const char *file, struct records_cfg *cfg, struct records *r,
 		ac.server_public_key = spub;
 		ac.public_key = pub;
 		ac.secret_key = sec;
-	} else if (strncmp(cfg->endpoint, "tcp://", 6) == 0) {
-		fprintf(stderr, "secmx-records: tcp:// needs the CURVE keys\n");
-		return 2;
 	}
 	if ((rc = adapter_new(&ac, &g_adapter, err, sizeof(err))) < 0) {
 		memset(sec, 0, sizeof(sec));
@@ -424,14 +414,7 @@ int main(int argc, char **argv)
 		store = cfg.store_dir;
 		if (!org)
 			org = cfg.organisation;
-		rc = log_level_parse(cfg.log_level);
-		if (rc < 0) {
-			fprintf(stderr, "secmx-records: %s: records.log_level: unknown level\n",
-			        conf);
-			status = 2;
-			goto out;
-		}
-		log_open("secmx-records", LOG_DEST_STDERR, (enum log_level)rc);
+		log_open("secmx-records", LOG_DEST_STDERR, (enum log_level)cfg.log_level);
 	} else if (strcmp(cmd, "run") == 0) {
 		fprintf(stderr, "secmx-records: run needs -c FILE\n");
 		return 2;

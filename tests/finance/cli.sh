@@ -3,7 +3,9 @@
 #   1. started under umask 022, it creates the SQLite ledger and a CSV export
 #      without permissions for other users;
 #   2. --since must be a date YYYY-MM-DD, for list and export: "20/11/2026"
-#      was compared as text and silently selected the wrong documents.
+#      was compared as text and silently selected the wrong documents;
+#   3. a partial CURVE key set, or tcp:// without one, is refused with the
+#      file and the line, by every command.
 set -eu
 : "${SECMX_BUILD:?}" "${SECMX_SRC:?}"
 FIN="$SECMX_BUILD/adapters/finance/secmx-finance"
@@ -45,4 +47,21 @@ for cmd in "list" "export -o x.csv"; do
 done
 "$FIN" list -c "$dir/finance.ini" --since 2026-11-20 >/dev/null || fail "list --since 2026-11-20"
 echo "ok: --since 20/11/2026 refused with the reason (list, export)"
+
+# ---- 3. CURVE keys: all three or none, and tcp:// needs them ---------------
+echo "0123456789012345678901234567890123456789" >"$dir/s.pub"
+printf '[finance]\nendpoint = ipc://%s/bus.sock\nsqlite_path = %s/ledger.db\nserver_key = %s/s.pub\n' \
+	"$dir" "$dir" "$dir" >"$dir/partial.ini"
+printf '[finance]\nendpoint = tcp://127.0.0.1:5999\nsqlite_path = %s/ledger.db\n' "$dir" >"$dir/tcp.ini"
+for c in "partial.ini:4: finance.server_key: CURVE needs all three of finance.server_key, finance.public_key and finance.secret_key" \
+	"tcp.ini:2: finance.endpoint: tcp:// needs CURVE: finance.server_key, finance.public_key and finance.secret_key"; do
+	f=${c%%:*}
+	set +e
+	"$FIN" list -c "$dir/$f" >/dev/null 2>"$dir/err"
+	rc=$?
+	set -e
+	[ "$rc" = 2 ] || fail "$f: exit $rc, not 2"
+	grep -qF "$dir/$c" "$dir/err" || fail "$f: wanted \"$dir/$c\", got: $(cat "$dir/err")"
+done
+echo "ok: a partial CURVE key set and tcp:// without keys refused at the key's line"
 echo "PASS"

@@ -55,7 +55,22 @@ conf "$dir/records.ini" records "$dir/store"
 printf '[records]\nendpoint = %s\nstore_dir = %s/x\norganisation = X\n' "$ep" "$dir" >"$dir/nokey.ini"
 rc=0
 "$REC" -c "$dir/nokey.ini" run --timeout 500 2>"$dir/err" || rc=$?
-[ "$rc" -eq 2 ] && grep -q 'tcp:// needs the CURVE keys' "$dir/err" || { cat "$dir/err"; fail "tcp without keys"; }
+[ "$rc" -eq 2 ] && grep -qF "$dir/nokey.ini:2: records.endpoint: tcp:// needs CURVE: records.server_public_key, records.public_key and records.secret_key" "$dir/err" ||
+	{ cat "$dir/err"; fail "tcp without keys"; }
+# two of the three keys: refused at the first one set, by every command
+printf '[records]\nendpoint = %s\nstore_dir = %s/x\norganisation = X\npublic_key = %s/records.pub\nsecret_key = %s/records.key\n' \
+	"$ep" "$dir" "$dir" "$dir" >"$dir/partial.ini"
+chmod 600 "$dir/partial.ini"
+rc=0
+"$REC" -c "$dir/partial.ini" list 2>"$dir/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -qF "$dir/partial.ini:5: records.public_key: CURVE needs all three of records.server_public_key, records.public_key and records.secret_key" "$dir/err" ||
+	{ cat "$dir/err"; fail "a partial CURVE key set"; }
+# an unknown log level: refused with the file and line, naming the levels
+printf '[records]\nstore_dir = %s/x\norganisation = X\nlog_level = loud\n' "$dir" >"$dir/level.ini"
+rc=0
+"$REC" -c "$dir/level.ini" list 2>"$dir/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -qF "$dir/level.ini:4: records.log_level" "$dir/err" ||
+	{ cat "$dir/err"; fail "an unknown log level"; }
 # a secret key others can read is refused
 cp "$dir/records.key" "$dir/loose.key"; chmod 0644 "$dir/loose.key"
 sed "s|$dir/records.key|$dir/loose.key|" "$dir/records.ini" >"$dir/loose.ini"
