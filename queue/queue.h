@@ -131,6 +131,9 @@ struct queue_config {
 	int64_t lease_ms;               /* default claim lease (default 5 min) */
 	int64_t ack_timeout_ms;         /* delivery ack timeout (default 2 min) */
 	unsigned delivery_max_attempts; /* deliveries dead-letter after (default 50) */
+	int64_t delivery_max_age_ms;    /* a delivery failing when older than this (from
+	                                   its creation) dead-letters (default 7 days;
+	                                   0 = none) */
 	enum queue_dup_policy dup_policy; /* default QUEUE_DUP_FLAG */
 	size_t max_msg_bytes;             /* default 64 MiB */
 	int busy_timeout_ms;              /* wait for another process's lock (default 10 s) */
@@ -405,9 +408,20 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 int queue_delivery_ack(struct queue *q, int64_t id);
 
 /* queue_delivery_nack: the adapter refused delivery ID. PERMANENT: dead-
- * letter now; transient: back off and send again (dead after
- * config.delivery_max_attempts). Returns 0 (will retry) or 1 (dead). */
+ * letter now; transient: back off and send again, unless it has been sent
+ * config.delivery_max_attempts times or is config.delivery_max_age old
+ * (then dead, with a reason naming the limit). Returns 0 (will retry) or
+ * 1 (dead). */
 int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *reason);
+
+/* queue_delivery_timeout: delivery ID (sent) was not answered in time and
+ * is about to be sent again by the caller: it counts as a failed attempt.
+ * Past config.delivery_max_attempts or config.delivery_max_age it is
+ * dead-lettered (reason: REASON and the limit) and 1 is returned: do not
+ * send it again. Otherwise attempts+1, the ack deadline becomes now +
+ * ACK_TIMEOUT_MS (0 = config) and 0 is returned. SECMX_ESTATE if it is no
+ * longer sent (answered, dead, requeued). */
+int queue_delivery_timeout(struct queue *q, int64_t id, int64_t ack_timeout_ms, const char *reason);
 
 /* queue_delivery_requeue: deliveries sent to ADAPTER (NULL = any) and not
  * acknowledged become due again: all of them when ALL (the adapter
