@@ -884,6 +884,35 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
 	          reason);
 }
 
+/* op_timeout: the bus is about to send delivery DELIVERY_ID again for want
+ * of an answer: a failed attempt, which may dead-letter it (attempts, age).
+ * Returns 1 when it died (the bus drops it), else 0. */
+static int op_timeout(void *arg, const char *adapter, const char *delivery_id)
+{
+	struct daemon *d = arg;
+	char mid[BUS_MAX_ID + 1], why[64];
+	int64_t id = delivery_num(delivery_id, mid, sizeof(mid));
+	enum log_level level;
+	int rc;
+
+	if (id == 0)
+		return 0;
+	snprintf(why, sizeof(why), "no ACK within %lld ms", (long long)d->cfg.ack_timeout_ms);
+	rc = queue_delivery_timeout(d->q, id, d->cfg.ack_timeout_ms * 10, why);
+	if (rc == 1) {
+		idle_slot(d, adapter)->stale = 1; /* the transaction's next may be due */
+		if (d->outstanding > 0)
+			d->outstanding--;
+	}
+	level = rc < 0 ? LOGL_ERR : rc == 1 ? LOGL_WARNING : LOGL_INFO;
+	log_event(level, mid, "delivery.timeout", "adapter=%s delivery=%s result=%s", adapter,
+	          delivery_id,
+	          rc < 0    ? secmx_strerror(rc)
+	          : rc == 1 ? "dead"
+	                    : "again");
+	return rc == 1;
+}
+
 static int op_submit(void *arg, const char *adapter, const struct bus_submit *s, char *message_id,
                      size_t idlen, char *reason, size_t reasonlen)
 {
@@ -1136,7 +1165,8 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct queue_config qc;
 	struct bus_config bc;
-	struct bus_ops ops = {NULL, op_hello, op_next, op_ack, op_nack, op_submit, op_log};
+	struct bus_ops ops = {NULL,    op_hello,  op_next, op_ack,
+	                      op_nack, op_submit, op_log,  op_timeout};
 	struct queue_recovery rec;
 	struct kit *kit = NULL;
 	struct timeval tv = {0, 0};
@@ -1168,6 +1198,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	qc.max_attempts = (unsigned)d->cfg.max_attempts;
 	qc.max_age_ms = d->cfg.max_age_ms;
 	qc.delivery_max_attempts = (unsigned)d->cfg.delivery_max_attempts;
+	qc.delivery_max_age_ms = d->cfg.delivery_max_age_ms;
 	qc.dup_policy = (enum queue_dup_policy)d->cfg.duplicates;
 	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
 	qc.recover = 0;
