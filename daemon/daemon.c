@@ -27,7 +27,10 @@
  * Subdirectories are left alone.
  *
  * Intake, bus SUBMIT: the same, with identity (adapter, "bus-submit",
- * idempotency key); SUBMIT_RESULT is sent after the commit.
+ * idempotency key); SUBMIT_RESULT is sent after the commit. The key
+ * promises the content: the same key again with the same bytes (a retry)
+ * is answered accepted with the first message's id; with other bytes it is
+ * refused and nothing is stored (queue_msg_in.same_bytes).
  *
  * Threads: everything here runs on the loop thread except daemon_stop()
  * and put_done(), the queue committer's callback, which only writes a
@@ -439,7 +442,21 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		int64_t first = it->res.dup_of ? it->res.dup_of : it->res.id;
 
 		snprintf(mid, sizeof(mid), "m%lld", (long long)it->res.id);
-		if (it->is_submit) {
+		if (it->is_submit && it->rc == SECMX_ECONFLICT) {
+			char msgid[32], why[BUS_MAX_KEY + 96];
+
+			/* The key is the adapter's promise that the content is
+			 * the same: other bytes under it are refused, not taken
+			 * as a retry (nothing was stored). */
+			snprintf(msgid, sizeof(msgid), "m%lld", (long long)it->res.dup_of);
+			snprintf(why, sizeof(why),
+			         "idempotency key %s was used for different content (first: %s)",
+			         it->key, msgid);
+			bus_submit_reply(d->bus, it->adapter, it->request_id, 0, NULL, why);
+			log_event(LOGL_WARNING, "-", "intake.submit",
+			          "adapter=%s key=%s result=%s first=%s", it->adapter, it->key,
+			          "key-reused", msgid);
+		} else if (it->is_submit) {
 			char msgid[32];
 
 			snprintf(msgid, sizeof(msgid), "m%lld", (long long)first);
@@ -943,6 +960,7 @@ static int op_submit(void *arg, const char *adapter, const struct bus_submit *s,
 	it->in.sender = it->adapter;
 	it->in.doc_type = "bus-submit";
 	it->in.doc_id = it->key;
+	it->in.same_bytes = 1; /* the idempotency key promises the content */
 	if ((rc = queue_msg_submit(d->q, &it->in, put_cb, it)) < 0) {
 		snprintf(reason, reasonlen, "not stored: %s", secmx_strerror(rc));
 		intake_free(it);

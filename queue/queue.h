@@ -46,7 +46,8 @@
  *
  * Errors: SECMX_EINVAL (bad argument), SECMX_ENOMEM, SECMX_EIO (the store
  * failed; for a put: not accepted), SECMX_ENOTFOUND, SECMX_ECORRUPT,
- * SECMX_EDUPLICATE (duplicate policy "reject"), SECMX_ESTATE (wrong state,
+ * SECMX_EDUPLICATE (duplicate policy "reject"), SECMX_ECONFLICT (a key
+ * that promises the content, seen before with other bytes), SECMX_ESTATE (wrong state,
  * or a lease that is no longer ours), SECMX_ELIMIT (message too large),
  * SECMX_ECONFIG (config or schema unusable).
  *
@@ -167,6 +168,11 @@ struct queue_msg_in {
 	const char *doc_id;   /* the document's own id (cbc:ID) */
 	const char *txn_key;  /* transaction key, if already known */
 	const char *state;    /* first state (NULL = "new") */
+	int same_bytes;       /* 1: the key (sender, doc_type, doc_id) promises the
+	                         content: a put under a key seen before with other
+	                         bytes (SHA-256) than the first message is refused
+	                         with SECMX_ECONFLICT, whatever the duplicate policy
+	                         (e.g. a bus SUBMIT's idempotency key) */
 };
 
 /* What queue_msg_put did. */
@@ -262,13 +268,16 @@ int queue_recover(struct queue *q, int all, struct queue_recovery *out);
  * queue_msg_put: store a message durably. Returns 0 once the commit that
  * holds it has returned successfully (OUT filled), or a negative code: the
  * message was NOT accepted and nothing of it is stored. SECMX_EDUPLICATE
- * under the "reject" policy. Thread-safe; with group commit it blocks until
+ * under the "reject" policy; SECMX_ECONFLICT for IN->same_bytes and other
+ * bytes under a key seen before (then OUT->dup_of, alone, names the first
+ * message). Thread-safe; with group commit it blocks until
  * the shared commit returns, and a failing commit fails every put in it.
  */
 int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_put_result *out);
 
 /* A submitted put's outcome: RC 0 = durably stored (RES filled), negative =
- * not accepted (RES NULL). */
+ * not accepted (RES NULL, except for SECMX_ECONFLICT: RES->dup_of alone
+ * names the first message). */
 typedef void (*queue_put_cb)(void *arg, int rc, const struct queue_put_result *res);
 
 /*

@@ -30,6 +30,7 @@ enum queue__slot {
 	QS_META_GET = 0,
 	QS_META_SET,
 	QS_SEEN_GET,
+	QS_SEEN_SHA,
 	QS_SEEN_ADD,
 	QS_MSG_ADD,
 	QS_BODY_ADD,
