@@ -921,7 +921,9 @@ static int op_timeout(void *arg, const char *adapter, const char *delivery_id)
 		if (d->outstanding > 0)
 			d->outstanding--;
 	}
-	level = rc < 0 ? LOGL_ERR : rc == 1 ? LOGL_WARNING : LOGL_INFO;
+	/* SECMX_ESTATE: no longer sent in the queue (the safety net requeued
+	 * it): the bus's copy goes out again, which is harmless. */
+	level = rc == 1 ? LOGL_WARNING : rc < 0 && rc != SECMX_ESTATE ? LOGL_ERR : LOGL_INFO;
 	log_event(level, mid, "delivery.timeout", "adapter=%s delivery=%s result=%s", adapter,
 	          delivery_id,
 	          rc < 0    ? secmx_strerror(rc)
