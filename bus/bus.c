@@ -11,7 +11,8 @@
  *   send       DELIVER within the credit window (the body spliced from the
  *              envelope text by bus_build_deliver, no JSON tree per send),
  *              heartbeats, ERROR, WELCOME.
- *   timers     heartbeat, dead peer, ack timeout.
+ *   timers     heartbeat, dead peer, ack timeout (sent again unless the ops
+ *              dead-letter it: on_timeout).
  *   ZAP        a thread answering inproc://zeromq.zap.01 from the allow-list.
  *
  * Errors: bus_new returns SECMX_ECONFIG/EIO/EINTERNAL; after that nothing an
@@ -670,6 +671,14 @@ static int timers(struct bus *b)
 				blog(b, BUS_LOG_INFO,
 				     "adapter=%s delivery=%s event=ack-timeout attempt=%ld",
 				     a->name, f->id, f->attempt);
+				if (b->ops.on_timeout &&
+				    b->ops.on_timeout(b->ops.arg, a->name, f->id) == 1) {
+					/* Dead-lettered by the ops (too old, too many
+					 * attempts): forget it; the credit is free. */
+					b->st.dead_lettered++;
+					inflight_free(inflight_unlink(a, f->id));
+					continue;
+				}
 				f->attempt++;
 				if (send_delivery(b, a, f) < 0)
 					break;

@@ -103,6 +103,11 @@ struct bus_ops {
 	/* One log line (no newline; adapter-sent text already escaped). May be
 	 * NULL. */
 	void (*log)(void *arg, int level, const char *line);
+	/* A delivery sent and not answered within ack_timeout_ms, about to be
+	 * sent again: return 1 if the ops dead-lettered it instead (the bus
+	 * forgets it and does not send it again), 0 to send it again. May be
+	 * NULL: always sent again. */
+	int (*on_timeout)(void *arg, const char *adapter, const char *delivery_id);
 };
 
 struct bus_config {

@@ -34,6 +34,7 @@ const char *secmx_strerror(int err)
 	case SECMX_ECORRUPT: return "stored data is damaged";
 	case SECMX_EDUPLICATE: return "duplicate refused";
 	case SECMX_ESTATE: return "not allowed in the current state";
+	case SECMX_ECONFLICT: return "key already used for different content";
 	default: return "unknown error";
 	}
 }

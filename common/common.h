@@ -59,9 +59,10 @@ enum secmx_err {
 	SECMX_ECORRUPT = -14,   /* stored data failed its digest check (quarantined) */
 	SECMX_EDUPLICATE = -15, /* refused as a duplicate of an earlier message */
 	SECMX_ESTATE = -16,     /* not allowed in the entry's current state (or lease lost) */
+	SECMX_ECONFLICT = -17,  /* a key seen before, now with different content */
 };
 /* The most negative error code, for loops over all of them. */
-#define SECMX_ELAST SECMX_ESTATE
+#define SECMX_ELAST SECMX_ECONFLICT
 
 /* secmx_strerror: a static description of an error code; never NULL. */
 const char *secmx_strerror(int err);

@@ -43,6 +43,11 @@ static const struct config_key daemon_keys[] = {
      "A delivery an adapter keeps refusing (transient NACK) is dead-lettered with the reason "
      "once it has been sent this many times (0: no limit); a permanent NACK dead-letters it "
      "at once. `secmx queue retry ID` offers it again."},
+    {"queue", "delivery_max_age", CONFIG_DURATION, 0, "7d", 0, 365 * 86400000LL, NULL,
+     D(delivery_max_age_ms, long long),
+     "A delivery still failing (transient NACK, or no ACK within `bus.ack_timeout`) this long "
+     "after it was made is dead-lettered with a reason that says so (0ms: no limit). "
+     "`secmx queue retry ID` offers it again, its age counted afresh."},
     {"queue", "duplicates", CONFIG_ENUM, 0, "flag", 0, 0, DUP_VALUES, D(duplicates, int),
      "What to do with a message whose (sender, id, type) was seen before: `accept`, "
      "`reject`, `drop` or `flag` (processed, marked, and never delivered twice). "

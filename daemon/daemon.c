@@ -27,7 +27,10 @@
  * Subdirectories are left alone.
  *
  * Intake, bus SUBMIT: the same, with identity (adapter, "bus-submit",
- * idempotency key); SUBMIT_RESULT is sent after the commit.
+ * idempotency key); SUBMIT_RESULT is sent after the commit. The key
+ * promises the content: the same key again with the same bytes (a retry)
+ * is answered accepted with the first message's id; with other bytes it is
+ * refused and nothing is stored (queue_msg_in.same_bytes).
  *
  * Threads: everything here runs on the loop thread except daemon_stop()
  * and put_done(), the queue committer's callback, which only writes a
@@ -439,7 +442,21 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 		int64_t first = it->res.dup_of ? it->res.dup_of : it->res.id;
 
 		snprintf(mid, sizeof(mid), "m%lld", (long long)it->res.id);
-		if (it->is_submit) {
+		if (it->is_submit && it->rc == SECMX_ECONFLICT) {
+			char msgid[32], why[BUS_MAX_KEY + 96];
+
+			/* The key is the adapter's promise that the content is
+			 * the same: other bytes under it are refused, not taken
+			 * as a retry (nothing was stored). */
+			snprintf(msgid, sizeof(msgid), "m%lld", (long long)it->res.dup_of);
+			snprintf(why, sizeof(why),
+			         "idempotency key %s was used for different content (first: %s)",
+			         it->key, msgid);
+			bus_submit_reply(d->bus, it->adapter, it->request_id, 0, NULL, why);
+			log_event(LOGL_WARNING, "-", "intake.submit",
+			          "adapter=%s key=%s result=%s first=%s", it->adapter, it->key,
+			          "key-reused", msgid);
+		} else if (it->is_submit) {
 			char msgid[32];
 
 			snprintf(msgid, sizeof(msgid), "m%lld", (long long)first);
@@ -884,6 +901,37 @@ static void op_nack(void *arg, const char *adapter, const char *delivery_id, int
 	          reason);
 }
 
+/* op_timeout: the bus is about to send delivery DELIVERY_ID again for want
+ * of an answer: a failed attempt, which may dead-letter it (attempts, age).
+ * Returns 1 when it died (the bus drops it), else 0. */
+static int op_timeout(void *arg, const char *adapter, const char *delivery_id)
+{
+	struct daemon *d = arg;
+	char mid[BUS_MAX_ID + 1], why[64];
+	int64_t id = delivery_num(delivery_id, mid, sizeof(mid));
+	enum log_level level;
+	int rc;
+
+	if (id == 0)
+		return 0;
+	snprintf(why, sizeof(why), "no ACK within %lld ms", (long long)d->cfg.ack_timeout_ms);
+	rc = queue_delivery_timeout(d->q, id, d->cfg.ack_timeout_ms * 10, why);
+	if (rc == 1) {
+		idle_slot(d, adapter)->stale = 1; /* the transaction's next may be due */
+		if (d->outstanding > 0)
+			d->outstanding--;
+	}
+	/* SECMX_ESTATE: no longer sent in the queue (the safety net requeued
+	 * it): the bus's copy goes out again, which is harmless. */
+	level = rc == 1 ? LOGL_WARNING : rc < 0 && rc != SECMX_ESTATE ? LOGL_ERR : LOGL_INFO;
+	log_event(level, mid, "delivery.timeout", "adapter=%s delivery=%s result=%s", adapter,
+	          delivery_id,
+	          rc < 0    ? secmx_strerror(rc)
+	          : rc == 1 ? "dead"
+	                    : "again");
+	return rc == 1;
+}
+
 static int op_submit(void *arg, const char *adapter, const struct bus_submit *s, char *message_id,
                      size_t idlen, char *reason, size_t reasonlen)
 {
@@ -914,6 +962,7 @@ static int op_submit(void *arg, const char *adapter, const struct bus_submit *s,
 	it->in.sender = it->adapter;
 	it->in.doc_type = "bus-submit";
 	it->in.doc_id = it->key;
+	it->in.same_bytes = 1; /* the idempotency key promises the content */
 	if ((rc = queue_msg_submit(d->q, &it->in, put_cb, it)) < 0) {
 		snprintf(reason, reasonlen, "not stored: %s", secmx_strerror(rc));
 		intake_free(it);
@@ -1135,7 +1184,8 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct queue_config qc;
 	struct bus_config bc;
-	struct bus_ops ops = {NULL, op_hello, op_next, op_ack, op_nack, op_submit, op_log};
+	struct bus_ops ops = {NULL,    op_hello,  op_next, op_ack,
+	                      op_nack, op_submit, op_log,  op_timeout};
 	struct queue_recovery rec;
 	struct kit *kit = NULL;
 	struct timeval tv = {0, 0};
@@ -1167,6 +1217,7 @@ int daemon_new(const char *config_file, const struct daemon_config *cfg, struct 
 	qc.max_attempts = (unsigned)d->cfg.max_attempts;
 	qc.max_age_ms = d->cfg.max_age_ms;
 	qc.delivery_max_attempts = (unsigned)d->cfg.delivery_max_attempts;
+	qc.delivery_max_age_ms = d->cfg.delivery_max_age_ms;
 	qc.dup_policy = (enum queue_dup_policy)d->cfg.duplicates;
 	qc.ack_timeout_ms = d->cfg.ack_timeout_ms;
 	qc.recover = 0;

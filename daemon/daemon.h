@@ -44,6 +44,7 @@ struct daemon_config {
 	long long max_attempts;
 	long long max_age_ms;
 	long long delivery_max_attempts;
+	long long delivery_max_age_ms;
 	int duplicates; /* enum queue_dup_policy: accept, reject, drop, flag */
 	/* [intake] */
 	char *drop_dir;

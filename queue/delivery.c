@@ -3,13 +3,19 @@
  * transaction for each adapter, one idempotency key per envelope.
  *
  * Functions: queue_delivery_add, queue_delivery_next, queue_delivery_ack,
- * queue_delivery_nack, queue_delivery_requeue (queue.h).
+ * queue_delivery_nack, queue_delivery_timeout, queue_delivery_requeue
+ * (queue.h).
  *
  * States of a delivery: pending (due at next_attempt_at) -> sent (waiting
  * for ACK until ack_deadline) -> acked; a transient NACK or a requeue
- * (reconnect, ack timeout) takes sent back to pending; a permanent NACK, or
- * too many attempts, makes it dead (the operator's `secmx queue retry`
- * brings it back). Order: a delivery of transaction T to adapter A is handed
+ * (reconnect, the safety net past ack_deadline) takes sent back to pending;
+ * an ACK timeout the caller reports (queue_delivery_timeout) keeps it sent
+ * with a new deadline. A permanent NACK makes it dead; so does a transient
+ * NACK or an ACK timeout once it has been sent delivery_max_attempts times
+ * or is delivery_max_age old (counted from its creation, or from the
+ * operator's `secmx queue retry`, which brings a dead one back). A requeue
+ * is not a failure of the delivery (the adapter went away) and never kills
+ * it. Order: a delivery of transaction T to adapter A is handed
  * out only when every earlier delivery (lower seq) of T to A is acked or
  * dead; deliveries without a transaction key are independent. A delivery of
  * a held or quarantined message is not handed out.
@@ -235,19 +241,24 @@ done:
 	return rc;
 }
 
-/* dlv_get: state and attempts of delivery ID (inside a transaction). */
-static int dlv_get(struct queue *q, int64_t id, char *state, size_t size, unsigned *attempts)
+/* dlv_get: state, attempts and creation time (CREATED may be NULL) of
+ * delivery ID (inside a transaction). */
+static int dlv_get(struct queue *q, int64_t id, char *state, size_t size, unsigned *attempts,
+                   int64_t *created)
 {
 	struct qstmt *s;
 	int rc;
 
-	if ((rc = queue__prep(q, QS_DLV_GET, "SELECT state, attempts FROM delivery WHERE id = $1",
+	if ((rc = queue__prep(q, QS_DLV_GET,
+	                      "SELECT state, attempts, created_at FROM delivery WHERE id = $1",
 	                      &s)) < 0)
 		return rc;
 	q->ops->bind_int(s, 1, id);
 	if ((rc = q->ops->step(s)) == 1) {
 		queue__copy(q, s, 0, state, size);
 		*attempts = (unsigned)q->ops->col_int(s, 1);
+		if (created != NULL)
+			*created = q->ops->col_int(s, 2);
 	}
 	q->ops->reset(s);
 	if (rc < 0)
@@ -280,7 +291,7 @@ int queue_delivery_ack(struct queue *q, int64_t id)
 		goto fail;
 	if (q->ops->changes(q->st) == 0) {
 		/* Acked already (harmless: 1), dead (SECMX_ESTATE) or unknown. */
-		if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
+		if ((rc = dlv_get(q, id, state, sizeof(state), &attempts, NULL)) < 0)
 			goto fail;
 		rc = strcmp(state, "acked") == 0 ? 1 : SECMX_ESTATE;
 		queue__rollback(q);
@@ -296,20 +307,46 @@ done:
 	return rc;
 }
 
+/* dur_text: MS as "Ns" when whole seconds, else "Nms", into BUF. */
+static const char *dur_text(int64_t ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%lldms", (long long)ms);
+	return buf;
+}
+
+/* dlv_too_old: 1 when a delivery made (or retried) at CREATED is past
+ * config.delivery_max_age at NOW, with the reason (the age, the limit and
+ * LAST, the failure that found it) in WHY; else 0. */
+static int dlv_too_old(const struct queue *q, int64_t created, int64_t now, const char *last,
+                       char *why, size_t whylen)
+{
+	char age[32], max[32];
+
+	if (q->cfg.delivery_max_age_ms <= 0 || now - created < q->cfg.delivery_max_age_ms)
+		return 0;
+	snprintf(why, whylen, "delivery age limit exceeded (%s old, limit %s); last error: %s",
+	         dur_text(now - created, age, sizeof(age)),
+	         dur_text(q->cfg.delivery_max_age_ms, max, sizeof(max)), last);
+	return 1;
+}
+
 /* queue_delivery_nack: retry with back-off, or dead-letter. */
 int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *reason)
 {
 	struct qstmt *s;
-	char state[16], why[300];
+	char state[16], why[512];
 	unsigned attempts = 0;
-	int64_t now;
+	int64_t now, created = 0;
 	int rc, dead;
 
 	queue__lock(q);
 	now = queue__now(q);
 	if ((rc = queue__begin(q)) < 0)
 		goto done;
-	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts)) < 0)
+	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts, &created)) < 0)
 		goto fail;
 	if (strcmp(state, "sent") != 0) {
 		rc = SECMX_ESTATE;
@@ -319,6 +356,8 @@ int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *
 	       (q->cfg.delivery_max_attempts > 0 && attempts >= q->cfg.delivery_max_attempts);
 	snprintf(why, sizeof(why), "%s%s", permanent ? "permanent NACK: " : "",
 	         reason ? reason : "NACK");
+	if (!dead)
+		dead = dlv_too_old(q, created, now, reason ? reason : "NACK", why, sizeof(why));
 	if (dead)
 		rc = queue__prep(
 		    q, QS_DLV_DEAD,
@@ -337,6 +376,64 @@ int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *
 		                 now + queue__sched_backoff(q->cfg.backoff_base_ms,
 		                                            q->cfg.backoff_max_ms, attempts,
 		                                            queue__random()));
+	if ((rc = queue__run(q, s)) < 0)
+		goto fail;
+	if ((rc = queue__commit(q)) < 0)
+		goto done;
+	rc = dead;
+	goto done;
+fail:
+	queue__rollback(q);
+done:
+	queue__unlock(q);
+	return rc;
+}
+
+/* queue_delivery_timeout: no answer in time: one more attempt, or dead. */
+int queue_delivery_timeout(struct queue *q, int64_t id, int64_t ack_timeout_ms, const char *reason)
+{
+	struct qstmt *s;
+	char state[16], why[512];
+	unsigned attempts = 0;
+	int64_t now, created = 0;
+	int rc, dead;
+
+	if (reason == NULL)
+		reason = "no answer in time";
+	if (ack_timeout_ms <= 0)
+		ack_timeout_ms = q->cfg.ack_timeout_ms;
+	queue__lock(q);
+	now = queue__now(q);
+	if ((rc = queue__begin(q)) < 0)
+		goto done;
+	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts, &created)) < 0)
+		goto fail;
+	if (strcmp(state, "sent") != 0) {
+		rc = SECMX_ESTATE;
+		goto fail;
+	}
+	dead = q->cfg.delivery_max_attempts > 0 && attempts >= q->cfg.delivery_max_attempts;
+	if (dead)
+		snprintf(why, sizeof(why), "%s; gave up after %u attempts", reason, attempts);
+	else
+		dead = dlv_too_old(q, created, now, reason, why, sizeof(why));
+	if (dead)
+		rc = queue__prep(
+		    q, QS_DLV_DEAD,
+		    "UPDATE delivery SET state = 'dead', last_error = $2 WHERE id = $1", &s);
+	else
+		rc = queue__prep(q, QS_DLV_RESEND,
+		                 "UPDATE delivery SET attempts = attempts + 1, last_error = $2,"
+		                 " sent_at = $3, ack_deadline = $4 WHERE id = $1",
+		                 &s);
+	if (rc < 0)
+		goto fail;
+	q->ops->bind_int(s, 1, id);
+	q->ops->bind_text(s, 2, dead ? why : reason);
+	if (!dead) {
+		q->ops->bind_int(s, 3, now);
+		q->ops->bind_int(s, 4, now + ack_timeout_ms);
+	}
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
 	if ((rc = queue__commit(q)) < 0)

@@ -18,6 +18,11 @@
  * put of the batch. While one batch commits the next one gathers, so under
  * load many puts share each fsync and with one producer nothing waits.
  *
+ * Duplicates: a put with a key (sender, doc_type, doc_id) seen before is
+ * handled by the duplicate policy; a put that says its key promises the
+ * content (queue_msg_in.same_bytes) and differs from the first message's
+ * SHA-256 is refused (SECMX_ECONFLICT), whatever the policy.
+ *
  * Limits: a message is copied into the store in one piece (max_msg_bytes).
  */
 #include <errno.h>
@@ -31,6 +36,29 @@
 static int nonempty(const char *s)
 {
 	return s != NULL && *s != '\0';
+}
+
+/* same_bytes: 0 when the put P has the bytes of message FIRST (or FIRST is
+ * gone: nothing to compare), SECMX_ECONFLICT when not (P->out->dup_of then
+ * names FIRST), or a store error. */
+static int same_bytes(struct queue *q, struct queue__put *p, int64_t first)
+{
+	struct qstmt *s;
+	char sha[65] = "";
+	int rc;
+
+	if ((rc = queue__prep(q, QS_SEEN_SHA, "SELECT sha256 FROM msg WHERE id = $1", &s)) < 0)
+		return rc;
+	q->ops->bind_int(s, 1, first);
+	if ((rc = q->ops->step(s)) == 1)
+		queue__copy(q, s, 0, sha, sizeof(sha));
+	q->ops->reset(s);
+	if (rc < 0)
+		return rc;
+	if (rc == 0 || strcmp(sha, p->sha256) == 0)
+		return 0;
+	p->out->dup_of = first;
+	return SECMX_ECONFLICT;
 }
 
 /* store_one: the rows of one put, inside the caller's transaction.
@@ -58,6 +86,8 @@ static int store_one(struct queue *q, struct queue__put *p, int64_t now)
 			dup_of = q->ops->col_int(s, 0);
 		q->ops->reset(s);
 		if (rc < 0)
+			return rc;
+		if (dup_of != 0 && in->same_bytes && (rc = same_bytes(q, p, dup_of)) < 0)
 			return rc;
 		if (dup_of != 0) {
 			switch (q->cfg.dup_policy) {
@@ -201,6 +231,13 @@ counted:
 	return ok;
 }
 
+/* put_res: what a submitted put's callback gets: its result when stored,
+ * the first message (dup_of) for SECMX_ECONFLICT, else NULL. */
+static const struct queue_put_result *put_res(const struct queue__put *p)
+{
+	return p->rc == 0 || p->rc == SECMX_ECONFLICT ? &p->res : NULL;
+}
+
 /* wait_for: with gc_lock held, wait up to US microseconds until WANT puts
  * are pending (or the queue stops). */
 static void wait_for(struct queue *q, unsigned want, unsigned us)
@@ -273,7 +310,7 @@ static void *committer(void *arg)
 
 			if (p->cb != NULL) {
 				pthread_mutex_unlock(&q->gc_lock);
-				p->cb(p->cb_arg, p->rc, p->rc == 0 ? &p->res : NULL);
+				p->cb(p->cb_arg, p->rc, put_res(p));
 				free(p);
 				pthread_mutex_lock(&q->gc_lock);
 			} else {
@@ -372,7 +409,7 @@ int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_p
 			pthread_cond_wait(&q->gc_done, &q->gc_lock);
 		pthread_mutex_unlock(&q->gc_lock);
 	}
-	if (req.rc == 0 && out != NULL)
+	if ((req.rc == 0 || req.rc == SECMX_ECONFLICT) && out != NULL)
 		*out = res;
 	return req.rc;
 }
@@ -398,7 +435,7 @@ int queue_msg_submit(struct queue *q, const struct queue_msg_in *in, queue_put_c
 		queue__lock(q);
 		commit_batch(q, req);
 		queue__unlock(q);
-		cb(arg, req->rc, req->rc == 0 ? &req->res : NULL);
+		cb(arg, req->rc, put_res(req));
 		free(req);
 		return 0;
 	}

@@ -620,7 +620,8 @@ int queue_msg_retry(struct queue *q, int64_t id, const char *who)
 		goto fail;
 	if ((rc = queue__prep(q, QS_DLV_RETRY_DEAD,
 	                      "UPDATE delivery SET state = 'pending', attempts = 0,"
-	                      " next_attempt_at = $2 WHERE msg_id = $1 AND state = 'dead'",
+	                      " next_attempt_at = $2, created_at = $2"
+	                      " WHERE msg_id = $1 AND state = 'dead'",
 	                      &s)) < 0)
 		goto fail;
 	q->ops->bind_int(s, 1, id);

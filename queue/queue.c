@@ -38,6 +38,7 @@ void queue_config_default(struct queue_config *cfg)
 	cfg->lease_ms = 5 * 60 * 1000;
 	cfg->ack_timeout_ms = 2 * 60 * 1000;
 	cfg->delivery_max_attempts = 50;
+	cfg->delivery_max_age_ms = (int64_t)7 * 24 * 3600 * 1000;
 	cfg->dup_policy = QUEUE_DUP_FLAG;
 	cfg->max_msg_bytes = (size_t)64 << 20;
 	cfg->busy_timeout_ms = 10000;

@@ -46,7 +46,8 @@
  *
  * Errors: SECMX_EINVAL (bad argument), SECMX_ENOMEM, SECMX_EIO (the store
  * failed; for a put: not accepted), SECMX_ENOTFOUND, SECMX_ECORRUPT,
- * SECMX_EDUPLICATE (duplicate policy "reject"), SECMX_ESTATE (wrong state,
+ * SECMX_EDUPLICATE (duplicate policy "reject"), SECMX_ECONFLICT (a key
+ * that promises the content, seen before with other bytes), SECMX_ESTATE (wrong state,
  * or a lease that is no longer ours), SECMX_ELIMIT (message too large),
  * SECMX_ECONFIG (config or schema unusable).
  *
@@ -131,6 +132,9 @@ struct queue_config {
 	int64_t lease_ms;               /* default claim lease (default 5 min) */
 	int64_t ack_timeout_ms;         /* delivery ack timeout (default 2 min) */
 	unsigned delivery_max_attempts; /* deliveries dead-letter after (default 50) */
+	int64_t delivery_max_age_ms;    /* a delivery failing when older than this (from
+	                                   its creation) dead-letters (default 7 days;
+	                                   0 = none) */
 	enum queue_dup_policy dup_policy; /* default QUEUE_DUP_FLAG */
 	size_t max_msg_bytes;             /* default 64 MiB */
 	int busy_timeout_ms;              /* wait for another process's lock (default 10 s) */
@@ -164,6 +168,11 @@ struct queue_msg_in {
 	const char *doc_id;   /* the document's own id (cbc:ID) */
 	const char *txn_key;  /* transaction key, if already known */
 	const char *state;    /* first state (NULL = "new") */
+	int same_bytes;       /* 1: the key (sender, doc_type, doc_id) promises the
+	                         content: a put under a key seen before with other
+	                         bytes (SHA-256) than the first message is refused
+	                         with SECMX_ECONFLICT, whatever the duplicate policy
+	                         (e.g. a bus SUBMIT's idempotency key) */
 };
 
 /* What queue_msg_put did. */
@@ -259,13 +268,16 @@ int queue_recover(struct queue *q, int all, struct queue_recovery *out);
  * queue_msg_put: store a message durably. Returns 0 once the commit that
  * holds it has returned successfully (OUT filled), or a negative code: the
  * message was NOT accepted and nothing of it is stored. SECMX_EDUPLICATE
- * under the "reject" policy. Thread-safe; with group commit it blocks until
+ * under the "reject" policy; SECMX_ECONFLICT for IN->same_bytes and other
+ * bytes under a key seen before (then OUT->dup_of, alone, names the first
+ * message). Thread-safe; with group commit it blocks until
  * the shared commit returns, and a failing commit fails every put in it.
  */
 int queue_msg_put(struct queue *q, const struct queue_msg_in *in, struct queue_put_result *out);
 
 /* A submitted put's outcome: RC 0 = durably stored (RES filled), negative =
- * not accepted (RES NULL). */
+ * not accepted (RES NULL, except for SECMX_ECONFLICT: RES->dup_of alone
+ * names the first message). */
 typedef void (*queue_put_cb)(void *arg, int rc, const struct queue_put_result *res);
 
 /*
@@ -408,9 +420,20 @@ int queue_delivery_next(struct queue *q, const char *adapter, int64_t ack_timeou
 int queue_delivery_ack(struct queue *q, int64_t id);
 
 /* queue_delivery_nack: the adapter refused delivery ID. PERMANENT: dead-
- * letter now; transient: back off and send again (dead after
- * config.delivery_max_attempts). Returns 0 (will retry) or 1 (dead). */
+ * letter now; transient: back off and send again, unless it has been sent
+ * config.delivery_max_attempts times or is config.delivery_max_age old
+ * (then dead, with a reason naming the limit). Returns 0 (will retry) or
+ * 1 (dead). */
 int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *reason);
+
+/* queue_delivery_timeout: delivery ID (sent) was not answered in time and
+ * is about to be sent again by the caller: it counts as a failed attempt.
+ * Past config.delivery_max_attempts or config.delivery_max_age it is
+ * dead-lettered (reason: REASON and the limit) and 1 is returned: do not
+ * send it again. Otherwise attempts+1, the ack deadline becomes now +
+ * ACK_TIMEOUT_MS (0 = config) and 0 is returned. SECMX_ESTATE if it is no
+ * longer sent (answered, dead, requeued). */
+int queue_delivery_timeout(struct queue *q, int64_t id, int64_t ack_timeout_ms, const char *reason);
 
 /* queue_delivery_requeue: deliveries sent to ADAPTER (NULL = any) and not
  * acknowledged become due again: all of them when ALL (the adapter

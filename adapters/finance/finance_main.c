@@ -26,11 +26,16 @@
  * SUBMIT it under an idempotency key derived from (supplier, invoice) and
  * record the message id. Running pay again after a failed SUBMIT sends the
  * same document under the same key.
+ * export: written to a temporary file beside the target, fsynced, renamed
+ * over it, and the directory fsynced, so that after a crash the export is
+ * there whole under its name or not at all. A missing directory (export_dir
+ * or the -o path's) is named as such.
  * Files are created under umask 027 (the ledger is not for other users).
  * Exit status: 0 success, 1 failure, 2 usage or configuration error.
  * Documentation: docs/finance.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -611,6 +616,33 @@ static int export_row(void *arg, const struct fin_doc *d)
 	return fin_csv_row(to->fp, d, to->flags) < 0;
 }
 
+/* dir_of: the directory part of PATH ("." when there is none) into DIR. */
+static void dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+/* fsync_dir: make DIR's entries (a rename in it) durable; 0 or -1 (errno). */
+static int fsync_dir(const char *dir)
+{
+	int fd, rc = -1, saved;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 /* cmd_export: approved and paid invoices as CSV, written atomically. */
 static int cmd_export(const struct opts *o)
 {
@@ -619,7 +651,7 @@ static int cmd_export(const struct opts *o)
 	struct ledger *l = NULL;
 	struct export_to to;
 	FILE *fp = NULL;
-	char path[4096], tmp[4200], err[512] = "";
+	char path[4096], tmp[4200], dir[4096], err[512] = "";
 	bool werr = false;
 	int rc, n, status;
 
@@ -640,8 +672,24 @@ static int cmd_export(const struct opts *o)
 		else
 			snprintf(path, sizeof(path), "%s", o->out);
 		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+		dir_of(path, dir, sizeof(dir));
 		if (!(fp = fopen(tmp, "wx"))) {
-			fprintf(stderr, "secmx-finance: %s: %s\n", tmp, strerror(errno));
+			/* The temporary file's name means nothing to the clerk:
+			 * say what is wrong with the directory, and where it was
+			 * named. */
+			const char *whence = !strchr(o->out, '/') && cfg.export_dir
+			                         ? "finance.export_dir"
+			                         : "the -o path";
+
+			if (errno == ENOENT)
+				fprintf(
+				    stderr,
+				    "secmx-finance: export: the directory %s does not exist (%s)\n",
+				    dir, whence);
+			else
+				fprintf(stderr,
+				        "secmx-finance: export: the directory %s (%s): %s\n", dir,
+				        whence, strerror(errno));
 			goto out;
 		}
 	}
@@ -670,6 +718,12 @@ static int cmd_export(const struct opts *o)
 	if (rc != 0 || rename(tmp, path) != 0) {
 		werr = true;
 		unlink(tmp);
+		goto out;
+	}
+	/* The rename is durable only once the directory is. */
+	if (fsync_dir(dir) != 0) {
+		fprintf(stderr, "secmx-finance: export: syncing the directory %s: %s\n", dir,
+		        strerror(errno));
 		goto out;
 	}
 	fprintf(stderr, "secmx-finance: exported %d documents to %s\n", n, path);

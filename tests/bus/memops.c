@@ -185,7 +185,8 @@ static void log_line(void *arg, int level, const char *line)
 /* memops_ops: the ops table over MO. */
 struct bus_ops memops_ops(struct memops *mo)
 {
-	struct bus_ops ops = {mo, on_hello, next_delivery, on_ack, on_nack, on_submit, log_line};
+	struct bus_ops ops = {mo,      on_hello,  next_delivery, on_ack,
+	                      on_nack, on_submit, log_line,      NULL};
 
 	return ops;
 }

@@ -16,7 +16,11 @@
 #   5. a second secmxd on the same queue refuses to start (exit 3, naming
 #      the first one's pid) and leaves the first one's bus socket alone: it
 #      used to start, take over the in-flight work, rebind the socket, and
-#      on stopping remove it, leaving the first daemon unreachable.
+#      on stopping remove it, leaving the first daemon unreachable;
+#   6. queue.delivery_max_age: with no attempts limit, a delivery the
+#      adapter keeps NACKing transiently, or never answers (ack timeout),
+#      is sent again and again until it is 1.5 s old, then dead with a
+#      reason that says the age limit was exceeded, and not sent again.
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 SECMX="$SECMX_BUILD/cli/secmx"
@@ -103,12 +107,18 @@ s.connect(sys.argv[1])
 H = lambda t: bytes([0x53, 0x58, 1, t])
 s.send_multipart([H(1), b'{"name":"nacker","patterns":["Invoice"],"credit":1}'])
 end = time.time() + float(sys.argv[2])
+beat = time.time()
 while time.time() < end:
+    if time.time() - beat > 0.2:  # a sign of life even when answering nothing
+        s.send_multipart([H(8), b'{}'])
+        beat = time.time()
     if s.poll(100):
         f = s.recv_multipart()
         if f[0][3] == 3:
             env = json.loads(f[1])
             print(env["delivery_id"], env["attempt"], flush=True)
+            if len(sys.argv) > 3 and sys.argv[3] == "silent":
+                continue
             s.send_multipart([H(5), json.dumps({"delivery_id": env["delivery_id"],
                 "kind": "transient", "reason": "ledger locked"}).encode()])
 PY
@@ -151,4 +161,39 @@ grep -q "daemon.failed .*another secmxd (pid $dpid) is running on $dir/q.db" "$d
 	fail "the second secmxd replaced or removed the first one's bus socket"
 daemon_down
 echo "ok: a second secmxd on the same queue refused (exit 3, pid named); socket untouched"
+
+# ---- 6. queue.delivery_max_age ----------------------------------------------
+# age_case NAME MODE LOGPATTERN REASON: a fresh queue, an adapter in MODE
+# (nack or silent), one invoice; the delivery dies of age with REASON.
+age_case() {
+	rm -f "$dir"/q.db*
+	mkconf "$dir" "$dir/g.conf" "nacker:Invoice" "[queue]
+delivery_max_attempts = 0
+delivery_max_age = 1500ms"
+	sed -i 's/^retry_base = .*/retry_base = 100ms/; s/^retry_max = .*/retry_max = 200ms/;
+		s/^ack_timeout = .*/ack_timeout = 300ms/' "$dir/g.conf"
+	daemon_up "$dir/g.conf" "$dir/g-$1.log"
+	"$PY" "$dir/nacker.py" "ipc://$dir/bus.sock" 5 "$2" >"$dir/g-$1.out" &
+	npid=$!
+	sleep 0.5
+	cp "$SECMX_SRC/tests/data/invoice-nz.xml" "$dir/drop/.g.tmp"
+	mv "$dir/drop/.g.tmp" "$dir/drop/g.xml"
+	wait_for 10 log_has "$dir/g-$1.log" "$3" ||
+		fail "$1: the delivery did not die of age: $(grep 'delivery\.' "$dir/g-$1.log" | tail -3)"
+	sent=$(wc -l <"$dir/g-$1.out")
+	[ "$sent" -ge 3 ] || fail "$1: sent $sent times before it died, expected at least 3"
+	sleep 1
+	[ "$(wc -l <"$dir/g-$1.out")" -eq "$sent" ] || fail "$1: sent again after it died"
+	"$SECMX" queue --db "$dir/q.db" list --state dead --json >"$dir/g-$1.json"
+	gid=$("$PY" -c 'import json,sys; print(" ".join(str(m["id"]) for m in json.load(open(sys.argv[1]))))' "$dir/g-$1.json")
+	[ -n "$gid" ] || fail "$1: queue list --state dead does not list it"
+	"$SECMX" queue --db "$dir/q.db" show "$gid" >"$dir/g-$1.show"
+	grep -q "last_error  *delivery age limit exceeded ([0-9]*ms old, limit 1500ms); last error: $4" \
+		"$dir/g-$1.show" || fail "$1: queue show does not give the age reason: $(grep last_error "$dir/g-$1.show")"
+	wait "$npid" || fail "nacker"
+	daemon_down
+	echo "ok: delivery_max_age 1500ms, $1: sent $sent times, then dead with the age reason"
+}
+age_case nack nack "delivery.nacked .*result=dead" "ledger locked"
+age_case silent silent "delivery.timeout .*result=dead" "no ACK within 300 ms"
 echo "PASS"

@@ -7,6 +7,10 @@
 # names the first message, leaves the transaction's state as it was (the
 # match does not count the invoice twice), logs doc.duplicate, and delivers
 # the copy with meta.duplicate_of, so an adapter can tell.
+# Then a bus SUBMIT's idempotency key, the adapter's promise of the same
+# content: the same key again with the same bytes (a retry) is accepted
+# with the first message's id; with other bytes it is refused with a reason
+# that names the key and the first message, and nothing is stored.
 set -eu
 . "$SECMX_SRC/tests/daemon/lib.sh"
 SECMX="$SECMX_BUILD/cli/secmx"
@@ -65,5 +69,27 @@ sqlite3 "file:$dir/q.db?mode=ro" "SELECT b.body FROM delivery d JOIN msg_body b 
 	ORDER BY d.id" | grep -c '"duplicate_of":"m1"' >"$dir/n" || true
 [ "$(cat "$dir/n")" = 1 ] || fail "want one delivered envelope with meta.duplicate_of m1, got $(cat "$dir/n")"
 echo "ok: the copy is delivered with meta.duplicate_of = m1, the first without"
+
+# submit FILE KEY: SUBMIT FILE under KEY with the Python example adapter;
+# prints its answer ("submit: accepted mN" or "submit: refused REASON").
+submit() {
+	$PY "$SECMX_SRC/adapters/examples/python/adapter.py" --endpoint "ipc://$dir/bus.sock" \
+		--name submitter --pattern Nothing --outdir "$dir/out" --timeout 0 \
+		--submit "$1" --submit-key "$2" 2>>"$dir/submit.err" || fail "adapter.py: $(cat "$dir/submit.err")"
+}
+sed 's|<cbc:Note>Stationery|<cbc:Note>Changed. Stationery|' "$nz" >"$dir/other.xml"
+first=$(submit "$nz" po-key-1)
+case $first in "submit: accepted m"*) ;; *) fail "the first SUBMIT: $first" ;; esac
+mid=${first#submit: accepted }
+other=$(submit "$dir/other.xml" po-key-1)
+[ "$other" = "submit: refused idempotency key po-key-1 was used for different content (first: $mid)" ] ||
+	fail "other bytes under the same key: $other"
+log_has "$dir/d.log" "intake.submit adapter=submitter key=po-key-1 result=key-reused first=$mid" ||
+	fail "the refusal is not logged: $(grep intake.submit "$dir/d.log")"
+n=$(sqlite3 "file:$dir/q.db?mode=ro" "SELECT count(*) FROM msg WHERE source = 'bus' AND doc_id = 'po-key-1'")
+[ "$n" = 1 ] || fail "the queue holds $n messages under the key, not 1"
+again=$(submit "$nz" po-key-1)
+[ "$again" = "$first" ] || fail "the same bytes again (a retry): $again, not $first"
+echo "ok: SUBMIT under a used key: same bytes accepted as $mid, other bytes refused, nothing stored"
 daemon_down
 echo "ok: duplicate.sh"

@@ -312,7 +312,8 @@ int main(int argc, char **argv)
 {
 	static struct srv s;
 	struct bus_config cfg;
-	struct bus_ops ops = {&s, on_hello, next_delivery, on_ack, on_nack, on_submit, log_line};
+	struct bus_ops ops = {&s,      on_hello,  next_delivery, on_ack,
+	                      on_nack, on_submit, log_line,      NULL};
 	struct bus_stats st;
 	struct bus *b = NULL;
 	struct timespec t0, t1;

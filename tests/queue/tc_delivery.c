@@ -2,7 +2,8 @@
  * tc_delivery.c — per-adapter deliveries: idempotency keys, order per
  * transaction for each adapter (never N+1 while N is unacknowledged),
  * adapters independent of each other, ack / transient and permanent NACK,
- * re-sending after an ack timeout or a reconnect, and held messages.
+ * re-sending after an ack timeout or a reconnect, the age limit (NACK and
+ * ack timeout), and held messages.
  */
 #include <string.h>
 
@@ -163,6 +164,112 @@ START_TEST(nack_and_requeue)
 }
 END_TEST
 
+/* delivery_max_age: a delivery still failing an hour after it was made
+ * dies at its next failure, a transient NACK or an ack timeout alike, with
+ * a reason that names the age limit; before that it is retried; the
+ * operator's retry counts its age afresh. */
+START_TEST(age_limit)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	int64_t m1, m2, id1, id2;
+	char sql[300];
+	int i;
+
+	test_config(&cfg, 0);
+	cfg.backoff_base_ms = 1000;
+	cfg.backoff_max_ms = 60000;
+	cfg.delivery_max_attempts = 0; /* only the age limit */
+	cfg.delivery_max_age_ms = 3600 * 1000;
+	q = test_open(&cfg);
+	m1 = test_put(q, "a", NULL, NULL, NULL, NULL);
+	m2 = test_put(q, "b", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_delivery_add(q, m1, "erp", NULL, &id1), 0);
+	ck_assert_int_eq(queue_delivery_add(q, m2, "erp", NULL, &id2), 0);
+
+	/* Both sent; the adapter reconnects: sent again, which is not a
+	 * failure of either. */
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id1);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id2);
+	ck_assert_int_eq(queue_delivery_requeue(q, "erp", 1), 2);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	/* Every 10 minutes the first is refused transiently and the second
+	 * not answered in time: both go on until the hour is up. */
+	for (i = 0; i < 6; i++) {
+		if (i > 0) {
+			ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+			ck_assert_int_eq(d.id, id1);
+		}
+		ck_assert_int_eq(queue_delivery_nack(q, id1, 0, "ledger locked"), 0);
+		ck_assert_int_eq(queue_delivery_timeout(q, id2, 1000, "no ACK within 100 ms"), 0);
+		ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 0);
+		test_now += 600 * 1000; /* the last round ends 60 minutes on */
+	}
+	snprintf(sql, sizeof(sql),
+	         "SELECT attempts FROM delivery WHERE id = %lld AND state = 'sent'"
+	         " AND last_error = 'no ACK within 100 ms'",
+	         (long long)id2);
+	ck_assert_int_eq(test_sql_int(sql), 8);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id1);
+	ck_assert_int_eq(queue_delivery_nack(q, id1, 0, "ledger locked"), 1);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM delivery WHERE id = %lld AND state = 'dead' AND last_error ="
+	         " 'delivery age limit exceeded (3600s old, limit 3600s); last error: ledger locked'",
+	         (long long)id1);
+	ck_assert_int_eq(test_sql_int(sql), 1);
+	ck_assert_int_eq(queue_delivery_timeout(q, id2, 1000, "no ACK within 100 ms"), 1);
+	ck_assert_int_eq(queue_delivery_timeout(q, id2, 1000, "no ACK"), SECMX_ESTATE);
+	ck_assert_int_eq(queue_delivery_ack(q, id2), SECMX_ESTATE);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM delivery WHERE id = %lld AND state = 'dead' AND last_error ="
+	         " 'delivery age limit exceeded (3600s old, limit 3600s); last error: no ACK within"
+	         " 100 ms'",
+	         (long long)id2);
+	ck_assert_int_eq(test_sql_int(sql), 1);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 0);
+
+	/* Retried by the operator: a new hour, so a NACK backs off again. */
+	ck_assert_int_eq(queue_msg_retry(q, m1, "ops"), 0);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(d.id, id1);
+	ck_assert_int_eq(queue_delivery_nack(q, id1, 0, "ledger locked"), 0);
+	queue_close(q);
+}
+END_TEST
+
+/* The attempts limit applies to ack timeouts too: the bus sends the
+ * delivery again on each one, so each is an attempt. */
+START_TEST(timeout_attempts_limit)
+{
+	struct queue_config cfg;
+	struct queue *q;
+	struct queue_delivery d;
+	int64_t m1, id1;
+	char sql[200];
+
+	test_config(&cfg, 0);
+	cfg.delivery_max_attempts = 3;
+	q = test_open(&cfg);
+	m1 = test_put(q, "a", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(queue_delivery_add(q, m1, "erp", NULL, &id1), 0);
+	ck_assert_int_eq(queue_delivery_next(q, "erp", 1000, &d), 1);
+	ck_assert_int_eq(queue_delivery_timeout(q, id1, 1000, "no ACK"), 0);
+	ck_assert_int_eq(queue_delivery_timeout(q, id1, 1000, "no ACK"), 0);
+	ck_assert_int_eq(queue_delivery_timeout(q, id1, 1000, "no ACK"), 1);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM delivery WHERE id = %lld AND state = 'dead' AND "
+	         "last_error = 'no ACK; gave up after 3 attempts'",
+	         (long long)id1);
+	ck_assert_int_eq(test_sql_int(sql), 1);
+	queue_close(q);
+}
+END_TEST
+
 START_TEST(held_message_not_delivered)
 {
 	struct queue_config cfg;
@@ -242,6 +349,8 @@ TCase *tc_delivery(void)
 	tcase_add_test(tc, empty_next_needs_no_write_lock);
 	tcase_add_test(tc, order_per_transaction);
 	tcase_add_test(tc, nack_and_requeue);
+	tcase_add_test(tc, age_limit);
+	tcase_add_test(tc, timeout_attempts_limit);
 	tcase_add_test(tc, held_message_not_delivered);
 	tcase_add_test(tc, step_with_deliveries);
 	return tc;

@@ -227,7 +227,7 @@ static void log_line(void *arg, int level, const char *line)
 int main(int argc, char **argv)
 {
 	static struct ctx c;
-	struct bus_ops ops = {&c, on_hello, next_delivery, on_ack, on_nack, NULL, log_line};
+	struct bus_ops ops = {&c, on_hello, next_delivery, on_ack, on_nack, NULL, log_line, NULL};
 	struct bus_config cfg;
 	struct bus *b = NULL;
 	struct timespec t0, t1;
