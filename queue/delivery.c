@@ -333,8 +333,17 @@ static int dlv_too_old(const struct queue *q, int64_t created, int64_t now, cons
 	return 1;
 }
 
-/* queue_delivery_nack: retry with back-off, or dead-letter. */
-int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *reason)
+/* A failed attempt of a sent delivery (dlv_fail). */
+enum dlv_failure { DLV_NACK, DLV_NACK_PERMANENT, DLV_TIMEOUT };
+
+/* dlv_fail: sent delivery ID failed (HOW, REASON): dead when the NACK was
+ * permanent, the attempts are used up or the delivery is too old (the
+ * reason says which); otherwise a NACK makes it pending after a back-off,
+ * and a timeout counts an attempt and marks it sent again now, answered by
+ * NOW + ACK_TIMEOUT_MS (the bus sends it at once). 1 dead, 0 not,
+ * SECMX_ESTATE when it is not sent, or a store error. */
+static int dlv_fail(struct queue *q, int64_t id, enum dlv_failure how, const char *reason,
+                    int64_t ack_timeout_ms)
 {
 	struct qstmt *s;
 	char state[16], why[512];
@@ -352,16 +361,24 @@ int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *
 		rc = SECMX_ESTATE;
 		goto fail;
 	}
-	dead = permanent ||
+	dead = how == DLV_NACK_PERMANENT ||
 	       (q->cfg.delivery_max_attempts > 0 && attempts >= q->cfg.delivery_max_attempts);
-	snprintf(why, sizeof(why), "%s%s", permanent ? "permanent NACK: " : "",
-	         reason ? reason : "NACK");
+	if (how == DLV_TIMEOUT && dead)
+		snprintf(why, sizeof(why), "%s; gave up after %u attempts", reason, attempts);
+	else
+		snprintf(why, sizeof(why), "%s%s",
+		         how == DLV_NACK_PERMANENT ? "permanent NACK: " : "", reason);
 	if (!dead)
-		dead = dlv_too_old(q, created, now, reason ? reason : "NACK", why, sizeof(why));
+		dead = dlv_too_old(q, created, now, reason, why, sizeof(why));
 	if (dead)
 		rc = queue__prep(
 		    q, QS_DLV_DEAD,
 		    "UPDATE delivery SET state = 'dead', last_error = $2 WHERE id = $1", &s);
+	else if (how == DLV_TIMEOUT)
+		rc = queue__prep(q, QS_DLV_RESEND,
+		                 "UPDATE delivery SET attempts = attempts + 1, last_error = $2,"
+		                 " sent_at = $3, ack_deadline = $4 WHERE id = $1",
+		                 &s);
 	else
 		rc = queue__prep(q, QS_DLV_RETRY,
 		                 "UPDATE delivery SET state = 'pending', last_error = $2,"
@@ -371,11 +388,15 @@ int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *
 		goto fail;
 	q->ops->bind_int(s, 1, id);
 	q->ops->bind_text(s, 2, why);
-	if (!dead)
+	if (!dead && how == DLV_TIMEOUT) {
+		q->ops->bind_int(s, 3, now);
+		q->ops->bind_int(s, 4, now + ack_timeout_ms);
+	} else if (!dead) {
 		q->ops->bind_int(s, 3,
 		                 now + queue__sched_backoff(q->cfg.backoff_base_ms,
 		                                            q->cfg.backoff_max_ms, attempts,
 		                                            queue__random()));
+	}
 	if ((rc = queue__run(q, s)) < 0)
 		goto fail;
 	if ((rc = queue__commit(q)) < 0)
@@ -389,62 +410,18 @@ done:
 	return rc;
 }
 
+/* queue_delivery_nack: retry with back-off, or dead-letter. */
+int queue_delivery_nack(struct queue *q, int64_t id, int permanent, const char *reason)
+{
+	return dlv_fail(q, id, permanent ? DLV_NACK_PERMANENT : DLV_NACK, reason ? reason : "NACK",
+	                0);
+}
+
 /* queue_delivery_timeout: no answer in time: one more attempt, or dead. */
 int queue_delivery_timeout(struct queue *q, int64_t id, int64_t ack_timeout_ms, const char *reason)
 {
-	struct qstmt *s;
-	char state[16], why[512];
-	unsigned attempts = 0;
-	int64_t now, created = 0;
-	int rc, dead;
-
-	if (reason == NULL)
-		reason = "no answer in time";
-	if (ack_timeout_ms <= 0)
-		ack_timeout_ms = q->cfg.ack_timeout_ms;
-	queue__lock(q);
-	now = queue__now(q);
-	if ((rc = queue__begin(q)) < 0)
-		goto done;
-	if ((rc = dlv_get(q, id, state, sizeof(state), &attempts, &created)) < 0)
-		goto fail;
-	if (strcmp(state, "sent") != 0) {
-		rc = SECMX_ESTATE;
-		goto fail;
-	}
-	dead = q->cfg.delivery_max_attempts > 0 && attempts >= q->cfg.delivery_max_attempts;
-	if (dead)
-		snprintf(why, sizeof(why), "%s; gave up after %u attempts", reason, attempts);
-	else
-		dead = dlv_too_old(q, created, now, reason, why, sizeof(why));
-	if (dead)
-		rc = queue__prep(
-		    q, QS_DLV_DEAD,
-		    "UPDATE delivery SET state = 'dead', last_error = $2 WHERE id = $1", &s);
-	else
-		rc = queue__prep(q, QS_DLV_RESEND,
-		                 "UPDATE delivery SET attempts = attempts + 1, last_error = $2,"
-		                 " sent_at = $3, ack_deadline = $4 WHERE id = $1",
-		                 &s);
-	if (rc < 0)
-		goto fail;
-	q->ops->bind_int(s, 1, id);
-	q->ops->bind_text(s, 2, dead ? why : reason);
-	if (!dead) {
-		q->ops->bind_int(s, 3, now);
-		q->ops->bind_int(s, 4, now + ack_timeout_ms);
-	}
-	if ((rc = queue__run(q, s)) < 0)
-		goto fail;
-	if ((rc = queue__commit(q)) < 0)
-		goto done;
-	rc = dead;
-	goto done;
-fail:
-	queue__rollback(q);
-done:
-	queue__unlock(q);
-	return rc;
+	return dlv_fail(q, id, DLV_TIMEOUT, reason ? reason : "no answer in time",
+	                ack_timeout_ms > 0 ? ack_timeout_ms : q->cfg.ack_timeout_ms);
 }
 
 /* queue_delivery_requeue: sent but unacknowledged -> pending. */
