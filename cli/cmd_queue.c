@@ -51,8 +51,8 @@ static void help(FILE *fp)
 	        "ID is the queue id, bare (42) or as the logs print it (m42).\n\n"
 	        "  --db PATH      the queue store (default $SECMX_QUEUE_DB, else %s)\n"
 	        "  --state S      list only entries in state S: new, validated, correlated,\n"
-	        "                 attested, done, dead (dead deliveries too), quarantined,\n"
-	        "                 dropped\n"
+	        "                 attested, bundle, done, dead (dead deliveries too),\n"
+	        "                 quarantined, dropped\n"
 	        "  --limit N      list at most N entries\n"
 	        "  --json         JSON output\n"
 	        "  --by WHO       who is acting, for the audit log (default: login name)\n"
@@ -211,12 +211,13 @@ static const char *whoami(char *buf, size_t size)
 
 /*
  * The states a message can be in: the queue's own (new, done, dead,
- * quarantined, dropped; queue.h) and secmxd's pipeline states between them
- * (daemon/pipeline.c STEPS, the table in docs/operations.md). `list
+ * quarantined, dropped; queue.h), secmxd's pipeline states between them
+ * (daemon/pipeline.c STEPS, the table in docs/operations.md) and its
+ * delivery bundles' state ("bundle", never claimed). `list
  * --state` takes only these, so that a typo is refused instead of listing
  * nothing.
  */
-static const char *const STATES[] = {"new",  "validated", "correlated",  "attested",
+static const char *const STATES[] = {"new",  "validated", "correlated",  "attested", "bundle",
                                      "done", "dead",      "quarantined", "dropped"};
 
 /* state_known: is S one of STATES? */

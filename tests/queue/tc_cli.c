@@ -223,10 +223,14 @@ START_TEST(cli_retry_by_state)
 	ck_assert(strstr(captured, "INV-1") != NULL && strstr(captured, "INV-2") != NULL);
 	ck_assert_int_eq(run("list", "--state", "attested", NULL), 0);
 	ck_assert(strstr(captured, "0 entries") != NULL);
+	/* secmxd's delivery bundles have a state of their own */
+	ck_assert_int_eq(run("list", "--state", "bundle", NULL), 0);
+	ck_assert(strstr(captured, "0 entries") != NULL);
 	ck_assert_int_eq(run("list", "--state", "bogus", NULL), 2);
 	ck_assert_str_eq(captured, "");
 	ck_assert_msg(strstr(captured_err, "unknown state 'bogus' (new, validated, correlated, "
-	                                   "attested, done, dead, quarantined, dropped)") != NULL,
+	                                   "attested, bundle, done, dead, quarantined, "
+	                                   "dropped)") != NULL,
 	              "%s", captured_err);
 }
 END_TEST
