@@ -1,15 +1,18 @@
 /*
- * common.c — error texts, whole-file reads with a limit, bounded strings.
+ * common.c — error texts, whole-file reads with a limit, directory fsync,
+ * bounded strings.
  *
  * See common.h for the interface. No function here keeps state, logs or exits.
  */
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -190,4 +193,18 @@ void secmx_thread_name(const char *name)
 
 	secmx_strlcpy(buf, name, sizeof(buf));
 	(void)prctl(PR_SET_NAME, (unsigned long)buf, 0UL, 0UL, 0UL);
+}
+
+/* secmx_fsync_dir: see common.h. */
+int secmx_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, saved;
+
+	if (fd < 0)
+		return SECMX_EIO;
+	rc = fsync(fd) == 0 ? 0 : SECMX_EIO;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }

@@ -7,6 +7,8 @@
  *   secmx_strerror()      a short, static English text for an error code.
  *   secmx_file_read()     read a whole file (or standard input for "-") into
  *                         memory, refusing anything larger than a given limit.
+ *   secmx_fsync_dir()     make a directory's entries (a rename, a new file)
+ *                         durable.
  *   secmx_strlcpy()       bounded copy that always terminates; returns the
  *                         length it wanted to write (truncation when >= size).
  *   secmx_vsnprintf_err() write a formatted message into a caller's buffer.
@@ -75,6 +77,10 @@ const char *secmx_strerror(int err);
  * with free(). On failure *OUT is NULL and errno tells the I/O cause.
  */
 int secmx_file_read(const char *path, size_t max, char **out, size_t *len);
+
+/* secmx_fsync_dir: fsync directory DIR, so that a rename or a file created
+ * in it survives a crash. 0, or SECMX_EIO with errno telling why. */
+int secmx_fsync_dir(const char *dir);
 
 /* secmx_strlcpy: copy SRC into DST of SIZE bytes, always terminated. */
 size_t secmx_strlcpy(char *dst, const char *src, size_t size);

@@ -35,7 +35,6 @@
  * Documentation: docs/finance.md.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -629,20 +628,6 @@ static void dir_of(const char *path, char *dir, size_t size)
 		snprintf(dir, size, "%.*s", (int)(slash - path), path);
 }
 
-/* fsync_dir: make DIR's entries (a rename in it) durable; 0 or -1 (errno). */
-static int fsync_dir(const char *dir)
-{
-	int fd, rc = -1, saved;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
-}
-
 /* cmd_export: approved and paid invoices as CSV, written atomically. */
 static int cmd_export(const struct opts *o)
 {
@@ -721,7 +706,7 @@ static int cmd_export(const struct opts *o)
 		goto out;
 	}
 	/* The rename is durable only once the directory is. */
-	if (fsync_dir(dir) != 0) {
+	if (secmx_fsync_dir(dir) < 0) {
 		fprintf(stderr, "secmx-finance: export: syncing the directory %s: %s\n", dir,
 		        strerror(errno));
 		goto out;

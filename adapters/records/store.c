@@ -218,19 +218,6 @@ void records__sha256_hex(const void *buf, size_t len, char hex[65])
 	hex[64] = '\0';
 }
 
-/* fsync_dir: make a directory's entries durable. */
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return SECMX_EIO;
-	rc = fsync(fd) == 0 ? 0 : SECMX_EIO;
-	close(fd);
-	return rc;
-}
-
 /* write_tmp: BUF into a new temp file in DIR (mode 0640; fsynced when
  * SYNC); its path into *OUT (malloc()ed). 0 or SECMX_EIO/ENOMEM (errno set). */
 static int write_tmp(const char *dir, const void *buf, size_t len, int sync, char **out)
@@ -287,7 +274,7 @@ int records__write_atomic(const char *path, const void *buf, size_t len)
 		unlink(tmp);
 		rc = SECMX_EIO;
 	} else {
-		rc = fsync_dir(dir);
+		rc = secmx_fsync_dir(dir);
 	}
 	free(tmp);
 	return rc;
@@ -303,7 +290,7 @@ void records__object_path(const struct records *r, const char *hex, char *buf, s
 static int mkdir_durable(const char *dir, const char *parent)
 {
 	if (mkdir(dir, 0750) == 0)
-		return fsync_dir(parent);
+		return secmx_fsync_dir(parent);
 	return errno == EEXIST ? 0 : SECMX_EIO;
 }
 
@@ -412,7 +399,7 @@ static int pending_durable(struct records *r)
 		if (!touched[k])
 			continue;
 		snprintf(sub, sizeof(sub), "%s/objects/%02x", r->dir, k);
-		if ((rc = fsync_dir(sub)) < 0)
+		if ((rc = secmx_fsync_dir(sub)) < 0)
 			return rc;
 	}
 	return 0;
