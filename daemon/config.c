@@ -3,7 +3,8 @@
  * CONFIGURATION) with [engine] included from config_engine_table.
  *
  * Interface (daemon.h): daemon_config_table. Its check refuses, at the line
- * of the key, what the types cannot say (routing items, tcp:// without CURVE).
+ * of the key, what the types cannot say (routing items, tcp:// without
+ * CURVE, a first back-off above the longest).
  * Keep docs/configuration.md in step (the config_docs test checks it).
  */
 #include "daemon.h"
@@ -96,8 +97,9 @@ static const struct config_key daemon_keys[] = {
 
 /*
  * check: what the table cannot express, refused at the line of the key
- * (config_key_refuse): a routing item that is not adapter:pattern, and
- * tcp:// without the CURVE files. [engine]'s own check is config_engine.c's.
+ * (config_key_refuse): a routing item that is not adapter:pattern, tcp://
+ * without the CURVE files, queue.retry_base above queue.retry_max.
+ * [engine]'s own check is config_engine.c's.
  */
 static int check(const void *c, struct config_where *w)
 {

@@ -109,9 +109,9 @@ static void adapter_log(void *arg, const char *line)
 	log_event(LOGL_INFO, "-", "records.bus", "line=%s", line);
 }
 
-/* A log line of the open burst, written once the burst is committed. */
-/* The fields of a held line, not its text: log_event() takes only
- * "key=%conv" formats (a held "%s" of text lost every field, fmt_error=1). */
+/* A log line of the open burst, written once the burst is committed: its
+ * fields, not its text (log_event() takes only "key=%conv" formats; a held
+ * "%s" of text lost every field, fmt_error=1). */
 struct held_line {
 	char key[BUS_MAX_KEY + 1];
 	char record[64];
